@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# check_scripts.sh  Syntax check of the project's shell scripts: `bash -n` on every *.sh (and
+# .ci/run) outside build folders, and shellcheck (warnings and worse) on the scripts of the demo,
+# CI and end-to-end tests when shellcheck is installed.
+set -u -o pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+status=0
+mapfile -d '' scripts < <(find . -path './build*' -prune -o -path ./.git -prune -o \
+  -type f -name '*.sh' -print0)
+scripts+=(./.ci/run)
+for s in "${scripts[@]}"; do
+  [[ -f $s ]] || continue
+  if ! bash -n "$s"; then
+    echo "bash -n failed: $s"
+    status=1
+  fi
+done
+echo "bash -n: ${#scripts[@]} scripts checked"
+if command -v shellcheck >/dev/null; then
+  mine=()
+  for s in "${scripts[@]}"; do
+    case $s in ./tests/e2e/* | ./ci/* | ./examples/* | ./.ci/run) [[ -f $s ]] && mine+=("$s") ;; esac
+  done
+  if ! shellcheck -x -S warning "${mine[@]}"; then
+    status=1
+  fi
+  echo "shellcheck: ${#mine[@]} scripts checked"
+else
+  echo "shellcheck not installed: skipped"
+fi
+exit "$status"
