@@ -1,0 +1,145 @@
+// dmtcp_restart img...: brings checkpointed processes back. Every image is
+// read and checked completely before anything is replaced; then each image
+// gets a process that execs the restart loader with a prepared plan.
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "coordinator_client.h"
+#include "image_reader.h"
+#include "restart_info.h"
+#include "restore_planner.h"
+
+namespace {
+
+using namespace dmtcp;
+
+constexpr const char* kCmd = "dmtcp_restart";
+
+void ResolveForRuntime(const client::CoordAddress& addr, RestartInfo* info) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(addr.port);
+  if (getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
+    client::Fail(kCmd, "cannot resolve coordinator host " + addr.host);
+  memcpy(&info->coord_addr, res->ai_addr, res->ai_addrlen);
+  info->coord_addr_len = res->ai_addrlen;
+  freeaddrinfo(res);
+}
+
+// The loader must inherit only stdio and the plan's two descriptors.
+void CloseOtherFds(int keep1, int keep2) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return;
+  std::vector<int> fds;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    int fd = atoi(e->d_name);
+    if (fd > 2 && fd != keep1 && fd != keep2 && fd != dirfd(d)) fds.push_back(fd);
+  }
+  closedir(d);
+  for (int fd : fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+[[noreturn]] void Restore(image::ImageReader& img, const RestartInfo& info,
+                          const std::string& loader) {
+  restart::PreparedRestore p;
+  try {
+    p = restart::PrepareRestore(img, info, client::FailRc());
+  } catch (const std::exception& e) {
+    client::Fail(kCmd, e.what());
+  }
+  CloseOtherFds(p.plan_fd, p.data_fd);
+  std::string plan = std::to_string(p.plan_fd), data = std::to_string(p.data_fd);
+  const char* argv[] = {"dmtcp_restart_loader", plan.c_str(), data.c_str(), nullptr};
+  execv(loader.c_str(), const_cast<char* const*>(argv));
+  client::Fail(kCmd, "cannot run the restart loader " + loader + ": " + strerror(errno));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Restart processes from checkpoint images", kCmd};
+  app.set_help_flag("--help", "Print this help and exit");
+  std::vector<std::string> images;
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::string port_file, ckptdir;
+  std::optional<int> interval;
+  bool join = false, new_coord = false;
+  app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
+  app.add_option("-h,--coord-host,--host", host, "Coordinator host (DMTCP_COORD_HOST)");
+  app.add_option("-p,--coord-port,--port", port, "Coordinator port (DMTCP_COORD_PORT, 7779)");
+  app.add_option("--port-file", port_file, "Write the coordinator's port to this file");
+  app.add_flag("-j,--join,--join-coordinator", join, "Join an existing coordinator only");
+  app.add_flag("--new-coordinator", new_coord, "Start a new coordinator");
+  app.add_option("-i,--interval", interval, "Checkpoint interval in seconds");
+  app.add_option("--ckptdir", ckptdir, "Directory for later checkpoint images");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return client::FailRc();
+  }
+  if (join && new_coord) client::Fail(kCmd, "--join and --new-coordinator exclude each other");
+
+  // Read and verify every image before anything else happens.
+  std::vector<std::unique_ptr<image::ImageReader>> readers;
+  for (const auto& path : images) {
+    auto r = std::make_unique<image::ImageReader>();
+    if (!r->Load(path)) client::Fail(kCmd, r->error());
+    try {
+      restart::CheckRestorable(*r);
+    } catch (const std::exception& e) {
+      client::Fail(kCmd, e.what());
+    }
+    readers.push_back(std::move(r));
+  }
+  std::string loader = client::SelfExeDir() + "/../libexec/dmtcp/dmtcp_restart_loader";
+  if (!client::IsRegularFile(loader)) client::Fail(kCmd, "restart loader not found at " + loader);
+
+  RestartInfo info{};
+  info.magic = kRestartInfoMagic;
+  info.size = sizeof info;
+  info.fail_rc = client::FailRc();
+  if (!ckptdir.empty()) {
+    std::string abs = client::Absolute(ckptdir);
+    if (abs.size() >= sizeof info.ckpt_dir) client::Fail(kCmd, "--ckptdir path too long");
+    strcpy(info.ckpt_dir, abs.c_str());
+  }
+  try {
+    client::EnsureOptions opts;
+    opts.mode = join ? client::CoordMode::kJoin
+                     : new_coord ? client::CoordMode::kNew : client::CoordMode::kDefault;
+    opts.addr = client::ResolveAddress(host, port);
+    opts.interval = interval;
+    opts.port_file = port_file;
+    opts.program = kCmd;
+    auto coord = client::EnsureCoordinator(opts);
+    ResolveForRuntime(coord.addr, &info);
+    info.coord_port = coord.addr.port;
+    snprintf(info.coord_host, sizeof info.coord_host, "%s", coord.addr.host.c_str());
+    snprintf(info.secret, sizeof info.secret, "%s", coord.secret.c_str());
+  } catch (const client::ClientError& e) {
+    client::Fail(kCmd, e.what());
+  }
+
+  // One process per image; this one becomes the first.
+  for (size_t i = 1; i < readers.size(); ++i) {
+    pid_t pid = fork();
+    if (pid < 0) client::Fail(kCmd, std::string("fork: ") + strerror(errno));
+    if (pid == 0) Restore(*readers[i], info, loader);
+  }
+  Restore(*readers[0], info, loader);
+}

@@ -1,0 +1,202 @@
+#include "restore_planner.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "io.h"
+#include "restore_plan.h"
+
+namespace dmtcp::restart {
+namespace {
+
+using image::AreaKind;
+
+std::runtime_error Error(const image::ImageReader& img, const std::string& what) {
+  return std::runtime_error(img.path() + ": " + what);
+}
+
+// Our own kernel special mappings ([vdso], [vvar], ...) and their sizes:
+// the loader will move these to where the image had them.
+std::map<std::string, uint64_t> OwnSpecialMappings() {
+  std::map<std::string, uint64_t> out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    auto name_pos = line.find('[');
+    if (name_pos == std::string::npos) continue;
+    std::string name = line.substr(name_pos);
+    if (name == "[heap]" || name == "[stack]" || name == "[vsyscall]") continue;
+    uint64_t start = 0, end = 0;
+    if (sscanf(line.c_str(), "%lx-%lx", &start, &end) == 2) out[name] = end - start;
+  }
+  return out;
+}
+
+std::string Describe(const struct stat& st) {
+  std::ostringstream s;
+  s << "size " << st.st_size << ", mtime " << st.st_mtim.tv_sec;
+  return s.str();
+}
+
+int MakeMemfd(const char* name) {
+  int fd = memfd_create(name, 0);  // no CLOEXEC: the loader reads it
+  if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + strerror(errno));
+  return fd;
+}
+
+void Append(std::vector<char>& out, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  out.insert(out.end(), c, c + n);
+}
+
+}  // namespace
+
+void CheckRestorable(const image::ImageReader& img) {
+  const auto& pi = img.process();
+  if (pi.restore_entry == 0 || pi.restore_stack_top == 0)
+    throw Error(img, "corrupt image (no restore entry point)");
+  auto own = OwnSpecialMappings();
+  for (const auto& a : img.areas()) {
+    const auto kind = static_cast<AreaKind>(a.info.kind);
+    if (a.info.start < plan::kLoaderEnd && plan::kLoaderBase < a.info.end)
+      throw Error(img, "memory at " + std::to_string(a.info.start) +
+                           " overlaps the restart loader's reserved range");
+    if (kind == AreaKind::kSpecial) {
+      if (a.name.size() >= sizeof(plan::PlanSpecial::name))
+        throw Error(img, "kernel mapping name too long: " + a.name);
+      auto it = own.find(a.name);
+      if ((a.name == "[vdso]" || a.name.rfind("[vvar", 0) == 0) &&
+          (it == own.end() || it->second != a.info.end - a.info.start))
+        throw Error(img, "this kernel's " + a.name +
+                             " differs from the checkpointed one: restart on a node with the "
+                             "same kernel version");
+      continue;
+    }
+    if (kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared) {
+      struct stat st;
+      if (stat(a.name.c_str(), &st) != 0)
+        throw Error(img, "mapped file " + a.name + " is missing: " + strerror(errno));
+      if (kind == AreaKind::kFilePrivate &&
+          (static_cast<uint64_t>(st.st_size) != a.info.file_size ||
+           st.st_mtim.tv_sec != a.info.mtime_sec || st.st_mtim.tv_nsec != a.info.mtime_nsec))
+        throw Error(img, "mapped file " + a.name +
+                             " changed since the checkpoint (now " + Describe(st) +
+                             ", was size " + std::to_string(a.info.file_size) + ", mtime " +
+                             std::to_string(a.info.mtime_sec) + ")");
+    }
+  }
+  for (const auto& f : img.fds()) {
+    const auto kind = static_cast<image::FdKind>(f.info.kind);
+    if (kind != image::FdKind::kRegular && kind != image::FdKind::kDirectory) continue;
+    struct stat st;
+    if (stat(f.path.c_str(), &st) != 0)
+      throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
+                           ") is missing: " + strerror(errno));
+    if (kind == image::FdKind::kRegular && st.st_size < f.info.offset)
+      throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
+                           ") is shorter (" + std::to_string(st.st_size) +
+                           " bytes) than its checkpointed offset " +
+                           std::to_string(f.info.offset));
+  }
+}
+
+PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc) {
+  const auto& pi = img.process();
+  plan::PlanHeader h{};
+  h.magic = plan::kMagic;
+  h.version = plan::kVersion;
+  h.restart_info_len = sizeof info;
+  h.fail_rc = fail_rc;
+  h.restore_entry = pi.restore_entry;
+  h.restore_stack_top = pi.restore_stack_top;
+  h.main_fs_base = pi.main_fs_base;
+  h.start_code = pi.start_code;
+  h.end_code = pi.end_code;
+  h.start_data = pi.start_data;
+  h.end_data = pi.end_data;
+  h.start_brk = pi.start_brk;
+  h.brk = pi.brk;
+  h.start_stack = pi.start_stack;
+  h.arg_start = pi.arg_start;
+  h.arg_end = pi.arg_end;
+  h.env_start = pi.env_start;
+  h.env_end = pi.env_end;
+
+  std::vector<plan::PlanSpecial> specials;
+  std::vector<char> areas;
+  std::vector<plan::PlanChunk> chunks;
+  PreparedRestore out;
+  int data_fd = -1;
+  uint64_t data_off = 0;
+  std::vector<char> buf;
+  if (img.compressed()) {
+    data_fd = MakeMemfd("dmtcp-restore-data");
+  } else {
+    data_fd = dup(img.fd());  // without close-on-exec
+    if (data_fd < 0) throw Error(img, strerror(errno));
+  }
+  for (const auto& a : img.areas()) {
+    const auto kind = static_cast<AreaKind>(a.info.kind);
+    if (kind == AreaKind::kSpecial) {
+      plan::PlanSpecial s{};
+      s.start = a.info.start;
+      s.end = a.info.end;
+      memcpy(s.name, a.name.data(), a.name.size());
+      if (specials.size() < plan::kMaxSpecials) specials.push_back(s);
+      continue;
+    }
+    plan::PlanArea pa{};
+    pa.start = a.info.start;
+    pa.end = a.info.end;
+    pa.file_offset = a.info.file_offset;
+    pa.prot = a.info.prot;
+    switch (kind) {
+      case AreaKind::kAnonShared: pa.kind = plan::kAnonShared; break;
+      case AreaKind::kFilePrivate: pa.kind = plan::kFilePrivate; break;
+      case AreaKind::kFileShared: pa.kind = plan::kFileShared; break;
+      case AreaKind::kStack: pa.kind = plan::kStack; break;
+      default: pa.kind = plan::kAnonPrivate; break;
+    }
+    const bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
+    pa.name_len = named ? static_cast<uint32_t>(a.name.size()) : 0;
+    Append(areas, &pa, sizeof pa);
+    if (named) Append(areas, a.name.data(), a.name.size());
+    ++h.num_areas;
+    for (const auto& d : a.data) {
+      if (!img.compressed()) {  // the loader reads straight from the image
+        chunks.push_back({d.addr, d.raw_len, d.file_offset});
+        continue;
+      }
+      buf.resize(d.raw_len);
+      if (!img.ReadData(d, buf.data())) throw std::runtime_error(img.error());
+      if (!io::WriteAll(data_fd, buf.data(), buf.size()))
+        throw Error(img, std::string("cannot stage decoded memory: ") + strerror(errno));
+      chunks.push_back({d.addr, d.raw_len, data_off});
+      data_off += d.raw_len;
+    }
+  }
+  h.num_specials = static_cast<uint32_t>(specials.size());
+  h.num_chunks = static_cast<uint32_t>(chunks.size());
+
+  int plan_fd = MakeMemfd("dmtcp-restore-plan");
+  bool ok = io::WriteAll(plan_fd, &h, sizeof h) && io::WriteAll(plan_fd, &info, sizeof info) &&
+            io::WriteAll(plan_fd, specials.data(), specials.size() * sizeof specials[0]) &&
+            io::WriteAll(plan_fd, areas.data(), areas.size()) &&
+            io::WriteAll(plan_fd, chunks.data(), chunks.size() * sizeof chunks[0]);
+  if (!ok || lseek(plan_fd, 0, SEEK_SET) != 0)
+    throw Error(img, std::string("cannot write the restore plan: ") + strerror(errno));
+  out.plan_fd = plan_fd;
+  out.data_fd = data_fd;
+  return out;
+}
+
+}  // namespace dmtcp::restart

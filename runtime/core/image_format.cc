@@ -1,0 +1,42 @@
+#include "image_format.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+namespace dmtcp::image {
+
+uint32_t Crc32(uint32_t crc, const void* data, size_t len) {
+  const auto* p = static_cast<const Bytef*>(data);
+  // zlib takes uInt lengths: feed large buffers in pieces.
+  while (len > 0) {
+    uInt n = len > (1u << 30) ? (1u << 30) : static_cast<uInt>(len);
+    crc = static_cast<uint32_t>(crc32(crc, p, n));
+    p += n;
+    len -= n;
+  }
+  return crc;
+}
+
+void SealHeader(FileHeader* h) {
+  h->header_crc = 0;
+  h->header_crc = Crc32(0, h, sizeof *h);
+}
+
+bool HeaderValid(const FileHeader& h) {
+  FileHeader copy = h;
+  copy.header_crc = 0;
+  return memcmp(h.magic, kMagic, sizeof kMagic) == 0 && h.version == kVersion &&
+         h.header_size == sizeof(FileHeader) && h.page_size == kPageSize &&
+         Crc32(0, &copy, sizeof copy) == h.header_crc;
+}
+
+void SealRecordHeader(RecordHeader* h) {
+  h->header_crc = Crc32(0, h, offsetof(RecordHeader, header_crc));
+}
+
+bool RecordHeaderValid(const RecordHeader& h) {
+  return Crc32(0, &h, offsetof(RecordHeader, header_crc)) == h.header_crc;
+}
+
+}  // namespace dmtcp::image

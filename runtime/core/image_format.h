@@ -1,0 +1,148 @@
+// On-disk layout of a checkpoint image: one file per process.
+//
+//   FileHeader (padded to one page)
+//   Record*    each: RecordHeader, then its payload
+//   End record (its presence proves the file is complete)
+//
+// Every record header and payload carries a CRC32, so a reader rejects a
+// truncated, corrupted or foreign file before anything is restored. Memory
+// data records hold one run of pages of one area; raw payloads start on a
+// page boundary so that a restart could map them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dmtcp::image {
+
+inline constexpr char kMagic[8] = {'D', 'M', 'T', 'C', 'P', 'I', 'M', 'G'};
+constexpr uint32_t kVersion = 1;
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
+
+enum FileFlags : uint32_t { kFileCompressed = 1 };
+
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;
+  uint32_t flags;
+  uint32_t page_size;
+  uint32_t header_crc;  // CRC32 of this struct with header_crc = 0
+  uint32_t reserved;
+};
+
+enum class RecordType : uint32_t {
+  kProcess = 1,  // ProcessInfo
+  kFd = 2,       // FdInfo + path
+  kArea = 3,     // AreaInfo + name
+  kData = 4,     // memory of the preceding area at address `aux`
+  kEnd = 5,      // EndInfo
+};
+
+enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
+
+struct RecordHeader {
+  uint32_t type;     // RecordType
+  uint32_t codec;    // Codec, for kData
+  uint64_t length;   // payload bytes as stored
+  uint64_t raw_len;  // payload bytes once decoded
+  uint64_t aux;      // kData: target address
+  uint32_t payload_crc;
+  uint32_t header_crc;  // CRC32 of the fields above
+};
+static_assert(sizeof(RecordHeader) == 40);
+
+// Offset of a payload whose header ends at `after_header`.
+inline uint64_t PayloadOffset(const RecordHeader& h, uint64_t after_header) {
+  if (h.type == static_cast<uint32_t>(RecordType::kData) &&
+      h.codec == static_cast<uint32_t>(Codec::kRaw))
+    return (after_header + kPageSize - 1) & ~(kPageSize - 1);
+  return after_header;
+}
+
+struct ProcessInfo {
+  int32_t pid;
+  int32_t ppid;
+  uint32_t generation;
+  uint32_t num_peers;
+  uint64_t computation_id;
+  uint64_t ckpt_time;  // seconds since the epoch
+  char hostname[64];
+  char program[64];
+  char unique_id[64];
+  char cwd[4096];
+  // Where the restart loader hands control back to the runtime.
+  uint64_t restore_entry;
+  uint64_t restore_stack_top;
+  uint64_t main_fs_base;
+  // The kernel's view of the address space (prctl PR_SET_MM_MAP at restart).
+  uint64_t start_code, end_code, start_data, end_data;
+  uint64_t start_brk, brk, start_stack;
+  uint64_t arg_start, arg_end, env_start, env_end;
+  uint32_t num_threads;
+  uint32_t num_areas;
+  uint32_t num_fds;
+  uint32_t reserved;
+};
+
+enum class FdKind : uint32_t {
+  kRegular = 1,
+  kDirectory = 2,
+  kCharDevice = 3,  // /dev/null and the like: reopened by path
+  kTerminal = 4,    // taken from the restart command
+  kPipe = 5,        // taken from the restart command (0-2); else later issues
+  kSocket = 6,
+  kOther = 7,
+};
+
+struct FdInfo {
+  int32_t fd;
+  int32_t status_flags;  // F_GETFL
+  int32_t fd_flags;      // F_GETFD
+  uint32_t kind;         // FdKind
+  int64_t offset;
+  uint64_t size;
+  uint64_t dev;
+  uint64_t inode;
+  uint32_t mode;
+  uint32_t path_len;  // bytes of path that follow (no terminator)
+};
+
+enum class AreaKind : uint32_t {
+  kAnonPrivate = 1,
+  kAnonShared = 2,
+  kFilePrivate = 3,  // mapped from the file, changed pages overlaid
+  kFileShared = 4,   // mapped from the file, no data saved
+  kStack = 5,        // the main thread's [stack]
+  kHeap = 6,         // [heap]
+  kSpecial = 7,      // [vdso], [vvar], ...: the kernel's; moved, not restored
+};
+
+struct AreaInfo {
+  uint64_t start;
+  uint64_t end;
+  uint64_t file_offset;
+  uint64_t dev;
+  uint64_t inode;
+  uint64_t file_size;
+  int64_t mtime_sec;
+  int64_t mtime_nsec;
+  uint32_t prot;   // PROT_*
+  uint32_t kind;   // AreaKind
+  uint32_t name_len;  // bytes of name that follow
+  uint32_t reserved;
+};
+
+struct EndInfo {
+  uint64_t records;     // records before this one
+  uint64_t data_bytes;  // raw bytes of memory saved
+};
+
+uint32_t Crc32(uint32_t crc, const void* data, size_t len);
+void SealHeader(FileHeader* h);
+bool HeaderValid(const FileHeader& h);
+void SealRecordHeader(RecordHeader* h);
+bool RecordHeaderValid(const RecordHeader& h);
+
+}  // namespace dmtcp::image

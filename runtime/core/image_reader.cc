@@ -1,0 +1,153 @@
+#include "image_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstring>
+
+#include "io.h"
+
+namespace dmtcp::image {
+
+namespace {
+constexpr uint64_t kMaxMetaRecord = 64 * 1024;
+constexpr size_t kMaxAreas = 1 << 20;
+}  // namespace
+
+ImageReader::~ImageReader() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool ImageReader::Fail(const std::string& why) {
+  error_ = path_ + ": " + why;
+  return false;
+}
+
+bool ImageReader::Load(const std::string& path) {
+  path_ = path;
+  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return Fail(std::string("cannot open: ") + strerror(errno));
+  struct stat st;
+  if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return Fail("not a regular file");
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < sizeof header_ || !io::PreadAll(fd_, &header_, sizeof header_, 0))
+    return Fail("not a checkpoint image (too short for a header)");
+  if (memcmp(header_.magic, kMagic, sizeof kMagic) != 0)
+    return Fail("not a checkpoint image (bad magic)");
+  if (header_.version != kVersion)
+    return Fail("image format version " + std::to_string(header_.version) +
+                " is not supported (this build reads version " + std::to_string(kVersion) + ")");
+  if (!HeaderValid(header_)) return Fail("corrupt image header (checksum mismatch)");
+
+  std::vector<uint8_t> buf;
+  uint64_t off = kPageSize;
+  uint64_t records = 0;
+  bool ended = false;
+  bool have_process = false;
+  Area* current = nullptr;
+  while (!ended) {
+    RecordHeader h;
+    if (off + sizeof h > file_size) return Fail("truncated image (no end record)");
+    if (!io::PreadAll(fd_, &h, sizeof h, static_cast<off_t>(off)))
+      return Fail("read error in record header");
+    if (!RecordHeaderValid(h))
+      return Fail("corrupt record header at offset " + std::to_string(off));
+    const uint64_t payload_off = PayloadOffset(h, off + sizeof h);
+    if (payload_off > file_size || h.length > file_size - payload_off)
+      return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
+    const auto type = static_cast<RecordType>(h.type);
+    const bool is_data = type == RecordType::kData;
+    if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock)
+                : h.length > kMaxMetaRecord)
+      return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
+    buf.resize(h.length);
+    if (h.length && !io::PreadAll(fd_, buf.data(), h.length, static_cast<off_t>(payload_off)))
+      return Fail("read error in record payload");
+    if (Crc32(0, buf.data(), buf.size()) != h.payload_crc)
+      return Fail("corrupt image (checksum mismatch in record at offset " + std::to_string(off) +
+                  ")");
+    switch (type) {
+      case RecordType::kProcess:
+        if (h.length != sizeof process_) return Fail("corrupt process record");
+        memcpy(&process_, buf.data(), sizeof process_);
+        process_.hostname[sizeof process_.hostname - 1] = 0;
+        process_.program[sizeof process_.program - 1] = 0;
+        process_.unique_id[sizeof process_.unique_id - 1] = 0;
+        process_.cwd[sizeof process_.cwd - 1] = 0;
+        have_process = true;
+        break;
+      case RecordType::kFd: {
+        Fd fd;
+        if (h.length < sizeof fd.info) return Fail("corrupt fd record");
+        memcpy(&fd.info, buf.data(), sizeof fd.info);
+        if (fd.info.path_len != h.length - sizeof fd.info) return Fail("corrupt fd record");
+        fd.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof fd.info, fd.info.path_len);
+        fds_.push_back(std::move(fd));
+        break;
+      }
+      case RecordType::kArea: {
+        Area a;
+        if (h.length < sizeof a.info) return Fail("corrupt area record");
+        memcpy(&a.info, buf.data(), sizeof a.info);
+        if (a.info.name_len != h.length - sizeof a.info || a.info.end <= a.info.start ||
+            (a.info.start | a.info.end) % kPageSize != 0)
+          return Fail("corrupt area record");
+        if (areas_.size() >= kMaxAreas) return Fail("corrupt image (too many areas)");
+        a.name.assign(reinterpret_cast<char*>(buf.data()) + sizeof a.info, a.info.name_len);
+        areas_.push_back(std::move(a));
+        current = &areas_.back();
+        break;
+      }
+      case RecordType::kData: {
+        if (!current || h.aux < current->info.start || h.raw_len == 0 ||
+            h.raw_len > current->info.end - h.aux || h.aux % kPageSize != 0)
+          return Fail("corrupt data record at offset " + std::to_string(off));
+        if (h.codec != static_cast<uint32_t>(Codec::kRaw) &&
+            h.codec != static_cast<uint32_t>(Codec::kZlib))
+          return Fail("unknown data encoding");
+        if (h.codec == static_cast<uint32_t>(Codec::kRaw) && h.length != h.raw_len)
+          return Fail("corrupt data record at offset " + std::to_string(off));
+        current->data.push_back(
+            DataRef{h.aux, h.raw_len, h.length, payload_off, static_cast<Codec>(h.codec)});
+        data_bytes_ += h.raw_len;
+        break;
+      }
+      case RecordType::kEnd: {
+        EndInfo end;
+        if (h.length != sizeof end) return Fail("corrupt end record");
+        memcpy(&end, buf.data(), sizeof end);
+        if (end.records != records || end.data_bytes != data_bytes_)
+          return Fail("corrupt image (record count mismatch)");
+        ended = true;
+        break;
+      }
+      default:
+        return Fail("corrupt image (unknown record type " + std::to_string(h.type) + ")");
+    }
+    ++records;
+    off = payload_off + h.length;
+  }
+  if (!have_process) return Fail("corrupt image (no process record)");
+  if (process_.num_areas != areas_.size() || process_.num_fds != fds_.size())
+    return Fail("corrupt image (area or file count mismatch)");
+  return true;
+}
+
+bool ImageReader::ReadData(const DataRef& ref, void* dst) {
+  if (ref.codec == Codec::kRaw) {
+    if (!io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset)))
+      return Fail("read error in memory data");
+    return true;
+  }
+  std::vector<uint8_t> in(ref.stored_len);
+  if (!io::PreadAll(fd_, in.data(), in.size(), static_cast<off_t>(ref.file_offset)))
+    return Fail("read error in memory data");
+  uLongf out_len = ref.raw_len;
+  int rc = uncompress(static_cast<Bytef*>(dst), &out_len, in.data(), in.size());
+  if (rc != Z_OK || out_len != ref.raw_len) return Fail("corrupt compressed memory data");
+  return true;
+}
+
+}  // namespace dmtcp::image

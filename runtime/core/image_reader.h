@@ -1,0 +1,66 @@
+// Reads and validates a checkpoint image (for dmtcp_restart, the image
+// inspector and tests). Not used inside checkpointed processes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image_format.h"
+
+namespace dmtcp::image {
+
+struct DataRef {
+  uint64_t addr;
+  uint64_t raw_len;
+  uint64_t stored_len;
+  uint64_t file_offset;  // of the payload
+  Codec codec;
+};
+
+struct Area {
+  AreaInfo info;
+  std::string name;
+  std::vector<DataRef> data;
+};
+
+struct Fd {
+  FdInfo info;
+  std::string path;
+};
+
+class ImageReader {
+ public:
+  ImageReader() = default;
+  ~ImageReader();
+  ImageReader(const ImageReader&) = delete;
+  ImageReader& operator=(const ImageReader&) = delete;
+
+  // Reads the whole file and checks every header and payload checksum and
+  // the end record. On failure returns false and error() says why.
+  bool Load(const std::string& path);
+  // Decodes one data record into dst (ref.raw_len bytes).
+  bool ReadData(const DataRef& ref, void* dst);
+
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  bool compressed() const { return (header_.flags & kFileCompressed) != 0; }
+  const ProcessInfo& process() const { return process_; }
+  const std::vector<Area>& areas() const { return areas_; }
+  const std::vector<Fd>& fds() const { return fds_; }
+  uint64_t data_bytes() const { return data_bytes_; }
+
+ private:
+  bool Fail(const std::string& why);
+  int fd_ = -1;
+  std::string path_;
+  std::string error_;
+  FileHeader header_{};
+  ProcessInfo process_{};
+  std::vector<Area> areas_;
+  std::vector<Fd> fds_;
+  uint64_t data_bytes_ = 0;
+};
+
+}  // namespace dmtcp::image

@@ -1,0 +1,90 @@
+#include "io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+namespace dmtcp::io {
+
+bool WriteAll(int fd, const void* buf, size_t n) {
+  const char* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool ReadAll(int fd, void* buf, size_t n) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = read(fd, p, n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (r == 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool PreadAll(int fd, void* buf, size_t n, off_t off) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = pread(fd, p, n, off);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (r == 0) return false;
+    p += r;
+    off += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool SendFrame(int fd, proto::MsgType type, const void* payload, uint32_t len) {
+  proto::FrameHeader h{proto::kMagic, proto::kVersion,
+                       static_cast<uint16_t>(type), len, 0};
+  if (!WriteAll(fd, &h, sizeof h)) return false;
+  return len == 0 || WriteAll(fd, payload, len);
+}
+
+bool RecvFrame(int fd, proto::MsgType* type, void* buf, size_t cap,
+               uint32_t* len) {
+  proto::FrameHeader h;
+  if (!ReadAll(fd, &h, sizeof h)) return false;
+  if (!proto::ValidHeader(h) || h.length > cap) return false;
+  if (h.length && !ReadAll(fd, buf, h.length)) return false;
+  if (h.length < cap) memset(static_cast<char*>(buf) + h.length, 0, cap - h.length);
+  *type = static_cast<proto::MsgType>(h.type);
+  if (len) *len = h.length;
+  return true;
+}
+
+bool UserTmpDir(char* out, size_t cap) {
+  const char* base = getenv("DMTCP_TMPDIR");
+  if (!base || !*base) base = getenv("TMPDIR");
+  if (!base || !*base) base = "/tmp";
+  int n = snprintf(out, cap, "%s/dmtcp-%u", base, static_cast<unsigned>(getuid()));
+  return n > 0 && static_cast<size_t>(n) < cap;
+}
+
+bool DefaultSecretPath(int port, char* out, size_t cap) {
+  char dir[3072];
+  if (!UserTmpDir(dir, sizeof dir)) return false;
+  int n = snprintf(out, cap, "%s/coord-%d.secret", dir, port);
+  return n > 0 && static_cast<size_t>(n) < cap;
+}
+
+}  // namespace dmtcp::io

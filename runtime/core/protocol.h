@@ -1,0 +1,143 @@
+// Wire protocol between the coordinator, the runtime inside checkpointed
+// processes and the commands. Fixed-size payloads so that the runtime can
+// encode and decode messages without allocating (it talks to the coordinator
+// while other threads of the program are frozen).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dmtcp::proto {
+
+constexpr uint32_t kMagic = 0x43544d44;  // "DMTC" little-endian
+constexpr uint16_t kVersion = 1;
+constexpr uint32_t kMaxPayload = 64 * 1024;
+constexpr int kDefaultPort = 7779;
+
+enum class MsgType : uint16_t {
+  kHello = 1,          // client -> coordinator, payload Hello
+  kHelloReply = 2,     // coordinator -> client, payload HelloReply
+  kDoCheckpoint = 10,  // coordinator -> worker, payload DoCheckpoint
+  kBarrier = 11,       // worker -> coordinator: reached; payload Barrier
+  kBarrierRelease = 12,  // coordinator -> worker: everyone reached; Barrier
+  kCheckpointDone = 13,  // worker -> coordinator, payload CheckpointDone
+  kKill = 14,            // coordinator -> worker, no payload
+  kCommand = 20,         // command client -> coordinator, payload Command
+  kCommandReply = 21,    // coordinator -> command client, CommandReply
+  kKvPut = 30,           // worker -> coordinator, payload KeyValue
+  kKvGet = 31,           // worker -> coordinator, payload KeyValue (key only)
+  kKvReply = 32,         // coordinator -> worker, payload KeyValue
+};
+
+struct FrameHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t type;
+  uint32_t length;  // payload bytes that follow
+  uint32_t reserved;
+};
+static_assert(sizeof(FrameHeader) == 16);
+
+enum class Role : uint32_t { kWorker = 1, kCommand = 2 };
+
+constexpr size_t kSecretLen = 64;  // hex characters
+constexpr size_t kNameLen = 64;
+constexpr size_t kPathLen = 4096;
+
+struct Hello {
+  uint32_t role;  // Role
+  uint32_t restarting;  // 1 when a restarted process rejoins
+  char secret[kSecretLen + 1];
+  char hostname[kNameLen];
+  char program[kNameLen];
+  char unique_id[kNameLen];  // stable across restarts of the same process
+  int32_t pid;
+  int32_t ppid;
+  uint32_t generation;  // number of the last checkpoint this process has
+  uint32_t restart_peers;  // when restarting: processes in the computation
+  uint64_t computation_id;  // 0 for a new process: the coordinator assigns
+};
+
+enum class HelloStatus : int32_t {
+  kOk = 0,
+  kBadSecret = 1,
+  kBadVersion = 2,
+  kBusy = 3,  // e.g. a restarting process meets a running computation
+};
+
+struct HelloReply {
+  int32_t status;  // HelloStatus
+  uint32_t client_id;
+  uint64_t computation_id;
+  uint32_t generation;  // the coordinator's current checkpoint generation
+  uint32_t interval;  // seconds, 0 = none
+  char message[256];
+};
+
+struct DoCheckpoint {
+  uint32_t generation;  // number this checkpoint will carry
+  uint32_t num_peers;   // processes taking part
+  char ckpt_dir[kPathLen];  // empty: the process's own DMTCP_CHECKPOINT_DIR
+};
+
+// Barrier names used by the runtime; plugins add their own.
+inline constexpr const char kBarrierSuspended[] = "ckpt:suspended";
+inline constexpr const char kBarrierCheckpointed[] = "ckpt:written";
+inline constexpr const char kBarrierRestarted[] = "restart:ready";
+
+struct Barrier {
+  char name[kNameLen];
+};
+
+struct CheckpointDone {
+  int32_t ok;  // 1 on success
+  uint64_t bytes;
+  char hostname[kNameLen];
+  char image_path[kPathLen];  // absolute; or the error text when !ok
+};
+
+struct Command {
+  char command;  // one of the coordinator's commands, see below
+  uint8_t pad[3];
+  int32_t arg;   // interval for 'i'
+};
+
+// Commands: 'c' checkpoint (reply at once), 'b' checkpoint and reply when
+// the images are written, 's' status, 'l' list, 'i' set interval, 'k' kill
+// the computation, 'q' kill and quit, 'f' force a pending restart.
+enum class CommandStatus : int32_t {
+  kOk = 0,
+  kError = 1,       // text says why
+  kNoProcesses = 2, // checkpoint asked with nothing to checkpoint
+};
+
+struct CommandReply {
+  int32_t status;  // CommandStatus
+  uint32_t num_peers;
+  uint32_t running;  // 1 when all processes run (not in a checkpoint)
+  uint32_t interval;
+  uint32_t generation;
+  uint64_t computation_id;
+  char text[16384];  // list output, error text, or image list for 'b'
+};
+
+struct KeyValue {
+  int32_t found;  // in kKvReply: 1 found, 0 not found
+  uint32_t key_len;
+  uint32_t value_len;
+  char key[1024];
+  char value[4096];
+};
+
+static_assert(sizeof(CommandReply) < kMaxPayload);
+
+// Encodes a frame into out (at least sizeof(FrameHeader)+len bytes).
+size_t EncodeFrame(MsgType type, const void* payload, uint32_t len, void* out);
+// Validates a header; returns false for a foreign, wrong-version or
+// oversized frame.
+bool ValidHeader(const FrameHeader& h);
+
+// Copies a C string into a fixed field, always terminated.
+void CopyField(char* dst, size_t cap, const char* src);
+
+}  // namespace dmtcp::proto

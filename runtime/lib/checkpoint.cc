@@ -1,0 +1,124 @@
+// The checkpoint thread: waits for the coordinator, and runs one checkpoint
+// through its phases (suspend, write, resume), each ended by a barrier
+// across the computation. After a restart it wakes up here again, in the
+// new process, rejoins the coordinator and resumes the program.
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+using proto::MsgType;
+
+void ReportDone(bool ok, const char* path_or_error, uint64_t bytes) {
+  static proto::CheckpointDone done;
+  memset(&done, 0, sizeof done);
+  done.ok = ok ? 1 : 0;
+  done.bytes = bytes;
+  StrCopy(done.hostname, sizeof done.hostname, g.hostname);
+  StrCopy(done.image_path, sizeof done.image_path, path_or_error);
+  CoordSend(static_cast<int>(MsgType::kCheckpointDone), &done, sizeof done);
+}
+
+// Runs in the restored process: rejoin and wait for every peer.
+void ContinueAfterRestart() {
+  if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
+  g.cfg.fail_rc = g.restart.fail_rc;
+  if (g.restart.no_coordinator) {
+    g.cfg.no_coordinator = true;
+  } else {
+    if (!CoordConnect(true)) Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
+    if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
+  }
+  g.restarting = false;
+}
+
+void Checkpoint(const char* dir) {
+  static char path[4200];
+  static char error[512];
+  if (!SuspendThreads()) {
+    ResumeThreads();
+    if (!g.cfg.no_coordinator) {
+      ReportDone(false, "threads did not stop for the checkpoint", 0);
+      CoordBarrier(proto::kBarrierSuspended);
+      CoordBarrier(proto::kBarrierCheckpointed);
+    }
+    return;
+  }
+  if (!g.cfg.no_coordinator && !CoordBarrier(proto::kBarrierSuspended)) {
+    ResumeThreads();
+    return;
+  }
+  SaveSignalActions();
+  if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
+  if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
+    uint64_t bytes = 0;
+    bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error);
+    if (!ok) Log("checkpoint failed: ", error);
+    if (!g.cfg.no_coordinator) {
+      ReportDone(ok, ok ? path : error, bytes);
+      CoordBarrier(proto::kBarrierCheckpointed);
+    }
+  } else {
+    ContinueAfterRestart();
+  }
+  ResumeThreads();
+}
+
+void* CheckpointThreadMain(void*) {
+  sigset_t all;
+  sigfillset(&all);
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), 0, 8);
+  g.ckpt_tid = GetTid();
+  if (g.cfg.no_coordinator) {
+    for (;;) {
+      if (g.cfg.interval <= 0) {
+        pause();
+        continue;
+      }
+      struct timespec ts = {g.cfg.interval, 0};
+      while (nanosleep(&ts, &ts) != 0) {
+      }
+      ++g.generation;
+      Checkpoint(g.cfg.ckpt_dir);
+    }
+  }
+  static proto::DoCheckpoint msg;
+  for (;;) {
+    int type;
+    if (!CoordRecv(&type, &msg, sizeof msg)) {
+      Log("lost the connection to the coordinator; no more checkpoints for this process");
+      for (;;) pause();
+    }
+    if (type == static_cast<int>(MsgType::kKill)) KilledByCoordinator();
+    if (type != static_cast<int>(MsgType::kDoCheckpoint)) continue;
+    g.generation = msg.generation;
+    g.num_peers = msg.num_peers;
+    msg.ckpt_dir[sizeof msg.ckpt_dir - 1] = 0;
+    Checkpoint(msg.ckpt_dir[0] ? msg.ckpt_dir : g.cfg.ckpt_dir);
+  }
+}
+
+}  // namespace
+
+void StartCheckpointThread() {
+  // Created with the real pthread_create: this thread is not the program's.
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  if (RealPthreadCreate()(&t, &attr, CheckpointThreadMain, nullptr) != 0)
+    Fatal("cannot start the checkpoint thread");
+  pthread_attr_destroy(&attr);
+}
+
+}  // namespace dmtcp::rt

@@ -1,0 +1,139 @@
+// The runtime's connection to the coordinator. The socket lives at a high
+// descriptor number so the program does not see or reuse it.
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "protocol.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+sockaddr_storage g_addr;
+socklen_t g_addr_len;
+
+int ProtectedFdBase() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 64) return 3;
+  rlim_t top = rl.rlim_cur > 4096 ? 4096 : rl.rlim_cur;
+  return static_cast<int>(top) - 24;
+}
+
+bool Resolve() {
+  addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  char port[16];
+  FormatUint(port, sizeof port, static_cast<uint64_t>(g.cfg.coord_port));
+  addrinfo* res = nullptr;
+  if (getaddrinfo(g.cfg.coord_host, port, &hints, &res) != 0 || !res) return false;
+  memcpy(&g_addr, res->ai_addr, res->ai_addrlen);
+  g_addr_len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return true;
+}
+
+}  // namespace
+
+bool CoordConnect(bool restarting) {
+  if (restarting) {
+    memcpy(&g_addr, &g.restart.coord_addr, sizeof g_addr);
+    g_addr_len = g.restart.coord_addr_len;
+    StrCopy(g.cfg.coord_host, sizeof g.cfg.coord_host, g.restart.coord_host);
+    g.cfg.coord_port = g.restart.coord_port;
+    StrCopy(g.cfg.secret, sizeof g.cfg.secret, g.restart.secret);
+  } else if (!Resolve()) {
+    return false;
+  }
+  int s = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  if (connect(s, reinterpret_cast<sockaddr*>(&g_addr), g_addr_len) != 0) {
+    close(s);
+    return false;
+  }
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int fd = fcntl(s, F_DUPFD_CLOEXEC, ProtectedFdBase());
+  close(s);
+  if (fd < 0) return false;
+  g.coord_fd = fd;
+
+  proto::Hello hello;
+  memset(&hello, 0, sizeof hello);
+  hello.role = static_cast<uint32_t>(proto::Role::kWorker);
+  hello.restarting = restarting ? 1 : 0;
+  StrCopy(hello.secret, sizeof hello.secret, g.cfg.secret);
+  StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
+  StrCopy(hello.program, sizeof hello.program, g.program);
+  StrCopy(hello.unique_id, sizeof hello.unique_id, g.unique_id);
+  hello.pid = getpid();
+  hello.ppid = getppid();
+  hello.generation = g.generation;
+  hello.restart_peers = restarting ? g.num_peers : 0;
+  hello.computation_id = restarting ? g.computation_id : 0;
+  proto::HelloReply reply;
+  int type;
+  if (!CoordSend(static_cast<int>(proto::MsgType::kHello), &hello, sizeof hello) ||
+      !CoordRecv(&type, &reply, sizeof reply) ||
+      type != static_cast<int>(proto::MsgType::kHelloReply)) {
+    Log("the coordinator closed the connection during the handshake");
+    return false;
+  }
+  if (reply.status != static_cast<int32_t>(proto::HelloStatus::kOk)) {
+    reply.message[sizeof reply.message - 1] = 0;
+    Log("the coordinator refused us: ", reply.message);
+    return false;
+  }
+  if (!restarting) g.computation_id = reply.computation_id;
+  return true;
+}
+
+bool CoordSend(int type, const void* p, uint32_t len) {
+  return io::SendFrame(g.coord_fd, static_cast<proto::MsgType>(type), p, len);
+}
+
+bool CoordRecv(int* type, void* buf, uint32_t cap) {
+  // Any message may arrive: receive into a buffer that fits them all.
+  static char rx[proto::kMaxPayload];
+  proto::MsgType t;
+  uint32_t len = 0;
+  if (!io::RecvFrame(g.coord_fd, &t, rx, sizeof rx, &len)) return false;
+  uint32_t n = len < cap ? len : cap;
+  memcpy(buf, rx, n);
+  if (n < cap) memset(static_cast<char*>(buf) + n, 0, cap - n);
+  *type = static_cast<int>(t);
+  return true;
+}
+
+void KilledByCoordinator() {
+  // A distinct end (killed, not finished) so job scripts can tell.
+  RawSyscall(62 /*kill*/, getpid(), SIGKILL);
+  RawSyscall(231 /*exit_group*/, 137);
+  __builtin_unreachable();
+}
+
+bool CoordBarrier(const char* name) {
+  proto::Barrier b;
+  memset(&b, 0, sizeof b);
+  StrCopy(b.name, sizeof b.name, name);
+  if (!CoordSend(static_cast<int>(proto::MsgType::kBarrier), &b, sizeof b)) return false;
+  for (;;) {
+    proto::Barrier r;
+    int type;
+    if (!CoordRecv(&type, &r, sizeof r)) return false;
+    if (type == static_cast<int>(proto::MsgType::kBarrierRelease) &&
+        strncmp(r.name, name, sizeof r.name) == 0)
+      return true;
+    if (type == static_cast<int>(proto::MsgType::kKill)) KilledByCoordinator();
+  }
+}
+
+}  // namespace dmtcp::rt

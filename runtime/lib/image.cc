@@ -1,0 +1,170 @@
+// Writes this process's image: to a temporary name, fsynced, then renamed
+// over the previous one, so a failure never destroys the last good image.
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "image_writer.h"
+#include "memory.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+
+extern "C" [[noreturn]] void dmtcp_restore_entry(const void* handoff);
+extern char g_restore_stack[128 * 1024];
+
+namespace {
+
+constexpr uint64_t kMapsCap = 8 << 20;
+constexpr uint64_t kPagemapEntries = 64 * 1024;
+
+void ReadStatFields(image::ProcessInfo* pi) {
+  static char buf[4096];
+  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/stat"),
+                                       O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return;
+  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
+  RawSyscall(SYS_close, fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  // Fields after the command name, which may contain spaces: find the last ')'.
+  const char* p = buf;
+  for (const char* q = buf; *q; ++q)
+    if (*q == ')') p = q + 1;
+  uint64_t field[64] = {};
+  int idx = 2;  // p now points before field 3
+  while (*p && idx < 63) {
+    while (*p == ' ') ++p;
+    ++idx;
+    uint64_t v = 0;
+    bool neg = *p == '-';
+    if (neg) ++p;
+    while (*p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+    while (*p && *p != ' ') ++p;
+    field[idx] = v;
+  }
+  pi->start_code = field[26];
+  pi->end_code = field[27];
+  pi->start_stack = field[28];
+  pi->start_data = field[45];
+  pi->end_data = field[46];
+  pi->start_brk = field[47];
+  pi->arg_start = field[48];
+  pi->arg_end = field[49];
+  pi->env_start = field[50];
+  pi->env_end = field[51];
+  pi->brk = static_cast<uint64_t>(RawSyscall(SYS_brk, 0));
+}
+
+void SetError(char* err, size_t cap, const char* what, const char* path, int e) {
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(e));
+  err[0] = 0;
+  StrCat(err, cap, what);
+  StrCat(err, cap, path);
+  StrCat(err, cap, ": errno ");
+  StrCat(err, cap, num);
+  StrCat(err, cap, e == 28 ? " (no space left on device)" : "");
+}
+
+}  // namespace
+
+bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
+                size_t errcap) {
+  path[0] = 0;
+  StrCat(path, cap, dir);
+  StrCat(path, cap, "/ckpt_");
+  StrCat(path, cap, g.program);
+  StrCat(path, cap, "_");
+  StrCat(path, cap, g.unique_id);
+  StrCat(path, cap, ".dmtcp");
+  char tmp[4200];
+  tmp[0] = 0;
+  StrCat(tmp, sizeof tmp, path);
+  StrCat(tmp, sizeof tmp, ".temp");
+
+  const uint64_t scratch_len = ((image::ImageWriter::ScratchSize() + kMapsCap +
+                                 kPagemapEntries * 8) + 4095) & ~uint64_t{4095};
+  long sm = RawSyscall(SYS_mmap, 0, static_cast<long>(scratch_len), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (sm < 0 && sm > -4096) {
+    SetError(err, errcap, "cannot allocate checkpoint buffers for ", path, static_cast<int>(-sm));
+    return false;
+  }
+  auto* scratch = reinterpret_cast<char*>(sm);
+  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(tmp),
+                                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd < 0) {
+    SetError(err, errcap, "cannot create ", tmp, -fd);
+    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    return false;
+  }
+  int skip[1] = {fd};
+  RecordFds(skip, 1);
+
+  MemoryScratch ms;
+  ms.maps = scratch + image::ImageWriter::ScratchSize();
+  ms.maps_cap = kMapsCap;
+  ms.pagemap = reinterpret_cast<uint64_t*>(ms.maps + kMapsCap);
+  ms.pagemap_cap = kPagemapEntries;
+  ms.skip_start = static_cast<uint64_t>(sm);
+  ms.skip_end = static_cast<uint64_t>(sm) + scratch_len;
+
+  image::ProcessInfo pi{};
+  pi.pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
+  pi.ppid = static_cast<int32_t>(RawSyscall(SYS_getppid));
+  pi.generation = g.generation;
+  pi.num_peers = g.num_peers;
+  pi.computation_id = g.computation_id;
+  pi.ckpt_time = static_cast<uint64_t>(time(nullptr));
+  StrCopy(pi.hostname, sizeof pi.hostname, g.hostname);
+  StrCopy(pi.program, sizeof pi.program, g.program);
+  StrCopy(pi.unique_id, sizeof pi.unique_id, g.unique_id);
+  StrCopy(pi.cwd, sizeof pi.cwd, g.cwd);
+  pi.restore_entry = reinterpret_cast<uint64_t>(&dmtcp_restore_entry);
+  pi.restore_stack_top = reinterpret_cast<uint64_t>(g_restore_stack + sizeof g_restore_stack);
+  for (int i = 0; i < g.num_threads.load(); ++i)
+    if (g.threads[i].is_main) pi.main_fs_base = g.threads[i].fs_base;
+  ReadStatFields(&pi);
+  pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
+  pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
+
+  image::ImageWriter w;
+  bool ok = w.Begin(fd, g.cfg.gzip, scratch) && WriteFdRecords(w) &&
+            WriteMemory(w, ms, &pi.num_areas) &&
+            w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
+  int e = w.error();
+  if (ok && RawSyscall(SYS_fsync, fd) != 0) {
+    ok = false;
+    e = 5;
+  }
+  RawSyscall(SYS_close, fd);
+  RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+  if (!ok) {
+    SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    return false;
+  }
+  long r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
+  if (r != 0) {
+    SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    return false;
+  }
+  // Make the rename itself durable.
+  int dfd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(dir),
+                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd >= 0) {
+    RawSyscall(SYS_fsync, dfd);
+    RawSyscall(SYS_close, dfd);
+  }
+  *bytes = w.bytes_written();
+  return true;
+}
+
+}  // namespace dmtcp::rt

@@ -1,0 +1,137 @@
+// Start of the runtime in a launched process: read the settings that
+// dmtcp_launch put in the environment, join the coordinator, start the
+// checkpoint thread.
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+const char* Env(const char* a, const char* b = nullptr) {
+  const char* v = getenv(a);
+  if ((!v || !*v) && b) v = getenv(b);
+  return v && *v ? v : nullptr;
+}
+
+int EnvInt(const char* name, int def) {
+  const char* v = getenv(name);
+  if (!v || !*v) return def;
+  char* end;
+  long n = strtol(v, &end, 10);
+  return *end ? def : static_cast<int>(n);
+}
+
+bool ReadSecretFile(const char* path, char* out, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, out, cap - 1);
+  close(fd);
+  if (n <= 0) return false;
+  out[n] = 0;
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
+  return n > 0;
+}
+
+// Our own commands may run inside a launched shell script: they must not
+// become part of the computation they control.
+bool IsOwnCommand(const char* prog) {
+  return strncmp(prog, "dmtcp_", 6) == 0;
+}
+
+void ProbeRseq() {
+  // glibc >= 2.35 registers rseq per thread; the area is at the thread
+  // pointer plus __rseq_offset. Looked up at run time so older glibc works.
+  auto* off = static_cast<const long*>(dlsym(RTLD_DEFAULT, "__rseq_offset"));
+  auto* size = static_cast<const unsigned*>(dlsym(RTLD_DEFAULT, "__rseq_size"));
+  if (off && size && *size > 0) {
+    g.rseq_offset = *off;
+    g.rseq_size = *size;
+    g.rseq_offset_valid = 1;
+  }
+}
+
+void MakeUniqueId() {
+  uint32_t h = 2166136261u;
+  for (const char* p = g.hostname; *p; ++p) h = (h ^ static_cast<uint8_t>(*p)) * 16777619u;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char a[16], b[16], c[24];
+  FormatUint(a, sizeof a, h, 16);
+  FormatUint(b, sizeof b, static_cast<uint64_t>(getpid()));
+  FormatUint(c, sizeof c, static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000, 16);
+  g.unique_id[0] = 0;
+  StrCat(g.unique_id, sizeof g.unique_id, a);
+  StrCat(g.unique_id, sizeof g.unique_id, "-");
+  StrCat(g.unique_id, sizeof g.unique_id, b);
+  StrCat(g.unique_id, sizeof g.unique_id, "-");
+  StrCat(g.unique_id, sizeof g.unique_id, c);
+}
+
+void ReadConfig() {
+  Config& c = g.cfg;
+  c.fail_rc = EnvInt("DMTCP_FAIL_RC", 99);
+  if (c.fail_rc <= 0 || c.fail_rc > 255) c.fail_rc = 99;
+  StrCopy(c.coord_host, sizeof c.coord_host, Env("DMTCP_COORD_HOST", "DMTCP_HOST"));
+  if (!c.coord_host[0]) StrCopy(c.coord_host, sizeof c.coord_host, "localhost");
+  const char* port = Env("DMTCP_COORD_PORT", "DMTCP_PORT");
+  c.coord_port = port ? atoi(port) : proto::kDefaultPort;
+  if (const char* s = Env("DMTCP_COORD_SECRET")) {
+    StrCopy(c.secret, sizeof c.secret, s);
+  } else {
+    char path[4096];
+    const char* file = Env("DMTCP_COORD_SECRET_FILE");
+    if (!file && io::DefaultSecretPath(c.coord_port, path, sizeof path)) file = path;
+    if (file) ReadSecretFile(file, c.secret, sizeof c.secret);
+  }
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) StrCopy(cwd, sizeof cwd, "/tmp");
+  if (const char* d = Env("DMTCP_CHECKPOINT_DIR")) {
+    if (d[0] == '/') {
+      StrCopy(c.ckpt_dir, sizeof c.ckpt_dir, d);
+    } else {
+      StrCopy(c.ckpt_dir, sizeof c.ckpt_dir, cwd);
+      StrCat(c.ckpt_dir, sizeof c.ckpt_dir, "/");
+      StrCat(c.ckpt_dir, sizeof c.ckpt_dir, d);
+    }
+  } else {
+    StrCopy(c.ckpt_dir, sizeof c.ckpt_dir, cwd);
+  }
+  const char* gz = Env("DMTCP_GZIP");
+  c.gzip = !(gz && strcmp(gz, "0") == 0);
+  c.ckpt_signal = EnvInt("DMTCP_SIGCKPT", SIGUSR2);
+  if (c.ckpt_signal < 1 || c.ckpt_signal > 64 || c.ckpt_signal == SIGKILL ||
+      c.ckpt_signal == SIGSTOP)
+    c.ckpt_signal = SIGUSR2;
+  c.no_coordinator = Env("DMTCP_NO_COORDINATOR") != nullptr;
+  c.interval = EnvInt("DMTCP_CHECKPOINT_INTERVAL", 0);
+}
+
+__attribute__((constructor)) void DmtcpInit() {
+  StrCopy(g.program, sizeof g.program, program_invocation_short_name);
+  if (IsOwnCommand(g.program) || getenv("DMTCP_DISABLE")) return;
+  ReadConfig();
+  gethostname(g.hostname, sizeof g.hostname - 1);
+  MakeUniqueId();
+  ProbeRseq();
+  g.coord_fd = -1;
+  InstallSignalHandler();
+  if (!g.cfg.no_coordinator && !CoordConnect(false)) {
+    char port[16] = ":";
+    FormatUint(port + 1, sizeof port - 1, static_cast<uint64_t>(g.cfg.coord_port));
+    Fatal("cannot join the coordinator at ", g.cfg.coord_host, port);
+  }
+  g.enabled = true;
+  StartCheckpointThread();
+}
+
+}  // namespace
+}  // namespace dmtcp::rt

@@ -1,0 +1,250 @@
+// Saving the address space. Pages that were never touched or are all zero
+// are not written; for private file mappings only the pages the process
+// changed are written, the rest comes back from the file at restart.
+#include "memory.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+constexpr uint64_t kPage = image::kPageSize;
+constexpr uint64_t kPmPresent = 1ULL << 63;
+constexpr uint64_t kPmSwapped = 1ULL << 62;
+constexpr uint64_t kPmFile = 1ULL << 61;
+
+struct MapsLine {
+  uint64_t start, end, offset, inode;
+  uint32_t dev_major, dev_minor;
+  char perms[5];
+  const char* name;
+  uint32_t name_len;
+};
+
+uint64_t ParseHex(const char*& p) {
+  uint64_t v = 0;
+  for (;; ++p) {
+    char c = *p;
+    if (c >= '0' && c <= '9')
+      v = v * 16 + static_cast<uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v = v * 16 + static_cast<uint64_t>(c - 'a' + 10);
+    else
+      return v;
+  }
+}
+
+uint64_t ParseDec(const char*& p) {
+  uint64_t v = 0;
+  while (*p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+  return v;
+}
+
+bool ParseLine(const char*& p, MapsLine* m) {
+  if (!*p) return false;
+  m->start = ParseHex(p);
+  ++p;
+  m->end = ParseHex(p);
+  ++p;
+  for (int i = 0; i < 4; ++i) m->perms[i] = *p++;
+  m->perms[4] = 0;
+  ++p;
+  m->offset = ParseHex(p);
+  ++p;
+  m->dev_major = static_cast<uint32_t>(ParseHex(p));
+  ++p;
+  m->dev_minor = static_cast<uint32_t>(ParseHex(p));
+  ++p;
+  m->inode = ParseDec(p);
+  while (*p == ' ') ++p;
+  m->name = p;
+  while (*p && *p != '\n') ++p;
+  m->name_len = static_cast<uint32_t>(p - m->name);
+  if (*p == '\n') ++p;
+  return true;
+}
+
+bool NameIs(const MapsLine& m, const char* s) {
+  size_t n = StrLen(s);
+  if (m.name_len != n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (m.name[i] != s[i]) return false;
+  return true;
+}
+
+bool NameStarts(const MapsLine& m, const char* s) {
+  size_t n = StrLen(s);
+  if (m.name_len < n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (m.name[i] != s[i]) return false;
+  return true;
+}
+
+bool Deleted(const MapsLine& m) {
+  const char suffix[] = " (deleted)";
+  const uint32_t n = sizeof suffix - 1;
+  if (m.name_len < n) return false;
+  for (uint32_t i = 0; i < n; ++i)
+    if (m.name[m.name_len - n + i] != suffix[i]) return false;
+  return true;
+}
+
+bool PageIsZero(const uint64_t* p) {
+  uint64_t acc = 0;
+  for (int i = 0; i < static_cast<int>(kPage / 8); ++i) acc |= p[i];
+  return acc == 0;
+}
+
+uint32_t Prot(const MapsLine& m) {
+  return (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0) |
+         (m.perms[2] == 'x' ? PROT_EXEC : 0);
+}
+
+image::AreaKind Classify(const MapsLine& m) {
+  if (m.name_len > 0 && m.name[0] == '[') {
+    if (NameIs(m, "[heap]")) return image::AreaKind::kHeap;
+    if (NameIs(m, "[stack]")) return image::AreaKind::kStack;
+    if (NameStarts(m, "[anon:") || NameStarts(m, "[stack:")) return image::AreaKind::kAnonPrivate;
+    return image::AreaKind::kSpecial;
+  }
+  const bool file = m.inode != 0 && m.name_len > 0 && m.name[0] == '/' && !Deleted(m);
+  if (m.perms[3] == 's') return file ? image::AreaKind::kFileShared : image::AreaKind::kAnonShared;
+  return file ? image::AreaKind::kFilePrivate : image::AreaKind::kAnonPrivate;
+}
+
+// Writes the pages of [start, end) that must be saved.
+bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, uint64_t start,
+                uint64_t end, image::AreaKind kind, uint32_t prot) {
+  const bool file_backed = kind == image::AreaKind::kFilePrivate;
+  bool made_readable = false;
+  uint64_t run_start = 0, run_len = 0;
+  auto flush = [&]() {
+    bool ok = run_len == 0 || w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len);
+    run_len = 0;
+    return ok;
+  };
+  for (uint64_t chunk = start; chunk < end;) {
+    uint64_t pages = (end - chunk) / kPage;
+    if (pages > s.pagemap_cap) pages = s.pagemap_cap;
+    long r = RawSyscall(SYS_pread64, pagemap_fd, reinterpret_cast<long>(s.pagemap),
+                        static_cast<long>(pages * 8), static_cast<long>(chunk / kPage * 8));
+    if (r != static_cast<long>(pages * 8)) {
+      // No pagemap: treat every page as present.
+      for (uint64_t i = 0; i < pages; ++i) s.pagemap[i] = kPmPresent;
+    }
+    for (uint64_t i = 0; i < pages; ++i) {
+      const uint64_t pm = s.pagemap[i];
+      const uint64_t addr = chunk + i * kPage;
+      bool save;
+      if (file_backed) {
+        save = ((pm & kPmPresent) && !(pm & kPmFile)) || (pm & kPmSwapped);
+      } else {
+        save = (pm & (kPmPresent | kPmSwapped)) != 0;
+      }
+      if (save && !(prot & PROT_READ) && !made_readable) {
+        if (RawSyscall(SYS_mprotect, static_cast<long>(start), static_cast<long>(end - start),
+                       prot | PROT_READ) != 0)
+          return false;
+        made_readable = true;
+      }
+      if (save && !file_backed && PageIsZero(reinterpret_cast<const uint64_t*>(addr))) save = false;
+      if (save) {
+        if (run_len && run_start + run_len == addr) {
+          run_len += kPage;
+        } else {
+          if (!flush()) return false;
+          run_start = addr;
+          run_len = kPage;
+        }
+      }
+    }
+    chunk += pages * kPage;
+  }
+  bool ok = flush();
+  if (made_readable)
+    RawSyscall(SYS_mprotect, static_cast<long>(start), static_cast<long>(end - start), prot);
+  return ok;
+}
+
+bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, const MapsLine& m,
+               uint64_t start, uint64_t end, uint32_t* count) {
+  image::AreaInfo a{};
+  a.start = start;
+  a.end = end;
+  a.prot = Prot(m);
+  auto kind = Classify(m);
+  a.file_offset = m.offset + (start - m.start);
+  a.dev = (static_cast<uint64_t>(m.dev_major) << 32) | m.dev_minor;
+  a.inode = m.inode;
+  if (kind == image::AreaKind::kFilePrivate || kind == image::AreaKind::kFileShared) {
+    char path[4096];
+    uint32_t n = m.name_len < sizeof path - 1 ? m.name_len : sizeof path - 1;
+    for (uint32_t i = 0; i < n; ++i) path[i] = m.name[i];
+    path[n] = 0;
+    struct stat st;
+    if (RawSyscall(SYS_stat, reinterpret_cast<long>(path), reinterpret_cast<long>(&st)) == 0 &&
+        st.st_ino == m.inode) {
+      a.file_size = static_cast<uint64_t>(st.st_size);
+      a.mtime_sec = st.st_mtim.tv_sec;
+      a.mtime_nsec = st.st_mtim.tv_nsec;
+    } else if (kind == image::AreaKind::kFilePrivate) {
+      kind = image::AreaKind::kAnonPrivate;  // the file changed: keep our copy
+    } else {
+      kind = image::AreaKind::kAnonShared;
+    }
+  }
+  a.kind = static_cast<uint32_t>(kind);
+  a.name_len = m.name_len;
+  if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, m.name, m.name_len)) return false;
+  ++*count;
+  if (kind == image::AreaKind::kSpecial || kind == image::AreaKind::kFileShared) return true;
+  return WritePages(w, s, pagemap_fd, start, end, kind, a.prot);
+}
+
+}  // namespace
+
+bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas) {
+  *num_areas = 0;
+  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/maps"),
+                                       O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  uint64_t n = 0;
+  for (;;) {
+    long r = RawSyscall(SYS_read, fd, reinterpret_cast<long>(s.maps + n),
+                        static_cast<long>(s.maps_cap - 1 - n));
+    if (r <= 0) break;
+    n += static_cast<uint64_t>(r);
+    if (n + 1 >= s.maps_cap) {
+      RawSyscall(SYS_close, fd);
+      Log("too many memory areas to checkpoint");
+      return false;
+    }
+  }
+  RawSyscall(SYS_close, fd);
+  s.maps[n] = 0;
+  int pagemap_fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD,
+                                               reinterpret_cast<long>("/proc/self/pagemap"),
+                                               O_RDONLY | O_CLOEXEC));
+  bool ok = true;
+  const char* p = s.maps;
+  MapsLine m;
+  while (ok && ParseLine(p, &m)) {
+    if (NameIs(m, "[vsyscall]")) continue;
+    // Cut our scratch memory out of whatever area it merged into.
+    if (m.start < s.skip_end && s.skip_start < m.end) {
+      if (m.start < s.skip_start) ok = WriteArea(w, s, pagemap_fd, m, m.start, s.skip_start, num_areas);
+      if (ok && s.skip_end < m.end) ok = WriteArea(w, s, pagemap_fd, m, s.skip_end, m.end, num_areas);
+      continue;
+    }
+    ok = WriteArea(w, s, pagemap_fd, m, m.start, m.end, num_areas);
+  }
+  if (pagemap_fd >= 0) RawSyscall(SYS_close, pagemap_fd);
+  return ok;
+}
+
+}  // namespace dmtcp::rt

@@ -1,0 +1,21 @@
+// The address space: which areas an image holds and which of their pages.
+#pragma once
+
+#include <cstdint>
+
+#include "image_writer.h"
+
+namespace dmtcp::rt {
+
+struct MemoryScratch {
+  char* maps;  // buffer for /proc/self/maps
+  uint64_t maps_cap;
+  uint64_t* pagemap;  // buffer for /proc/self/pagemap entries
+  uint64_t pagemap_cap;  // entries
+  uint64_t skip_start, skip_end;  // our own scratch memory, not saved
+};
+
+// Writes an area record and the saved pages of every area. Counts areas.
+bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas);
+
+}  // namespace dmtcp::rt

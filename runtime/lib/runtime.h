@@ -1,0 +1,135 @@
+// State of the runtime inside a checkpointed process. Everything here lives
+// in static storage so that it is saved with the image and needs no
+// allocation on the checkpoint and restart paths.
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "restart_info.h"
+
+namespace dmtcp::rt {
+
+struct Ctx {
+  uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+  uint32_t mxcsr;
+  uint16_t fpucw;
+  uint16_t pad;
+};
+
+extern "C" int dmtcp_ctx_save(Ctx* c) __attribute__((returns_twice));
+extern "C" [[noreturn]] void dmtcp_ctx_restore(const Ctx* c, int value);
+extern "C" long dmtcp_raw_clone(unsigned long flags, void* stack, int* ptid, int* ctid,
+                                unsigned long tls, void (*fn)(void*), void* arg);
+
+constexpr int kMaxThreads = 4096;
+
+struct ThreadRec {
+  pid_t tid;
+  int is_main;
+  int is_ckpt;
+  int* tid_addr;  // glibc's tid field (clear_child_tid)
+  uint64_t fs_base;
+  void* robust_head;
+  size_t robust_len;
+  stack_t altstack;
+  char comm[16];
+  Ctx ctx;
+};
+
+struct Config {
+  char coord_host[256];
+  int coord_port;
+  char secret[80];
+  char ckpt_dir[4096];
+  bool gzip;
+  bool no_coordinator;
+  int ckpt_signal;
+  int fail_rc;
+  int interval;  // only without a coordinator
+};
+
+struct State {
+  Config cfg;
+  char program[64];
+  char hostname[64];
+  char unique_id[64];
+  uint64_t computation_id;
+  uint32_t generation;
+  uint32_t num_peers;
+  int coord_fd;  // at a high number, hidden from the program
+  pid_t ckpt_tid;
+  bool enabled;
+  bool restarting;  // true in the restored process until it resumes
+  RestartInfo restart;
+  // Threads frozen in the current checkpoint.
+  ThreadRec threads[kMaxThreads];
+  std::atomic<int> num_threads;
+  std::atomic<int> num_arrived;
+  std::atomic<int> resume_gen;
+  std::atomic<int> in_checkpoint;
+  // Wrapped calls that must not overlap a checkpoint (pthread_create, fork).
+  std::atomic<int> wrappers_active;
+  std::atomic<int> ckpt_pending;
+  // Saved at checkpoint, restored at restart.
+  struct KernelSigaction {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } sigactions[65];
+  char cwd[4096];
+  int rseq_offset_valid;
+  long rseq_offset;
+  unsigned rseq_size;
+  // The program's own action for the checkpoint signal, if it set one.
+  struct sigaction user_ckpt_action;
+};
+
+extern State g;
+
+// Logging to stderr (never stdout): "[dmtcp] ...". Async-signal-safe.
+void Log(const char* a, const char* b = "", const char* c = "", const char* d = "");
+void LogNum(const char* what, long value);
+[[noreturn]] void Fatal(const char* a, const char* b = "", const char* c = "");
+
+// Small async-signal-safe string helpers.
+size_t StrLen(const char* s);
+void StrCopy(char* dst, size_t cap, const char* src);
+void StrCat(char* dst, size_t cap, const char* src);
+void FormatUint(char* out, size_t cap, uint64_t v, int base = 10);
+
+long RawSyscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
+pid_t GetTid();
+void FutexWait(std::atomic<int>* addr, int expected);
+void FutexWakeAll(std::atomic<int>* addr);
+
+// Subsystems.
+bool CoordConnect(bool restarting);       // coord.cc
+bool CoordSend(int type, const void* p, uint32_t len);
+bool CoordRecv(int* type, void* buf, uint32_t cap);
+bool CoordBarrier(const char* name);
+[[noreturn]] void KilledByCoordinator();
+void StartCheckpointThread();             // checkpoint.cc
+void InstallSignalHandler();              // signals.cc
+void SaveSignalActions();
+void RestoreSignalActions();
+bool SuspendThreads();                    // threads.cc
+void ResumeThreads();
+void SaveCurrentThread(ThreadRec* rec);
+void RestoreThreadKernelState(const ThreadRec* rec);
+void RecreateThreads();
+
+
+bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
+                size_t errcap);  // image.cc
+using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+PthreadCreateFn RealPthreadCreate();      // wrappers.cc
+void WrapperEnter();
+void WrapperExit();
+
+}  // namespace dmtcp::rt

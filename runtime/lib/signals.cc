@@ -1,0 +1,105 @@
+// The checkpoint signal: our handler stays installed and unblocked whatever
+// the program does; the program's own handler for that signal is kept aside
+// and called for signals that are not ours. Process-wide signal actions are
+// saved at checkpoint and put back at restart.
+#include <dlfcn.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+
+extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc);
+
+namespace {
+
+using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
+using SigmaskFn = int (*)(int, const sigset_t*, sigset_t*);
+
+SigactionFn RealSigaction() {
+  static SigactionFn fn = reinterpret_cast<SigactionFn>(dlsym(RTLD_NEXT, "sigaction"));
+  return fn;
+}
+
+bool Ours(int sig) { return g.enabled && sig == g.cfg.ckpt_signal; }
+
+const sigset_t* WithoutCkptSignal(int how, const sigset_t* set, sigset_t* copy) {
+  if (!set || !g.enabled || how == SIG_UNBLOCK || !sigismember(set, g.cfg.ckpt_signal))
+    return set;
+  *copy = *set;
+  sigdelset(copy, g.cfg.ckpt_signal);
+  return copy;
+}
+
+}  // namespace
+
+void InstallSignalHandler() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = dmtcp_thread_signal_handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&sa.sa_mask);
+  RealSigaction()(g.cfg.ckpt_signal, &sa, nullptr);
+}
+
+void ForwardToProgram(int sig, siginfo_t* info, void* uc) {
+  const struct sigaction& a = g.user_ckpt_action;
+  if (a.sa_flags & SA_SIGINFO) {
+    if (a.sa_sigaction) a.sa_sigaction(sig, info, uc);
+  } else if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN && a.sa_handler) {
+    a.sa_handler(sig);
+  }
+}
+
+void SaveSignalActions() {
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    RawSyscall(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&g.sigactions[sig]), 8);
+  }
+}
+
+void RestoreSignalActions() {
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&g.sigactions[sig]), 0, 8);
+  }
+}
+
+}  // namespace dmtcp::rt
+
+using dmtcp::rt::g;
+
+extern "C" int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  if (dmtcp::rt::Ours(sig)) {
+    if (old) *old = g.user_ckpt_action;
+    if (act) g.user_ckpt_action = *act;
+    return 0;
+  }
+  return dmtcp::rt::RealSigaction()(sig, act, old);
+}
+
+extern "C" sighandler_t signal(int sig, sighandler_t handler) {
+  struct sigaction act, old;
+  memset(&act, 0, sizeof act);
+  act.sa_handler = handler;
+  act.sa_flags = SA_RESTART;
+  sigemptyset(&act.sa_mask);
+  sigaddset(&act.sa_mask, sig);
+  if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+  return old.sa_handler;
+}
+
+extern "C" int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
+  static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "sigprocmask"));
+  sigset_t copy;
+  return real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+}
+
+extern "C" int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
+  static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "pthread_sigmask"));
+  sigset_t copy;
+  return real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+}

@@ -1,0 +1,226 @@
+// Freezing and restoring the program's threads. Each thread is stopped in
+// our signal handler, where it records its kernel-side state and a resume
+// point; the full register and FPU state stays in the signal frame on its
+// stack, which is saved with the memory. At restart each thread is created
+// anew on its own stack and TLS, re-registers what the kernel keeps per
+// thread, jumps back into the handler and returns through sigreturn.
+#include <asm/prctl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+
+void ForwardToProgram(int sig, siginfo_t* info, void* uc);
+
+namespace {
+
+constexpr uint32_t kRseqSig = 0x53053053;
+constexpr int kRseqFlagUnregister = 1;
+
+int* TidAddress(pid_t tid) {
+  int* addr = nullptr;
+  if (RawSyscall(SYS_prctl, PR_GET_TID_ADDRESS, reinterpret_cast<long>(&addr)) == 0 && addr)
+    return addr;
+  // Kernels without CONFIG_CHECKPOINT_RESTORE: find glibc's tid field in
+  // the thread descriptor by its value.
+  auto* self = reinterpret_cast<int*>(pthread_self());
+  for (int i = 0x100 / 4; i < 0x1000 / 4; ++i)
+    if (self[i] == tid) return &self[i];
+  return nullptr;
+}
+
+void RegisterRseq(uint64_t fs_base) {
+  if (!g.rseq_offset_valid) return;
+  auto* area = reinterpret_cast<void*>(fs_base + static_cast<uint64_t>(g.rseq_offset));
+  unsigned len = g.rseq_size < 32 ? 32 : g.rseq_size;
+  long r = RawSyscall(SYS_rseq, reinterpret_cast<long>(area), len, 0, kRseqSig);
+  if (r != 0 && len != 32) r = RawSyscall(SYS_rseq, reinterpret_cast<long>(area), 32, 0, kRseqSig);
+  if (r != 0) {
+    // glibc then falls back to the system call for sched_getcpu.
+    reinterpret_cast<volatile int32_t*>(area)[1] = -2;
+  }
+  (void)kRseqFlagUnregister;
+}
+
+// Linux getdents64 record.
+struct Dirent64 {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+int ListTasks(pid_t* out, int cap) {
+  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD,
+                                       reinterpret_cast<long>("/proc/self/task"),
+                                       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd < 0) return -1;
+  char buf[8192];
+  int n = 0;
+  for (;;) {
+    long r = RawSyscall(SYS_getdents64, fd, reinterpret_cast<long>(buf), sizeof buf);
+    if (r <= 0) break;
+    for (long off = 0; off < r;) {
+      auto* d = reinterpret_cast<Dirent64*>(buf + off);
+      off += d->reclen;
+      if (d->name[0] < '0' || d->name[0] > '9') continue;
+      long tid = 0;
+      for (const char* p = d->name; *p; ++p) tid = tid * 10 + (*p - '0');
+      if (n < cap) out[n++] = static_cast<pid_t>(tid);
+    }
+  }
+  RawSyscall(SYS_close, fd);
+  return n;
+}
+
+bool Recorded(pid_t tid) {
+  int n = g.num_threads.load();
+  for (int i = 0; i < n && i < kMaxThreads; ++i)
+    if (g.threads[i].tid == tid) return true;
+  return false;
+}
+
+void TimedWait(std::atomic<int>* addr, int expected, long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  RawSyscall(SYS_futex, reinterpret_cast<long>(addr), FUTEX_WAIT_PRIVATE, expected,
+             reinterpret_cast<long>(&ts));
+}
+
+void ThreadStart(void* arg) {
+  auto* rec = static_cast<ThreadRec*>(arg);
+  RestoreThreadKernelState(rec);
+  dmtcp_ctx_restore(&rec->ctx, 1);
+}
+
+pid_t g_tasks[kMaxThreads];
+
+}  // namespace
+
+void SaveCurrentThread(ThreadRec* rec) {
+  rec->tid = GetTid();
+  rec->is_main = rec->tid == static_cast<pid_t>(RawSyscall(SYS_getpid));
+  RawSyscall(SYS_arch_prctl, ARCH_GET_FS, reinterpret_cast<long>(&rec->fs_base));
+  rec->tid_addr = TidAddress(rec->tid);
+  RawSyscall(SYS_get_robust_list, 0, reinterpret_cast<long>(&rec->robust_head),
+             reinterpret_cast<long>(&rec->robust_len));
+  RawSyscall(SYS_sigaltstack, 0, reinterpret_cast<long>(&rec->altstack));
+  RawSyscall(SYS_prctl, PR_GET_NAME, reinterpret_cast<long>(rec->comm));
+}
+
+void RestoreThreadKernelState(const ThreadRec* rec) {
+  pid_t tid = GetTid();
+  if (rec->tid_addr) {
+    RawSyscall(SYS_set_tid_address, reinterpret_cast<long>(rec->tid_addr));
+    *rec->tid_addr = tid;
+  }
+  if (rec->robust_head)
+    RawSyscall(SYS_set_robust_list, reinterpret_cast<long>(rec->robust_head),
+               static_cast<long>(rec->robust_len));
+  RegisterRseq(rec->fs_base);
+  if (!(rec->altstack.ss_flags & SS_DISABLE)) {
+    stack_t ss = rec->altstack;
+    ss.ss_flags = 0;
+    RawSyscall(SYS_sigaltstack, reinterpret_cast<long>(&ss), 0);
+  }
+  RawSyscall(SYS_prctl, PR_SET_NAME, reinterpret_cast<long>(rec->comm));
+}
+
+extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {
+  const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
+  if (!g.in_checkpoint.load() || info->si_code != SI_TKILL || info->si_pid != pid) {
+    ForwardToProgram(sig, info, uc);
+    return;
+  }
+  const int saved_errno = errno;
+  const int slot = g.num_threads.fetch_add(1);
+  if (slot >= kMaxThreads) Fatal("too many threads to checkpoint");
+  ThreadRec* rec = &g.threads[slot];
+  SaveCurrentThread(rec);
+  volatile int gen = g.resume_gen.load();
+  if (dmtcp_ctx_save(&rec->ctx) == 0) {
+    g.num_arrived.fetch_add(1);
+    FutexWakeAll(&g.num_arrived);
+  }
+  // Both after a checkpoint and after a restart: wait to be resumed.
+  while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
+  errno = saved_errno;
+}
+
+bool SuspendThreads() {
+  g.ckpt_pending.store(1);
+  for (int active; (active = g.wrappers_active.load()) != 0;)
+    TimedWait(&g.wrappers_active, active, 100);
+  g.num_threads.store(1);
+  g.num_arrived.store(0);
+  ThreadRec* self = &g.threads[0];
+  SaveCurrentThread(self);
+  self->is_ckpt = 1;
+  g.in_checkpoint.store(1);
+
+  const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
+  const int n = ListTasks(g_tasks, kMaxThreads);
+  if (n < 0) return false;
+  int expected = 0;
+  for (int i = 0; i < n; ++i) {
+    if (g_tasks[i] == self->tid) continue;
+    if (RawSyscall(SYS_tgkill, pid, g_tasks[i], g.cfg.ckpt_signal) == 0) g_tasks[expected++] = g_tasks[i];
+  }
+  // Threads that exit before they see the signal are dropped from the count.
+  for (int waited_ms = 0;;) {
+    int arrived = g.num_arrived.load();
+    if (arrived >= expected) break;
+    TimedWait(&g.num_arrived, arrived, 50);
+    waited_ms += 50;
+    if (waited_ms % 500 == 0) {
+      int alive = 0;
+      for (int i = 0; i < expected; ++i) {
+        if (Recorded(g_tasks[i]) || RawSyscall(SYS_tgkill, pid, g_tasks[i], 0) == 0)
+          g_tasks[alive++] = g_tasks[i];
+      }
+      expected = alive;
+    }
+    if (waited_ms > 60000) {
+      Log("a thread did not stop for the checkpoint within 60 s");
+      return false;
+    }
+  }
+  return true;
+}
+
+void ResumeThreads() {
+  g.in_checkpoint.store(0);
+  g.resume_gen.fetch_add(1);
+  FutexWakeAll(&g.resume_gen);
+  g.ckpt_pending.store(0);
+  FutexWakeAll(&g.ckpt_pending);
+}
+
+void RecreateThreads() {
+  const unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                              CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                              CLONE_CHILD_CLEARTID;
+  const int n = g.num_threads.load();
+  for (int i = 0; i < n; ++i) {
+    ThreadRec* rec = &g.threads[i];
+    if (rec->is_main) continue;
+    // Start below the saved stack pointer: what lies there is dead.
+    auto stack = reinterpret_cast<void*>((rec->ctx.rsp - 1024) & ~uint64_t{15});
+    long r = dmtcp_raw_clone(flags, stack, rec->tid_addr, rec->tid_addr, rec->fs_base,
+                             ThreadStart, rec);
+    if (r < 0) Fatal("cannot recreate a thread at restart");
+  }
+}
+
+}  // namespace dmtcp::rt

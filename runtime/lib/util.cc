@@ -1,0 +1,95 @@
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+
+State g;
+
+size_t StrLen(const char* s) {
+  size_t n = 0;
+  while (s && s[n]) ++n;
+  return n;
+}
+
+void StrCopy(char* dst, size_t cap, const char* src) {
+  if (cap == 0) return;
+  size_t n = 0;
+  while (src && src[n] && n + 1 < cap) {
+    dst[n] = src[n];
+    ++n;
+  }
+  dst[n] = 0;
+}
+
+void StrCat(char* dst, size_t cap, const char* src) {
+  size_t n = StrLen(dst);
+  if (n < cap) StrCopy(dst + n, cap - n, src);
+}
+
+void FormatUint(char* out, size_t cap, uint64_t v, int base) {
+  char tmp[32];
+  int i = 0;
+  do {
+    tmp[i++] = "0123456789abcdef"[v % static_cast<unsigned>(base)];
+    v /= static_cast<unsigned>(base);
+  } while (v && i < 32);
+  size_t n = 0;
+  while (i > 0 && n + 1 < cap) out[n++] = tmp[--i];
+  out[n] = 0;
+}
+
+long RawSyscall(long n, long a, long b, long c, long d, long e, long f) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+pid_t GetTid() { return static_cast<pid_t>(RawSyscall(SYS_gettid)); }
+
+void FutexWait(std::atomic<int>* addr, int expected) {
+  RawSyscall(SYS_futex, reinterpret_cast<long>(addr), FUTEX_WAIT_PRIVATE, expected, 0);
+}
+
+void FutexWakeAll(std::atomic<int>* addr) {
+  RawSyscall(SYS_futex, reinterpret_cast<long>(addr), FUTEX_WAKE_PRIVATE, 0x7fffffff);
+}
+
+void Log(const char* a, const char* b, const char* c, const char* d) {
+  char buf[1024];
+  buf[0] = 0;
+  StrCat(buf, sizeof buf, "[dmtcp] ");
+  StrCat(buf, sizeof buf, a);
+  StrCat(buf, sizeof buf, b);
+  StrCat(buf, sizeof buf, c);
+  StrCat(buf, sizeof buf, d);
+  StrCat(buf, sizeof buf, "\n");
+  RawSyscall(SYS_write, 2, reinterpret_cast<long>(buf), static_cast<long>(StrLen(buf)));
+}
+
+void LogNum(const char* what, long value) {
+  char num[32];
+  if (value < 0) {
+    num[0] = '-';
+    FormatUint(num + 1, sizeof num - 1, static_cast<uint64_t>(-value));
+  } else {
+    FormatUint(num, sizeof num, static_cast<uint64_t>(value));
+  }
+  Log(what, num);
+}
+
+void Fatal(const char* a, const char* b, const char* c) {
+  Log(a, b, c);
+  RawSyscall(SYS_exit_group, g.cfg.fail_rc ? g.cfg.fail_rc : 99);
+  __builtin_unreachable();
+}
+
+}  // namespace dmtcp::rt

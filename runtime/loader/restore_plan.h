@@ -1,0 +1,76 @@
+// The plan dmtcp_restart hands to the restart loader: everything the loader
+// needs, already validated and decoded, so that the loader (which runs
+// without libc while the old address space is being replaced) only maps and
+// copies. Layout of the plan file: PlanHeader, restart-info bytes,
+// PlanSpecial[num_specials], then num_areas times (PlanArea + name bytes),
+// then PlanChunk[num_chunks].
+#pragma once
+
+#include <stdint.h>
+
+namespace dmtcp::plan {
+
+constexpr uint64_t kMagic = 0x4e414c50504d5444ULL;  // "DTMPPLAN"
+constexpr uint32_t kVersion = 1;
+// The loader is linked here; images may not use [kLoaderBase, kLoaderEnd).
+constexpr uint64_t kLoaderBase = 0x1f0000000000ULL;
+constexpr uint64_t kLoaderEnd = kLoaderBase + (1ULL << 30);
+constexpr uint32_t kMaxRestartInfo = 16384;
+constexpr uint32_t kMaxSpecials = 8;
+
+enum AreaKind : uint32_t {
+  kAnonPrivate = 1,
+  kAnonShared = 2,
+  kFilePrivate = 3,
+  kFileShared = 4,
+  kStack = 5,
+};
+
+struct PlanHeader {
+  uint64_t magic;
+  uint32_t version;
+  uint32_t num_specials;
+  uint32_t num_areas;
+  uint32_t num_chunks;
+  uint32_t restart_info_len;
+  int32_t fail_rc;
+  uint64_t restore_entry;
+  uint64_t restore_stack_top;
+  uint64_t main_fs_base;
+  // prctl(PR_SET_MM_MAP) fields, in the kernel's order.
+  uint64_t start_code, end_code, start_data, end_data;
+  uint64_t start_brk, brk, start_stack;
+  uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+struct PlanSpecial {
+  uint64_t start;
+  uint64_t end;
+  char name[32];
+};
+
+struct PlanArea {
+  uint64_t start;
+  uint64_t end;
+  uint64_t file_offset;
+  uint32_t prot;
+  uint32_t kind;  // AreaKind
+  uint32_t name_len;
+  uint32_t reserved;
+};
+
+struct PlanChunk {
+  uint64_t addr;
+  uint64_t len;
+  uint64_t data_offset;  // in the data file
+};
+
+// What the loader passes to the runtime's restore entry point.
+struct LoaderHandoff {
+  const void* restart_info;
+  uint64_t restart_info_len;
+  uint64_t loader_start;
+  uint64_t loader_end;
+};
+
+}  // namespace dmtcp::plan
