@@ -128,14 +128,18 @@ bool ImageWriter::WriteBlock(uint64_t addr, const uint8_t* src, size_t len) {
       return Write(out_, sizeof h + clen);
     }
   }
+  // Raw data is copied first: the memory being saved includes our own stack
+  // and state, which change while we write, and the checksum must match
+  // exactly the bytes written.
+  memcpy(out_, src, len);
   h.codec = static_cast<uint32_t>(Codec::kRaw);
   h.length = len;
-  h.payload_crc = Crc32(0, src, len);
+  h.payload_crc = Crc32(0, out_, len);
   SealRecordHeader(&h);
   if (!Write(&h, sizeof h)) return false;
   size_t pad = (kPageSize - offset_ % kPageSize) % kPageSize;
   if (pad && !Write(zero_page_, pad)) return false;
-  return Write(src, len);
+  return Write(out_, len);
 }
 
 bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len) {
