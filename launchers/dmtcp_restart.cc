@@ -120,8 +120,9 @@ int main(int argc, char** argv) {
   }
   try {
     client::EnsureOptions opts;
-    opts.mode = join ? client::CoordMode::kJoin
-                     : new_coord ? client::CoordMode::kNew : client::CoordMode::kDefault;
+    opts.mode = join        ? client::CoordMode::kJoin
+                : new_coord ? client::CoordMode::kNew
+                            : client::CoordMode::kDefault;
     opts.addr = client::ResolveAddress(host, port);
     opts.interval = interval;
     opts.port_file = port_file;

@@ -88,10 +88,9 @@ void CheckRestorable(const image::ImageReader& img) {
       if (kind == AreaKind::kFilePrivate &&
           (static_cast<uint64_t>(st.st_size) != a.info.file_size ||
            st.st_mtim.tv_sec != a.info.mtime_sec || st.st_mtim.tv_nsec != a.info.mtime_nsec))
-        throw Error(img, "mapped file " + a.name +
-                             " changed since the checkpoint (now " + Describe(st) +
-                             ", was size " + std::to_string(a.info.file_size) + ", mtime " +
-                             std::to_string(a.info.mtime_sec) + ")");
+        throw Error(img, "mapped file " + a.name + " changed since the checkpoint (now " +
+                             Describe(st) + ", was size " + std::to_string(a.info.file_size) +
+                             ", mtime " + std::to_string(a.info.mtime_sec) + ")");
     }
   }
   for (const auto& f : img.fds()) {
@@ -104,8 +103,7 @@ void CheckRestorable(const image::ImageReader& img) {
     if (kind == image::FdKind::kRegular && st.st_size < f.info.offset)
       throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
                            ") is shorter (" + std::to_string(st.st_size) +
-                           " bytes) than its checkpointed offset " +
-                           std::to_string(f.info.offset));
+                           " bytes) than its checkpointed offset " + std::to_string(f.info.offset));
   }
 }
 
@@ -160,11 +158,21 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     pa.file_offset = a.info.file_offset;
     pa.prot = a.info.prot;
     switch (kind) {
-      case AreaKind::kAnonShared: pa.kind = plan::kAnonShared; break;
-      case AreaKind::kFilePrivate: pa.kind = plan::kFilePrivate; break;
-      case AreaKind::kFileShared: pa.kind = plan::kFileShared; break;
-      case AreaKind::kStack: pa.kind = plan::kStack; break;
-      default: pa.kind = plan::kAnonPrivate; break;
+      case AreaKind::kAnonShared:
+        pa.kind = plan::kAnonShared;
+        break;
+      case AreaKind::kFilePrivate:
+        pa.kind = plan::kFilePrivate;
+        break;
+      case AreaKind::kFileShared:
+        pa.kind = plan::kFileShared;
+        break;
+      case AreaKind::kStack:
+        pa.kind = plan::kStack;
+        break;
+      default:
+        pa.kind = plan::kAnonPrivate;
+        break;
     }
     const bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
     pa.name_len = named ? static_cast<uint32_t>(a.name.size()) : 0;

@@ -128,8 +128,8 @@ struct AreaInfo {
   uint64_t file_size;
   int64_t mtime_sec;
   int64_t mtime_nsec;
-  uint32_t prot;   // PROT_*
-  uint32_t kind;   // AreaKind
+  uint32_t prot;      // PROT_*
+  uint32_t kind;      // AreaKind
   uint32_t name_len;  // bytes of name that follow
   uint32_t reserved;
 };

@@ -41,7 +41,17 @@ bool ImageReader::Load(const std::string& path) {
                 " is not supported (this build reads version " + std::to_string(kVersion) + ")");
   if (!HeaderValid(header_)) return Fail("corrupt image header (checksum mismatch)");
 
-  std::vector<uint8_t> buf;
+  // Padding is not checksummed, so it must be zero: then no byte of the
+  // file can change unnoticed.
+  std::vector<uint8_t> buf(kPageSize);
+  auto padding_clean = [&](uint64_t from, uint64_t to) {
+    if (to <= from) return true;
+    if (!io::PreadAll(fd_, buf.data(), to - from, static_cast<off_t>(from))) return false;
+    for (uint64_t i = 0; i < to - from; ++i)
+      if (buf[i]) return false;
+    return true;
+  };
+  if (!padding_clean(sizeof header_, kPageSize)) return Fail("corrupt image header (padding)");
   uint64_t off = kPageSize;
   uint64_t records = 0;
   bool ended = false;
@@ -59,9 +69,10 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
     const auto type = static_cast<RecordType>(h.type);
     const bool is_data = type == RecordType::kData;
-    if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock)
-                : h.length > kMaxMetaRecord)
+    if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > kMaxMetaRecord)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
+    if (!padding_clean(off + sizeof h, payload_off))
+      return Fail("corrupt image (padding at offset " + std::to_string(off + sizeof h) + ")");
     buf.resize(h.length);
     if (h.length && !io::PreadAll(fd_, buf.data(), h.length, static_cast<off_t>(payload_off)))
       return Fail("read error in record payload");

@@ -54,14 +54,12 @@ bool PreadAll(int fd, void* buf, size_t n, off_t off) {
 }
 
 bool SendFrame(int fd, proto::MsgType type, const void* payload, uint32_t len) {
-  proto::FrameHeader h{proto::kMagic, proto::kVersion,
-                       static_cast<uint16_t>(type), len, 0};
+  proto::FrameHeader h{proto::kMagic, proto::kVersion, static_cast<uint16_t>(type), len, 0};
   if (!WriteAll(fd, &h, sizeof h)) return false;
   return len == 0 || WriteAll(fd, payload, len);
 }
 
-bool RecvFrame(int fd, proto::MsgType* type, void* buf, size_t cap,
-               uint32_t* len) {
+bool RecvFrame(int fd, proto::MsgType* type, void* buf, size_t cap, uint32_t* len) {
   proto::FrameHeader h;
   if (!ReadAll(fd, &h, sizeof h)) return false;
   if (!proto::ValidHeader(h) || h.length > cap) return false;

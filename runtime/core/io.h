@@ -21,8 +21,7 @@ bool SendFrame(int fd, proto::MsgType type, const void* payload, uint32_t len);
 // Receives one frame. The payload is copied into buf (cap bytes); a shorter
 // payload is zero-padded up to cap so fixed structs can be read directly.
 // Returns false on EOF, error, bad header or a payload larger than cap.
-bool RecvFrame(int fd, proto::MsgType* type, void* buf, size_t cap,
-               uint32_t* len = nullptr);
+bool RecvFrame(int fd, proto::MsgType* type, void* buf, size_t cap, uint32_t* len = nullptr);
 
 // Where the coordinator on `port` keeps its secret for this user on this
 // host: $DMTCP_TMPDIR or $TMPDIR or /tmp, then /dmtcp-<uid>/coord-<port>.secret.

@@ -15,10 +15,10 @@ constexpr uint32_t kMaxPayload = 64 * 1024;
 constexpr int kDefaultPort = 7779;
 
 enum class MsgType : uint16_t {
-  kHello = 1,          // client -> coordinator, payload Hello
-  kHelloReply = 2,     // coordinator -> client, payload HelloReply
-  kDoCheckpoint = 10,  // coordinator -> worker, payload DoCheckpoint
-  kBarrier = 11,       // worker -> coordinator: reached; payload Barrier
+  kHello = 1,            // client -> coordinator, payload Hello
+  kHelloReply = 2,       // coordinator -> client, payload HelloReply
+  kDoCheckpoint = 10,    // coordinator -> worker, payload DoCheckpoint
+  kBarrier = 11,         // worker -> coordinator: reached; payload Barrier
   kBarrierRelease = 12,  // coordinator -> worker: everyone reached; Barrier
   kCheckpointDone = 13,  // worker -> coordinator, payload CheckpointDone
   kKill = 14,            // coordinator -> worker, no payload
@@ -45,7 +45,7 @@ constexpr size_t kNameLen = 64;
 constexpr size_t kPathLen = 4096;
 
 struct Hello {
-  uint32_t role;  // Role
+  uint32_t role;        // Role
   uint32_t restarting;  // 1 when a restarted process rejoins
   char secret[kSecretLen + 1];
   char hostname[kNameLen];
@@ -53,8 +53,8 @@ struct Hello {
   char unique_id[kNameLen];  // stable across restarts of the same process
   int32_t pid;
   int32_t ppid;
-  uint32_t generation;  // number of the last checkpoint this process has
-  uint32_t restart_peers;  // when restarting: processes in the computation
+  uint32_t generation;      // number of the last checkpoint this process has
+  uint32_t restart_peers;   // when restarting: processes in the computation
   uint64_t computation_id;  // 0 for a new process: the coordinator assigns
 };
 
@@ -70,13 +70,13 @@ struct HelloReply {
   uint32_t client_id;
   uint64_t computation_id;
   uint32_t generation;  // the coordinator's current checkpoint generation
-  uint32_t interval;  // seconds, 0 = none
+  uint32_t interval;    // seconds, 0 = none
   char message[256];
 };
 
 struct DoCheckpoint {
-  uint32_t generation;  // number this checkpoint will carry
-  uint32_t num_peers;   // processes taking part
+  uint32_t generation;      // number this checkpoint will carry
+  uint32_t num_peers;       // processes taking part
   char ckpt_dir[kPathLen];  // empty: the process's own DMTCP_CHECKPOINT_DIR
 };
 
@@ -99,7 +99,7 @@ struct CheckpointDone {
 struct Command {
   char command;  // one of the coordinator's commands, see below
   uint8_t pad[3];
-  int32_t arg;   // interval for 'i'
+  int32_t arg;  // interval for 'i'
 };
 
 // Commands: 'c' checkpoint (reply at once), 'b' checkpoint and reply when
@@ -107,8 +107,8 @@ struct Command {
 // the computation, 'q' kill and quit, 'f' force a pending restart.
 enum class CommandStatus : int32_t {
   kOk = 0,
-  kError = 1,       // text says why
-  kNoProcesses = 2, // checkpoint asked with nothing to checkpoint
+  kError = 1,        // text says why
+  kNoProcesses = 2,  // checkpoint asked with nothing to checkpoint
 };
 
 struct CommandReply {

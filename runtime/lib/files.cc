@@ -2,6 +2,8 @@
 // saved with the image, and as records for dmtcp_restart's checks), reopened
 // at restart by path with their flags and offset. Terminals and pipes on
 // 0-2 come from the restart command.
+#include "files.h"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -9,7 +11,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "files.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -60,8 +61,9 @@ bool Reopenable(image::FdKind k) {
 bool RecordFds(const int* skip, int nskip) {
   g_num_fds = 0;
   g_paths_used = 0;
-  int dir = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
-                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int dir =
+      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
+                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir < 0) return false;
   char buf[8192];
   for (;;) {
@@ -84,9 +86,8 @@ bool RecordFds(const int* skip, int nskip) {
       e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
       e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
       e.info.kind = static_cast<uint32_t>(KindOf(fd, st));
-      e.info.offset = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)
-                          ? RawSyscall(SYS_lseek, fd, 0, SEEK_CUR)
-                          : 0;
+      e.info.offset =
+          S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? RawSyscall(SYS_lseek, fd, 0, SEEK_CUR) : 0;
       e.info.size = static_cast<uint64_t>(st.st_size);
       e.info.dev = st.st_dev;
       e.info.inode = st.st_ino;
@@ -134,7 +135,8 @@ bool RestoreFds() {
     if (tmp < 0) Fatal("cannot reopen ", path, " at restart");
     if (tmp != e.info.fd) {
       long flags3 = (e.info.fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
-      if (RawSyscall(SYS_dup3, tmp, e.info.fd, flags3) < 0) Fatal("cannot restore a descriptor for ", path);
+      if (RawSyscall(SYS_dup3, tmp, e.info.fd, flags3) < 0)
+        Fatal("cannot restore a descriptor for ", path);
       RawSyscall(SYS_close, tmp);
     } else if (e.info.fd_flags & FD_CLOEXEC) {
       RawSyscall(SYS_fcntl, tmp, F_SETFD, FD_CLOEXEC);

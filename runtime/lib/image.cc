@@ -25,8 +25,8 @@ constexpr uint64_t kPagemapEntries = 64 * 1024;
 
 void ReadStatFields(image::ProcessInfo* pi) {
   static char buf[4096];
-  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/stat"),
-                                       O_RDONLY | O_CLOEXEC));
+  int fd = static_cast<int>(RawSyscall(
+      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/stat"), O_RDONLY | O_CLOEXEC));
   if (fd < 0) return;
   long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
   RawSyscall(SYS_close, fd);
@@ -88,8 +88,9 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   StrCat(tmp, sizeof tmp, path);
   StrCat(tmp, sizeof tmp, ".temp");
 
-  const uint64_t scratch_len = ((image::ImageWriter::ScratchSize() + kMapsCap +
-                                 kPagemapEntries * 8) + 4095) & ~uint64_t{4095};
+  const uint64_t scratch_len =
+      ((image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8) + 4095) &
+      ~uint64_t{4095};
   long sm = RawSyscall(SYS_mmap, 0, static_cast<long>(scratch_len), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (sm < 0 && sm > -4096) {

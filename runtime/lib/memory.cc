@@ -124,7 +124,8 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
   bool made_readable = false;
   uint64_t run_start = 0, run_len = 0;
   auto flush = [&]() {
-    bool ok = run_len == 0 || w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len);
+    bool ok =
+        run_len == 0 || w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len);
     run_len = 0;
     return ok;
   };
@@ -210,8 +211,8 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
 
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas) {
   *num_areas = 0;
-  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/maps"),
-                                       O_RDONLY | O_CLOEXEC));
+  int fd = static_cast<int>(RawSyscall(
+      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/maps"), O_RDONLY | O_CLOEXEC));
   if (fd < 0) return false;
   uint64_t n = 0;
   for (;;) {
@@ -227,9 +228,8 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
   }
   RawSyscall(SYS_close, fd);
   s.maps[n] = 0;
-  int pagemap_fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD,
-                                               reinterpret_cast<long>("/proc/self/pagemap"),
-                                               O_RDONLY | O_CLOEXEC));
+  int pagemap_fd = static_cast<int>(RawSyscall(
+      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
   bool ok = true;
   const char* p = s.maps;
   MapsLine m;
@@ -237,8 +237,10 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
     if (NameIs(m, "[vsyscall]")) continue;
     // Cut our scratch memory out of whatever area it merged into.
     if (m.start < s.skip_end && s.skip_start < m.end) {
-      if (m.start < s.skip_start) ok = WriteArea(w, s, pagemap_fd, m, m.start, s.skip_start, num_areas);
-      if (ok && s.skip_end < m.end) ok = WriteArea(w, s, pagemap_fd, m, s.skip_end, m.end, num_areas);
+      if (m.start < s.skip_start)
+        ok = WriteArea(w, s, pagemap_fd, m, m.start, s.skip_start, num_areas);
+      if (ok && s.skip_end < m.end)
+        ok = WriteArea(w, s, pagemap_fd, m, s.skip_end, m.end, num_areas);
       continue;
     }
     ok = WriteArea(w, s, pagemap_fd, m, m.start, m.end, num_areas);

@@ -9,8 +9,8 @@
 namespace dmtcp {
 
 struct RestartInfo {
-  uint32_t magic;  // kRestartInfoMagic
-  uint32_t size;   // sizeof(RestartInfo)
+  uint32_t magic;               // kRestartInfoMagic
+  uint32_t size;                // sizeof(RestartInfo)
   sockaddr_storage coord_addr;  // already resolved: no DNS while frozen
   uint32_t coord_addr_len;
   int32_t coord_port;

@@ -109,26 +109,25 @@ void FutexWait(std::atomic<int>* addr, int expected);
 void FutexWakeAll(std::atomic<int>* addr);
 
 // Subsystems.
-bool CoordConnect(bool restarting);       // coord.cc
+bool CoordConnect(bool restarting);  // coord.cc
 bool CoordSend(int type, const void* p, uint32_t len);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
 [[noreturn]] void KilledByCoordinator();
-void StartCheckpointThread();             // checkpoint.cc
-void InstallSignalHandler();              // signals.cc
+void StartCheckpointThread();  // checkpoint.cc
+void InstallSignalHandler();   // signals.cc
 void SaveSignalActions();
 void RestoreSignalActions();
-bool SuspendThreads();                    // threads.cc
+bool SuspendThreads();  // threads.cc
 void ResumeThreads();
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();
 
-
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
                 size_t errcap);  // image.cc
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
-PthreadCreateFn RealPthreadCreate();      // wrappers.cc
+PthreadCreateFn RealPthreadCreate();  // wrappers.cc
 void WrapperEnter();
 void WrapperExit();
 

@@ -27,8 +27,7 @@ SigactionFn RealSigaction() {
 bool Ours(int sig) { return g.enabled && sig == g.cfg.ckpt_signal; }
 
 const sigset_t* WithoutCkptSignal(int how, const sigset_t* set, sigset_t* copy) {
-  if (!set || !g.enabled || how == SIG_UNBLOCK || !sigismember(set, g.cfg.ckpt_signal))
-    return set;
+  if (!set || !g.enabled || how == SIG_UNBLOCK || !sigismember(set, g.cfg.ckpt_signal)) return set;
   *copy = *set;
   sigdelset(copy, g.cfg.ckpt_signal);
   return copy;

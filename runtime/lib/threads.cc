@@ -63,9 +63,9 @@ struct Dirent64 {
 };
 
 int ListTasks(pid_t* out, int cap) {
-  int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD,
-                                       reinterpret_cast<long>("/proc/self/task"),
-                                       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int fd =
+      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/task"),
+                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd < 0) return -1;
   char buf[8192];
   int n = 0;
@@ -175,7 +175,8 @@ bool SuspendThreads() {
   int expected = 0;
   for (int i = 0; i < n; ++i) {
     if (g_tasks[i] == self->tid) continue;
-    if (RawSyscall(SYS_tgkill, pid, g_tasks[i], g.cfg.ckpt_signal) == 0) g_tasks[expected++] = g_tasks[i];
+    if (RawSyscall(SYS_tgkill, pid, g_tasks[i], g.cfg.ckpt_signal) == 0)
+      g_tasks[expected++] = g_tasks[i];
   }
   // Threads that exit before they see the signal are dropped from the count.
   for (int waited_ms = 0;;) {
@@ -217,8 +218,8 @@ void RecreateThreads() {
     if (rec->is_main) continue;
     // Start below the saved stack pointer: what lies there is dead.
     auto stack = reinterpret_cast<void*>((rec->ctx.rsp - 1024) & ~uint64_t{15});
-    long r = dmtcp_raw_clone(flags, stack, rec->tid_addr, rec->tid_addr, rec->fs_base,
-                             ThreadStart, rec);
+    long r =
+        dmtcp_raw_clone(flags, stack, rec->tid_addr, rec->tid_addr, rec->fs_base, ThreadStart, rec);
     if (r < 0) Fatal("cannot recreate a thread at restart");
   }
 }

@@ -52,8 +52,8 @@ __attribute__((constructor(101))) void RegisterForkHandlers() {
 }  // namespace
 }  // namespace dmtcp::rt
 
-extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                              void* (*start)(void*), void* arg) {
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
+                              void* arg) {
   using namespace dmtcp::rt;
   if (!g.enabled) return RealPthreadCreate()(thread, attr, start, arg);
   WrapperEnter();

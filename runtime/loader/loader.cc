@@ -304,10 +304,20 @@ void RestoreMmFields() {
     uint64_t auxv;
     uint32_t auxv_size;
     uint32_t exe_fd;
-  } m = {g_header.start_code, g_header.end_code, g_header.start_data, g_header.end_data,
-         g_header.start_brk,  g_header.brk,      g_header.start_stack, g_header.arg_start,
-         g_header.arg_end,    g_header.env_start, g_header.env_end,    0,
-         0,                   0xffffffffu};
+  } m = {g_header.start_code,
+         g_header.end_code,
+         g_header.start_data,
+         g_header.end_data,
+         g_header.start_brk,
+         g_header.brk,
+         g_header.start_stack,
+         g_header.arg_start,
+         g_header.arg_end,
+         g_header.env_start,
+         g_header.env_end,
+         0,
+         0,
+         0xffffffffu};
   if (m.start_code == 0) return;
   Syscall(loader::kPrctl, kPrSetMm, kPrSetMmMap, reinterpret_cast<long>(&m), sizeof m);
 }
@@ -327,8 +337,7 @@ extern "C" [[noreturn]] void loader_main(long* sp) {
       g_header.version != kVersion)
     Die("bad restore plan");
   g_fail_rc = g_header.fail_rc;
-  if (g_header.restart_info_len > sizeof g_restart_info ||
-      g_header.num_specials > kMaxSpecials)
+  if (g_header.restart_info_len > sizeof g_restart_info || g_header.num_specials > kMaxSpecials)
     Die("bad restore plan");
   if (!ReadAll(plan_fd, g_restart_info, g_header.restart_info_len) ||
       !ReadAll(plan_fd, g_specials, g_header.num_specials * sizeof(PlanSpecial)))
