@@ -1,0 +1,571 @@
+#include "state.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstddef>
+#include <cstring>
+
+#include "log.h"
+#include "secret_file.h"
+
+namespace dmtcp::coord {
+namespace {
+
+using proto::CommandStatus;
+using proto::MsgType;
+
+// Forces termination of a fixed string field received from the network.
+template <size_t N>
+void Terminate(char (&field)[N]) {
+  field[N - 1] = '\0';
+}
+
+std::string Describe(const std::string& program, int32_t pid, const std::string& host) {
+  return program + "[" + std::to_string(pid) + "]@" + host;
+}
+
+std::string Hex16(uint64_t v) {
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+// Bytes of a struct whose last field is a C string: the receiver zero-pads
+// the rest, so shorter frames cost less with thousands of clients.
+template <typename T>
+uint32_t TrimmedLen(const T& msg, const char* last_field, size_t cap) {
+  size_t used = static_cast<size_t>(last_field - reinterpret_cast<const char*>(&msg));
+  return static_cast<uint32_t>(used + strnlen(last_field, cap - 1) + 1);
+}
+
+}  // namespace
+
+const char* WorkerStateName(WorkerState s) {
+  switch (s) {
+    case WorkerState::kRunning:
+      return "RUNNING";
+    case WorkerState::kCheckpointing:
+      return "CHECKPOINTING";
+    case WorkerState::kSuspended:
+      return "SUSPENDED";
+    case WorkerState::kCheckpointed:
+      return "CHECKPOINTED";
+    case WorkerState::kRestarting:
+      return "RESTARTING";
+  }
+  return "UNKNOWN";
+}
+
+State::State(Config config, Effects& effects) : config_(std::move(config)), fx_(effects) {}
+
+void State::Start() {
+  if (config_.interval) fx_.ArmTimer(config_.interval);
+}
+
+bool State::restart_in_progress() const {
+  for (const auto& [id, w] : workers_) {
+    if (w.restart_waiting) return true;
+  }
+  return false;
+}
+
+std::optional<WorkerState> State::worker_state(ClientId id) const {
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return std::nullopt;
+  return it->second.state;
+}
+
+bool State::OnHello(ClientId id, const proto::Hello& in) {
+  proto::Hello h = in;
+  Terminate(h.secret);
+  Terminate(h.hostname);
+  Terminate(h.program);
+  Terminate(h.unique_id);
+  proto::HelloReply reply{};
+  reply.client_id = id;
+  bool ok = false;
+  if (!SecretEquals(h.secret, config_.secret)) {
+    reply.status = static_cast<int32_t>(proto::HelloStatus::kBadSecret);
+    proto::CopyField(reply.message, sizeof reply.message,
+                     "wrong secret: this coordinator belongs to another user or job");
+    LogInfo("rejected %s: wrong secret", Describe(h.program, h.pid, h.hostname).c_str());
+  } else if (h.role == static_cast<uint32_t>(proto::Role::kCommand)) {
+    commands_.insert(id);
+    ok = true;
+  } else if (h.role == static_cast<uint32_t>(proto::Role::kWorker)) {
+    ok = OnWorkerHello(id, h, &reply);
+  } else {
+    reply.status = static_cast<int32_t>(proto::HelloStatus::kBadVersion);
+    snprintf(reply.message, sizeof reply.message, "unknown client role %u", h.role);
+  }
+  if (reply.status != static_cast<int32_t>(proto::HelloStatus::kBadSecret)) {
+    reply.computation_id = computation_id_;
+    reply.generation = generation_;
+    reply.interval = config_.interval;
+  }
+  fx_.Send(id, MsgType::kHelloReply, &reply, sizeof reply);
+  if (!ok) fx_.Close(id);
+  return ok;
+}
+
+bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply* reply) {
+  const std::string who = Describe(h.program, h.pid, h.hostname);
+  const bool foreign =
+      h.computation_id != 0 && computation_id_ != 0 && h.computation_id != computation_id_;
+  if (foreign && !workers_.empty()) {
+    reply->status = static_cast<int32_t>(proto::HelloStatus::kBusy);
+    snprintf(reply->message, sizeof reply->message,
+             "this coordinator runs computation %s with %zu processes; use a new coordinator "
+             "(--new-coordinator or -p 0)",
+             Hex16(computation_id_).c_str(), workers_.size());
+    LogInfo("rejected %s of computation %s: busy", who.c_str(), Hex16(h.computation_id).c_str());
+    return false;
+  }
+  if (workers_.empty() || computation_id_ == 0) {
+    if (h.computation_id != 0) {
+      // A restarted (or continuing) computation keeps its identity.
+      computation_id_ = h.computation_id;
+      generation_ = h.generation;
+    } else if (computation_id_ == 0) {
+      do {
+        computation_id_ = config_.random_id ? config_.random_id() : 0;
+      } while (computation_id_ == 0 && config_.random_id);
+    }
+  }
+  Worker w;
+  w.id = id;
+  w.pid = h.pid;
+  w.host = h.hostname;
+  w.program = h.program;
+  w.unique_id = h.unique_id;
+  if (h.restarting) {
+    w.restart_waiting = true;
+    w.state = WorkerState::kRestarting;
+    restart_peers_ = std::max(restart_peers_, h.restart_peers);
+  }
+  workers_[id] = std::move(w);
+  ever_joined_ = true;
+  LogInfo("%s %s (client %u, computation %s, %zu processes)", who.c_str(),
+          h.restarting ? "rejoined after restart" : "joined", id, Hex16(computation_id_).c_str(),
+          workers_.size());
+  return true;
+}
+
+void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /*len*/) {
+  if (commands_.count(id)) {
+    if (type != MsgType::kCommand) {
+      LogError("command client %u sent message type %u", id, static_cast<unsigned>(type));
+      fx_.Close(id);
+      return;
+    }
+    proto::Command cmd;
+    memcpy(&cmd, payload, sizeof cmd);
+    OnCommand(id, cmd);
+    return;
+  }
+  if (!workers_.count(id)) return;  // already gone
+  switch (type) {
+    case MsgType::kBarrier: {
+      proto::Barrier b;
+      memcpy(&b, payload, sizeof b);
+      Terminate(b.name);
+      OnBarrier(id, b.name);
+      break;
+    }
+    case MsgType::kCheckpointDone: {
+      proto::CheckpointDone d;
+      memcpy(&d, payload, sizeof d);
+      Terminate(d.hostname);
+      Terminate(d.image_path);
+      OnCheckpointDone(id, d);
+      break;
+    }
+    case MsgType::kKvPut:
+    case MsgType::kKvGet: {
+      proto::KeyValue kv;
+      memcpy(&kv, payload, sizeof kv);
+      if (type == MsgType::kKvPut) {
+        OnKvPut(kv);
+      } else {
+        OnKvGet(id, kv);
+      }
+      break;
+    }
+    default:
+      LogError("worker client %u sent message type %u", id, static_cast<unsigned>(type));
+      fx_.Close(id);
+  }
+}
+
+void State::OnDisconnect(ClientId id) {
+  if (commands_.erase(id)) {
+    if (ckpt_) std::erase(ckpt_->waiters, id);
+    return;
+  }
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return;
+  const std::string who = Describe(it->second.program, it->second.pid, it->second.host);
+  workers_.erase(it);
+  LogInfo("%s disconnected (%zu processes left)", who.c_str(), workers_.size());
+  for (auto& [name, arrived] : general_barriers_) arrived.erase(id);
+  restart_arrived_.erase(id);
+  if (ckpt_ && ckpt_->participants.erase(id)) {
+    for (auto& [name, arrived] : ckpt_->barriers) arrived.erase(id);
+    if (!ckpt_->reported.count(id)) {
+      ckpt_->errors.push_back(who + " exited during checkpoint " +
+                              std::to_string(ckpt_->generation));
+    }
+    if (ckpt_->participants.empty()) {
+      AbortCheckpoint("every process exited during checkpoint " +
+                      std::to_string(ckpt_->generation));
+    } else {
+      CheckCheckpointBarriers();
+    }
+  }
+  if (!restart_in_progress()) {
+    restart_peers_ = 0;
+    restart_forced_ = false;
+    restart_arrived_.clear();
+  }
+  CheckGeneralBarriers();
+  MaybeExitOnLast();
+}
+
+void State::MaybeExitOnLast() {
+  if (!workers_.empty()) return;
+  // The computation is over: a later launch starts a new one.
+  computation_id_ = 0;
+  generation_ = 0;
+  kv_.clear();
+  general_barriers_.clear();
+  if (ever_joined_ && (config_.exit_on_last || config_.exit_after_ckpt) && !exiting_) {
+    LogInfo("last process left: exiting");
+    exiting_ = true;
+    fx_.Exit();
+  }
+}
+
+void State::OnBarrier(ClientId id, const std::string& name) {
+  Worker& w = workers_.at(id);
+  if (name == proto::kBarrierRestarted) {
+    if (!w.restart_waiting) {
+      ReleaseBarrier(name, {id});  // nothing to wait for
+      return;
+    }
+    restart_arrived_.insert(id);
+    CheckRestartBarrier(false);
+    return;
+  }
+  if (ckpt_ && ckpt_->participants.count(id)) {
+    ckpt_->barriers[name].insert(id);
+    if (name == proto::kBarrierSuspended) w.state = WorkerState::kSuspended;
+    CheckCheckpointBarriers();
+    return;
+  }
+  general_barriers_[name].insert(id);
+  CheckGeneralBarriers();
+}
+
+void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to) {
+  proto::Barrier b{};
+  proto::CopyField(b.name, sizeof b.name, name.c_str());
+  for (ClientId id : to) {
+    if (workers_.count(id)) fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+  }
+}
+
+void State::CheckCheckpointBarriers() {
+  for (auto it = ckpt_->barriers.begin(); it != ckpt_->barriers.end();) {
+    const std::set<ClientId>& arrived = it->second;
+    if (!std::includes(arrived.begin(), arrived.end(), ckpt_->participants.begin(),
+                       ckpt_->participants.end())) {
+      ++it;
+      continue;
+    }
+    std::string name = it->first;
+    std::set<ClientId> to = arrived;
+    it = ckpt_->barriers.erase(it);
+    ReleaseBarrier(name, to);
+    if (name == proto::kBarrierCheckpointed) {
+      FinishCheckpoint();
+      return;
+    }
+  }
+}
+
+void State::CheckGeneralBarriers() {
+  for (auto it = general_barriers_.begin(); it != general_barriers_.end();) {
+    bool all = !it->second.empty();
+    for (const auto& [id, w] : workers_) {
+      if (!w.restart_waiting && !it->second.count(id)) {
+        all = false;
+        break;
+      }
+    }
+    if (!all) {
+      ++it;
+      continue;
+    }
+    std::string name = it->first;
+    std::set<ClientId> to = it->second;
+    it = general_barriers_.erase(it);
+    ReleaseBarrier(name, to);
+  }
+}
+
+void State::CheckRestartBarrier(bool force) {
+  if (restart_arrived_.empty()) return;
+  if (!force && !restart_forced_ && restart_arrived_.size() < restart_peers_) return;
+  std::set<ClientId> to;
+  to.swap(restart_arrived_);
+  for (ClientId id : to) {
+    Worker& w = workers_.at(id);
+    w.restart_waiting = false;
+    w.state = WorkerState::kRunning;
+  }
+  ReleaseBarrier(proto::kBarrierRestarted, to);
+  LogInfo("restart: %zu processes resumed%s", to.size(), force ? " (forced)" : "");
+  if (!restart_in_progress()) {
+    restart_peers_ = 0;
+    restart_forced_ = false;
+  }
+  CheckGeneralBarriers();
+}
+
+bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
+  if (workers_.empty()) {
+    *status = CommandStatus::kNoProcesses;
+    *why = "no processes to checkpoint";
+    return false;
+  }
+  if (restart_in_progress()) {
+    *status = CommandStatus::kError;
+    *why = "a restart is in progress (the 'f' command forces it)";
+    return false;
+  }
+  ++generation_;
+  Checkpoint c;
+  c.generation = generation_;
+  for (auto& [id, w] : workers_) {
+    c.participants.insert(id);
+    w.state = WorkerState::kCheckpointing;
+  }
+  ckpt_ = std::move(c);
+  proto::DoCheckpoint msg{};
+  msg.generation = generation_;
+  msg.num_peers = static_cast<uint32_t>(workers_.size());
+  proto::CopyField(msg.ckpt_dir, sizeof msg.ckpt_dir, config_.worker_ckpt_dir.c_str());
+  uint32_t len = TrimmedLen(msg, msg.ckpt_dir, sizeof msg.ckpt_dir);
+  for (const auto& [id, w] : workers_) fx_.Send(id, MsgType::kDoCheckpoint, &msg, len);
+  LogInfo("checkpoint %u of computation %s started (%zu processes)", generation_,
+          Hex16(computation_id_).c_str(), workers_.size());
+  return true;
+}
+
+void State::FinishCheckpoint() {
+  Checkpoint c = std::move(*ckpt_);
+  ckpt_.reset();
+  for (ClientId id : c.participants) {
+    Worker& w = workers_.at(id);
+    w.state = WorkerState::kRunning;
+    if (!c.reported.count(id)) {
+      c.errors.push_back(Describe(w.program, w.pid, w.host) + " reported no image");
+    }
+  }
+  std::string text;
+  if (c.errors.empty()) {
+    CompletedCheckpoint done;
+    done.computation_id = computation_id_;
+    done.generation = c.generation;
+    done.images = c.images;
+    std::string err = fx_.CheckpointComplete(done);
+    if (!err.empty()) c.errors.push_back("cannot write the restart script: " + err);
+  }
+  const bool ok = c.errors.empty();
+  if (ok) {
+    for (const ImageRecord& img : c.images) text += img.path + "\n";
+    LogInfo("checkpoint %u complete: %zu images", c.generation, c.images.size());
+  } else {
+    for (const std::string& e : c.errors) text += e + "\n";
+    LogError("checkpoint %u failed: %s", c.generation, c.errors.front().c_str());
+  }
+  for (ClientId w : c.waiters) Reply(w, ok ? CommandStatus::kOk : CommandStatus::kError, text);
+  fx_.ArmTimer(config_.interval);  // the next interval counts from now
+  if (ok && config_.exit_after_ckpt) {
+    LogInfo("--exit-after-ckpt: killing the computation");
+    KillAll();
+  }
+}
+
+void State::AbortCheckpoint(const std::string& why) {
+  Checkpoint c = std::move(*ckpt_);
+  ckpt_.reset();
+  std::string text = why + "\n";
+  for (const std::string& e : c.errors) text += e + "\n";
+  LogError("checkpoint %u failed: %s", c.generation, why.c_str());
+  for (ClientId w : c.waiters) Reply(w, CommandStatus::kError, text);
+  fx_.ArmTimer(config_.interval);
+}
+
+void State::OnCheckpointDone(ClientId id, const proto::CheckpointDone& done) {
+  if (!ckpt_ || !ckpt_->participants.count(id) || ckpt_->reported.count(id)) {
+    LogInfo("ignoring an image report from client %u outside its checkpoint", id);
+    return;
+  }
+  Worker& w = workers_.at(id);
+  ckpt_->reported.insert(id);
+  w.state = WorkerState::kCheckpointed;
+  if (done.ok == 1) {
+    ImageRecord img;
+    img.host = done.hostname[0] ? done.hostname : w.host;
+    img.path = done.image_path;
+    img.bytes = done.bytes;
+    ckpt_->images.push_back(std::move(img));
+  } else {
+    ckpt_->errors.push_back(Describe(w.program, w.pid, w.host) + ": " + done.image_path);
+  }
+}
+
+void State::OnKvPut(const proto::KeyValue& kv) {
+  size_t klen =
+      kv.key_len ? std::min<size_t>(kv.key_len, sizeof kv.key) : strnlen(kv.key, sizeof kv.key);
+  size_t vlen = kv.value_len ? std::min<size_t>(kv.value_len, sizeof kv.value)
+                             : strnlen(kv.value, sizeof kv.value);
+  kv_[std::string(kv.key, klen)] = std::string(kv.value, vlen);
+}
+
+void State::OnKvGet(ClientId id, const proto::KeyValue& kv) {
+  size_t klen =
+      kv.key_len ? std::min<size_t>(kv.key_len, sizeof kv.key) : strnlen(kv.key, sizeof kv.key);
+  proto::KeyValue reply{};
+  memcpy(reply.key, kv.key, klen);
+  reply.key_len = static_cast<uint32_t>(klen);
+  auto it = kv_.find(std::string(kv.key, klen));
+  if (it != kv_.end()) {
+    reply.found = 1;
+    reply.value_len = static_cast<uint32_t>(it->second.size());
+    memcpy(reply.value, it->second.data(), it->second.size());
+  }
+  uint32_t len = static_cast<uint32_t>(offsetof(proto::KeyValue, value) + reply.value_len);
+  if (len < sizeof reply) ++len;  // keep a terminator for C-string readers
+  fx_.Send(id, MsgType::kKvReply, &reply, len);
+}
+
+void State::KillAll() {
+  for (const auto& [id, w] : workers_) fx_.Send(id, MsgType::kKill, nullptr, 0);
+  if (!workers_.empty()) LogInfo("killing %zu processes", workers_.size());
+}
+
+void State::OnTimer() {
+  if (workers_.empty() || ckpt_ || restart_in_progress()) return;
+  std::string why;
+  CommandStatus status;
+  StartCheckpoint(&why, &status);
+}
+
+void State::OnCommand(ClientId from, const proto::Command& cmd) {
+  switch (cmd.command) {
+    case 's':
+      Reply(from, CommandStatus::kOk, "");
+      return;
+    case 'l':
+      Reply(from, CommandStatus::kOk, ListText());
+      return;
+    case 'c':
+    case 'b': {
+      if (ckpt_) {
+        if (cmd.command == 'b') {
+          ckpt_->waiters.push_back(from);
+        } else {
+          Reply(from, CommandStatus::kOk,
+                "checkpoint " + std::to_string(ckpt_->generation) + " already in progress");
+        }
+        return;
+      }
+      std::string why;
+      CommandStatus status = CommandStatus::kOk;
+      if (!StartCheckpoint(&why, &status)) {
+        Reply(from, status, why);
+      } else if (cmd.command == 'b') {
+        ckpt_->waiters.push_back(from);
+      } else {
+        Reply(from, CommandStatus::kOk, "checkpoint " + std::to_string(generation_) + " started");
+      }
+      return;
+    }
+    case 'i':
+      if (cmd.arg < 0) {
+        Reply(from, CommandStatus::kError, "invalid interval " + std::to_string(cmd.arg));
+        return;
+      }
+      config_.interval = static_cast<uint32_t>(cmd.arg);
+      fx_.ArmTimer(config_.interval);
+      LogInfo("checkpoint interval set to %u s", config_.interval);
+      Reply(from, CommandStatus::kOk, "");
+      return;
+    case 'k':
+      Reply(from, CommandStatus::kOk, "killing " + std::to_string(workers_.size()) + " processes");
+      KillAll();
+      return;
+    case 'q':
+      Reply(from, CommandStatus::kOk, "");
+      KillAll();
+      if (ckpt_) {
+        for (ClientId w : ckpt_->waiters) {
+          Reply(w, CommandStatus::kError, "the coordinator is exiting");
+        }
+        ckpt_->waiters.clear();
+      }
+      LogInfo("quit command: exiting");
+      exiting_ = true;
+      fx_.Exit();
+      return;
+    case 'f':
+      if (!restart_in_progress()) {
+        Reply(from, CommandStatus::kOk, "no restart is waiting");
+        return;
+      }
+      restart_forced_ = true;
+      LogInfo("forcing the restart with %zu of %u processes", restart_arrived_.size(),
+              restart_peers_);
+      CheckRestartBarrier(true);
+      Reply(from, CommandStatus::kOk, "");
+      return;
+    default:
+      Reply(from, CommandStatus::kError, std::string("unknown command '") + cmd.command + "'");
+  }
+}
+
+std::string State::ListText() const {
+  std::string s;
+  for (const auto& [id, w] : workers_) {
+    s += std::to_string(id) + ", " + Describe(w.program, w.pid, w.host) + ", " + w.unique_id +
+         ", " + WorkerStateName(w.state) + "\n";
+  }
+  return s;
+}
+
+void State::FillStatus(proto::CommandReply* r) const {
+  r->num_peers = static_cast<uint32_t>(workers_.size());
+  r->running = running() ? 1 : 0;
+  r->interval = config_.interval;
+  r->generation = generation_;
+  r->computation_id = computation_id_;
+}
+
+void State::Reply(ClientId to, CommandStatus status, const std::string& text) {
+  proto::CommandReply r{};
+  r.status = static_cast<int32_t>(status);
+  FillStatus(&r);
+  std::string t = text;
+  if (t.size() >= sizeof r.text) {
+    // Cut at a line end and say so, rather than mid-line.
+    static const char kMore[] = "...\n";
+    size_t cut = t.rfind('\n', sizeof r.text - sizeof kMore - 1);
+    t = t.substr(0, cut == std::string::npos ? 0 : cut + 1) + kMore;
+  }
+  proto::CopyField(r.text, sizeof r.text, t.c_str());
+  fx_.Send(to, MsgType::kCommandReply, &r, TrimmedLen(r, r.text, sizeof r.text));
+}
+
+}  // namespace dmtcp::coord

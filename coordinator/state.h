@@ -1,0 +1,155 @@
+// The coordinator's logic without any I/O: workers, checkpoints, barriers,
+// restarts, the key-value store and commands. The server feeds it decoded
+// messages and carries out what it asks through Effects, so every rule here
+// can be tested without sockets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "protocol.h"
+
+namespace dmtcp::coord {
+
+using ClientId = uint32_t;
+// Commands typed on the coordinator's stdin come from this pseudo client.
+constexpr ClientId kStdinClient = 0;
+
+struct ImageRecord {
+  std::string host;
+  std::string path;
+  uint64_t bytes = 0;
+};
+
+struct CompletedCheckpoint {
+  uint64_t computation_id = 0;
+  uint32_t generation = 0;
+  std::vector<ImageRecord> images;
+};
+
+// What the state machine asks of the outside world.
+class Effects {
+ public:
+  virtual ~Effects() = default;
+  virtual void Send(ClientId to, proto::MsgType type, const void* payload, uint32_t len) = 0;
+  // Close the connection once what was sent to it is flushed.
+  virtual void Close(ClientId id) = 0;
+  // (Re)arm the interval timer; 0 disarms it.
+  virtual void ArmTimer(uint32_t seconds) = 0;
+  // Write the restart script. Returns an error text, empty on success.
+  virtual std::string CheckpointComplete(const CompletedCheckpoint& ckpt) = 0;
+  // Leave the event loop (after flushing what was sent).
+  virtual void Exit() = 0;
+};
+
+struct Config {
+  std::string secret;
+  std::string worker_ckpt_dir;  // sent in DoCheckpoint; empty: workers choose
+  uint32_t interval = 0;        // seconds, 0 = off
+  bool exit_on_last = false;
+  bool exit_after_ckpt = false;
+  std::function<uint64_t()> random_id;  // source of computation ids (0 is redrawn)
+};
+
+enum class WorkerState {
+  kRunning,
+  kCheckpointing,  // asked to checkpoint, not yet suspended
+  kSuspended,      // reached ckpt:suspended
+  kCheckpointed,   // reported its image
+  kRestarting,     // restarted, waiting at restart:ready
+};
+const char* WorkerStateName(WorkerState s);
+
+class State {
+ public:
+  State(Config config, Effects& effects);
+
+  // Arms the interval timer if one is configured.
+  void Start();
+
+  // A connection sent Hello. Sends the HelloReply; on rejection also asks to
+  // close the connection. Returns true if the client is accepted.
+  bool OnHello(ClientId id, const proto::Hello& hello);
+  // A frame from an accepted client; payload is zero-padded to the struct
+  // size of its type. Protocol violations close that client.
+  void OnMessage(ClientId id, proto::MsgType type, const void* payload, uint32_t len);
+  // An accepted client's connection is gone.
+  void OnDisconnect(ClientId id);
+  void OnCommand(ClientId from, const proto::Command& cmd);
+  void OnTimer();
+
+  // Introspection (status lines, tests).
+  size_t num_workers() const { return workers_.size(); }
+  bool checkpoint_in_progress() const { return ckpt_.has_value(); }
+  bool restart_in_progress() const;
+  // As in DMTCP: there are processes and all of them run (no checkpoint or
+  // restart in progress). Site scripts wait for RUNNING=yes after a launch.
+  bool running() const {
+    return !workers_.empty() && !checkpoint_in_progress() && !restart_in_progress();
+  }
+  uint32_t generation() const { return generation_; }
+  uint64_t computation_id() const { return computation_id_; }
+  uint32_t interval() const { return config_.interval; }
+  std::optional<WorkerState> worker_state(ClientId id) const;
+  std::string ListText() const;
+
+ private:
+  struct Worker {
+    ClientId id = 0;
+    int32_t pid = 0;
+    std::string host, program, unique_id;
+    WorkerState state = WorkerState::kRunning;
+    bool restart_waiting = false;  // restarted and not yet released
+  };
+  struct Checkpoint {
+    uint32_t generation = 0;
+    std::set<ClientId> participants;  // still connected
+    std::set<ClientId> reported;      // sent CheckpointDone
+    std::map<std::string, std::set<ClientId>> barriers;
+    std::vector<ClientId> waiters;  // 'b' commands to answer at the end
+    std::vector<ImageRecord> images;
+    std::vector<std::string> errors;
+  };
+
+  bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
+  void OnBarrier(ClientId id, const std::string& name);
+  void OnCheckpointDone(ClientId id, const proto::CheckpointDone& done);
+  void OnKvPut(const proto::KeyValue& kv);
+  void OnKvGet(ClientId id, const proto::KeyValue& kv);
+
+  // Starts a checkpoint; false (with the reply status and text) if it cannot.
+  bool StartCheckpoint(std::string* why, proto::CommandStatus* status);
+  void CheckCheckpointBarriers();
+  void FinishCheckpoint();
+  void AbortCheckpoint(const std::string& why);
+  void CheckGeneralBarriers();
+  void CheckRestartBarrier(bool force);
+  void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to);
+  void KillAll();
+  void MaybeExitOnLast();
+
+  void Reply(ClientId to, proto::CommandStatus status, const std::string& text);
+  void FillStatus(proto::CommandReply* r) const;
+
+  Config config_;
+  Effects& fx_;
+  std::map<ClientId, Worker> workers_;
+  std::set<ClientId> commands_;  // accepted command clients
+  uint64_t computation_id_ = 0;
+  uint32_t generation_ = 0;
+  bool ever_joined_ = false;
+  bool exiting_ = false;
+  std::optional<Checkpoint> ckpt_;
+  std::map<std::string, std::set<ClientId>> general_barriers_;  // outside a checkpoint
+  std::set<ClientId> restart_arrived_;                          // at restart:ready
+  uint32_t restart_peers_ = 0;                                  // expected at restart:ready
+  bool restart_forced_ = false;
+  std::map<std::string, std::string> kv_;
+};
+
+}  // namespace dmtcp::coord

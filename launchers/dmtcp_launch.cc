@@ -1,0 +1,227 @@
+// dmtcp_launch [options] program args...: finds or starts the coordinator,
+// puts the runtime into LD_PRELOAD with the coordinator's address and
+// secret, and execs the program.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coordinator_client.h"
+
+namespace {
+
+namespace client = dmtcp::client;
+using client::Fail;
+
+constexpr const char kCmd[] = "dmtcp_launch";
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool IsExecutableFile(const std::string& path) {
+  return client::IsRegularFile(path) && access(path.c_str(), X_OK) == 0;
+}
+
+// Whether execvp would find the program: checked before a coordinator is
+// started for nothing.
+bool ProgramExists(const std::string& name) {
+  if (name.find('/') != std::string::npos) return IsExecutableFile(name);
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  for (;;) {
+    size_t end = dirs.find(':', start);
+    std::string dir = dirs.substr(start, end == std::string::npos ? end : end - start);
+    if (IsExecutableFile((dir.empty() ? "." : dir) + "/" + name)) return true;
+    if (end == std::string::npos) return false;
+    start = end + 1;
+  }
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t end = s.find(sep, start);
+    std::string part = s.substr(start, end == std::string::npos ? end : end - start);
+    if (!part.empty()) out.push_back(part);
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+void SetEnv(const char* name, const std::string& value) {
+  if (setenv(name, value.c_str(), 1) != 0) Fail(kCmd, std::string("setenv ") + name);
+}
+
+// The runtime first, then what was preloaded before (without a second copy
+// of the runtime when launching from inside a launched program).
+std::string Preload(const std::string& runtime) {
+  std::string out = runtime;
+  const char* old = getenv("LD_PRELOAD");
+  if (!old) return out;
+  // ld.so separates entries by colons or spaces.
+  for (const std::string& entry : Split(std::string(old), ':')) {
+    for (const std::string& e : Split(entry, ' ')) {
+      if (e != runtime) out += ":" + e;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Runs a program under DMTCP checkpoint control.\nUsage: dmtcp_launch [options] program "
+      "[args...]",
+      kCmd};
+  app.set_help_flag("--help", "Print this help");
+  app.prefix_command();  // the program's own options pass through untouched
+
+  std::string host, port_file, ckptdir;
+  int port = -1, interval = -1, ckpt_signal = 0;
+  bool join = false, new_coord = false, no_coord = false, gzip = false, no_gzip = false;
+  std::vector<std::string> plugin_args;
+  app.add_option("-h,--coord-host,--host", host,
+                 "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
+  app.add_option("-p,--coord-port,--port", port,
+                 "Coordinator port (default: $DMTCP_COORD_PORT, $DMTCP_PORT, 7779; 0 = start a "
+                 "new coordinator on a free port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--port-file", port_file, "Write the coordinator's port to this file");
+  auto* join_opt = app.add_flag("-j,--join,--join-coordinator", join,
+                                "Join a running coordinator; fail if there is none");
+  auto* new_opt = app.add_flag("--new-coordinator", new_coord,
+                               "Start a new coordinator (with -p 0: on a free port)");
+  auto* none_opt = app.add_flag("--no-coordinator", no_coord,
+                                "Run without a coordinator (checkpoint by signal only)");
+  join_opt->excludes(new_opt)->excludes(none_opt);
+  new_opt->excludes(none_opt);
+  app.add_option("-i,--interval", interval, "Checkpoint interval in seconds (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--ckptdir", ckptdir,
+                 "Directory for checkpoint images (must exist; default: $DMTCP_CHECKPOINT_DIR "
+                 "or the current directory)");
+  auto* gzip_opt = app.add_flag("--gzip", gzip, "Compress checkpoint images (default)");
+  auto* no_gzip_opt = app.add_flag("--no-gzip", no_gzip, "Do not compress checkpoint images");
+  gzip_opt->excludes(no_gzip_opt);
+  app.add_option("--with-plugin", plugin_args,
+                 "Plugin libraries to load, absolute paths separated by ':'")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--ckpt-signal", ckpt_signal,
+                 "Signal used for checkpoints (default: $DMTCP_SIGCKPT or SIGUSR2)")
+      ->check(CLI::Range(1, 64));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    Fail(kCmd, e.what());
+  }
+  std::vector<std::string> program = app.remaining();
+  if (!program.empty() && program.front() == "--") program.erase(program.begin());
+  if (program.empty()) Fail(kCmd, "no program given (usage: dmtcp_launch [options] program ...)");
+  if (program.front().size() > 1 && program.front()[0] == '-' && !ProgramExists(program.front())) {
+    Fail(kCmd, "unknown option '" + program.front() + "' (see --help)");
+  }
+
+  // Everything that can be checked is checked before a coordinator starts.
+  if (ckpt_signal == SIGKILL || ckpt_signal == SIGSTOP) {
+    Fail(kCmd, "--ckpt-signal " + std::to_string(ckpt_signal) + " cannot be caught");
+  }
+  std::vector<std::string> plugins;
+  for (const std::string& arg : plugin_args) {
+    for (const std::string& p : Split(arg, ':')) {
+      if (p[0] != '/') Fail(kCmd, "plugin '" + p + "' is not an absolute path");
+      if (!client::IsRegularFile(p)) Fail(kCmd, "plugin " + p + " does not exist");
+      plugins.push_back(p);
+    }
+  }
+  std::string runtime = client::RuntimeLibrary();
+  if (runtime.empty()) {
+    std::string where = "lib/libdmtcp.so";
+    try {
+      where = client::SelfExeDir() + "/../lib/libdmtcp.so";
+    } catch (const client::ClientError&) {
+    }
+    Fail(kCmd, "cannot find the DMTCP runtime library " + where);
+  }
+  if (!ProgramExists(program.front())) {
+    Fail(kCmd, "cannot find program '" + program.front() + "'");
+  }
+  std::string ckpt_dir_abs;
+  client::CoordinatorInfo coord;
+  try {
+    if (!ckptdir.empty()) {
+      ckpt_dir_abs = client::Absolute(ckptdir);
+      if (!IsDir(ckpt_dir_abs)) {
+        Fail(kCmd, "checkpoint directory " + ckpt_dir_abs + " does not exist");
+      }
+    } else if (const char* env = getenv("DMTCP_CHECKPOINT_DIR"); env && *env) {
+      ckpt_dir_abs = client::Absolute(env);
+    } else {
+      ckpt_dir_abs = client::Absolute(".");
+    }
+
+    client::EnsureOptions eo;
+    eo.mode = no_coord    ? client::CoordMode::kNone
+              : join      ? client::CoordMode::kJoin
+              : new_coord ? client::CoordMode::kNew
+                          : client::CoordMode::kDefault;
+    eo.addr = client::ResolveAddress(host.empty() ? std::nullopt : std::optional<std::string>(host),
+                                     port >= 0 ? std::optional<int>(port) : std::nullopt);
+    if (interval >= 0) eo.interval = interval;
+    if (!ckptdir.empty()) eo.ckptdir = ckpt_dir_abs;
+    eo.port_file = port_file;
+    eo.program = kCmd;
+    coord = client::EnsureCoordinator(eo);
+  } catch (const client::ClientError& e) {
+    Fail(kCmd, e.what());
+  }
+
+  SetEnv("LD_PRELOAD", Preload(runtime));
+  if (no_coord) {
+    SetEnv("DMTCP_NO_COORDINATOR", "1");
+  } else {
+    unsetenv("DMTCP_NO_COORDINATOR");
+    SetEnv("DMTCP_COORD_HOST", coord.addr.host);
+    SetEnv("DMTCP_COORD_PORT", std::to_string(coord.addr.port));
+    SetEnv("DMTCP_COORD_SECRET", coord.secret);
+  }
+  SetEnv("DMTCP_CHECKPOINT_DIR", ckpt_dir_abs);
+  if (gzip || no_gzip || !getenv("DMTCP_GZIP")) SetEnv("DMTCP_GZIP", no_gzip ? "0" : "1");
+  if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
+  if (!plugins.empty()) {
+    std::string list;
+    for (const std::string& p : plugins) list += (list.empty() ? "" : ":") + p;
+    SetEnv("DMTCP_PLUGIN", list);
+  }
+
+  std::vector<char*> args;
+  for (std::string& a : program) args.push_back(a.data());
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  int err = errno;
+  if (coord.started) {
+    // Do not leave behind a coordinator that no process will ever join.
+    try {
+      client::ConnectOptions copts;
+      copts.timeout = client::Millis(2000);
+      copts.program = kCmd;
+      client::Connection(coord.addr, coord.secret, copts).Send('q', 0, client::Millis(2000));
+    } catch (const client::ClientError&) {
+    }
+  }
+  Fail(kCmd, "cannot execute " + program.front() + ": " + strerror(err));
+}

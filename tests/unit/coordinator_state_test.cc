@@ -1,0 +1,574 @@
+// The coordinator's rules, driven without sockets through a fake Effects.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "log.h"
+#include "state.h"
+
+namespace dmtcp::coord {
+namespace {
+
+using proto::MsgType;
+
+constexpr char kSecret[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+struct Sent {
+  ClientId to;
+  MsgType type;
+  std::vector<char> payload;
+
+  template <typename T>
+  T As() const {
+    T t{};
+    memcpy(&t, payload.data(), std::min(payload.size(), sizeof t));
+    return t;
+  }
+};
+
+class FakeEffects : public Effects {
+ public:
+  void Send(ClientId to, MsgType type, const void* payload, uint32_t len) override {
+    const char* p = static_cast<const char*>(payload);
+    sent.push_back({to, type, std::vector<char>(p, p + len)});
+  }
+  void Close(ClientId id) override { closed.insert(id); }
+  void ArmTimer(uint32_t seconds) override { timer.push_back(seconds); }
+  std::string CheckpointComplete(const CompletedCheckpoint& ckpt) override {
+    completed.push_back(ckpt);
+    return script_error;
+  }
+  void Exit() override { exited = true; }
+
+  // Messages of `type` sent to `to` since the last Clear().
+  std::vector<Sent> To(ClientId to, MsgType type) const {
+    std::vector<Sent> out;
+    for (const Sent& s : sent) {
+      if (s.to == to && s.type == type) out.push_back(s);
+    }
+    return out;
+  }
+  void Clear() { sent.clear(); }
+
+  std::vector<Sent> sent;
+  std::set<ClientId> closed;
+  std::vector<uint32_t> timer;
+  std::vector<CompletedCheckpoint> completed;
+  std::string script_error;
+  bool exited = false;
+};
+
+class StateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetLogQuiet(true);
+    null_fd_ = open("/dev/null", O_WRONLY);
+    SetLogFd(null_fd_);  // expected protocol errors would clutter the test output
+  }
+  void TearDown() override {
+    SetLogFd(2);
+    close(null_fd_);
+  }
+  int null_fd_ = -1;
+
+  void Make(Config c = {}) {
+    c.secret = kSecret;
+    uint64_t next = 0x1000;
+    c.random_id = [next]() mutable { return next++; };
+    state = std::make_unique<State>(std::move(c), fx);
+    state->Start();
+  }
+
+  static proto::Hello HelloFor(proto::Role role, int pid, const char* secret = kSecret) {
+    proto::Hello h{};
+    h.role = static_cast<uint32_t>(role);
+    proto::CopyField(h.secret, sizeof h.secret, secret);
+    proto::CopyField(h.hostname, sizeof h.hostname, pid % 2 ? "node-a" : "node-b");
+    proto::CopyField(h.program, sizeof h.program, "prog");
+    std::string uid = "uid-" + std::to_string(pid);
+    proto::CopyField(h.unique_id, sizeof h.unique_id, uid.c_str());
+    h.pid = pid;
+    return h;
+  }
+
+  proto::HelloReply LastHelloReply(ClientId id) {
+    auto r = fx.To(id, MsgType::kHelloReply);
+    EXPECT_FALSE(r.empty());
+    return r.empty() ? proto::HelloReply{} : r.back().As<proto::HelloReply>();
+  }
+
+  bool AddWorker(ClientId id, int pid) {
+    return state->OnHello(id, HelloFor(proto::Role::kWorker, pid));
+  }
+  bool AddRestarted(ClientId id, int pid, uint64_t comp, uint32_t gen, uint32_t peers) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, pid);
+    h.restarting = 1;
+    h.computation_id = comp;
+    h.generation = gen;
+    h.restart_peers = peers;
+    return state->OnHello(id, h);
+  }
+  void AddCommand(ClientId id) {
+    ASSERT_TRUE(state->OnHello(id, HelloFor(proto::Role::kCommand, 9999)));
+  }
+
+  void Command(ClientId from, char c, int32_t arg = 0) {
+    proto::Command cmd{};
+    cmd.command = c;
+    cmd.arg = arg;
+    state->OnMessage(from, MsgType::kCommand, &cmd, sizeof cmd);
+  }
+  proto::CommandReply LastReply(ClientId to) {
+    auto r = fx.To(to, MsgType::kCommandReply);
+    EXPECT_FALSE(r.empty()) << "no reply to " << to;
+    return r.empty() ? proto::CommandReply{} : r.back().As<proto::CommandReply>();
+  }
+
+  void Barrier(ClientId from, const char* name) {
+    proto::Barrier b{};
+    proto::CopyField(b.name, sizeof b.name, name);
+    state->OnMessage(from, MsgType::kBarrier, &b, sizeof b);
+  }
+  bool Released(ClientId to, const char* name) {
+    for (const Sent& s : fx.To(to, MsgType::kBarrierRelease)) {
+      if (strcmp(s.As<proto::Barrier>().name, name) == 0) return true;
+    }
+    return false;
+  }
+  void Done(ClientId from, bool ok, const std::string& path) {
+    proto::CheckpointDone d{};
+    d.ok = ok ? 1 : 0;
+    d.bytes = 4096;
+    std::string host = "host" + std::to_string(from);
+    proto::CopyField(d.hostname, sizeof d.hostname, host.c_str());
+    proto::CopyField(d.image_path, sizeof d.image_path, path.c_str());
+    state->OnMessage(from, MsgType::kCheckpointDone, &d, sizeof d);
+  }
+
+  FakeEffects fx;
+  std::unique_ptr<State> state;
+};
+
+TEST_F(StateTest, WrongSecretIsRejectedAndClosed) {
+  Make();
+  EXPECT_FALSE(state->OnHello(5, HelloFor(proto::Role::kWorker, 10, "nope")));
+  auto r = LastHelloReply(5);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::HelloStatus::kBadSecret));
+  EXPECT_STRNE(r.message, "");
+  EXPECT_EQ(r.computation_id, 0u);  // nothing leaks to a stranger
+  EXPECT_TRUE(fx.closed.count(5));
+  EXPECT_EQ(state->num_workers(), 0u);
+}
+
+TEST_F(StateTest, SecretPrefixIsNotEnough) {
+  Make();
+  std::string prefix(kSecret, 63);
+  EXPECT_FALSE(state->OnHello(5, HelloFor(proto::Role::kCommand, 10, prefix.c_str())));
+  EXPECT_FALSE(state->OnHello(6, HelloFor(proto::Role::kCommand, 10, "")));
+}
+
+TEST_F(StateTest, UnknownRoleIsRejected) {
+  Make();
+  proto::Hello h = HelloFor(proto::Role::kWorker, 10);
+  h.role = 77;
+  EXPECT_FALSE(state->OnHello(5, h));
+  EXPECT_TRUE(fx.closed.count(5));
+}
+
+TEST_F(StateTest, StatusWithoutWorkers) {
+  Make();
+  AddCommand(1);
+  Command(1, 's');
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kOk));
+  EXPECT_EQ(r.num_peers, 0u);
+  EXPECT_EQ(r.running, 0u);  // DMTCP: RUNNING=no without processes
+  EXPECT_EQ(r.generation, 0u);
+}
+
+TEST_F(StateTest, FirstWorkerGetsAComputationId) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  auto r = LastHelloReply(2);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.client_id, 2u);
+  EXPECT_EQ(r.computation_id, 0x1000u);
+  ASSERT_TRUE(AddWorker(3, 101));
+  EXPECT_EQ(LastHelloReply(3).computation_id, 0x1000u);
+  EXPECT_EQ(state->num_workers(), 2u);
+  EXPECT_TRUE(state->running());
+}
+
+TEST_F(StateTest, CheckpointWithoutProcesses) {
+  Make();
+  AddCommand(1);
+  Command(1, 'c');
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kNoProcesses));
+  Command(1, 'b');
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kNoProcesses));
+  EXPECT_FALSE(state->checkpoint_in_progress());
+}
+
+TEST_F(StateTest, FullBlockingCheckpoint) {
+  Config c;
+  c.worker_ckpt_dir = "/ckpt";
+  c.interval = 60;
+  Make(c);
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  fx.timer.clear();
+  Command(1, 'b');
+  EXPECT_TRUE(fx.To(1, MsgType::kCommandReply).empty());  // answered at the end
+  for (ClientId w : {2u, 3u}) {
+    auto d = fx.To(w, MsgType::kDoCheckpoint);
+    ASSERT_EQ(d.size(), 1u);
+    auto msg = d[0].As<proto::DoCheckpoint>();
+    EXPECT_EQ(msg.generation, 1u);
+    EXPECT_EQ(msg.num_peers, 2u);
+    EXPECT_STREQ(msg.ckpt_dir, "/ckpt");
+    EXPECT_EQ(state->worker_state(w), WorkerState::kCheckpointing);
+  }
+  EXPECT_FALSE(state->running());
+
+  Barrier(2, proto::kBarrierSuspended);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  Barrier(3, proto::kBarrierSuspended);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  EXPECT_TRUE(Released(3, proto::kBarrierSuspended));
+  EXPECT_EQ(state->worker_state(2), WorkerState::kSuspended);
+
+  Done(2, true, "/ckpt/a.dmtcp");
+  Done(3, true, "/ckpt/b.dmtcp");
+  EXPECT_EQ(state->worker_state(3), WorkerState::kCheckpointed);
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_TRUE(fx.completed.empty());
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
+  EXPECT_TRUE(Released(3, proto::kBarrierCheckpointed));
+
+  ASSERT_EQ(fx.completed.size(), 1u);
+  EXPECT_EQ(fx.completed[0].generation, 1u);
+  EXPECT_EQ(fx.completed[0].computation_id, 0x1000u);
+  ASSERT_EQ(fx.completed[0].images.size(), 2u);
+  EXPECT_EQ(fx.completed[0].images[0].path, "/ckpt/a.dmtcp");
+  EXPECT_EQ(fx.completed[0].images[0].host, "host2");
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_STREQ(r.text, "/ckpt/a.dmtcp\n/ckpt/b.dmtcp\n");
+  EXPECT_EQ(r.generation, 1u);
+  EXPECT_TRUE(state->running());
+  EXPECT_EQ(state->worker_state(2), WorkerState::kRunning);
+  ASSERT_FALSE(fx.timer.empty());
+  EXPECT_EQ(fx.timer.back(), 60u);  // the interval restarts after a checkpoint
+}
+
+TEST_F(StateTest, PluginBarrierInsideCheckpointWaitsForParticipantsOnly) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'c');
+  EXPECT_EQ(LastReply(1).status, 0);
+  ASSERT_TRUE(AddWorker(3, 101));  // joins late: not part of this checkpoint
+  EXPECT_TRUE(fx.To(3, MsgType::kDoCheckpoint).empty());
+  Barrier(2, "ckpt:drained");
+  EXPECT_TRUE(Released(2, "ckpt:drained"));
+}
+
+TEST_F(StateTest, DisconnectDuringCheckpointReleasesOthersAndFailsIt) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  state->OnDisconnect(3);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
+  EXPECT_TRUE(fx.completed.empty());  // an incomplete checkpoint gets no restart script
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_NE(std::string(r.text).find("exited during checkpoint 1"), std::string::npos) << r.text;
+}
+
+TEST_F(StateTest, EveryoneLeavingAbortsTheCheckpoint) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  state->OnDisconnect(2);
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+}
+
+TEST_F(StateTest, FailedImageFailsTheBlockingCheckpoint) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, false, "disk full");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_TRUE(fx.completed.empty());
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_NE(std::string(r.text).find("disk full"), std::string::npos);
+}
+
+TEST_F(StateTest, RestartScriptErrorFailsTheBlockingCheckpoint) {
+  Make();
+  fx.script_error = "read-only file system";
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_NE(std::string(r.text).find("read-only"), std::string::npos);
+}
+
+TEST_F(StateTest, SecondBlockingCommandJoinsTheRunningCheckpoint) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  AddCommand(4);
+  Command(1, 'b');
+  Command(4, 'b');
+  Command(4, 'c');
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_EQ(fx.To(1, MsgType::kCommandReply).size(), 1u);
+  EXPECT_EQ(fx.To(4, MsgType::kCommandReply).size(), 2u);  // 'c' at once, 'b' at the end
+}
+
+TEST_F(StateTest, CommandClientGoneBeforeTheEnd) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  state->OnDisconnect(1);
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_TRUE(fx.To(1, MsgType::kCommandReply).empty());
+  EXPECT_EQ(fx.completed.size(), 1u);
+}
+
+TEST_F(StateTest, IntervalTimerStartsCheckpoints) {
+  Config c;
+  c.interval = 5;
+  Make(c);
+  ASSERT_EQ(fx.timer, std::vector<uint32_t>{5});
+  state->OnTimer();  // no processes: nothing
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  ASSERT_TRUE(AddWorker(2, 100));
+  state->OnTimer();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  state->OnTimer();  // already running: not a second one
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
+}
+
+TEST_F(StateTest, IntervalCommand) {
+  Make();
+  AddCommand(1);
+  Command(1, 'i', 7);
+  EXPECT_EQ(LastReply(1).interval, 7u);
+  EXPECT_EQ(fx.timer.back(), 7u);
+  Command(1, 'i', 0);
+  EXPECT_EQ(fx.timer.back(), 0u);
+  Command(1, 'i', -1);
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_EQ(state->interval(), 0u);
+}
+
+TEST_F(StateTest, ListShowsEveryWorker) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'l');
+  EXPECT_STREQ(LastReply(1).text,
+               "2, prog[100]@node-b, uid-100, RUNNING\n3, prog[101]@node-a, uid-101, RUNNING\n");
+}
+
+TEST_F(StateTest, RestartAdoptsComputationAndWaitsForAllPeers) {
+  Make();
+  ASSERT_TRUE(AddRestarted(2, 100, 0xabc, 4, 2));
+  auto r = LastHelloReply(2);
+  EXPECT_EQ(r.computation_id, 0xabcu);
+  EXPECT_EQ(r.generation, 4u);
+  EXPECT_TRUE(state->restart_in_progress());
+  EXPECT_FALSE(state->running());
+  EXPECT_EQ(state->worker_state(2), WorkerState::kRestarting);
+  Barrier(2, proto::kBarrierRestarted);
+  EXPECT_FALSE(Released(2, proto::kBarrierRestarted));
+
+  AddCommand(1);
+  Command(1, 'c');  // no checkpoint while restarting
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+
+  ASSERT_TRUE(AddRestarted(3, 101, 0xabc, 4, 2));
+  Barrier(3, proto::kBarrierRestarted);
+  EXPECT_TRUE(Released(2, proto::kBarrierRestarted));
+  EXPECT_TRUE(Released(3, proto::kBarrierRestarted));
+  EXPECT_TRUE(state->running());
+  Command(1, 'c');
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint)[0].As<proto::DoCheckpoint>().generation, 5u);
+}
+
+TEST_F(StateTest, RestartOfAnotherComputationIsBusy) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  EXPECT_FALSE(AddRestarted(3, 101, 0xdead, 1, 1));
+  auto r = LastHelloReply(3);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::HelloStatus::kBusy));
+  EXPECT_NE(std::string(r.message).find("new coordinator"), std::string::npos);
+  EXPECT_TRUE(fx.closed.count(3));
+  EXPECT_EQ(state->num_workers(), 1u);
+}
+
+TEST_F(StateTest, ForceReleasesAnIncompleteRestart) {
+  Make();
+  ASSERT_TRUE(AddRestarted(2, 100, 0xabc, 1, 3));
+  ASSERT_TRUE(AddRestarted(3, 101, 0xabc, 1, 3));
+  Barrier(2, proto::kBarrierRestarted);
+  AddCommand(1);
+  Command(1, 'f');
+  EXPECT_EQ(LastReply(1).status, 0);
+  EXPECT_TRUE(Released(2, proto::kBarrierRestarted));
+  EXPECT_FALSE(Released(3, proto::kBarrierRestarted));
+  Barrier(3, proto::kBarrierRestarted);  // late, after the force: released at once
+  EXPECT_TRUE(Released(3, proto::kBarrierRestarted));
+  EXPECT_TRUE(state->running());
+}
+
+TEST_F(StateTest, GeneralBarrierWaitsForAllCurrentWorkers) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  ASSERT_TRUE(AddWorker(4, 102));
+  Barrier(2, "plugin:x");
+  Barrier(3, "plugin:x");
+  EXPECT_FALSE(Released(2, "plugin:x"));
+  state->OnDisconnect(4);  // the missing one leaves
+  EXPECT_TRUE(Released(2, "plugin:x"));
+  EXPECT_TRUE(Released(3, "plugin:x"));
+}
+
+TEST_F(StateTest, KeyValueStore) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  proto::KeyValue put{};
+  put.key_len = 3;
+  memcpy(put.key, "k\0y", 3);  // keys are byte strings
+  put.value_len = 5;
+  memcpy(put.value, "hello", 5);
+  state->OnMessage(2, MsgType::kKvPut, &put, sizeof put);
+  put.value_len = 2;
+  memcpy(put.value, "hi", 2);
+  state->OnMessage(2, MsgType::kKvPut, &put, sizeof put);  // replaces
+
+  proto::KeyValue get{};
+  get.key_len = 3;
+  memcpy(get.key, "k\0y", 3);
+  state->OnMessage(2, MsgType::kKvGet, &get, sizeof get);
+  auto r = fx.To(2, MsgType::kKvReply).back().As<proto::KeyValue>();
+  EXPECT_EQ(r.found, 1);
+  EXPECT_EQ(r.value_len, 2u);
+  EXPECT_EQ(std::string(r.value, r.value_len), "hi");
+
+  get.key_len = 1;
+  state->OnMessage(2, MsgType::kKvGet, &get, sizeof get);
+  EXPECT_EQ(fx.To(2, MsgType::kKvReply).back().As<proto::KeyValue>().found, 0);
+}
+
+TEST_F(StateTest, ProtocolViolationsCloseTheClient) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  proto::Barrier b{};
+  state->OnMessage(1, MsgType::kBarrier, &b, sizeof b);  // commands do not do barriers
+  EXPECT_TRUE(fx.closed.count(1));
+  proto::Command cmd{};
+  cmd.command = 's';
+  state->OnMessage(2, MsgType::kCommand, &cmd, sizeof cmd);  // workers do not send commands
+  EXPECT_TRUE(fx.closed.count(2));
+}
+
+TEST_F(StateTest, KillAndQuit) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'k');
+  EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 1u);
+  EXPECT_FALSE(fx.exited);
+  Command(1, 'q');
+  EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 2u);
+  EXPECT_TRUE(fx.exited);
+  EXPECT_EQ(LastReply(1).status, 0);
+}
+
+TEST_F(StateTest, ExitOnLast) {
+  Config c;
+  c.exit_on_last = true;
+  Make(c);
+  AddCommand(1);
+  state->OnDisconnect(1);  // commands do not count
+  EXPECT_FALSE(fx.exited);
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  state->OnDisconnect(2);
+  EXPECT_FALSE(fx.exited);
+  state->OnDisconnect(3);
+  EXPECT_TRUE(fx.exited);
+  EXPECT_EQ(state->computation_id(), 0u);
+}
+
+TEST_F(StateTest, WithoutExitOnLastANewComputationStarts) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  uint64_t first = state->computation_id();
+  state->OnDisconnect(2);
+  EXPECT_FALSE(fx.exited);
+  ASSERT_TRUE(AddWorker(3, 101));
+  EXPECT_NE(state->computation_id(), first);
+  EXPECT_EQ(state->generation(), 0u);
+}
+
+TEST_F(StateTest, ExitAfterCheckpointKillsTheComputation) {
+  Config c;
+  c.exit_after_ckpt = true;
+  Make(c);
+  ASSERT_TRUE(AddWorker(2, 100));
+  state->OnTimer();  // no interval: OnTimer still checkpoints when called
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 1u);
+  state->OnDisconnect(2);
+  EXPECT_TRUE(fx.exited);
+}
+
+TEST_F(StateTest, LongListIsCutAtALineEnd) {
+  Make();
+  for (ClientId id = 2; id < 600; ++id) ASSERT_TRUE(AddWorker(id, static_cast<int>(id)));
+  AddCommand(1);
+  Command(1, 'l');
+  std::string text = LastReply(1).text;
+  EXPECT_LT(text.size(), sizeof(proto::CommandReply::text));
+  EXPECT_EQ(text.substr(text.size() - 4), "...\n");
+}
+
+}  // namespace
+}  // namespace dmtcp::coord
