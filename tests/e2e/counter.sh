@@ -5,9 +5,11 @@
 # write a few more lines, kill -9 the whole process tree, and restart:
 #   script  with the generated dmtcp_restart_script.sh (stdout opened with `>`)
 #   direct  with `dmtcp_restart --join <image>` (stdout opened with `>>` after a header line)
-# Stdout is a regular file, so the restarted process reopens it at its checkpoint offset and
-# rewrites the lines written after the checkpoint identically: the file must end up exactly equal
-# to an uninterrupted run's output (plus the header), and the restarted counter must exit 0.
+# Stdout is a regular file, so the restarted process reopens it at its path and never truncates
+# it. With `>` it goes back to its checkpoint offset and rewrites the lines written after the
+# checkpoint identically: the file must equal an uninterrupted run's output. With `>>` (O_APPEND,
+# as in a Slurm job's output file) it keeps appending: the file must hold every line written
+# before the kill, then exactly the lines from the checkpointed step on. Exit 0 either way.
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-script}
@@ -26,7 +28,6 @@ expected=$T/expected.txt
 start_coordinator
 if [[ $mode == direct ]]; then
   printf 'header written before launch\n' >"$out"
-  cat "$out" "$T/native.txt" >"$expected"
   start_bg LPID ">>$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" \
     --join "$DMTCP_EXAMPLES/counter" "$N" "$DELAY"
 else
@@ -57,6 +58,16 @@ else
 fi
 wait_exit "$RPID" 90
 assert_rc "$WAIT_RC" 0 "restarted counter"
+if [[ $mode == direct ]]; then
+  # The first line after the pre-kill ones tells the checkpointed step c+1.
+  resumed=$(sed -n "$((killed_at + 2))s/^count \([0-9]*\) .*/\1/p" "$out")
+  [[ -n $resumed ]] || fail "no output appended after restart"
+  ((resumed >= at + 1 && resumed <= killed_at + 1)) ||
+    fail "restart resumed at line $resumed, outside [$((at + 1)), $((killed_at + 1))]"
+  { printf 'header written before launch\n'
+    head -n "$killed_at" "$T/native.txt"
+    tail -n "+$resumed" "$T/native.txt"; } >"$expected"
+fi
 assert_same "$expected" "$out" "stdout file after restart"
 assert_group_gone "$RPID" "after the restarted counter exited"
 single_image 'ckpt_counter_*.dmtcp'

@@ -263,7 +263,7 @@ dc() { timeout "$E2E_WAIT" "$DMTCP_BIN/dmtcp_command" -h "$COORD_HOST" -p "$PORT
 status_field() {
   local out
   out=$(dc -s 2>>"$T/command.err") || return 1
-  printf '%s\n' "$out" | sed -n "s/^$1=//p" | head -n 1
+  printf '%s\n' "$out" | sed -n "s/^[[:space:]]*$1=//p" | head -n 1
 }
 
 # wait_status NAME VALUE [TIMEOUT]  Polls `dmtcp_command -s` until NAME=VALUE.

@@ -21,8 +21,8 @@ secret=$DMTCP_TMPDIR/dmtcp-$(id -u)/coord-$PORT.secret
 
 s=$(dc -s) || fail "dmtcp_command -s failed"
 log "status before launch: $(echo "$s" | tr '\n' ' ')"
-grep -qx 'NUM_PEERS=0' <<<"$s" || fail "no NUM_PEERS=0 before launch: $s"
-grep -qx 'RUNNING=no' <<<"$s" || fail "no RUNNING=no before launch: $s"
+grep -qxE ' *NUM_PEERS=0' <<<"$s" || fail "no NUM_PEERS=0 before launch: $s"
+grep -qxE ' *RUNNING=no' <<<"$s" || fail "no RUNNING=no before launch: $s"
 
 out=$T/run/out.txt
 start_bg LPID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" \
@@ -31,16 +31,16 @@ wait_line "$out" '^count 1 ' "" "$LPID"
 wait_peers 1
 s=$(dc -s) || fail "dmtcp_command -s failed"
 log "status: $(echo "$s" | tr '\n' ' ')"
-grep -qx 'NUM_PEERS=1' <<<"$s" || fail "no NUM_PEERS=1: $s"
-grep -qx 'RUNNING=yes' <<<"$s" || fail "no RUNNING=yes: $s"
-grep -qE '^CKPT_INTERVAL=[0-9]+$' <<<"$s" || fail "no CKPT_INTERVAL=<n>: $s"
+grep -qxE ' *NUM_PEERS=1' <<<"$s" || fail "no NUM_PEERS=1: $s"
+grep -qxE ' *RUNNING=yes' <<<"$s" || fail "no RUNNING=yes: $s"
+grep -qE '^ *CKPT_INTERVAL=[0-9]+$' <<<"$s" || fail "no CKPT_INTERVAL=<n>: $s"
 
 s=$(DMTCP_COORD_HOST=$COORD_HOST DMTCP_COORD_PORT=$PORT timeout 20 "$DMTCP_BIN/dmtcp_command" -s) ||
   fail "dmtcp_command -s with DMTCP_COORD_HOST/DMTCP_COORD_PORT failed"
-grep -qx 'NUM_PEERS=1' <<<"$s" || fail "DMTCP_COORD_PORT: no NUM_PEERS=1: $s"
+grep -qxE ' *NUM_PEERS=1' <<<"$s" || fail "DMTCP_COORD_PORT: no NUM_PEERS=1: $s"
 s=$(DMTCP_HOST=$COORD_HOST DMTCP_PORT=$PORT timeout 20 "$DMTCP_BIN/dmtcp_command" -s) ||
   fail "dmtcp_command -s with DMTCP_HOST/DMTCP_PORT failed"
-grep -qx 'NUM_PEERS=1' <<<"$s" || fail "DMTCP_PORT: no NUM_PEERS=1: $s"
+grep -qxE ' *NUM_PEERS=1' <<<"$s" || fail "DMTCP_PORT: no NUM_PEERS=1: $s"
 
 json=$(dc -s --json) || fail "dmtcp_command -s --json failed"
 log "json: $json"

@@ -1,0 +1,182 @@
+// Image writer and reader: what is written reads back; every kind of damage
+// is rejected with a message, never accepted or crashed on.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "image_reader.h"
+#include "image_writer.h"
+
+namespace dmtcp::image {
+namespace {
+
+class ImageTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dmtcp-image-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/ckpt_test.dmtcp";
+    scratch_ = mmap(nullptr, ImageWriter::ScratchSize(), PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(scratch_, MAP_FAILED);
+    // Memory with a compressible part, a random part and zeros.
+    memory_.resize(3 << 20);
+    std::mt19937_64 rng(42);
+    for (size_t i = 0; i < memory_.size(); ++i)
+      memory_[i] = i < (1 << 20) ? static_cast<uint8_t>(i % 251) : static_cast<uint8_t>(rng());
+  }
+  void TearDown() override {
+    munmap(scratch_, ImageWriter::ScratchSize());
+    std::string cmd = "rm -rf " + dir_;
+    ASSERT_EQ(system(cmd.c_str()), 0);
+  }
+
+  void WriteImage(bool compress) {
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ImageWriter w;
+    ASSERT_TRUE(w.Begin(fd, compress, scratch_));
+    FdInfo fdi{};
+    fdi.fd = 5;
+    fdi.kind = static_cast<uint32_t>(FdKind::kRegular);
+    fdi.offset = 123;
+    const char fpath[] = "/tmp/some/file";
+    fdi.path_len = sizeof fpath - 1;
+    ASSERT_TRUE(w.WriteRecord(RecordType::kFd, &fdi, sizeof fdi, fpath, fdi.path_len));
+    AreaInfo a{};
+    a.start = 0x10000000;
+    a.end = a.start + memory_.size();
+    a.kind = static_cast<uint32_t>(AreaKind::kAnonPrivate);
+    a.prot = 3;
+    ASSERT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
+    ASSERT_TRUE(w.WriteData(a.start, memory_.data(), memory_.size()));
+    ProcessInfo pi{};
+    pi.pid = 77;
+    strcpy(pi.program, "test");
+    pi.restore_entry = 1;
+    pi.restore_stack_top = 2;
+    pi.num_areas = 1;
+    pi.num_fds = 1;
+    ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+    ASSERT_TRUE(w.End());
+    close(fd);
+  }
+
+  std::vector<char> ReadFile() {
+    std::ifstream f(path_, std::ios::binary);
+    return std::vector<char>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  }
+  void WriteFile(const std::vector<char>& data) {
+    std::ofstream f(path_, std::ios::binary | std::ios::trunc);
+    f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  }
+
+  std::string dir_, path_;
+  void* scratch_ = nullptr;
+  std::vector<uint8_t> memory_;
+};
+
+TEST_P(ImageTest, RoundTrip) {
+  WriteImage(GetParam());
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  EXPECT_EQ(r.compressed(), GetParam());
+  EXPECT_EQ(r.process().pid, 77);
+  ASSERT_EQ(r.fds().size(), 1u);
+  EXPECT_EQ(r.fds()[0].path, "/tmp/some/file");
+  EXPECT_EQ(r.fds()[0].info.offset, 123);
+  ASSERT_EQ(r.areas().size(), 1u);
+  std::vector<uint8_t> back(memory_.size());
+  for (const auto& d : r.areas()[0].data) {
+    ASSERT_GE(d.addr, r.areas()[0].info.start);
+    ASSERT_TRUE(r.ReadData(d, back.data() + (d.addr - r.areas()[0].info.start))) << r.error();
+  }
+  EXPECT_EQ(back, memory_);
+  EXPECT_EQ(r.data_bytes(), memory_.size());
+}
+
+TEST_P(ImageTest, CompressionOnlyWhereItHelps) {
+  WriteImage(GetParam());
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  int zlib = 0, raw = 0;
+  for (const auto& d : r.areas()[0].data) (d.codec == Codec::kZlib ? zlib : raw)++;
+  if (GetParam()) {
+    EXPECT_EQ(zlib, 1);  // the patterned first MiB
+    EXPECT_EQ(raw, 2);   // random data stays raw
+  } else {
+    EXPECT_EQ(zlib, 0);
+  }
+}
+
+TEST_P(ImageTest, EveryTruncationIsRejected) {
+  WriteImage(GetParam());
+  auto data = ReadFile();
+  // Cut at many points, including inside headers and right before the end.
+  std::vector<size_t> cuts = {
+      0, 1, 100, 4095, 4096, 4100, data.size() / 2, data.size() - 41, data.size() - 1};
+  for (size_t step = 4096; step < data.size(); step += data.size() / 37) cuts.push_back(step);
+  for (size_t cut : cuts) {
+    WriteFile(std::vector<char>(data.begin(), data.begin() + static_cast<long>(cut)));
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path_)) << "accepted a file cut at " << cut;
+    EXPECT_NE(r.error().find(path_), std::string::npos);
+  }
+}
+
+TEST_P(ImageTest, BitFlipsAreRejected) {
+  WriteImage(GetParam());
+  const auto data = ReadFile();
+  std::mt19937 rng(7);
+  int rejected = 0, tried = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto bad = data;
+    size_t pos = rng() % bad.size();
+    bad[pos] ^= static_cast<char>(1 << (rng() % 8));
+    WriteFile(bad);
+    ImageReader r;
+    ++tried;
+    EXPECT_FALSE(r.Load(path_)) << "flip at " << pos << " was accepted";
+    rejected += !r.error().empty();
+  }
+  EXPECT_EQ(rejected, tried);
+}
+
+TEST_P(ImageTest, ForeignFilesAreRejected) {
+  WriteImage(GetParam());
+  auto data = ReadFile();
+  auto bad = data;
+  bad[0] = 'X';
+  WriteFile(bad);
+  ImageReader r1;
+  EXPECT_FALSE(r1.Load(path_));
+  EXPECT_NE(r1.error().find("not a checkpoint image"), std::string::npos) << r1.error();
+
+  bad = data;
+  bad[8] = 9;  // version
+  WriteFile(bad);
+  ImageReader r2;
+  EXPECT_FALSE(r2.Load(path_));
+  EXPECT_NE(r2.error().find("version"), std::string::npos) << r2.error();
+
+  WriteFile(std::vector<char>{'h', 'e', 'l', 'l', 'o'});
+  ImageReader r3;
+  EXPECT_FALSE(r3.Load(path_));
+
+  ImageReader r4;
+  EXPECT_FALSE(r4.Load(dir_ + "/missing.dmtcp"));
+  EXPECT_NE(r4.error().find("cannot open"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, ImageTest, ::testing::Values(false, true));
+
+}  // namespace
+}  // namespace dmtcp::image
