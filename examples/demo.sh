@@ -62,7 +62,7 @@ wait_for() {
   done
 }
 has_line() { grep -Eq "$2" "$1" 2>/dev/null; }
-no_peers() { "$bin/dmtcp_command" -h 127.0.0.1 -p "$port" -s 2>/dev/null | grep -qx 'NUM_PEERS=0'; }
+no_peers() { "$bin/dmtcp_command" -h 127.0.0.1 -p "$port" -s 2>/dev/null | grep -qxE ' *NUM_PEERS=0'; }
 lines() { wc -l <"$1"; }
 
 N=40
