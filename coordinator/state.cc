@@ -153,6 +153,15 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
 
 void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /*len*/) {
   if (commands_.count(id)) {
+    // The program interface publishes and queries from the program's own
+    // threads over command connections; a put is acknowledged there.
+    if (type == MsgType::kKvPut || type == MsgType::kKvGet) {
+      proto::KeyValue kv;
+      memcpy(&kv, payload, sizeof kv);
+      if (type == MsgType::kKvPut) OnKvPut(kv);
+      OnKvGet(id, kv);
+      return;
+    }
     if (type != MsgType::kCommand) {
       LogError("command client %u sent message type %u", id, static_cast<unsigned>(type));
       fx_.Close(id);
@@ -207,7 +216,10 @@ void State::OnDisconnect(ClientId id) {
   const std::string who = Describe(it->second.program, it->second.pid, it->second.host);
   workers_.erase(it);
   LogInfo("%s disconnected (%zu processes left)", who.c_str(), workers_.size());
-  for (auto& [name, arrived] : general_barriers_) arrived.erase(id);
+  for (auto& [name, b] : general_barriers_) {
+    b.arrived.erase(id);
+    b.expected.erase(id);
+  }
   restart_arrived_.erase(id);
   if (ckpt_ && ckpt_->participants.erase(id)) {
     for (auto& [name, arrived] : ckpt_->barriers) arrived.erase(id);
@@ -262,7 +274,13 @@ void State::OnBarrier(ClientId id, const std::string& name) {
     CheckCheckpointBarriers();
     return;
   }
-  general_barriers_[name].insert(id);
+  auto [it, created] = general_barriers_.try_emplace(name);
+  if (created) {
+    for (const auto& [wid, worker] : workers_)
+      if (!worker.restart_waiting) it->second.expected.insert(wid);
+  }
+  it->second.expected.insert(id);
+  it->second.arrived.insert(id);
   CheckGeneralBarriers();
 }
 
@@ -295,9 +313,10 @@ void State::CheckCheckpointBarriers() {
 
 void State::CheckGeneralBarriers() {
   for (auto it = general_barriers_.begin(); it != general_barriers_.end();) {
-    bool all = !it->second.empty();
-    for (const auto& [id, w] : workers_) {
-      if (!w.restart_waiting && !it->second.count(id)) {
+    const GeneralBarrier& b = it->second;
+    bool all = !b.arrived.empty();
+    for (ClientId id : b.expected) {
+      if (workers_.count(id) && !b.arrived.count(id)) {
         all = false;
         break;
       }
@@ -307,7 +326,7 @@ void State::CheckGeneralBarriers() {
       continue;
     }
     std::string name = it->first;
-    std::set<ClientId> to = it->second;
+    std::set<ClientId> to = b.arrived;
     it = general_barriers_.erase(it);
     ReleaseBarrier(name, to);
   }

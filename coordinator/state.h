@@ -145,7 +145,13 @@ class State {
   bool ever_joined_ = false;
   bool exiting_ = false;
   std::optional<Checkpoint> ckpt_;
-  std::map<std::string, std::set<ClientId>> general_barriers_;  // outside a checkpoint
+  // Barriers outside a checkpoint: who must arrive (the running workers when
+  // the first one arrived; later joiners are not waited for) and who did.
+  struct GeneralBarrier {
+    std::set<ClientId> expected;
+    std::set<ClientId> arrived;
+  };
+  std::map<std::string, GeneralBarrier> general_barriers_;
   std::set<ClientId> restart_arrived_;                          // at restart:ready
   uint32_t restart_peers_ = 0;                                  // expected at restart:ready
   bool restart_forced_ = false;

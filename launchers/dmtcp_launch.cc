@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -63,19 +65,34 @@ void SetEnv(const char* name, const std::string& value) {
   if (setenv(name, value.c_str(), 1) != 0) Fail(kCmd, std::string("setenv ") + name);
 }
 
-// The runtime first, then what was preloaded before (without a second copy
-// of the runtime when launching from inside a launched program).
-std::string Preload(const std::string& runtime) {
-  std::string out = runtime;
+// Plugins first (their wrappers come before the runtime's and libc's, in
+// the order given), then the runtime, then what was preloaded before
+// (without second copies when launching from inside a launched program).
+std::string Preload(const std::string& runtime, const std::vector<std::string>& plugins) {
+  std::string out;
+  for (const std::string& p : plugins) out += p + ":";
+  out += runtime;
   const char* old = getenv("LD_PRELOAD");
   if (!old) return out;
   // ld.so separates entries by colons or spaces.
   for (const std::string& entry : Split(std::string(old), ':')) {
     for (const std::string& e : Split(entry, ' ')) {
-      if (e != runtime) out += ":" + e;
+      if (e != runtime && std::find(plugins.begin(), plugins.end(), e) == plugins.end())
+        out += ":" + e;
     }
   }
   return out;
+}
+
+// A plugin must be an ELF shared object: ld.so would otherwise only warn
+// and run the program without it.
+bool IsSharedObject(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  unsigned char h[18] = {};
+  if (!f.read(reinterpret_cast<char*>(h), sizeof h)) return false;
+  const bool elf = h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F';
+  const int type = h[16] | (h[17] << 8);  // e_type, little-endian
+  return elf && type == 3;                // ET_DYN
 }
 
 }  // namespace
@@ -91,7 +108,7 @@ int main(int argc, char** argv) {
   std::string host, port_file, ckptdir;
   int port = -1, interval = -1, ckpt_signal = 0;
   bool join = false, new_coord = false, no_coord = false, gzip = false, no_gzip = false;
-  std::vector<std::string> plugin_args;
+  std::string plugin_arg;
   app.add_option("-h,--coord-host,--host", host,
                  "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
   app.add_option("-p,--coord-port,--port", port,
@@ -115,10 +132,10 @@ int main(int argc, char** argv) {
   auto* gzip_opt = app.add_flag("--gzip", gzip, "Compress checkpoint images (default)");
   auto* no_gzip_opt = app.add_flag("--no-gzip", no_gzip, "Do not compress checkpoint images");
   gzip_opt->excludes(no_gzip_opt);
-  app.add_option("--with-plugin", plugin_args,
+  // One string: a vector option would swallow the program's name too.
+  app.add_option("--with-plugin", plugin_arg,
                  "Plugin libraries to load, absolute paths separated by ':'")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated: joined by '\n'
   app.add_option("--ckpt-signal", ckpt_signal,
                  "Signal used for checkpoints (default: $DMTCP_SIGCKPT or SIGUSR2)")
       ->check(CLI::Range(1, 64));
@@ -141,10 +158,14 @@ int main(int argc, char** argv) {
     Fail(kCmd, "--ckpt-signal " + std::to_string(ckpt_signal) + " cannot be caught");
   }
   std::vector<std::string> plugins;
-  for (const std::string& arg : plugin_args) {
-    for (const std::string& p : Split(arg, ':')) {
+  if (plugin_arg.empty() && getenv("DMTCP_PLUGIN")) plugin_arg = getenv("DMTCP_PLUGIN");
+  std::replace(plugin_arg.begin(), plugin_arg.end(), '\n', ':');
+  {
+    for (const std::string& p : Split(plugin_arg, ':')) {
+      if (p.empty()) continue;
       if (p[0] != '/') Fail(kCmd, "plugin '" + p + "' is not an absolute path");
       if (!client::IsRegularFile(p)) Fail(kCmd, "plugin " + p + " does not exist");
+      if (!IsSharedObject(p)) Fail(kCmd, "plugin " + p + " is not a shared library");
       plugins.push_back(p);
     }
   }
@@ -190,7 +211,7 @@ int main(int argc, char** argv) {
     Fail(kCmd, e.what());
   }
 
-  SetEnv("LD_PRELOAD", Preload(runtime));
+  SetEnv("LD_PRELOAD", Preload(runtime, plugins));
   if (no_coord) {
     SetEnv("DMTCP_NO_COORDINATOR", "1");
   } else {
@@ -206,6 +227,8 @@ int main(int argc, char** argv) {
     std::string list;
     for (const std::string& p : plugins) list += (list.empty() ? "" : ":") + p;
     SetEnv("DMTCP_PLUGIN", list);
+  } else {
+    unsetenv("DMTCP_PLUGIN");
   }
 
   std::vector<char*> args;

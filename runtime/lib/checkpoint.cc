@@ -2,6 +2,7 @@
 // through its phases (suspend, write, resume), each ended by a barrier
 // across the computation. After a restart it wakes up here again, in the
 // new process, rejoins the coordinator and resumes the program.
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plugins.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -28,6 +30,28 @@ void ReportDone(bool ok, const char* path_or_error, uint64_t bytes) {
   CoordSend(static_cast<int>(MsgType::kCheckpointDone), &done, sizeof done);
 }
 
+void Event(DmtcpEvent_t e, int is_restart = -1) {
+  DmtcpEventData_t data;
+  memset(&data, 0, sizeof data);
+  if (is_restart >= 0) data.resumeInfo.isRestart = is_restart;
+  PluginEvent(e, &data);
+}
+
+bool Barrier(const char* name) { return g.cfg.no_coordinator || CoordBarrier(name); }
+
+// After the image is written (is_restart 0) or in the restored process (1):
+// the events of DMTCP 2 and 3 up to the point where the program runs again.
+void ResumeEvents(int is_restart) {
+  Event(is_restart ? DMTCP_EVENT_RESTART : DMTCP_EVENT_RESUME, is_restart);
+  if (is_restart ? g.hook_restart : g.hook_post) (is_restart ? g.hook_restart : g.hook_post)();
+  Event(DMTCP_EVENT_REGISTER_NAME_SERVICE_DATA, is_restart);
+  // Everything published is visible to every process after this barrier.
+  Barrier(proto::kBarrierNameService);
+  Event(DMTCP_EVENT_SEND_QUERIES, is_restart);
+  Event(DMTCP_EVENT_REFILL, is_restart);
+  Event(DMTCP_EVENT_THREADS_RESUME, is_restart);
+}
+
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
@@ -35,43 +59,59 @@ void ContinueAfterRestart() {
   if (g.restart.no_coordinator) {
     g.cfg.no_coordinator = true;
   } else {
-    if (!CoordConnect(true))
-      Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
+    if (!CoordConnect(true)) Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
     if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
   }
+  g.num_restarts.fetch_add(1);
   g.restarting = false;
+  ResumeEvents(1);
 }
 
 void Checkpoint(const char* dir) {
   static char path[4200];
   static char error[512];
+  Event(DMTCP_EVENT_PRESUSPEND);
   if (!SuspendThreads()) {
     ResumeThreads();
     if (!g.cfg.no_coordinator) {
       ReportDone(false, "threads did not stop for the checkpoint", 0);
       CoordBarrier(proto::kBarrierSuspended);
       CoordBarrier(proto::kBarrierCheckpointed);
+      CoordBarrier(proto::kBarrierNameService);
     }
     return;
   }
-  if (!g.cfg.no_coordinator && !CoordBarrier(proto::kBarrierSuspended)) {
+  Event(DMTCP_EVENT_THREADS_SUSPEND);
+  if (!Barrier(proto::kBarrierSuspended)) {
     ResumeThreads();
     return;
   }
+  Event(DMTCP_EVENT_LEADER_ELECTION);
+  Event(DMTCP_EVENT_DRAIN);
+  Event(DMTCP_EVENT_PRECHECKPOINT);
+  if (g.hook_pre) g.hook_pre();
+  Event(DMTCP_EVENT_WRITE_CKPT);
   SaveSignalActions();
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
     uint64_t bytes = 0;
     bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error);
-    if (!ok) Log("checkpoint failed: ", error);
+    if (ok) {
+      StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
+    } else {
+      Log("checkpoint failed: ", error);
+    }
     if (!g.cfg.no_coordinator) {
       ReportDone(ok, ok ? path : error, bytes);
       CoordBarrier(proto::kBarrierCheckpointed);
     }
+    if (ok) g.num_checkpoints.fetch_add(1);
+    ResumeEvents(0);
   } else {
     ContinueAfterRestart();
   }
   ResumeThreads();
+  Event(DMTCP_EVENT_RUNNING);
 }
 
 void* CheckpointThreadMain(void*) {
@@ -80,15 +120,14 @@ void* CheckpointThreadMain(void*) {
   RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), 0, 8);
   g.ckpt_tid = GetTid();
   if (g.cfg.no_coordinator) {
+    // Checkpoints on the interval or when the program asks for one.
     for (;;) {
-      if (g.cfg.interval <= 0) {
-        pause();
-        continue;
-      }
-      struct timespec ts = {g.cfg.interval, 0};
-      while (nanosleep(&ts, &ts) != 0) {
-      }
+      struct timespec ts = {g.cfg.interval > 0 ? g.cfg.interval : 3600, 0};
+      RawSyscall(SYS_futex, reinterpret_cast<long>(&g.ckpt_request), FUTEX_WAIT_PRIVATE, 0,
+                 reinterpret_cast<long>(&ts));
+      if (!g.ckpt_request.exchange(0) && g.cfg.interval <= 0) continue;
       ++g.generation;
+      g.num_peers = 1;
       Checkpoint(g.cfg.ckpt_dir);
     }
   }

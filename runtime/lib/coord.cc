@@ -96,6 +96,63 @@ bool CoordConnect(bool restarting) {
   return true;
 }
 
+namespace {
+
+// A connection as a command client, for calls from the program's threads
+// (the checkpoint thread's connection is not theirs to use).
+int CommandConnection() {
+  int s = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  if (connect(s, reinterpret_cast<sockaddr*>(&g_addr), g_addr_len) != 0) {
+    close(s);
+    return -1;
+  }
+  proto::Hello hello;
+  memset(&hello, 0, sizeof hello);
+  hello.role = static_cast<uint32_t>(proto::Role::kCommand);
+  StrCopy(hello.secret, sizeof hello.secret, g.cfg.secret);
+  StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
+  StrCopy(hello.program, sizeof hello.program, g.program);
+  hello.pid = getpid();
+  proto::HelloReply reply;
+  proto::MsgType type;
+  if (!io::SendFrame(s, proto::MsgType::kHello, &hello, sizeof hello) ||
+      !io::RecvFrame(s, &type, &reply, sizeof reply) || type != proto::MsgType::kHelloReply ||
+      reply.status != static_cast<int32_t>(proto::HelloStatus::kOk)) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+bool Exchange(proto::MsgType send, const void* payload, uint32_t len, proto::MsgType expect,
+              void* reply, size_t cap) {
+  int s = CommandConnection();
+  if (s < 0) return false;
+  proto::MsgType type;
+  bool ok = io::SendFrame(s, send, payload, len) && io::RecvFrame(s, &type, reply, cap) &&
+            type == expect;
+  close(s);
+  return ok;
+}
+
+}  // namespace
+
+bool CoordCommand(char command, int arg, void* reply, size_t cap) {
+  proto::Command cmd;
+  memset(&cmd, 0, sizeof cmd);
+  cmd.command = command;
+  cmd.arg = arg;
+  return Exchange(proto::MsgType::kCommand, &cmd, sizeof cmd, proto::MsgType::kCommandReply,
+                  reply, cap);
+}
+
+bool CoordKvCommand(bool put, void* kv, size_t cap) {
+  // A put is answered too on a command connection, so it is ordered.
+  return Exchange(put ? proto::MsgType::kKvPut : proto::MsgType::kKvGet, kv,
+                  sizeof(proto::KeyValue), proto::MsgType::kKvReply, kv, cap);
+}
+
 bool CoordSend(int type, const void* p, uint32_t len) {
   return io::SendFrame(g.coord_fd, static_cast<proto::MsgType>(type), p, len);
 }

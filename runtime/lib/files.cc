@@ -3,6 +3,7 @@
 // at restart by path with their flags and offset. Terminals and pipes on
 // 0-2 come from the restart command.
 #include "files.h"
+#include "plugins.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -145,6 +146,23 @@ bool RestoreFds() {
       RawSyscall(SYS_lseek, e.info.fd, e.info.offset, SEEK_SET);
   }
   return true;
+}
+
+namespace {
+
+// Built in, on the plugin interface: files come back first at restart
+// (restart events go to built-ins before user plugins).
+void FilesEventHook(const DmtcpEvent_t event, DmtcpEventData_t*) {
+  if (event == DMTCP_EVENT_RESTART) RestoreFds();
+}
+
+}  // namespace
+
+void RegisterFilesPlugin() {
+  DmtcpPluginDescriptor_t d = {DMTCP_PLUGIN_API_VERSION, DMTCP_PACKAGE_VERSION, "files",
+                               "dmtcp-ng", "", "open files: reopened at restart",
+                               FilesEventHook};
+  RegisterBuiltin(d);
 }
 
 }  // namespace dmtcp::rt

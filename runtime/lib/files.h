@@ -11,5 +11,6 @@ int RecordedFdCount();
 bool WriteFdRecords(image::ImageWriter& w);
 // Reopens regular files, directories and devices at restart.
 bool RestoreFds();
+void RegisterFilesPlugin();
 
 }  // namespace dmtcp::rt

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "io.h"
+#include "plugins.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -121,6 +123,8 @@ __attribute__((constructor)) void DmtcpInit() {
   MakeUniqueId();
   ProbeRseq();
   g.coord_fd = -1;
+  RegisterFilesPlugin();
+  LoadPlugins();
   InstallSignalHandler();
   if (!g.cfg.no_coordinator && !CoordConnect(false)) {
     char port[16] = ":";
@@ -129,6 +133,15 @@ __attribute__((constructor)) void DmtcpInit() {
   }
   g.enabled = true;
   StartCheckpointThread();
+  PluginEvent(DMTCP_EVENT_INIT);
+  if (getenv("DMTCP_EXEC_MARK")) {
+    unsetenv("DMTCP_EXEC_MARK");
+    PluginEvent(DMTCP_EVENT_POST_EXEC);
+  }
+}
+
+__attribute__((destructor)) void DmtcpFinish() {
+  if (g.enabled) PluginEvent(DMTCP_EVENT_EXIT);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
-#include "files.h"
 #include "restore_plan.h"
 #include "runtime.h"
 
@@ -30,7 +29,6 @@ extern "C" [[noreturn]] void dmtcp_restore_entry(const void* arg) {
   RestoreSignalActions();
   if (g.cwd[0] && RawSyscall(SYS_chdir, reinterpret_cast<long>(g.cwd)) != 0)
     Log("restart: cannot return to the working directory ", g.cwd);
-  RestoreFds();
   ThreadRec* main_thread = nullptr;
   for (int i = 0; i < g.num_threads.load(); ++i)
     if (g.threads[i].is_main) main_thread = &g.threads[i];

@@ -88,6 +88,14 @@ struct State {
   unsigned rseq_size;
   // The program's own action for the checkpoint signal, if it set one.
   struct sigaction user_ckpt_action;
+  // Program interface.
+  std::atomic<int> num_checkpoints;
+  std::atomic<int> num_restarts;
+  char ckpt_filename[4200];
+  void (*hook_pre)();
+  void (*hook_post)();
+  void (*hook_restart)();
+  std::atomic<int> ckpt_request;  // no coordinator: a checkpoint was asked for
 };
 
 extern State g;
@@ -113,6 +121,9 @@ bool CoordConnect(bool restarting);  // coord.cc
 bool CoordSend(int type, const void* p, uint32_t len);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
+// A short-lived command connection, for calls from the program's threads.
+bool CoordCommand(char command, int arg, void* reply, size_t cap);
+bool CoordKvCommand(bool put, void* kv, size_t cap);
 [[noreturn]] void KilledByCoordinator();
 void StartCheckpointThread();  // checkpoint.cc
 void InstallSignalHandler();   // signals.cc

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plugins.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -148,13 +149,22 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   if (slot >= kMaxThreads) Fatal("too many threads to checkpoint");
   ThreadRec* rec = &g.threads[slot];
   SaveCurrentThread(rec);
+  const bool plugins = HaveUserPlugins();
+  if (plugins) PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD);
   volatile int gen = g.resume_gen.load();
-  if (dmtcp_ctx_save(&rec->ctx) == 0) {
+  const int restarted = dmtcp_ctx_save(&rec->ctx);
+  if (!restarted) {
     g.num_arrived.fetch_add(1);
     FutexWakeAll(&g.num_arrived);
   }
   // Both after a checkpoint and after a restart: wait to be resumed.
   while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
+  if (plugins) {
+    DmtcpEventData_t data;
+    data.resumeUserThreadInfo.isRestart = restarted ? 1 : 0;
+    PluginEvent(DMTCP_EVENT_THREAD_RESUME, &data);
+    PluginEvent(DMTCP_EVENT_RESUME_USER_THREAD, &data);
+  }
   errno = saved_errno;
 }
 

@@ -1,10 +1,15 @@
 // Calls that must not overlap a checkpoint: creating a thread (it would be
 // missed by the freeze) and fork (the child would inherit a half-frozen
-// state). They wait while a checkpoint runs.
+// state). They wait while a checkpoint runs. Thread, fork and exec events
+// for plugins come from here too.
+#include <alloca.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "plugins.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -30,16 +35,21 @@ void WrapperExit() {
 namespace {
 
 void BeforeFork() {
-  if (g.enabled) WrapperEnter();
+  if (!g.enabled) return;
+  PluginEvent(DMTCP_EVENT_ATFORK_PREPARE);
+  WrapperEnter();
 }
 void AfterForkParent() {
-  if (g.enabled) WrapperExit();
+  if (!g.enabled) return;
+  WrapperExit();
+  PluginEvent(DMTCP_EVENT_ATFORK_PARENT);
 }
 void AfterForkChild() {
   if (!g.enabled) return;
   // The child has no checkpoint thread: it is not checkpointed unless it
   // execs, when the runtime starts afresh in the new program.
   g.wrappers_active.store(0);
+  PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   g.enabled = false;
   if (g.coord_fd >= 0) close(g.coord_fd);
   g.coord_fd = -1;
@@ -49,15 +59,98 @@ __attribute__((constructor(101))) void RegisterForkHandlers() {
   pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
 }
 
+struct ThreadStart {
+  void* (*start)(void*);
+  void* arg;
+};
+
+void* ThreadTrampoline(void* p) {
+  ThreadStart ts = *static_cast<ThreadStart*>(p);
+  free(p);
+  PluginEvent(DMTCP_EVENT_PTHREAD_START);
+  PluginEvent(DMTCP_EVENT_THREAD_START);
+  void* r = ts.start(ts.arg);
+  PluginEvent(DMTCP_EVENT_PTHREAD_RETURN);
+  return r;
+}
+
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+// The environment for an exec, marked so the new program's runtime sends
+// the post-exec event. Built on the caller's stack: exec needs no free.
+char** MarkedEnv(char* const* envp, char** out) {
+  size_t n = 0;
+  while (envp && envp[n]) {
+    out[n] = envp[n];
+    ++n;
+  }
+  out[n++] = const_cast<char*>("DMTCP_EXEC_MARK=1");
+  out[n] = nullptr;
+  return out;
+}
+
+size_t EnvCount(char* const* envp) {
+  size_t n = 0;
+  while (envp && envp[n]) ++n;
+  return n;
+}
+
 }  // namespace
 }  // namespace dmtcp::rt
 
-extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
-                              void* arg) {
-  using namespace dmtcp::rt;
+using namespace dmtcp::rt;
+
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                              void* (*start)(void*), void* arg) {
   if (!g.enabled) return RealPthreadCreate()(thread, attr, start, arg);
+  void* (*fn)(void*) = start;
+  void* fn_arg = arg;
+  if (HaveUserPlugins()) {
+    auto* ts = static_cast<ThreadStart*>(malloc(sizeof(ThreadStart)));
+    if (ts) {
+      *ts = ThreadStart{start, arg};
+      fn = ThreadTrampoline;
+      fn_arg = ts;
+    }
+  }
   WrapperEnter();
-  int r = RealPthreadCreate()(thread, attr, start, arg);
+  int r = RealPthreadCreate()(thread, attr, fn, fn_arg);
   WrapperExit();
+  if (r != 0 && fn_arg != arg) free(fn_arg);
+  if (r == 0 && fn_arg != arg) PluginEvent(DMTCP_EVENT_THREAD_CREATED);
   return r;
+}
+
+extern "C" void pthread_exit(void* value) {
+  static auto real = Next<void (*)(void*)>("pthread_exit");
+  if (g.enabled) PluginEvent(DMTCP_EVENT_PTHREAD_EXIT);
+  real(value);
+  __builtin_unreachable();
+}
+
+extern char** environ;
+
+extern "C" int execve(const char* path, char* const argv[], char* const envp[]) {
+  static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execve");
+  if (!g.enabled || !HaveUserPlugins()) return real(path, argv, envp);
+  PluginEvent(DMTCP_EVENT_PRE_EXEC);
+  auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));
+  return real(path, argv, MarkedEnv(envp, env));
+}
+
+extern "C" int execv(const char* path, char* const argv[]) { return execve(path, argv, environ); }
+
+extern "C" int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execvpe");
+  if (!g.enabled || !HaveUserPlugins()) return real(file, argv, envp);
+  PluginEvent(DMTCP_EVENT_PRE_EXEC);
+  auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));
+  return real(file, argv, MarkedEnv(envp, env));
+}
+
+extern "C" int execvp(const char* file, char* const argv[]) {
+  return execvpe(file, argv, environ);
 }
