@@ -54,6 +54,7 @@ void ResumeEvents(int is_restart) {
 
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
+  g.ckpt_tid = GetTid();  // a new thread in a new process
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   if (g.restart.no_coordinator) {
