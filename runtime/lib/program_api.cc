@@ -17,9 +17,6 @@ using namespace dmtcp::rt;
 
 namespace {
 
-// Per-thread depth of dmtcp_disable_ckpt: the lock is recursive.
-__thread int t_disable_depth __attribute__((tls_model("initial-exec")));
-
 void SleepMs(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
   nanosleep(&ts, nullptr);
@@ -84,13 +81,13 @@ int (dmtcp_checkpoint)(void) {
 
 int (dmtcp_disable_ckpt)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
-  if (t_disable_depth++ == 0) WrapperEnter();
+  WrapperEnter();  // recursive per thread
   return 1;
 }
 
 int (dmtcp_enable_ckpt)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
-  if (t_disable_depth > 0 && --t_disable_depth == 0) WrapperExit();
+  WrapperExit();
   return 1;
 }
 

@@ -19,16 +19,24 @@ PthreadCreateFn RealPthreadCreate() {
   return fn;
 }
 
+namespace {
+// Recursive per thread: a thread that holds it (dmtcp_disable_ckpt) and
+// then creates a thread must not wait for the checkpoint it is delaying.
+__thread int t_wrapper_depth __attribute__((tls_model("initial-exec")));
+}  // namespace
+
 void WrapperEnter() {
+  if (t_wrapper_depth++ > 0) return;
   for (;;) {
     while (g.ckpt_pending.load()) FutexWait(&g.ckpt_pending, 1);
     g.wrappers_active.fetch_add(1);
     if (!g.ckpt_pending.load()) return;
-    WrapperExit();
+    if (g.wrappers_active.fetch_sub(1) == 1) FutexWakeAll(&g.wrappers_active);
   }
 }
 
 void WrapperExit() {
+  if (t_wrapper_depth <= 0 || --t_wrapper_depth > 0) return;
   if (g.wrappers_active.fetch_sub(1) == 1) FutexWakeAll(&g.wrappers_active);
 }
 
@@ -49,6 +57,7 @@ void AfterForkChild() {
   // The child has no checkpoint thread: it is not checkpointed unless it
   // execs, when the runtime starts afresh in the new program.
   g.wrappers_active.store(0);
+  t_wrapper_depth = 0;
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   g.enabled = false;
   if (g.coord_fd >= 0) close(g.coord_fd);
