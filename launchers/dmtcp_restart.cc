@@ -15,6 +15,7 @@
 
 #include "coordinator_client.h"
 #include "image_reader.h"
+#include "process_tree.h"
 #include "restart_info.h"
 #include "restore_planner.h"
 
@@ -36,29 +37,26 @@ void ResolveForRuntime(const client::CoordAddress& addr, RestartInfo* info) {
   freeaddrinfo(res);
 }
 
-// The loader must inherit only stdio and the plan's two descriptors.
-void CloseOtherFds(int keep1, int keep2) {
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return;
-  std::vector<int> fds;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    int fd = atoi(e->d_name);
-    if (fd > 2 && fd != keep1 && fd != keep2 && fd != dirfd(d)) fds.push_back(fd);
-  }
-  closedir(d);
-  for (int fd : fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+int MoveAbove(int fd, int base) {
+  if (fd >= base) return fd;
+  int moved = fcntl(fd, F_DUPFD, base);  // without close-on-exec
+  if (moved < 0) throw std::runtime_error(std::string("fcntl: ") + strerror(errno));
+  close(fd);
+  return moved;
 }
 
+// Builds the plan and execs the loader, which becomes the program.
 [[noreturn]] void Restore(image::ImageReader& img, const RestartInfo& info,
-                          const std::string& loader) {
+                          const std::string& loader, int first_free_fd) {
   restart::PreparedRestore p;
   try {
     p = restart::PrepareRestore(img, info, client::FailRc());
+    // Above every descriptor the program uses.
+    p.plan_fd = MoveAbove(p.plan_fd, first_free_fd);
+    p.data_fd = MoveAbove(p.data_fd, first_free_fd);
   } catch (const std::exception& e) {
     client::Fail(kCmd, e.what());
   }
-  CloseOtherFds(p.plan_fd, p.data_fd);
   std::string plan = std::to_string(p.plan_fd), data = std::to_string(p.data_fd);
   const char* argv[] = {"dmtcp_restart_loader", plan.c_str(), data.c_str(), nullptr};
   execv(loader.c_str(), const_cast<char* const*>(argv));
@@ -136,11 +134,13 @@ int main(int argc, char** argv) {
     client::Fail(kCmd, e.what());
   }
 
-  // One process per image; this one becomes the first.
-  for (size_t i = 1; i < readers.size(); ++i) {
-    pid_t pid = fork();
-    if (pid < 0) client::Fail(kCmd, std::string("fork: ") + strerror(errno));
-    if (pid == 0) Restore(*readers[i], info, loader);
+  info.pid_table_fd = -1;
+  try {
+    restart::ProcessTree tree(readers);
+    tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri, int first_free_fd) {
+      Restore(img, ri, loader, first_free_fd);
+    });
+  } catch (const std::exception& e) {
+    client::Fail(kCmd, e.what());
   }
-  Restore(*readers[0], info, loader);
 }

@@ -16,7 +16,7 @@
 namespace dmtcp::image {
 
 inline constexpr char kMagic[8] = {'D', 'M', 'T', 'C', 'P', 'I', 'M', 'G'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
 
@@ -62,8 +62,13 @@ inline uint64_t PayloadOffset(const RecordHeader& h, uint64_t after_header) {
 }
 
 struct ProcessInfo {
+  // Virtual pids: what the program sees, the same across restarts.
   int32_t pid;
   int32_t ppid;
+  int32_t pgid;
+  int32_t sid;
+  int32_t real_pid;  // at checkpoint time
+  int32_t reserved_pid;
   uint32_t generation;
   uint32_t num_peers;
   uint64_t computation_id;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pids.h"
 #include "plugins.h"
 #include "protocol.h"
 #include "runtime.h"
@@ -55,6 +56,7 @@ void ResumeEvents(int is_restart) {
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
+  if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   if (g.restart.no_coordinator) {

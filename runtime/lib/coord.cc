@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "io.h"
+#include "pids.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -74,8 +76,8 @@ bool CoordConnect(bool restarting) {
   StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
   StrCopy(hello.program, sizeof hello.program, g.program);
   StrCopy(hello.unique_id, sizeof hello.unique_id, g.unique_id);
-  hello.pid = getpid();
-  hello.ppid = getppid();
+  hello.pid = MyVirtualPid();
+  hello.ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
   hello.generation = g.generation;
   hello.restart_peers = restarting ? g.num_peers : 0;
   hello.computation_id = restarting ? g.computation_id : 0;

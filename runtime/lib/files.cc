@@ -128,7 +128,13 @@ bool RestoreFds() {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     const auto kind = static_cast<image::FdKind>(e.info.kind);
-    if (!Reopenable(kind)) continue;  // 0-2 keep what the restart command gave
+    if (!Reopenable(kind)) {
+      // Placed by dmtcp_restart (pipes) or given by the restart command
+      // (0-2): give back the program's close-on-exec flag.
+      if (e.info.fd > 2 && (e.info.fd_flags & FD_CLOEXEC))
+        RawSyscall(SYS_fcntl, e.info.fd, F_SETFD, FD_CLOEXEC);
+      continue;
+    }
     const char* path = g_paths + e.path_off;
     long flags = (e.info.status_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;
     if (kind == image::FdKind::kDirectory) flags = O_RDONLY | O_DIRECTORY;

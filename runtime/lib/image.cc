@@ -11,6 +11,7 @@
 #include "files.h"
 #include "image_writer.h"
 #include "memory.h"
+#include "pids.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -115,10 +116,14 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ms.pagemap_cap = kPagemapEntries;
   ms.skip_start = static_cast<uint64_t>(sm);
   ms.skip_end = static_cast<uint64_t>(sm) + scratch_len;
+  PidTableRange(&ms.skip2_start, &ms.skip2_end);
 
   image::ProcessInfo pi{};
-  pi.pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
-  pi.ppid = static_cast<int32_t>(RawSyscall(SYS_getppid));
+  pi.real_pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
+  pi.pid = MyVirtualPid();
+  pi.ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
+  pi.pgid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0)));
+  pi.sid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getsid, 0)));
   pi.generation = g.generation;
   pi.num_peers = g.num_peers;
   pi.computation_id = g.computation_id;

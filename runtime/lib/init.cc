@@ -12,6 +12,7 @@
 
 #include "files.h"
 #include "io.h"
+#include "pids.h"
 #include "plugins.h"
 #include "runtime.h"
 
@@ -115,12 +116,27 @@ void ReadConfig() {
   c.interval = EnvInt("DMTCP_CHECKPOINT_INTERVAL", 0);
 }
 
+}  // namespace
+
+bool JoinAsNewProcess() {
+  MakeUniqueId();
+  g.num_checkpoints.store(0);
+  g.num_restarts.store(0);
+  g.ckpt_filename[0] = 0;
+  if (!g.cfg.no_coordinator && !CoordConnect(false)) return false;
+  StartCheckpointThread();
+  return true;
+}
+
+namespace {
+
 __attribute__((constructor)) void DmtcpInit() {
   StrCopy(g.program, sizeof g.program, program_invocation_short_name);
   if (IsOwnCommand(g.program) || getenv("DMTCP_DISABLE")) return;
   ReadConfig();
   gethostname(g.hostname, sizeof g.hostname - 1);
   MakeUniqueId();
+  InitPids();
   ProbeRseq();
   g.coord_fd = -1;
   RegisterFilesPlugin();

@@ -235,12 +235,19 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
   MapsLine m;
   while (ok && ParseLine(p, &m)) {
     if (NameIs(m, "[vsyscall]")) continue;
-    // Cut our scratch memory out of whatever area it merged into.
+    // Cut our own memory (scratch, pid table) out of whatever area it
+    // merged into.
+    uint64_t cut_start = 0, cut_end = 0;
     if (m.start < s.skip_end && s.skip_start < m.end) {
-      if (m.start < s.skip_start)
-        ok = WriteArea(w, s, pagemap_fd, m, m.start, s.skip_start, num_areas);
-      if (ok && s.skip_end < m.end)
-        ok = WriteArea(w, s, pagemap_fd, m, s.skip_end, m.end, num_areas);
+      cut_start = s.skip_start;
+      cut_end = s.skip_end;
+    } else if (s.skip2_end && m.start < s.skip2_end && s.skip2_start < m.end) {
+      cut_start = s.skip2_start;
+      cut_end = s.skip2_end;
+    }
+    if (cut_end) {
+      if (m.start < cut_start) ok = WriteArea(w, s, pagemap_fd, m, m.start, cut_start, num_areas);
+      if (ok && cut_end < m.end) ok = WriteArea(w, s, pagemap_fd, m, cut_end, m.end, num_areas);
       continue;
     }
     ok = WriteArea(w, s, pagemap_fd, m, m.start, m.end, num_areas);

@@ -12,7 +12,8 @@ struct MemoryScratch {
   uint64_t maps_cap;
   uint64_t* pagemap;              // buffer for /proc/self/pagemap entries
   uint64_t pagemap_cap;           // entries
-  uint64_t skip_start, skip_end;  // our own scratch memory, not saved
+  uint64_t skip_start, skip_end;    // our own scratch memory, not saved
+  uint64_t skip2_start, skip2_end;  // the restart's pid table (empty if none)
 };
 
 // Writes an area record and the saved pages of every area. Counts areas.

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace dmtcp {
@@ -19,6 +20,24 @@ struct RestartInfo {
   char ckpt_dir[4096];  // empty: keep the checkpointed one
   int32_t fail_rc;
   uint32_t no_coordinator;
+  int32_t pid_table_fd;  // a memfd holding a PidTable, -1 if none
+};
+
+// Virtual -> real pids of every process dmtcp_restart restored on this
+// node, in shared memory: each process adds itself once it exists and
+// waits until the table is complete before it runs the program again.
+constexpr int kMaxPidEntries = 4096;
+constexpr uint32_t kPidTableMagic = 0x44495056;  // "VPID"
+
+struct PidTable {
+  uint32_t magic;
+  uint32_t expected;  // processes being restored
+  std::atomic<uint32_t> count;
+  uint32_t reserved;
+  struct Entry {
+    int32_t vpid;
+    int32_t real;
+  } entries[kMaxPidEntries];
 };
 
 constexpr uint32_t kRestartInfoMagic = 0x52535452;  // "RTSR"

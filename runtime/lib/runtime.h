@@ -126,6 +126,8 @@ bool CoordCommand(char command, int arg, void* reply, size_t cap);
 bool CoordKvCommand(bool put, void* kv, size_t cap);
 [[noreturn]] void KilledByCoordinator();
 void StartCheckpointThread();  // checkpoint.cc
+bool JoinAsNewProcess();       // init.cc: after fork
+bool PidTaken(pid_t real);     // pids.cc
 void InstallSignalHandler();   // signals.cc
 void SaveSignalActions();
 void RestoreSignalActions();

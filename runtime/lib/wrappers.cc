@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pids.h"
 #include "plugins.h"
 #include "runtime.h"
 
@@ -54,14 +55,20 @@ void AfterForkParent() {
 }
 void AfterForkChild() {
   if (!g.enabled) return;
-  // The child has no checkpoint thread: it is not checkpointed unless it
-  // execs, when the runtime starts afresh in the new program.
   g.wrappers_active.store(0);
   t_wrapper_depth = 0;
-  PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
-  g.enabled = false;
+  // A new process whose pid some restored process has as its virtual pid
+  // would be ambiguous: it leaves at once and fork() tries again.
+  if (PidTaken(static_cast<pid_t>(RawSyscall(39 /*getpid*/)))) RawSyscall(231 /*exit_group*/, 0);
   if (g.coord_fd >= 0) close(g.coord_fd);
   g.coord_fd = -1;
+  InitPids();
+  PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
+  // The child is a process of the computation in its own right.
+  if (!JoinAsNewProcess()) {
+    Log("a forked child could not join the coordinator; it will not be checkpointed");
+    g.enabled = false;
+  }
 }
 
 __attribute__((constructor(101))) void RegisterForkHandlers() {
@@ -162,4 +169,16 @@ extern "C" int execvpe(const char* file, char* const argv[], char* const envp[])
 
 extern "C" int execvp(const char* file, char* const argv[]) {
   return execvpe(file, argv, environ);
+}
+
+extern "C" pid_t fork(void) {
+  static auto real = Next<pid_t (*)()>("fork");
+  for (int tries = 0;; ++tries) {
+    pid_t pid = real();
+    if (pid > 0 && tries < 64 && PidTaken(pid)) {
+      RawSyscall(61 /*wait4*/, pid, 0, 0, 0);  // it exits at once
+      continue;
+    }
+    return pid;
+  }
 }

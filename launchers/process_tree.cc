@@ -1,0 +1,154 @@
+#include "process_tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+namespace dmtcp::restart {
+namespace {
+
+std::runtime_error Errno(const std::string& what) {
+  return std::runtime_error(what + ": " + strerror(errno));
+}
+
+int MoveHigh(int fd, int base, bool cloexec) {
+  int moved = fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, base);
+  if (moved < 0) throw Errno("fcntl(F_DUPFD)");
+  close(fd);
+  return moved;
+}
+
+// Nothing of ours may leak into the restored program: only stdio and what
+// is placed for it afterwards survive the exec of the loader.
+void CloseOnExecAllBut(int keep) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return;
+  std::vector<int> fds;
+  while (dirent* e = readdir(d)) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep && fd != dirfd(d))
+      fds.push_back(fd);
+  }
+  closedir(d);
+  for (int fd : fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+}  // namespace
+
+ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& images)
+    : images_(images), children_(images.size()) {
+  std::map<int32_t, size_t> by_vpid;
+  int max_fd = 2;
+  for (size_t i = 0; i < images_.size(); ++i) {
+    by_vpid[images_[i]->process().pid] = i;
+    for (const auto& f : images_[i]->fds()) max_fd = std::max(max_fd, f.info.fd);
+  }
+  for (size_t i = 0; i < images_.size(); ++i) {
+    auto parent = by_vpid.find(images_[i]->process().ppid);
+    if (parent != by_vpid.end() && parent->second != i)
+      children_[parent->second].push_back(i);
+    else
+      roots_.push_back(i);
+  }
+  high_fd_ = max_fd + 16;
+}
+
+void ProcessTree::PlaceDescriptors(size_t index) {
+  for (const auto& f : images_[index]->fds()) {
+    if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
+    for (const auto& [inode, ends] : pipes_) {
+      if (inode != f.info.inode) continue;
+      const bool reader = (f.info.status_flags & O_ACCMODE) == O_RDONLY;
+      int src = reader ? ends.read_fd : ends.write_fd;
+      // dup2 clears close-on-exec, so the loader inherits it; the runtime
+      // sets the program's own descriptor flags again.
+      if (dup2(src, f.info.fd) < 0) throw Errno("dup2");
+      fcntl(f.info.fd, F_SETFL, f.info.status_flags & (O_NONBLOCK | O_APPEND | O_ASYNC));
+    }
+  }
+}
+
+[[noreturn]] void ProcessTree::Become(size_t index) {
+  const auto& pi = images_[index]->process();
+  const pid_t real = getpid();
+  // Sessions and groups first: children inherit them when forked.
+  if (pi.sid == pi.pid) {
+    setsid();
+  } else if (pi.pgid == pi.pid) {
+    setpgid(0, 0);
+  }
+  uint32_t slot = table_->count.fetch_add(1);
+  table_->entries[slot] = PidTable::Entry{pi.pid, real};
+  for (size_t child : children_[index]) {
+    pid_t pid = fork();
+    if (pid < 0) throw Errno("fork");
+    if (pid == 0) Become(child);
+  }
+  // Every process waits until all exist, so pids translate everywhere.
+  for (int waited = 0; table_->count.load() < table_->expected; ++waited) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, nullptr);
+    if (waited > 60000) throw std::runtime_error("processes of the computation did not start");
+  }
+  if (pi.pgid != pi.pid && pi.sid != pi.pid) {
+    for (uint32_t i = 0; i < table_->count.load(); ++i)
+      if (table_->entries[i].vpid == pi.pgid) setpgid(0, table_->entries[i].real);
+  }
+  CloseOnExecAllBut(table_fd_);
+  PlaceDescriptors(index);
+  exec_image_(*images_[index], info_, high_fd_ + 64);
+  throw std::runtime_error("restart loader returned");
+}
+
+void ProcessTree::Run(RestartInfo info,
+                      const std::function<void(image::ImageReader&, const RestartInfo&, int)>&
+                          exec_image) {
+  exec_image_ = exec_image;
+  // Pipes between processes of the computation, one per pipe inode. A pipe
+  // to the outside on 0-2 comes from the restart command instead; one on a
+  // higher descriptor gets a new pipe whose other end is closed.
+  std::map<uint64_t, int> ends_seen;  // bit 1: read end, bit 2: write end
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
+      ends_seen[f.info.inode] |= (f.info.status_flags & O_ACCMODE) == O_RDONLY ? 1 : 2;
+    }
+  }
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
+      if (ends_seen[f.info.inode] != 3 && f.info.fd <= 2) continue;
+      bool known = false;
+      for (const auto& p : pipes_) known |= p.first == f.info.inode;
+      if (known) continue;
+      int fds[2];
+      if (pipe2(fds, O_CLOEXEC) != 0) throw Errno("pipe");
+      PipeEnds ends{MoveHigh(fds[0], high_fd_, true), MoveHigh(fds[1], high_fd_, true)};
+      pipes_.push_back({f.info.inode, ends});
+    }
+  }
+  // The pid table, shared by all the processes made here.
+  int fd = memfd_create("dmtcp-pids", 0);
+  if (fd < 0) throw Errno("memfd_create");
+  if (ftruncate(fd, sizeof(PidTable)) != 0) throw Errno("ftruncate");
+  void* p = mmap(nullptr, sizeof(PidTable), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) throw Errno("mmap");
+  table_ = new (p) PidTable{};
+  table_->magic = kPidTableMagic;
+  table_->expected = static_cast<uint32_t>(images_.size());
+  table_fd_ = MoveHigh(fd, high_fd_ + 32, false);
+  info.pid_table_fd = table_fd_;
+  info_ = info;
+  // Several roots: the first one's process forks the others.
+  for (size_t i = 1; i < roots_.size(); ++i) children_[roots_[0]].push_back(roots_[i]);
+  Become(roots_[0]);
+}
+
+}  // namespace dmtcp::restart

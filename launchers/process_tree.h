@@ -1,0 +1,47 @@
+// Rebuilds the processes of a computation on this node from their images:
+// parents fork their children (so wait() works again), sessions and process
+// groups are re-made, pipes between processes are re-created and handed to
+// every process at the descriptor numbers it had, and all of them record
+// their new real pid under their virtual one in a shared table.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "image_reader.h"
+#include "restart_info.h"
+
+namespace dmtcp::restart {
+
+class ProcessTree {
+ public:
+  explicit ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& images);
+
+  // Forks the tree. In every process (this one included) calls exec_image
+  // with its image, once the pid table is complete and its descriptors are
+  // in place; exec_image does not return. Throws std::runtime_error.
+  [[noreturn]] void Run(RestartInfo info,
+                        const std::function<void(image::ImageReader&, const RestartInfo&,
+                                                 int first_free_fd)>& exec_image);
+
+ private:
+  [[noreturn]] void Become(size_t index);
+  void PlaceDescriptors(size_t index);
+
+  std::vector<std::unique_ptr<image::ImageReader>>& images_;
+  std::vector<std::vector<size_t>> children_;
+  std::vector<size_t> roots_;
+  struct PipeEnds {
+    int read_fd = -1;
+    int write_fd = -1;
+  };
+  std::vector<std::pair<uint64_t, PipeEnds>> pipes_;  // by pipe inode
+  PidTable* table_ = nullptr;
+  int table_fd_ = -1;
+  int high_fd_ = 0;  // our own descriptors live at and above this
+  RestartInfo info_{};
+  std::function<void(image::ImageReader&, const RestartInfo&, int)> exec_image_;
+};
+
+}  // namespace dmtcp::restart

@@ -1,0 +1,156 @@
+#include "pids.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+pid_t g_vpid;
+const PidTable* g_table;
+
+pid_t RealGetpid() { return static_cast<pid_t>(RawSyscall(SYS_getpid)); }
+
+}  // namespace
+
+void InitPids() { g_vpid = RealGetpid(); }
+
+bool MapPidTable(int fd) {
+  if (g_table) {
+    RawSyscall(SYS_munmap, reinterpret_cast<long>(g_table), sizeof(PidTable));
+    g_table = nullptr;
+  }
+  if (fd < 0) return true;
+  long p = RawSyscall(SYS_mmap, 0, sizeof(PidTable), PROT_READ, MAP_SHARED, fd, 0);
+  RawSyscall(SYS_close, fd);
+  if (p < 0 && p > -4096) return false;
+  g_table = reinterpret_cast<const PidTable*>(p);
+  return g_table->magic == kPidTableMagic;
+}
+
+void PidTableRange(uint64_t* start, uint64_t* end) {
+  *start = reinterpret_cast<uint64_t>(g_table);
+  *end = g_table ? *start + ((sizeof(PidTable) + 4095) & ~size_t{4095}) : 0;
+}
+
+pid_t RealPid(pid_t vpid) {
+  if (!g_table || vpid <= 0) return vpid;
+  const uint32_t n = g_table->count.load();
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
+    if (g_table->entries[i].vpid == vpid) return g_table->entries[i].real;
+  return vpid;
+}
+
+pid_t VirtualPid(pid_t real) {
+  if (!g_table || real <= 0) return real;
+  const uint32_t n = g_table->count.load();
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
+    if (g_table->entries[i].real == real) return g_table->entries[i].vpid;
+  return real;
+}
+
+pid_t MyVirtualPid() { return g_vpid ? g_vpid : RealGetpid(); }
+
+// True if a new process's real pid is some restored process's virtual pid:
+// the two could not be told apart.
+bool PidTaken(pid_t real) {
+  if (!g_table) return false;
+  const uint32_t n = g_table->count.load();
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
+    if (g_table->entries[i].vpid == real && g_table->entries[i].real != real) return true;
+  return false;
+}
+
+}  // namespace dmtcp::rt
+
+using namespace dmtcp::rt;
+
+namespace {
+
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+pid_t ToRealTarget(pid_t pid) {
+  if (pid > 0) return RealPid(pid);
+  if (pid < -1) return -RealPid(-pid);
+  return pid;
+}
+
+}  // namespace
+
+extern "C" {
+
+pid_t getpid(void) { return g.enabled ? MyVirtualPid() : static_cast<pid_t>(RawSyscall(SYS_getpid)); }
+
+pid_t getppid(void) { return VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid))); }
+
+int kill(pid_t pid, int sig) {
+  static auto real = Next<int (*)(pid_t, int)>("kill");
+  return real(ToRealTarget(pid), sig);
+}
+
+pid_t waitpid(pid_t pid, int* status, int options) {
+  static auto real = Next<pid_t (*)(pid_t, int*, int)>("waitpid");
+  return VirtualPid(real(ToRealTarget(pid), status, options));
+}
+
+pid_t wait(int* status) { return waitpid(-1, status, 0); }
+
+pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
+  static auto real = Next<pid_t (*)(pid_t, int*, int, struct rusage*)>("wait4");
+  return VirtualPid(real(ToRealTarget(pid), status, options, ru));
+}
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  static auto real = Next<int (*)(idtype_t, id_t, siginfo_t*, int)>("waitid");
+  if (type == P_PID || type == P_PGID) id = static_cast<id_t>(RealPid(static_cast<pid_t>(id)));
+  int r = real(type, id, info, options);
+  if (r == 0 && info && info->si_pid) info->si_pid = VirtualPid(info->si_pid);
+  return r;
+}
+
+pid_t getpgrp(void) { return VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0))); }
+
+pid_t getpgid(pid_t pid) {
+  long r = RawSyscall(SYS_getpgid, RealPid(pid));
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return VirtualPid(static_cast<pid_t>(r));
+}
+
+pid_t getsid(pid_t pid) {
+  long r = RawSyscall(SYS_getsid, RealPid(pid));
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return VirtualPid(static_cast<pid_t>(r));
+}
+
+int setpgid(pid_t pid, pid_t pgid) {
+  static auto real = Next<int (*)(pid_t, pid_t)>("setpgid");
+  return real(RealPid(pid), RealPid(pgid));
+}
+
+pid_t tcgetpgrp(int fd) {
+  static auto real = Next<pid_t (*)(int)>("tcgetpgrp");
+  return VirtualPid(real(fd));
+}
+
+int tcsetpgrp(int fd, pid_t pgrp) {
+  static auto real = Next<int (*)(int, pid_t)>("tcsetpgrp");
+  return real(fd, RealPid(pgrp));
+}
+
+}  // extern "C"
