@@ -55,12 +55,12 @@ int MoveAbove(int fd, int base) {
     p.plan_fd = MoveAbove(p.plan_fd, first_free_fd);
     p.data_fd = MoveAbove(p.data_fd, first_free_fd);
   } catch (const std::exception& e) {
-    client::Fail(kCmd, e.what());
+    throw std::runtime_error(e.what());  // the process tree stops the others
   }
   std::string plan = std::to_string(p.plan_fd), data = std::to_string(p.data_fd);
   const char* argv[] = {"dmtcp_restart_loader", plan.c_str(), data.c_str(), nullptr};
   execv(loader.c_str(), const_cast<char* const*>(argv));
-  client::Fail(kCmd, "cannot run the restart loader " + loader + ": " + strerror(errno));
+  throw std::runtime_error("cannot run the restart loader " + loader + ": " + strerror(errno));
 }
 
 }  // namespace

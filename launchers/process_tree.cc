@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,8 @@ ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& image
       roots_.push_back(i);
   }
   high_fd_ = max_fd + 16;
+  for (auto& img : images_)
+    if (!img->RelocateFd(high_fd_ + 64)) throw std::runtime_error(img->error());
 }
 
 void ProcessTree::PlaceDescriptors(size_t index) {
@@ -75,7 +78,23 @@ void ProcessTree::PlaceDescriptors(size_t index) {
   }
 }
 
+void ProcessTree::KillOthers() {
+  if (!table_) return;
+  const pid_t me = getpid();
+  for (uint32_t i = 0; i < table_->count.load() && i < kMaxPidEntries; ++i)
+    if (table_->entries[i].real != me) kill(table_->entries[i].real, SIGKILL);
+}
+
 [[noreturn]] void ProcessTree::Become(size_t index) {
+  try {
+    BecomeOrThrow(index);
+  } catch (...) {
+    KillOthers();
+    throw;
+  }
+}
+
+[[noreturn]] void ProcessTree::BecomeOrThrow(size_t index) {
   const auto& pi = images_[index]->process();
   const pid_t real = getpid();
   // Sessions and groups first: children inherit them when forked.

@@ -27,6 +27,9 @@ class ProcessTree {
 
  private:
   [[noreturn]] void Become(size_t index);
+  [[noreturn]] void BecomeOrThrow(size_t index);
+  // After a failure in any one process: no half-restored computation stays.
+  void KillOthers();
   void PlaceDescriptors(size_t index);
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;

@@ -146,6 +146,15 @@ bool ImageReader::Load(const std::string& path) {
   return true;
 }
 
+bool ImageReader::RelocateFd(int min_fd) {
+  if (fd_ < 0 || fd_ >= min_fd) return true;
+  int moved = fcntl(fd_, F_DUPFD_CLOEXEC, min_fd);
+  if (moved < 0) return Fail(std::string("cannot move descriptor: ") + strerror(errno));
+  close(fd_);
+  fd_ = moved;
+  return true;
+}
+
 bool ImageReader::ReadData(const DataRef& ref, void* dst) {
   if (ref.codec == Codec::kRaw) {
     if (!io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset)))

@@ -39,6 +39,9 @@ class ImageReader {
   // Reads the whole file and checks every header and payload checksum and
   // the end record. On failure returns false and error() says why.
   bool Load(const std::string& path);
+  // Moves the open file to a descriptor >= min_fd (out of the way of the
+  // descriptors a restart places for the program).
+  bool RelocateFd(int min_fd);
   // Decodes one data record into dst (ref.raw_len bytes).
   bool ReadData(const DataRef& ref, void* dst);
 

@@ -84,6 +84,8 @@ struct DoCheckpoint {
 inline constexpr const char kBarrierSuspended[] = "ckpt:suspended";
 inline constexpr const char kBarrierCheckpointed[] = "ckpt:written";
 inline constexpr const char kBarrierRestarted[] = "restart:ready";
+// Pipe buffers: every process has claimed the pipes it could drain.
+inline constexpr const char kBarrierPipesElected[] = "ckpt:pipes-elected";
 // After resume or restart: every published key-value pair is visible.
 inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 

@@ -78,7 +78,9 @@ void Checkpoint(const char* dir) {
     ResumeThreads();
     if (!g.cfg.no_coordinator) {
       ReportDone(false, "threads did not stop for the checkpoint", 0);
+      // Keep step with the others through every barrier of a checkpoint.
       CoordBarrier(proto::kBarrierSuspended);
+      CoordBarrier(proto::kBarrierPipesElected);
       CoordBarrier(proto::kBarrierCheckpointed);
       CoordBarrier(proto::kBarrierNameService);
     }

@@ -13,6 +13,7 @@
 #include "files.h"
 #include "io.h"
 #include "pids.h"
+#include "pipes.h"
 #include "plugins.h"
 #include "runtime.h"
 
@@ -140,6 +141,7 @@ __attribute__((constructor)) void DmtcpInit() {
   ProbeRseq();
   g.coord_fd = -1;
   RegisterFilesPlugin();
+  RegisterPipesPlugin();
   LoadPlugins();
   InstallSignalHandler();
   if (!g.cfg.no_coordinator && !CoordConnect(false)) {

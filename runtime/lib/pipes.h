@@ -1,0 +1,8 @@
+// Pipe and FIFO buffers across checkpoint and restart.
+#pragma once
+
+namespace dmtcp::rt {
+
+void RegisterPipesPlugin();
+
+}  // namespace dmtcp::rt
