@@ -47,10 +47,11 @@ int MoveAbove(int fd, int base) {
 
 // Builds the plan and execs the loader, which becomes the program.
 [[noreturn]] void Restore(image::ImageReader& img, const RestartInfo& info,
-                          const std::string& loader, int first_free_fd) {
+                          const restart::SharedObjects& shared, const std::string& loader,
+                          int first_free_fd) {
   restart::PreparedRestore p;
   try {
-    p = restart::PrepareRestore(img, info, client::FailRc());
+    p = restart::PrepareRestore(img, info, client::FailRc(), &shared);
     // Above every descriptor the program uses.
     p.plan_fd = MoveAbove(p.plan_fd, first_free_fd);
     p.data_fd = MoveAbove(p.data_fd, first_free_fd);
@@ -137,8 +138,9 @@ int main(int argc, char** argv) {
   info.pid_table_fd = -1;
   try {
     restart::ProcessTree tree(readers);
-    tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri, int first_free_fd) {
-      Restore(img, ri, loader, first_free_fd);
+    tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri,
+                       const restart::SharedObjects& shared, int first_free_fd) {
+      Restore(img, ri, shared, loader, first_free_fd);
     });
   } catch (const std::exception& e) {
     client::Fail(kCmd, e.what());

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -28,13 +29,14 @@ int MoveHigh(int fd, int base, bool cloexec) {
 
 // Nothing of ours may leak into the restored program: only stdio and what
 // is placed for it afterwards survive the exec of the loader.
-void CloseOnExecAllBut(int keep) {
+void CloseOnExecAllBut(const std::vector<int>& keep) {
   DIR* d = opendir("/proc/self/fd");
   if (!d) return;
   std::vector<int> fds;
   while (dirent* e = readdir(d)) {
     int fd = atoi(e->d_name);
-    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != keep && fd != dirfd(d))
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != dirfd(d) &&
+        std::find(keep.begin(), keep.end(), fd) == keep.end())
       fds.push_back(fd);
   }
   closedir(d);
@@ -60,7 +62,7 @@ ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& image
   }
   high_fd_ = max_fd + 16;
   for (auto& img : images_)
-    if (!img->RelocateFd(high_fd_ + 64)) throw std::runtime_error(img->error());
+    if (!img->RelocateFd(high_fd_)) throw std::runtime_error(img->error());
 }
 
 void ProcessTree::PlaceDescriptors(size_t index) {
@@ -120,15 +122,15 @@ void ProcessTree::KillOthers() {
     for (uint32_t i = 0; i < table_->count.load(); ++i)
       if (table_->entries[i].vpid == pi.pgid) setpgid(0, table_->entries[i].real);
   }
-  CloseOnExecAllBut(table_fd_);
+  std::vector<int> keep = {table_fd_};
+  for (const auto& [key, fd] : shared_.fds) keep.push_back(fd);
+  CloseOnExecAllBut(keep);
   PlaceDescriptors(index);
-  exec_image_(*images_[index], info_, high_fd_ + 64);
+  exec_image_(*images_[index], info_, shared_, high_fd_);
   throw std::runtime_error("restart loader returned");
 }
 
-void ProcessTree::Run(RestartInfo info,
-                      const std::function<void(image::ImageReader&, const RestartInfo&, int)>&
-                          exec_image) {
+void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   exec_image_ = exec_image;
   // Pipes between processes of the computation, one per pipe inode. A pipe
   // to the outside on 0-2 comes from the restart command instead; one on a
@@ -162,8 +164,12 @@ void ProcessTree::Run(RestartInfo info,
   table_ = new (p) PidTable{};
   table_->magic = kPidTableMagic;
   table_->expected = static_cast<uint32_t>(images_.size());
-  table_fd_ = MoveHigh(fd, high_fd_ + 32, false);
+  table_fd_ = MoveHigh(fd, high_fd_, false);
   info.pid_table_fd = table_fd_;
+  shared_ = MakeSharedObjects(images_, high_fd_);
+  if (shared_.fds.size() > sizeof info.shared_fds / sizeof info.shared_fds[0])
+    throw std::runtime_error("too many shared memory objects to restore (the limit is 64)");
+  for (const auto& [key, sfd] : shared_.fds) info.shared_fds[info.num_shared_fds++] = sfd;
   info_ = info;
   // Several roots: the first one's process forks the others.
   for (size_t i = 1; i < roots_.size(); ++i) children_[roots_[0]].push_back(roots_[i]);

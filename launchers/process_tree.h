@@ -11,6 +11,7 @@
 
 #include "image_reader.h"
 #include "restart_info.h"
+#include "restore_planner.h"
 
 namespace dmtcp::restart {
 
@@ -21,9 +22,9 @@ class ProcessTree {
   // Forks the tree. In every process (this one included) calls exec_image
   // with its image, once the pid table is complete and its descriptors are
   // in place; exec_image does not return. Throws std::runtime_error.
-  [[noreturn]] void Run(RestartInfo info,
-                        const std::function<void(image::ImageReader&, const RestartInfo&,
-                                                 int first_free_fd)>& exec_image);
+  using ExecImage = std::function<void(image::ImageReader&, const RestartInfo&,
+                                        const SharedObjects&, int first_free_fd)>;
+  [[noreturn]] void Run(RestartInfo info, const ExecImage& exec_image);
 
  private:
   [[noreturn]] void Become(size_t index);
@@ -44,7 +45,8 @@ class ProcessTree {
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this
   RestartInfo info_{};
-  std::function<void(image::ImageReader&, const RestartInfo&, int)> exec_image_;
+  ExecImage exec_image_;
+  SharedObjects shared_;
 };
 
 }  // namespace dmtcp::restart

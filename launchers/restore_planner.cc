@@ -107,7 +107,45 @@ void CheckRestorable(const image::ImageReader& img) {
   }
 }
 
-PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc) {
+SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
+                                int min_fd) {
+  SharedObjects out;
+  std::vector<char> buf;
+  for (auto& img : images) {
+    for (const auto& a : img->areas()) {
+      if (static_cast<AreaKind>(a.info.kind) != AreaKind::kAnonShared || a.info.inode == 0)
+        continue;
+      auto key = std::make_pair(a.info.dev, a.info.inode);
+      auto it = out.fds.find(key);
+      const bool first = it == out.fds.end();
+      if (first) {
+        int fd = MakeMemfd("dmtcp-shared");
+        int high = fcntl(fd, F_DUPFD, min_fd);  // kept across the loader's exec
+        close(fd);
+        if (high < 0) throw Error(*img, std::string("fcntl: ") + strerror(errno));
+        it = out.fds.emplace(key, high).first;
+      }
+      const uint64_t end = a.info.file_offset + (a.info.end - a.info.start);
+      struct stat st;
+      if (fstat(it->second, &st) == 0 && static_cast<uint64_t>(st.st_size) < end &&
+          ftruncate(it->second, static_cast<off_t>(end)) != 0)
+        throw Error(*img, std::string("cannot size shared memory: ") + strerror(errno));
+      // The object's pages are the same in every image (all processes were
+      // frozen together): fill it from the first area that holds them.
+      for (const auto& d : a.data) {
+        buf.resize(d.raw_len);
+        if (!img->ReadData(d, buf.data())) throw std::runtime_error(img->error());
+        const off_t off = static_cast<off_t>(a.info.file_offset + (d.addr - a.info.start));
+        if (pwrite(it->second, buf.data(), buf.size(), off) != static_cast<ssize_t>(buf.size()))
+          throw Error(*img, std::string("cannot fill shared memory: ") + strerror(errno));
+      }
+    }
+  }
+  return out;
+}
+
+PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc,
+                               const SharedObjects* shared) {
   const auto& pi = img.process();
   plan::PlanHeader h{};
   h.magic = plan::kMagic;
@@ -174,11 +212,22 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
         pa.kind = plan::kAnonPrivate;
         break;
     }
-    const bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
-    pa.name_len = named ? static_cast<uint32_t>(a.name.size()) : 0;
+    std::string name = a.name;
+    bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
+    bool from_object = false;
+    if (kind == AreaKind::kAnonShared && shared) {
+      auto it = shared->fds.find({a.info.dev, a.info.inode});
+      if (it != shared->fds.end()) {
+        pa.kind = plan::kFileShared;
+        name = "/proc/self/fd/" + std::to_string(it->second);
+        named = from_object = true;
+      }
+    }
+    pa.name_len = named ? static_cast<uint32_t>(name.size()) : 0;
     Append(areas, &pa, sizeof pa);
-    if (named) Append(areas, a.name.data(), a.name.size());
+    if (named) Append(areas, name.data(), name.size());
     ++h.num_areas;
+    if (from_object) continue;  // its pages are in the shared memory file
     for (const auto& d : a.data) {
       if (!img.compressed()) {  // the loader reads straight from the image
         chunks.push_back({d.addr, d.raw_len, d.file_offset});

@@ -4,7 +4,10 @@
 // plan to a memory file.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "image_reader.h"
 #include "restart_info.h"
@@ -16,8 +19,20 @@ struct PreparedRestore {
   int data_fd = -1;
 };
 
+// Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, /dev/zero, memfd,
+// deleted files) shared between processes: one memory file per object,
+// keyed by the (device, inode) the kernel showed, mapped by every process.
+struct SharedObjects {
+  std::map<std::pair<uint64_t, uint64_t>, int> fds;
+};
+
 // Throws std::runtime_error with a message naming the image or file.
 void CheckRestorable(const image::ImageReader& img);
-PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc);
+PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc,
+                               const SharedObjects* shared = nullptr);
+// Creates the memory files for every shared object of the images, filled
+// from the first image that has it; descriptors at or above min_fd.
+SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
+                                int min_fd);
 
 }  // namespace dmtcp::restart

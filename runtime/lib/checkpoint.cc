@@ -57,6 +57,8 @@ void ResumeEvents(int is_restart) {
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
+  for (uint32_t i = 0; i < g.restart.num_shared_fds && i < 64; ++i)
+    RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   if (g.restart.no_coordinator) {

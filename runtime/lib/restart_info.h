@@ -21,6 +21,10 @@ struct RestartInfo {
   int32_t fail_rc;
   uint32_t no_coordinator;
   int32_t pid_table_fd;  // a memfd holding a PidTable, -1 if none
+  // Descriptors of shared memory objects that the loader mapped: the
+  // runtime closes them once the program's own descriptors are back.
+  uint32_t num_shared_fds;
+  int32_t shared_fds[64];
 };
 
 // Virtual -> real pids of every process dmtcp_restart restored on this
