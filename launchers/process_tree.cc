@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,8 +68,50 @@ ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& image
     if (!img->RelocateFd(high_fd_)) throw std::runtime_error(img->error());
 }
 
+// A new pty for every pty whose master a process of the computation holds
+// (a program run under `script`, an ssh -t session); the user's own
+// terminal on 0-2 comes from the restart command instead.
+void ProcessTree::MakePtys() {
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (f.info.pty_index < 0 || !f.info.pty_master || ptys_.count(f.info.pty_index)) continue;
+      int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) throw Errno("posix_openpt");
+      char name[128];
+      if (ptsname_r(m, name, sizeof name) != 0) throw Errno("ptsname");
+      Pty pty{MoveHigh(m, high_fd_, true), name};
+      ptys_[f.info.pty_index] = pty;
+    }
+  }
+  // The slave's settings, from whichever image recorded them.
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      auto it = ptys_.find(f.info.pty_index);
+      if (f.info.pty_index < 0 || f.info.pty_master || it == ptys_.end()) continue;
+      int s = open(it->second.slave_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (s < 0) throw Errno("open " + it->second.slave_path);
+      ioctl(s, TCSETS, f.info.termios);
+      ioctl(s, TIOCSWINSZ, f.info.winsize);
+      close(s);
+    }
+  }
+}
+
 void ProcessTree::PlaceDescriptors(size_t index) {
   for (const auto& f : images_[index]->fds()) {
+    auto pty = ptys_.find(f.info.pty_index);
+    if (f.info.pty_index >= 0 && pty != ptys_.end()) {
+      int src = pty->second.master_fd;
+      bool opened = false;
+      if (!f.info.pty_master) {
+        src = open(pty->second.slave_path.c_str(), (f.info.status_flags & ~O_CREAT) | O_NOCTTY);
+        if (src < 0) throw Errno("open " + pty->second.slave_path);
+        opened = true;
+      }
+      if (src != f.info.fd && dup2(src, f.info.fd) < 0) throw Errno("dup2");
+      if (opened && src != f.info.fd) close(src);
+      continue;
+    }
     if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
     for (const auto& [inode, ends] : pipes_) {
       if (inode != f.info.inode) continue;
@@ -102,6 +147,16 @@ void ProcessTree::KillOthers() {
   // Sessions and groups first: children inherit them when forked.
   if (pi.sid == pi.pid) {
     setsid();
+    // A session leader gets its pty back as controlling terminal before
+    // its children are forked into the session.
+    auto pty = ptys_.find(pi.ctty_pty);
+    if (pi.ctty_pty >= 0 && pty != ptys_.end()) {
+      int s = open(pty->second.slave_path.c_str(), O_RDWR);
+      if (s >= 0) {
+        ioctl(s, TIOCSCTTY, 0);
+        close(s);
+      }
+    }
   } else if (pi.pgid == pi.pid) {
     setpgid(0, 0);
   }
@@ -155,6 +210,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
       pipes_.push_back({f.info.inode, ends});
     }
   }
+  MakePtys();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -32,6 +34,7 @@ class ProcessTree {
   // After a failure in any one process: no half-restored computation stays.
   void KillOthers();
   void PlaceDescriptors(size_t index);
+  void MakePtys();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;
@@ -41,6 +44,11 @@ class ProcessTree {
     int write_fd = -1;
   };
   std::vector<std::pair<uint64_t, PipeEnds>> pipes_;  // by pipe inode
+  struct Pty {
+    int master_fd = -1;
+    std::string slave_path;
+  };
+  std::map<int32_t, Pty> ptys_;  // new ptys, by the old pty number
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this

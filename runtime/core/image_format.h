@@ -88,7 +88,7 @@ struct ProcessInfo {
   uint32_t num_threads;
   uint32_t num_areas;
   uint32_t num_fds;
-  uint32_t reserved;
+  int32_t ctty_pty;  // the controlling terminal's pty number, -1 if none
 };
 
 enum class FdKind : uint32_t {
@@ -99,6 +99,11 @@ enum class FdKind : uint32_t {
   kPipe = 5,        // taken from the restart command (0-2); else later issues
   kSocket = 6,
   kOther = 7,
+  // Kernel objects without a path, re-made from what /proc/self/fdinfo showed.
+  kSignalfd = 8,
+  kEventfd = 9,
+  kTimerfd = 10,
+  kEpoll = 11,
 };
 
 struct FdInfo {
@@ -112,6 +117,12 @@ struct FdInfo {
   uint64_t inode;
   uint32_t mode;
   uint32_t path_len;  // bytes of path that follow (no terminator)
+  // Pseudo-terminals: the pty's number (/dev/pts/N), -1 if not a pty; its
+  // settings (struct termios, struct winsize) as the slave side had them.
+  int32_t pty_index;
+  uint32_t pty_master;
+  uint8_t termios[60];
+  uint16_t winsize[4];
 };
 
 enum class AreaKind : uint32_t {

@@ -23,6 +23,7 @@ constexpr size_t kPathPool = 1 << 20;
 struct FdEntry {
   image::FdInfo info;
   uint32_t path_off;
+  uint32_t fdinfo_off;  // /proc/self/fdinfo text, for kernel objects
 };
 
 FdEntry g_fds[kMaxFds];
@@ -50,6 +51,155 @@ image::FdKind KindOf(int fd, const struct stat& st) {
   if (S_ISFIFO(st.st_mode)) return image::FdKind::kPipe;
   if (S_ISSOCK(st.st_mode)) return image::FdKind::kSocket;
   return image::FdKind::kOther;
+}
+
+// A pty's number and settings: dmtcp_restart makes a new pty for a pty
+// whose master the computation holds.
+void RecordPty(int fd, const struct stat& st, image::FdInfo* info) {
+  info->pty_index = -1;
+  if (!S_ISCHR(st.st_mode)) return;
+  const unsigned major_num = static_cast<unsigned>((st.st_rdev >> 8) & 0xfff);
+  unsigned index = 0;
+  if (major_num == 136) {  // a slave, /dev/pts/N
+    info->pty_index = static_cast<int32_t>(((st.st_rdev >> 12) & 0xfff00) | (st.st_rdev & 0xff));
+  } else if (RawSyscall(SYS_ioctl, fd, TIOCGPTN, reinterpret_cast<long>(&index)) == 0) {
+    info->pty_index = static_cast<int32_t>(index);
+    info->pty_master = 1;
+  } else {
+    return;
+  }
+  static_assert(sizeof(struct termios) <= sizeof info->termios);
+  RawSyscall(SYS_ioctl, fd, TCGETS, reinterpret_cast<long>(info->termios));
+  RawSyscall(SYS_ioctl, fd, TIOCGWINSZ, reinterpret_cast<long>(info->winsize));
+}
+
+bool StartsWith(const char* s, const char* prefix) {
+  while (*prefix && *s == *prefix) ++s, ++prefix;
+  return *prefix == 0;
+}
+
+image::FdKind AnonKind(const char* path) {
+  if (StartsWith(path, "anon_inode:[signalfd]")) return image::FdKind::kSignalfd;
+  if (StartsWith(path, "anon_inode:[eventfd]")) return image::FdKind::kEventfd;
+  if (StartsWith(path, "anon_inode:[timerfd]")) return image::FdKind::kTimerfd;
+  if (StartsWith(path, "anon_inode:[eventpoll]")) return image::FdKind::kEpoll;
+  return image::FdKind::kOther;
+}
+
+size_t ReadFdinfo(int fd, char* out, size_t cap) {
+  char path[40] = "/proc/self/fdinfo/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCat(path, sizeof path, num);
+  size_t n = 0;
+  int f = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path),
+                                      O_RDONLY | O_CLOEXEC));
+  if (f >= 0 && cap > 1) {
+    long r;
+    while (n + 1 < cap && (r = RawSyscall(SYS_read, f, reinterpret_cast<long>(out + n),
+                                          static_cast<long>(cap - 1 - n))) > 0)
+      n += static_cast<size_t>(r);
+    RawSyscall(SYS_close, f);
+  }
+  if (cap > 0) out[n] = 0;
+  return n;
+}
+
+// The number after `key` in fdinfo text (base 10, or 16 with hex), from p.
+bool FdinfoNumber(const char* text, const char* key, int base, uint64_t* out) {
+  for (const char* p = text; *p; ++p) {
+    if (!StartsWith(p, key) || (p != text && p[-1] != '\n')) continue;
+    p += StrLen(key);
+    while (*p == ' ' || *p == '\t' || *p == '(') ++p;
+    uint64_t v = 0;
+    for (;; ++p) {
+      int d = *p >= '0' && *p <= '9' ? *p - '0'
+              : base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+      if (d < 0) break;
+      v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+    }
+    *out = v;
+    return true;
+  }
+  return false;
+}
+
+// Makes a new kernel object like the one recorded; returns its descriptor.
+long RemakeKernelObject(const FdEntry& e) {
+  const char* info = g_paths + e.fdinfo_off;
+  const long cloexec = (e.info.fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
+  const long nonblock = e.info.status_flags & O_NONBLOCK;
+  uint64_t v = 0;
+  switch (static_cast<image::FdKind>(e.info.kind)) {
+    case image::FdKind::kSignalfd: {
+      uint64_t mask = 0;
+      FdinfoNumber(info, "sigmask:", 16, &mask);
+      return RawSyscall(SYS_signalfd4, -1, reinterpret_cast<long>(&mask), 8, cloexec | nonblock);
+    }
+    case image::FdKind::kEventfd: {
+      FdinfoNumber(info, "eventfd-count:", 16, &v);
+      uint64_t sem = 0;
+      FdinfoNumber(info, "eventfd-semaphore:", 10, &sem);
+      return RawSyscall(SYS_eventfd2, static_cast<long>(v),
+                        cloexec | nonblock | (sem ? 1 /*EFD_SEMAPHORE*/ : 0));
+    }
+    case image::FdKind::kTimerfd: {
+      uint64_t clock = 0;
+      FdinfoNumber(info, "clockid:", 10, &clock);
+      long fd = RawSyscall(SYS_timerfd_create, static_cast<long>(clock), cloexec | nonblock);
+      if (fd < 0) return fd;
+      // it_value is what remained: re-armed relative to now.
+      struct {
+        int64_t interval_sec, interval_nsec, value_sec, value_nsec;
+      } spec = {};
+      const char* val = info;
+      while (*val && !StartsWith(val, "it_value:")) ++val;
+      uint64_t a = 0, b = 0;
+      if (*val && FdinfoNumber(val, "it_value:", 10, &a)) {
+        const char* comma = val;
+        while (*comma && *comma != ',') ++comma;
+        FdinfoNumber(comma, ",", 10, &b);
+        spec.value_sec = static_cast<int64_t>(a);
+        spec.value_nsec = static_cast<int64_t>(b);
+      }
+      const char* itv = info;
+      while (*itv && !StartsWith(itv, "it_interval:")) ++itv;
+      if (*itv && FdinfoNumber(itv, "it_interval:", 10, &a)) {
+        const char* comma = itv;
+        while (*comma && *comma != ',') ++comma;
+        FdinfoNumber(comma, ",", 10, &b);
+        spec.interval_sec = static_cast<int64_t>(a);
+        spec.interval_nsec = static_cast<int64_t>(b);
+      }
+      if (spec.value_sec || spec.value_nsec)
+        RawSyscall(SYS_timerfd_settime, fd, 0, reinterpret_cast<long>(&spec), 0);
+      return fd;
+    }
+    case image::FdKind::kEpoll:
+      return RawSyscall(SYS_epoll_create1, cloexec);
+    default:
+      return -1;
+  }
+}
+
+// Registers again everything an epoll set watched ("tfd: N events: X data: Y").
+void RefillEpoll(const FdEntry& e) {
+  for (const char* p = g_paths + e.fdinfo_off; *p; ++p) {
+    if (!StartsWith(p, "tfd:") || (p != g_paths + e.fdinfo_off && p[-1] != '\n')) continue;
+    uint64_t tfd = 0, events = 0, data = 0;
+    FdinfoNumber(p, "tfd:", 10, &tfd);
+    const char* q = p;
+    while (*q && *q != '\n' && !StartsWith(q, "events:")) ++q;
+    FdinfoNumber(q, "events:", 16, &events);
+    while (*q && *q != '\n' && !StartsWith(q, "data:")) ++q;
+    FdinfoNumber(q, "data:", 16, &data);
+    struct __attribute__((packed)) {
+      uint32_t events;
+      uint64_t data;
+    } ev = {static_cast<uint32_t>(events), data};
+    RawSyscall(SYS_epoll_ctl, e.info.fd, 1 /*EPOLL_CTL_ADD*/, static_cast<long>(tfd),
+               reinterpret_cast<long>(&ev));
+  }
 }
 
 bool Reopenable(image::FdKind k) {
@@ -93,6 +243,7 @@ bool RecordFds(const int* skip, int nskip) {
       e.info.dev = st.st_dev;
       e.info.inode = st.st_ino;
       e.info.mode = st.st_mode;
+      RecordPty(fd, st, &e.info);
       char link[32] = "/proc/self/fd/";
       char num[16];
       FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
@@ -105,6 +256,12 @@ bool RecordFds(const int* skip, int nskip) {
       e.path_off = static_cast<uint32_t>(g_paths_used);
       e.info.path_len = static_cast<uint32_t>(n);
       g_paths_used += static_cast<size_t>(n) + 1;
+      const auto anon = AnonKind(g_paths + e.path_off);
+      if (anon != image::FdKind::kOther) {
+        e.info.kind = static_cast<uint32_t>(anon);
+        e.fdinfo_off = static_cast<uint32_t>(g_paths_used);
+        g_paths_used += ReadFdinfo(fd, g_paths + g_paths_used, kPathPool - g_paths_used) + 1;
+      }
       ++g_num_fds;
     }
   }
@@ -128,6 +285,18 @@ bool RestoreFds() {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     const auto kind = static_cast<image::FdKind>(e.info.kind);
+    if (kind >= image::FdKind::kSignalfd && kind <= image::FdKind::kEpoll) {
+      long nfd = RemakeKernelObject(e);
+      if (nfd < 0) {
+        Log("restart: cannot re-make a signalfd/eventfd/timerfd/epoll descriptor");
+        continue;
+      }
+      if (nfd != e.info.fd) {
+        RawSyscall(SYS_dup3, nfd, e.info.fd, (e.info.fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+        RawSyscall(SYS_close, nfd);
+      }
+      continue;
+    }
     if (!Reopenable(kind)) {
       // Placed by dmtcp_restart (pipes) or given by the restart command
       // (0-2): give back the program's close-on-exec flag.
@@ -151,6 +320,10 @@ bool RestoreFds() {
     if (kind == image::FdKind::kRegular || kind == image::FdKind::kDirectory)
       RawSyscall(SYS_lseek, e.info.fd, e.info.offset, SEEK_SET);
   }
+  // Epoll sets last: what they watch must exist again first.
+  for (int i = 0; i < g_num_fds; ++i)
+    if (static_cast<image::FdKind>(g_fds[i].info.kind) == image::FdKind::kEpoll)
+      RefillEpoll(g_fds[i]);
   return true;
 }
 

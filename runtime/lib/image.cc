@@ -60,6 +60,11 @@ void ReadStatFields(image::ProcessInfo* pi) {
   pi->env_start = field[50];
   pi->env_end = field[51];
   pi->brk = static_cast<uint64_t>(RawSyscall(SYS_brk, 0));
+  // Field 7: the controlling terminal's device; a pty (major 136) by number.
+  const uint64_t tty = field[7];
+  pi->ctty_pty = ((tty >> 8) & 0xfff) == 136
+                     ? static_cast<int32_t>(((tty >> 12) & 0xfff00) | (tty & 0xff))
+                     : -1;
 }
 
 void SetError(char* err, size_t cap, const char* what, const char* path, int e) {
@@ -136,6 +141,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   pi.restore_stack_top = reinterpret_cast<uint64_t>(g_restore_stack + sizeof g_restore_stack);
   for (int i = 0; i < g.num_threads.load(); ++i)
     if (g.threads[i].is_main) pi.main_fs_base = g.threads[i].fs_base;
+  pi.ctty_pty = -1;
   ReadStatFields(&pi);
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
   pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
