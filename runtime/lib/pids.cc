@@ -1,6 +1,10 @@
 #include "pids.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -151,6 +155,94 @@ pid_t tcgetpgrp(int fd) {
 int tcsetpgrp(int fd, pid_t pgrp) {
   static auto real = Next<int (*)(int, pid_t)>("tcsetpgrp");
   return real(fd, RealPid(pgrp));
+}
+
+}  // extern "C"
+
+// /proc/<pid>/... paths name virtual pids in the program: rewritten to the
+// real pid (only when the pid is a translated one).
+namespace {
+
+const char* ProcPath(const char* path, char* buf, size_t cap) {
+  if (!path || path[0] != '/' || __builtin_strncmp(path, "/proc/", 6) != 0) return path;
+  const char* p = path + 6;
+  long v = 0;
+  const char* q = p;
+  while (*q >= '0' && *q <= '9') v = v * 10 + (*q++ - '0');
+  if (q == p || (*q && *q != '/')) return path;
+  pid_t real = RealPid(static_cast<pid_t>(v));
+  if (real == v) return path;
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(real));
+  buf[0] = 0;
+  StrCat(buf, cap, "/proc/");
+  StrCat(buf, cap, num);
+  StrCat(buf, cap, q);
+  return buf;
+}
+
+}  // namespace
+
+extern "C" {
+
+int tgkill(pid_t tgid, pid_t tid, int sig) {
+  // A thread id equal to the virtual pid is the main thread.
+  pid_t real_tgid = RealPid(tgid);
+  pid_t real_tid = tid == tgid ? real_tgid : tid;
+  long r = RawSyscall(SYS_tgkill, real_tgid, real_tid, sig);
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return 0;
+}
+
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* mask) {
+  static auto real = Next<int (*)(pid_t, size_t, const cpu_set_t*)>("sched_setaffinity");
+  return real(RealPid(pid), size, mask);
+}
+
+int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* mask) {
+  static auto real = Next<int (*)(pid_t, size_t, cpu_set_t*)>("sched_getaffinity");
+  return real(RealPid(pid), size, mask);
+}
+
+int open(const char* path, int flags, ...) {
+  static auto real = Next<int (*)(const char*, int, ...)>("open");
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
+  char buf[4096];
+  return real(ProcPath(path, buf, sizeof buf), flags, mode);
+}
+
+int open64(const char* path, int flags, ...) __attribute__((alias("open")));
+
+int openat(int dirfd, const char* path, int flags, ...) {
+  static auto real = Next<int (*)(int, const char*, int, ...)>("openat");
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
+  char buf[4096];
+  return real(dirfd, ProcPath(path, buf, sizeof buf), flags, mode);
+}
+
+int openat64(int dirfd, const char* path, int flags, ...) __attribute__((alias("openat")));
+
+FILE* fopen(const char* path, const char* mode) {
+  static auto real = Next<FILE* (*)(const char*, const char*)>("fopen");
+  char buf[4096];
+  return real(ProcPath(path, buf, sizeof buf), mode);
+}
+
+FILE* fopen64(const char* path, const char* mode) __attribute__((alias("fopen")));
+
+ssize_t readlink(const char* path, char* out, size_t cap) {
+  static auto real = Next<ssize_t (*)(const char*, char*, size_t)>("readlink");
+  char buf[4096];
+  return real(ProcPath(path, buf, sizeof buf), out, cap);
 }
 
 }  // extern "C"
