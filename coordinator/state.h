@@ -152,8 +152,8 @@ class State {
     std::set<ClientId> arrived;
   };
   std::map<std::string, GeneralBarrier> general_barriers_;
-  std::set<ClientId> restart_arrived_;                          // at restart:ready
-  uint32_t restart_peers_ = 0;                                  // expected at restart:ready
+  std::set<ClientId> restart_arrived_;  // at restart:ready
+  uint32_t restart_peers_ = 0;          // expected at restart:ready
   bool restart_forced_ = false;
   std::map<std::string, std::string> kv_;
 };

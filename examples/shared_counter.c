@@ -40,8 +40,7 @@ static void take_turns(struct shared *s, int me, int steps, long delay, int prin
 int main(int argc, char **argv) {
   int steps = argc > 1 ? atoi(argv[1]) : 100;
   long delay = argc > 2 ? atol(argv[2]) : 20;
-  struct shared *s =
-      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s == MAP_FAILED) return 2;
   pid_t pid = fork();
   if (pid < 0) return 2;

@@ -139,9 +139,8 @@ int main(int argc, char** argv) {
   try {
     restart::ProcessTree tree(readers);
     tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri,
-                       const restart::SharedObjects& shared, int first_free_fd) {
-      Restore(img, ri, shared, loader, first_free_fd);
-    });
+                       const restart::SharedObjects& shared,
+                       int first_free_fd) { Restore(img, ri, shared, loader, first_free_fd); });
   } catch (const std::exception& e) {
     client::Fail(kCmd, e.what());
   }

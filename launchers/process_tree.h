@@ -7,8 +7,8 @@
 
 #include <functional>
 #include <map>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "image_reader.h"
@@ -25,7 +25,7 @@ class ProcessTree {
   // with its image, once the pid table is complete and its descriptors are
   // in place; exec_image does not return. Throws std::runtime_error.
   using ExecImage = std::function<void(image::ImageReader&, const RestartInfo&,
-                                        const SharedObjects&, int first_free_fd)>;
+                                       const SharedObjects&, int first_free_fd)>;
   [[noreturn]] void Run(RestartInfo info, const ExecImage& exec_image);
 
  private:

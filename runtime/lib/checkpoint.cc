@@ -64,7 +64,8 @@ void ContinueAfterRestart() {
   if (g.restart.no_coordinator) {
     g.cfg.no_coordinator = true;
   } else {
-    if (!CoordConnect(true)) Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
+    if (!CoordConnect(true))
+      Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
     if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
   }
   g.num_restarts.fetch_add(1);

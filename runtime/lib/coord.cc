@@ -132,8 +132,8 @@ bool Exchange(proto::MsgType send, const void* payload, uint32_t len, proto::Msg
   int s = CommandConnection();
   if (s < 0) return false;
   proto::MsgType type;
-  bool ok = io::SendFrame(s, send, payload, len) && io::RecvFrame(s, &type, reply, cap) &&
-            type == expect;
+  bool ok =
+      io::SendFrame(s, send, payload, len) && io::RecvFrame(s, &type, reply, cap) && type == expect;
   close(s);
   return ok;
 }
@@ -145,8 +145,8 @@ bool CoordCommand(char command, int arg, void* reply, size_t cap) {
   memset(&cmd, 0, sizeof cmd);
   cmd.command = command;
   cmd.arg = arg;
-  return Exchange(proto::MsgType::kCommand, &cmd, sizeof cmd, proto::MsgType::kCommandReply,
-                  reply, cap);
+  return Exchange(proto::MsgType::kCommand, &cmd, sizeof cmd, proto::MsgType::kCommandReply, reply,
+                  cap);
 }
 
 bool CoordKvCommand(bool put, void* kv, size_t cap) {

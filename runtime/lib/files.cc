@@ -3,7 +3,6 @@
 // at restart by path with their flags and offset. Terminals and pipes on
 // 0-2 come from the restart command.
 #include "files.h"
-#include "plugins.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -12,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "plugins.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -92,8 +92,8 @@ size_t ReadFdinfo(int fd, char* out, size_t cap) {
   FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
   StrCat(path, sizeof path, num);
   size_t n = 0;
-  int f = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path),
-                                      O_RDONLY | O_CLOEXEC));
+  int f = static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
   if (f >= 0 && cap > 1) {
     long r;
     while (n + 1 < cap && (r = RawSyscall(SYS_read, f, reinterpret_cast<long>(out + n),
@@ -113,8 +113,9 @@ bool FdinfoNumber(const char* text, const char* key, int base, uint64_t* out) {
     while (*p == ' ' || *p == '\t' || *p == '(') ++p;
     uint64_t v = 0;
     for (;; ++p) {
-      int d = *p >= '0' && *p <= '9' ? *p - '0'
-              : base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+      int d = *p >= '0' && *p <= '9'                 ? *p - '0'
+              : base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                                                     : -1;
       if (d < 0) break;
       v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
     }
@@ -338,9 +339,9 @@ void FilesEventHook(const DmtcpEvent_t event, DmtcpEventData_t*) {
 }  // namespace
 
 void RegisterFilesPlugin() {
-  DmtcpPluginDescriptor_t d = {DMTCP_PLUGIN_API_VERSION, DMTCP_PACKAGE_VERSION, "files",
-                               "dmtcp-ng", "", "open files: reopened at restart",
-                               FilesEventHook};
+  DmtcpPluginDescriptor_t d = {
+      DMTCP_PLUGIN_API_VERSION,          DMTCP_PACKAGE_VERSION, "files", "dmtcp-ng", "",
+      "open files: reopened at restart", FilesEventHook};
   RegisterBuiltin(d);
 }
 

@@ -47,7 +47,13 @@ bool ReadSecretFile(const char* path, char* out, size_t cap) {
 
 // Our own commands may run inside a launched shell script: they must not
 // become part of the computation they control.
-bool IsOwnCommand(const char* prog) { return strncmp(prog, "dmtcp_", 6) == 0; }
+bool IsOwnCommand(const char* prog) {
+  static const char* const kOwn[] = {"dmtcp_launch", "dmtcp_command", "dmtcp_coordinator",
+                                     "dmtcp_restart", "dmtcp_restart_loader"};
+  for (const char* name : kOwn)
+    if (strcmp(prog, name) == 0) return true;
+  return false;
+}
 
 void ProbeRseq() {
   // glibc >= 2.35 registers rseq per thread; the area is at the thread

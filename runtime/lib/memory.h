@@ -10,8 +10,8 @@ namespace dmtcp::rt {
 struct MemoryScratch {
   char* maps;  // buffer for /proc/self/maps
   uint64_t maps_cap;
-  uint64_t* pagemap;              // buffer for /proc/self/pagemap entries
-  uint64_t pagemap_cap;           // entries
+  uint64_t* pagemap;                // buffer for /proc/self/pagemap entries
+  uint64_t pagemap_cap;             // entries
   uint64_t skip_start, skip_end;    // our own scratch memory, not saved
   uint64_t skip2_start, skip2_end;  // the restart's pid table (empty if none)
 };

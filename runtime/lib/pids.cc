@@ -1,12 +1,12 @@
 #include "pids.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <errno.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,7 +93,9 @@ pid_t ToRealTarget(pid_t pid) {
 
 extern "C" {
 
-pid_t getpid(void) { return g.enabled ? MyVirtualPid() : static_cast<pid_t>(RawSyscall(SYS_getpid)); }
+pid_t getpid(void) {
+  return g.enabled ? MyVirtualPid() : static_cast<pid_t>(RawSyscall(SYS_getpid));
+}
 
 pid_t getppid(void) { return VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid))); }
 

@@ -12,8 +12,8 @@
 
 namespace dmtcp::rt {
 
-void InitPids();                  // at launch: our virtual pid is our pid
-bool MapPidTable(int fd);         // at restart: the table dmtcp_restart made
+void InitPids();           // at launch: our virtual pid is our pid
+bool MapPidTable(int fd);  // at restart: the table dmtcp_restart made
 pid_t RealPid(pid_t vpid);
 pid_t VirtualPid(pid_t real);
 pid_t MyVirtualPid();

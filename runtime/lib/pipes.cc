@@ -3,13 +3,14 @@
 // (refilled) after the image is written and after a restart. One process
 // drains each pipe: among the processes sharing a read end, the one that
 // ends up as its owner (F_SETOWN) after everybody claimed it.
+#include "pipes.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "pipes.h"
 #include "plugins.h"
 #include "protocol.h"
 #include "runtime.h"
@@ -44,8 +45,9 @@ struct Dirent64 {
 // Calls fn(fd, stat) for every pipe read end we have.
 template <typename Fn>
 void ForEachPipeReadEnd(Fn fn) {
-  int dir = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
-                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int dir =
+      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
+                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir < 0) return;
   char buf[4096];
   for (;;) {
@@ -155,8 +157,12 @@ void PipesEventHook(const DmtcpEvent_t event, DmtcpEventData_t*) {
 }  // namespace
 
 void RegisterPipesPlugin() {
-  DmtcpPluginDescriptor_t d = {DMTCP_PLUGIN_API_VERSION, DMTCP_PACKAGE_VERSION, "pipes",
-                               "dmtcp-ng", "", "pipe and FIFO buffers: drained and refilled",
+  DmtcpPluginDescriptor_t d = {DMTCP_PLUGIN_API_VERSION,
+                               DMTCP_PACKAGE_VERSION,
+                               "pipes",
+                               "dmtcp-ng",
+                               "",
+                               "pipe and FIFO buffers: drained and refilled",
                                PipesEventHook};
   RegisterBuiltin(d);
 }

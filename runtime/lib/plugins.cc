@@ -58,9 +58,7 @@ bool DefinedIn(void* handle, const char* sym, const char* path) {
   return strcmp(a, b) == 0;
 }
 
-[[noreturn]] void BadPlugin(const char* path, const char* why) {
-  Fatal("plugin ", path, why);
-}
+[[noreturn]] void BadPlugin(const char* path, const char* why) { Fatal("plugin ", path, why); }
 
 void CheckPlugin(const char* path) {
   if (path[0] != '/') BadPlugin(path, ": not an absolute path");
@@ -73,8 +71,9 @@ void CheckPlugin(const char* path) {
     Fatal("plugin ", path, err ? (strstr(err, ": ") ? strstr(err, ": ") : err) : ": cannot load");
   }
   if (!DefinedIn(h, "dmtcp_initialize_plugin", path) && !DefinedIn(h, "dmtcp_event_hook", path))
-    BadPlugin(path, ": defines neither a dmtcp_event_hook nor a plugin descriptor "
-                    "(DMTCP_DECL_PLUGIN)");
+    BadPlugin(path,
+              ": defines neither a dmtcp_event_hook nor a plugin descriptor "
+              "(DMTCP_DECL_PLUGIN)");
 }
 
 }  // namespace
@@ -137,10 +136,21 @@ using namespace dmtcp::rt;
 
 extern "C" void dmtcp_register_plugin(DmtcpPluginDescriptor_t descr) {
   const char* name = descr.pluginName ? descr.pluginName : "(unnamed)";
-  if (!descr.pluginApiVersion || strcmp(descr.pluginApiVersion, DMTCP_PLUGIN_API_VERSION) != 0)
-    Fatal("plugin ", name,
-          ": unsupported plugin API version (this runtime implements version " DMTCP_PLUGIN_API_VERSION
-          ")");
+  // Name the file too: that is what the user gave --with-plugin.
+  Dl_info info;
+  const char* file =
+      descr.event_hook && dladdr(reinterpret_cast<void*>(descr.event_hook), &info) && info.dli_fname
+          ? info.dli_fname
+          : name;
+  if (!descr.pluginApiVersion || strcmp(descr.pluginApiVersion, DMTCP_PLUGIN_API_VERSION) != 0) {
+    char msg[256] = " (";
+    StrCat(msg, sizeof msg, name);
+    StrCat(msg, sizeof msg, "): plugin API version '");
+    StrCat(msg, sizeof msg, descr.pluginApiVersion ? descr.pluginApiVersion : "(none)");
+    StrCat(msg, sizeof msg,
+           "' is not supported (this runtime implements " DMTCP_PLUGIN_API_VERSION ")");
+    Fatal("plugin ", file, msg);
+  }
   if (g_num_user >= kMaxPlugins) Fatal("too many plugins; the limit is 64");
   g_user[g_num_user++] = descr;
 }

@@ -24,9 +24,28 @@ void SleepMs(long ms) {
 
 bool OnCheckpointThread() { return GetTid() == g.ckpt_tid; }
 
+// A request from a program thread may be cut by a checkpoint (the thread is
+// frozen mid-exchange; after a restart its socket is gone): it is made
+// again on a new connection, to the coordinator of the moment.
+bool Request(char command, int arg, proto::CommandReply* reply) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (CoordCommand(command, arg, reply, sizeof *reply)) return true;
+    SleepMs(100);
+  }
+  return false;
+}
+
 bool KvRequest(bool put, proto::KeyValue* kv) {
   if (g.cfg.no_coordinator) return false;
-  if (!OnCheckpointThread()) return CoordKvCommand(put, kv, sizeof *kv);
+  if (!OnCheckpointThread()) {
+    proto::KeyValue copy = *kv;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (CoordKvCommand(put, kv, sizeof *kv)) return true;
+      *kv = copy;
+      SleepMs(100);
+    }
+    return false;
+  }
   auto type = put ? proto::MsgType::kKvPut : proto::MsgType::kKvGet;
   if (!CoordSend(static_cast<int>(type), kv, sizeof *kv)) return false;
   if (put) return true;
@@ -55,9 +74,9 @@ bool MakeKey(proto::KeyValue* kv, const char* id, const void* key, uint32_t key_
 
 extern "C" {
 
-int (dmtcp_is_enabled)(void) { return g.enabled ? 1 : 0; }
+int(dmtcp_is_enabled)(void) { return g.enabled ? 1 : 0; }
 
-int (dmtcp_checkpoint)(void) {
+int(dmtcp_checkpoint)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   const int ckpts = g.num_checkpoints.load();
   const int restarts = g.num_restarts.load();
@@ -67,9 +86,11 @@ int (dmtcp_checkpoint)(void) {
   } else {
     proto::CommandReply reply;
     for (int tries = 0;; ++tries) {
-      if (!CoordCommand('c', 0, &reply, sizeof reply)) return -1;
-      if (reply.status == static_cast<int32_t>(proto::CommandStatus::kOk)) break;
-      if (tries > 600) return -1;  // another checkpoint kept it busy for a minute
+      const bool sent = CoordCommand('c', 0, &reply, sizeof reply);
+      // Our own checkpoint may cut the exchange short: that is success.
+      if (g.num_checkpoints.load() != ckpts || g.num_restarts.load() != restarts) break;
+      if (sent && reply.status == static_cast<int32_t>(proto::CommandStatus::kOk)) break;
+      if (tries > 600) return -1;  // the coordinator stayed busy or away for a minute
       SleepMs(100);
     }
   }
@@ -79,13 +100,13 @@ int (dmtcp_checkpoint)(void) {
   return g.num_restarts.load() != restarts ? DMTCP_AFTER_RESTART : DMTCP_AFTER_CHECKPOINT;
 }
 
-int (dmtcp_disable_ckpt)(void) {
+int(dmtcp_disable_ckpt)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   WrapperEnter();  // recursive per thread
   return 1;
 }
 
-int (dmtcp_enable_ckpt)(void) {
+int(dmtcp_enable_ckpt)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   WrapperExit();
   return 1;
@@ -94,7 +115,7 @@ int (dmtcp_enable_ckpt)(void) {
 int dmtcp_plugin_disable_ckpt(void) { return (dmtcp_disable_ckpt)() == 1 ? 1 : 0; }
 void dmtcp_plugin_enable_ckpt(void) { (dmtcp_enable_ckpt)(); }
 
-int (dmtcp_get_coordinator_status)(int* num_peers, int* is_running) {
+int(dmtcp_get_coordinator_status)(int* num_peers, int* is_running) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   if (g.cfg.no_coordinator) {
     if (num_peers) *num_peers = 1;
@@ -102,32 +123,32 @@ int (dmtcp_get_coordinator_status)(int* num_peers, int* is_running) {
     return DMTCP_IS_PRESENT;
   }
   proto::CommandReply reply;
-  if (!CoordCommand('s', 0, &reply, sizeof reply)) return -1;
+  if (!Request('s', 0, &reply)) return -1;
   if (num_peers) *num_peers = static_cast<int>(reply.num_peers);
   if (is_running) *is_running = static_cast<int>(reply.running);
   return DMTCP_IS_PRESENT;
 }
 
-int (dmtcp_get_local_status)(int* num_checkpoints, int* num_restarts) {
+int(dmtcp_get_local_status)(int* num_checkpoints, int* num_restarts) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   if (num_checkpoints) *num_checkpoints = g.num_checkpoints.load();
   if (num_restarts) *num_restarts = g.num_restarts.load();
   return DMTCP_IS_PRESENT;
 }
 
-const char* (dmtcp_get_ckpt_dir)(void) { return g.cfg.ckpt_dir; }
+const char*(dmtcp_get_ckpt_dir)(void) { return g.cfg.ckpt_dir; }
 
-int (dmtcp_set_ckpt_dir)(const char* dir) {
+int(dmtcp_set_ckpt_dir)(const char* dir) {
   if (dir && dir[0] == '/') StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, dir);
   return DMTCP_IS_PRESENT;
 }
 
-const char* (dmtcp_get_ckpt_filename)(void) { return g.ckpt_filename; }
-const char* (dmtcp_get_uniquepid_str)(void) { return g.unique_id; }
-uint32_t (dmtcp_get_generation)(void) { return g.generation; }
+const char*(dmtcp_get_ckpt_filename)(void) { return g.ckpt_filename; }
+const char*(dmtcp_get_uniquepid_str)(void) { return g.unique_id; }
+uint32_t(dmtcp_get_generation)(void) { return g.generation; }
 int checkpoint_is_pending(void) { return g.ckpt_pending.load(); }
 
-int (dmtcp_install_hooks)(dmtcp_fnptr_t pre, dmtcp_fnptr_t post, dmtcp_fnptr_t restart) {
+int(dmtcp_install_hooks)(dmtcp_fnptr_t pre, dmtcp_fnptr_t post, dmtcp_fnptr_t restart) {
   g.hook_pre = pre;
   g.hook_post = post;
   g.hook_restart = restart;
@@ -138,7 +159,7 @@ int (dmtcp_install_hooks)(dmtcp_fnptr_t pre, dmtcp_fnptr_t post, dmtcp_fnptr_t r
 int dmtcp_run_coordinator_command(char command, int arg) {
   if (!g.enabled || g.cfg.no_coordinator) return 0;
   proto::CommandReply reply;
-  return CoordCommand(command, arg, &reply, sizeof reply) &&
+  return Request(command, arg, &reply) &&
                  reply.status == static_cast<int32_t>(proto::CommandStatus::kOk)
              ? 1
              : 0;
@@ -153,9 +174,8 @@ int dmtcp_send_key_val_pair_to_coordinator(const char* id, const void* key, uint
   return KvRequest(true, &kv) ? 1 : 0;
 }
 
-int dmtcp_send_key_val_pair_to_coordinator_sync(const char* id, const void* key,
-                                                uint32_t key_len, const void* val,
-                                                uint32_t val_len) {
+int dmtcp_send_key_val_pair_to_coordinator_sync(const char* id, const void* key, uint32_t key_len,
+                                                const void* val, uint32_t val_len) {
   if (!dmtcp_send_key_val_pair_to_coordinator(id, key, key_len, val, val_len)) return 0;
   // A query behind it returns once the coordinator has stored the pair.
   proto::KeyValue kv;

@@ -119,8 +119,8 @@ size_t EnvCount(char* const* envp) {
 
 using namespace dmtcp::rt;
 
-extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                              void* (*start)(void*), void* arg) {
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
+                              void* arg) {
   if (!g.enabled) return RealPthreadCreate()(thread, attr, start, arg);
   void* (*fn)(void*) = start;
   void* fn_arg = arg;
@@ -167,9 +167,7 @@ extern "C" int execvpe(const char* file, char* const argv[], char* const envp[])
   return real(file, argv, MarkedEnv(envp, env));
 }
 
-extern "C" int execvp(const char* file, char* const argv[]) {
-  return execvpe(file, argv, environ);
-}
+extern "C" int execvp(const char* file, char* const argv[]) { return execvpe(file, argv, environ); }
 
 extern "C" pid_t fork(void) {
   static auto real = Next<pid_t (*)()>("fork");
