@@ -11,7 +11,8 @@
 // computation, though, needs the kernel's.) Processes that depend on such facts about each other
 // must exchange them again after every restart, and the key-value store is there for that. At
 // RESUME (after a checkpoint) and at RESTART each process
-//   1. publishes its kernel pid (syscall(SYS_getpid), new in every restarted process) under its
+//   1. publishes its kernel pid (dmtcp_virtual_to_real_pid(getpid()), new in every restarted
+//      process: getpid() itself stays the same across restarts) under its
 //      own key $KV_KEY,
 //   2. waits at a global barrier until every process of the computation has published,
 //   3. looks up $KV_PEER (and $KV_MISSING, a key nobody publishes, if set),
@@ -73,7 +74,7 @@ static void exchange(const char *phase) {
   const char *missing = getenv("KV_MISSING");
   int saved_errno = errno;
   if (key != NULL && *key != '\0') {
-    pid_t kernel_pid = (pid_t)syscall(SYS_getpid);  // after a restart, the new one
+    pid_t kernel_pid = dmtcp_virtual_to_real_pid(getpid());  // after a restart, the new one
     dmtcp_send_key_val_pair_to_coordinator(KV_DB, key, (uint32_t)strlen(key), &kernel_pid,
                                            sizeof kernel_pid);
     char line[200];

@@ -279,6 +279,10 @@ int dmtcp_is_running_state(void) __attribute__((weak));
 int dmtcp_no_coordinator(void) __attribute__((weak));
 const char *dmtcp_get_executable_path(void) __attribute__((weak));
 int dmtcp_is_protected_fd(int fd) __attribute__((weak));
+/* Processes keep their pids across restarts (virtual pids); these give the
+ * kernel's pid for one the program sees, and back. */
+pid_t dmtcp_virtual_to_real_pid(pid_t virtual_pid) __attribute__((weak));
+pid_t dmtcp_real_to_virtual_pid(pid_t real_pid) __attribute__((weak));
 
 #ifdef __cplusplus
 }

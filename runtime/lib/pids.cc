@@ -19,6 +19,13 @@ namespace {
 
 pid_t g_vpid;
 const PidTable* g_table;
+__thread pid_t t_vtid __attribute__((tls_model("initial-exec")));
+// This process's recreated threads: virtual -> real thread ids.
+constexpr int kMaxThreadIds = 4096;
+struct {
+  pid_t vtid, real;
+} g_tids[kMaxThreadIds];
+int g_num_tids;
 
 pid_t RealGetpid() { return static_cast<pid_t>(RawSyscall(SYS_getpid)); }
 
@@ -61,6 +68,34 @@ pid_t VirtualPid(pid_t real) {
 }
 
 pid_t MyVirtualPid() { return g_vpid ? g_vpid : RealGetpid(); }
+
+pid_t MyVirtualTid() {
+  if (!t_vtid) {
+    pid_t real = static_cast<pid_t>(RawSyscall(SYS_gettid));
+    t_vtid = real == RealGetpid() ? MyVirtualPid() : real;
+  }
+  return t_vtid;
+}
+
+void RecordThreadId(pid_t vtid, pid_t real) {
+  if (g_num_tids < kMaxThreadIds) g_tids[g_num_tids++] = {vtid, real};
+}
+
+void ClearThreadIds() { g_num_tids = 0; }
+
+void ThreadIdsAfterFork() {
+  g_num_tids = 0;
+  t_vtid = 0;  // the child's one thread is its main thread
+}
+
+namespace {
+pid_t RealTid(pid_t vtid) {
+  if (vtid == MyVirtualPid()) return RealGetpid();
+  for (int i = 0; i < g_num_tids; ++i)
+    if (g_tids[i].vtid == vtid) return g_tids[i].real;
+  return vtid;
+}
+}  // namespace
 
 // True if a new process's real pid is some restored process's virtual pid:
 // the two could not be told apart.
@@ -187,10 +222,21 @@ const char* ProcPath(const char* path, char* buf, size_t cap) {
 
 extern "C" {
 
+pid_t gettid(void) { return MyVirtualTid(); }
+
+pid_t dmtcp_virtual_to_real_pid(pid_t vpid) {
+  return vpid == MyVirtualPid() ? static_cast<pid_t>(RawSyscall(SYS_getpid)) : RealPid(vpid);
+}
+
+pid_t dmtcp_real_to_virtual_pid(pid_t real) {
+  return real == static_cast<pid_t>(RawSyscall(SYS_getpid)) ? MyVirtualPid() : VirtualPid(real);
+}
+
 int tgkill(pid_t tgid, pid_t tid, int sig) {
-  // A thread id equal to the virtual pid is the main thread.
+  // Our own threads translate through our table; the main thread's id is
+  // the (virtual) pid.
   pid_t real_tgid = RealPid(tgid);
-  pid_t real_tid = tid == tgid ? real_tgid : tid;
+  pid_t real_tid = tgid == MyVirtualPid() ? RealTid(tid) : (tid == tgid ? real_tgid : tid);
   long r = RawSyscall(SYS_tgkill, real_tgid, real_tid, sig);
   if (r < 0) {
     errno = static_cast<int>(-r);
@@ -248,3 +294,32 @@ ssize_t readlink(const char* path, char* out, size_t cap) {
 }
 
 }  // extern "C"
+
+// syscall(SYS_getpid) and friends, as programs call them directly.
+extern "C" long syscall(long n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+  long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+  va_end(ap);
+  long r;
+  switch (n) {
+    case SYS_getpid:
+      return getpid();
+    case SYS_getppid:
+      return getppid();
+    case SYS_gettid:
+      return MyVirtualTid();
+    case SYS_kill:
+      return kill(static_cast<pid_t>(a), static_cast<int>(b));
+    case SYS_tgkill:
+      return tgkill(static_cast<pid_t>(a), static_cast<pid_t>(b), static_cast<int>(c));
+    default:
+      r = RawSyscall(n, a, b, c, d, e, f);
+      if (r < 0 && r > -4096) {
+        errno = static_cast<int>(-r);
+        return -1;
+      }
+      return r;
+  }
+}

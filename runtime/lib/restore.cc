@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
+#include "pids.h"
 #include "restore_plan.h"
 #include "runtime.h"
 
@@ -34,6 +35,7 @@ extern "C" [[noreturn]] void dmtcp_restore_entry(const void* arg) {
     if (g.threads[i].is_main) main_thread = &g.threads[i];
   if (!main_thread) Fatal("restart: the image has no main thread");
   RestoreThreadKernelState(main_thread);
+  ClearThreadIds();
   RecreateThreads();
   dmtcp_ctx_restore(&main_thread->ctx, 1);
 }

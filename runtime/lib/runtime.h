@@ -30,6 +30,7 @@ constexpr int kMaxThreads = 4096;
 
 struct ThreadRec {
   pid_t tid;
+  pid_t vtid;  // the thread id the program knows
   int is_main;
   int is_ckpt;
   int* tid_addr;  // glibc's tid field (clear_child_tid)

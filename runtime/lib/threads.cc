@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pids.h"
 #include "plugins.h"
 #include "runtime.h"
 
@@ -111,6 +112,7 @@ pid_t g_tasks[kMaxThreads];
 
 void SaveCurrentThread(ThreadRec* rec) {
   rec->tid = GetTid();
+  rec->vtid = MyVirtualTid();
   rec->is_main = rec->tid == static_cast<pid_t>(RawSyscall(SYS_getpid));
   RawSyscall(SYS_arch_prctl, ARCH_GET_FS, reinterpret_cast<long>(&rec->fs_base));
   rec->tid_addr = TidAddress(rec->tid);
@@ -231,6 +233,7 @@ void RecreateThreads() {
     long r =
         dmtcp_raw_clone(flags, stack, rec->tid_addr, rec->tid_addr, rec->fs_base, ThreadStart, rec);
     if (r < 0) Fatal("cannot recreate a thread at restart");
+    RecordThreadId(rec->vtid, static_cast<pid_t>(r));
   }
 }
 

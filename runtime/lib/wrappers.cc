@@ -63,6 +63,7 @@ void AfterForkChild() {
   if (g.coord_fd >= 0) close(g.coord_fd);
   g.coord_fd = -1;
   InitPids();
+  ThreadIdsAfterFork();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
   if (!JoinAsNewProcess()) {
