@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,8 +98,41 @@ void ProcessTree::MakePtys() {
   }
 }
 
+// Unix socket pairs whose two ends processes of the computation hold: made
+// again, with the data that was waiting in each end written into it from
+// its peer (once per socket, whichever process recorded it).
+void ProcessTree::MakeSocketPairs() {
+  std::map<uint64_t, const image::Fd*> by_inode;
+  for (const auto& img : images_)
+    for (const auto& f : img->fds())
+      if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket && f.info.peer_inode)
+        by_inode.emplace(f.info.inode, &f);
+  for (const auto& [inode, f] : by_inode) {
+    if (sockets_.count(inode) || !by_inode.count(f->info.peer_inode)) continue;
+    int sv[2];
+    if (socketpair(AF_UNIX, static_cast<int>(f->info.sock_type) | SOCK_CLOEXEC, 0, sv) != 0)
+      throw Errno("socketpair");
+    sockets_[inode] = MoveHigh(sv[0], high_fd_, true);
+    sockets_[f->info.peer_inode] = MoveHigh(sv[1], high_fd_, true);
+  }
+  for (const auto& [inode, f] : by_inode) {
+    auto peer = sockets_.find(f->info.peer_inode);
+    if (f->data.empty() || peer == sockets_.end() || !sockets_.count(inode)) continue;
+    if (send(peer->second, f->data.data(), f->data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(f->data.size()))
+      throw Errno("cannot put back the data queued in a socket");
+  }
+}
+
 void ProcessTree::PlaceDescriptors(size_t index) {
   for (const auto& f : images_[index]->fds()) {
+    auto sock = sockets_.find(f.info.inode);
+    if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket &&
+        sock != sockets_.end()) {
+      if (dup2(sock->second, f.info.fd) < 0) throw Errno("dup2");
+      fcntl(f.info.fd, F_SETFL, f.info.status_flags & (O_NONBLOCK | O_ASYNC));
+      continue;
+    }
     auto pty = ptys_.find(f.info.pty_index);
     if (f.info.pty_index >= 0 && pty != ptys_.end()) {
       int src = pty->second.master_fd;
@@ -211,6 +245,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
     }
   }
   MakePtys();
+  MakeSocketPairs();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

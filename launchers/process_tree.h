@@ -35,6 +35,7 @@ class ProcessTree {
   void KillOthers();
   void PlaceDescriptors(size_t index);
   void MakePtys();
+  void MakeSocketPairs();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;
@@ -49,6 +50,7 @@ class ProcessTree {
     std::string slave_path;
   };
   std::map<int32_t, Pty> ptys_;  // new ptys, by the old pty number
+  std::map<uint64_t, int> sockets_;  // new socketpair ends, by the old socket inode
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this

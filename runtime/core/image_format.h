@@ -123,6 +123,12 @@ struct FdInfo {
   uint32_t pty_master;
   uint8_t termios[60];
   uint16_t winsize[4];
+  // Unix sockets: the peer socket's inode (a socketpair between processes
+  // of the computation is made again) and the socket type; data_len bytes
+  // that were waiting to be read follow the path.
+  uint64_t peer_inode;
+  uint32_t sock_type;
+  uint32_t data_len;
 };
 
 enum class AreaKind : uint32_t {

@@ -13,6 +13,7 @@ namespace dmtcp::image {
 
 namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
+constexpr uint64_t kMaxFdRecord = 64ULL << 20;  // with a socket's queued data
 constexpr size_t kMaxAreas = 1 << 20;
 }  // namespace
 
@@ -69,7 +70,8 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
     const auto type = static_cast<RecordType>(h.type);
     const bool is_data = type == RecordType::kData;
-    if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > kMaxMetaRecord)
+    const uint64_t meta_max = type == RecordType::kFd ? kMaxFdRecord : kMaxMetaRecord;
+    if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > meta_max)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
     if (!padding_clean(off + sizeof h, payload_off))
       return Fail("corrupt image (padding at offset " + std::to_string(off + sizeof h) + ")");
@@ -93,8 +95,11 @@ bool ImageReader::Load(const std::string& path) {
         Fd fd;
         if (h.length < sizeof fd.info) return Fail("corrupt fd record");
         memcpy(&fd.info, buf.data(), sizeof fd.info);
-        if (fd.info.path_len != h.length - sizeof fd.info) return Fail("corrupt fd record");
+        if (static_cast<uint64_t>(fd.info.path_len) + fd.info.data_len != h.length - sizeof fd.info)
+          return Fail("corrupt fd record");
         fd.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof fd.info, fd.info.path_len);
+        fd.data.assign(reinterpret_cast<char*>(buf.data()) + sizeof fd.info + fd.info.path_len,
+                       fd.info.data_len);
         fds_.push_back(std::move(fd));
         break;
       }

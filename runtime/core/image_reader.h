@@ -27,6 +27,7 @@ struct Area {
 struct Fd {
   FdInfo info;
   std::string path;
+  std::string data;  // bytes that were waiting to be read (sockets)
 };
 
 class ImageReader {

@@ -91,14 +91,15 @@ bool ImageWriter::Write(const void* p, size_t n) {
 }
 
 bool ImageWriter::WriteRecord(RecordType type, const void* a, size_t alen, const void* b,
-                              size_t blen) {
+                              size_t blen, const void* c, size_t clen) {
   RecordHeader h{};
   h.type = static_cast<uint32_t>(type);
-  h.length = h.raw_len = alen + blen;
-  h.payload_crc = Crc32(Crc32(0, a, alen), b, blen);
+  h.length = h.raw_len = alen + blen + clen;
+  h.payload_crc = Crc32(Crc32(Crc32(0, a, alen), b, blen), c, clen);
   SealRecordHeader(&h);
   ++records_;
-  return Write(&h, sizeof h) && Write(a, alen) && (blen == 0 || Write(b, blen));
+  return Write(&h, sizeof h) && Write(a, alen) && (blen == 0 || Write(b, blen)) &&
+         (clen == 0 || Write(c, clen));
 }
 
 bool ImageWriter::WriteBlock(uint64_t addr, const uint8_t* src, size_t len) {

@@ -17,7 +17,7 @@ class ImageWriter {
   bool Begin(int fd, bool compress, void* scratch);
   // A metadata record whose payload is a (alen bytes) followed by b.
   bool WriteRecord(RecordType type, const void* a, size_t alen, const void* b = nullptr,
-                   size_t blen = 0);
+                   size_t blen = 0, const void* c = nullptr, size_t clen = 0);
   // Memory at [addr, addr+len) read from src, split into blocks; each block
   // is compressed when that makes it smaller, else stored raw.
   bool WriteData(uint64_t addr, const void* src, size_t len);

@@ -5,7 +5,12 @@
 #include "files.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -24,7 +29,9 @@ struct FdEntry {
   image::FdInfo info;
   uint32_t path_off;
   uint32_t fdinfo_off;  // /proc/self/fdinfo text, for kernel objects
+  uint64_t data_off;    // queued socket data, in the checkpoint's buffer
 };
+const char* g_sock_data;  // valid while an image is written
 
 FdEntry g_fds[kMaxFds];
 int g_num_fds;
@@ -203,6 +210,64 @@ void RefillEpoll(const FdEntry& e) {
   }
 }
 
+// The peer of a Unix socket, by inode, from the kernel's socket diagnostics.
+uint64_t UnixPeerInode(uint64_t inode) {
+  int nl = static_cast<int>(
+      RawSyscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (nl < 0) return 0;
+  struct {
+    struct nlmsghdr nlh;
+    struct unix_diag_req req;
+  } msg = {};
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+  msg.req.sdiag_family = AF_UNIX;
+  msg.req.udiag_states = ~0u;
+  msg.req.udiag_ino = static_cast<uint32_t>(inode);
+  msg.req.udiag_show = UDIAG_SHOW_PEER;
+  msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0u;
+  uint64_t peer = 0;
+  alignas(8) char buf[1024];
+  if (RawSyscall(SYS_sendto, nl, reinterpret_cast<long>(&msg), sizeof msg, 0, 0, 0) ==
+      static_cast<long>(sizeof msg)) {
+    long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
+    auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
+    if (n >= static_cast<long>(sizeof *h) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+      auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
+      int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+      for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
+        if (a->rta_type == UNIX_DIAG_PEER) peer = *reinterpret_cast<uint32_t*>(RTA_DATA(a));
+    }
+  }
+  RawSyscall(SYS_close, nl);
+  return peer;
+}
+
+// A Unix socket connected to another: its peer and the data waiting in it
+// (peeked, not consumed: the program reads it as if nothing happened).
+void RecordUnixSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
+  int domain = 0, type = 0;
+  socklen_t len = sizeof domain;
+  if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
+                 reinterpret_cast<long>(&len)) != 0 ||
+      domain != AF_UNIX)
+    return;
+  len = sizeof type;
+  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
+             reinterpret_cast<long>(&len));
+  e->info.sock_type = static_cast<uint32_t>(type);
+  e->info.peer_inode = UnixPeerInode(e->info.inode);
+  if (!e->info.peer_inode || type != SOCK_STREAM || !buf) return;
+  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + *used),
+                      static_cast<long>(cap - *used), MSG_PEEK | MSG_DONTWAIT, 0, 0);
+  if (n > 0) {
+    e->data_off = *used;
+    e->info.data_len = static_cast<uint32_t>(n);
+    *used += static_cast<size_t>(n);
+  }
+}
+
 bool Reopenable(image::FdKind k) {
   return k == image::FdKind::kRegular || k == image::FdKind::kDirectory ||
          k == image::FdKind::kCharDevice;
@@ -210,7 +275,9 @@ bool Reopenable(image::FdKind k) {
 
 }  // namespace
 
-bool RecordFds(const int* skip, int nskip) {
+bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
+  size_t sock_used = 0;
+  g_sock_data = sock_data;
   g_num_fds = 0;
   g_paths_used = 0;
   int dir =
@@ -245,6 +312,8 @@ bool RecordFds(const int* skip, int nskip) {
       e.info.inode = st.st_ino;
       e.info.mode = st.st_mode;
       RecordPty(fd, st, &e.info);
+      e.data_off = 0;
+      if (S_ISSOCK(st.st_mode)) RecordUnixSocket(fd, &e, sock_data, sock_cap, &sock_used);
       char link[32] = "/proc/self/fd/";
       char num[16];
       FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
@@ -276,7 +345,7 @@ bool WriteFdRecords(image::ImageWriter& w) {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     if (!w.WriteRecord(image::RecordType::kFd, &e.info, sizeof e.info, g_paths + e.path_off,
-                       e.info.path_len))
+                       e.info.path_len, g_sock_data + e.data_off, e.info.data_len))
       return false;
   }
   return true;

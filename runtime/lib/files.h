@@ -6,7 +6,9 @@
 namespace dmtcp::rt {
 
 // Records the open descriptors except those in skip (ours).
-bool RecordFds(const int* skip, int nskip);
+// Socket data waiting to be read is peeked into sock_data (cap bytes),
+// which must stay valid until WriteFdRecords.
+bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap);
 int RecordedFdCount();
 bool WriteFdRecords(image::ImageWriter& w);
 // Reopens regular files, directories and devices at restart.

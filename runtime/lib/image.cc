@@ -23,6 +23,7 @@ namespace {
 
 constexpr uint64_t kMapsCap = 8 << 20;
 constexpr uint64_t kPagemapEntries = 64 * 1024;
+constexpr uint64_t kSocketData = 8 << 20;  // queued data of Unix sockets
 
 void ReadStatFields(image::ProcessInfo* pi) {
   static char buf[4096];
@@ -95,7 +96,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   StrCat(tmp, sizeof tmp, ".temp");
 
   const uint64_t scratch_len =
-      ((image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8) + 4095) &
+      ((image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8 + kSocketData) + 4095) &
       ~uint64_t{4095};
   long sm = RawSyscall(SYS_mmap, 0, static_cast<long>(scratch_len), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -112,7 +113,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     return false;
   }
   int skip[1] = {fd};
-  RecordFds(skip, 1);
+  char* sock_data = scratch + image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8;
+  RecordFds(skip, 1, sock_data, kSocketData);
 
   MemoryScratch ms;
   ms.maps = scratch + image::ImageWriter::ScratchSize();
