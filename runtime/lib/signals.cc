@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pids.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -71,13 +72,47 @@ void RestoreSignalActions() {
 
 using dmtcp::rt::g;
 
+namespace {
+
+// The program's SA_SIGINFO handlers, called through a trampoline that
+// shows them virtual pids in si_pid (a child's pid in SIGCHLD, a sender's).
+using InfoHandler = void (*)(int, siginfo_t*, void*);
+InfoHandler g_info_handlers[65];
+
+void PidTranslatingHandler(int sig, siginfo_t* info, void* uc) {
+  if (info && info->si_pid > 0 && (sig == SIGCHLD || info->si_code <= 0))
+    info->si_pid = dmtcp::rt::VirtualPid(info->si_pid);
+  if (sig > 0 && sig <= 64 && g_info_handlers[sig]) g_info_handlers[sig](sig, info, uc);
+}
+
+}  // namespace
+
 extern "C" int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   if (dmtcp::rt::Ours(sig)) {
     if (old) *old = g.user_ckpt_action;
     if (act) g.user_ckpt_action = *act;
     return 0;
   }
-  return dmtcp::rt::RealSigaction()(sig, act, old);
+  if (sig <= 0 || sig > 64 || !g.enabled) return dmtcp::rt::RealSigaction()(sig, act, old);
+  const InfoHandler previous = g_info_handlers[sig];
+  const InfoHandler user =
+      act && (act->sa_flags & SA_SIGINFO) && act->sa_sigaction ? act->sa_sigaction : nullptr;
+  struct sigaction wrapped;
+  if (user) {
+    wrapped = *act;
+    wrapped.sa_sigaction = PidTranslatingHandler;
+    act = &wrapped;
+    g_info_handlers[sig] = user;  // before the trampoline can run
+  }
+  int r = dmtcp::rt::RealSigaction()(sig, act, old);
+  if (r != 0) {
+    g_info_handlers[sig] = previous;
+    return r;
+  }
+  if (act && !user) g_info_handlers[sig] = nullptr;
+  if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == PidTranslatingHandler)
+    old->sa_sigaction = previous;
+  return 0;
 }
 
 extern "C" sighandler_t signal(int sig, sighandler_t handler) {
