@@ -97,9 +97,15 @@ void CheckRestorable(const image::ImageReader& img) {
     const auto kind = static_cast<image::FdKind>(f.info.kind);
     if (kind != image::FdKind::kRegular && kind != image::FdKind::kDirectory) continue;
     struct stat st;
-    if (stat(f.path.c_str(), &st) != 0)
+    if (stat(f.path.c_str(), &st) != 0) {
+      // POSIX shared memory the image holds is made again by the restart.
+      bool remade = false;
+      for (const auto& a : img.areas())
+        remade |= static_cast<AreaKind>(a.info.kind) == AreaKind::kAnonShared && a.name == f.path;
+      if (remade) continue;
       throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
                            ") is missing: " + strerror(errno));
+    }
     if (kind == image::FdKind::kRegular && st.st_size < f.info.offset)
       throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
                            ") is shorter (" + std::to_string(st.st_size) +
@@ -117,9 +123,13 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
         continue;
       auto key = std::make_pair(a.info.dev, a.info.inode);
       auto it = out.fds.find(key);
-      const bool first = it == out.fds.end();
-      if (first) {
-        int fd = MakeMemfd("dmtcp-shared");
+      if (it == out.fds.end()) {
+        // POSIX shared memory goes back into its /dev/shm file (programs
+        // open it by name); anything else into a memory file of ours.
+        const bool posix_shm = a.name.rfind("/dev/shm/", 0) == 0;
+        int fd =
+            posix_shm ? open(a.name.c_str(), O_RDWR | O_CREAT, 0600) : MakeMemfd("dmtcp-shared");
+        if (fd < 0) throw Error(*img, "cannot recreate " + a.name + ": " + strerror(errno));
         int high = fcntl(fd, F_DUPFD, min_fd);  // kept across the loader's exec
         close(fd);
         if (high < 0) throw Error(*img, std::string("fcntl: ") + strerror(errno));
@@ -130,8 +140,8 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
       if (fstat(it->second, &st) == 0 && static_cast<uint64_t>(st.st_size) < end &&
           ftruncate(it->second, static_cast<off_t>(end)) != 0)
         throw Error(*img, std::string("cannot size shared memory: ") + strerror(errno));
-      // The object's pages are the same in every image (all processes were
-      // frozen together): fill it from the first area that holds them.
+      // Every process saved the pages the object had (all were frozen
+      // together, so their copies agree): write them all.
       for (const auto& d : a.data) {
         buf.resize(d.raw_len);
         if (!img->ReadData(d, buf.data())) throw std::runtime_error(img->error());

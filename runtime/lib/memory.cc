@@ -113,6 +113,9 @@ image::AreaKind Classify(const MapsLine& m) {
     return image::AreaKind::kSpecial;
   }
   const bool file = m.inode != 0 && m.name_len > 0 && m.name[0] == '/' && !Deleted(m);
+  // POSIX shared memory (/dev/shm) does not outlive the node: saved like
+  // anonymous shared memory, and put back into its file at restart.
+  if (m.perms[3] == 's' && NameStarts(m, "/dev/shm/")) return image::AreaKind::kAnonShared;
   if (m.perms[3] == 's') return file ? image::AreaKind::kFileShared : image::AreaKind::kAnonShared;
   return file ? image::AreaKind::kFilePrivate : image::AreaKind::kAnonPrivate;
 }
@@ -137,6 +140,16 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
     if (r != static_cast<long>(pages * 8)) {
       // No pagemap: treat every page as present.
       for (uint64_t i = 0; i < pages; ++i) s.pagemap[i] = kPmPresent;
+    }
+    if (kind == image::AreaKind::kAnonShared) {
+      // Shared memory: a page another process wrote need not be mapped in
+      // ours; what counts is whether the object has it (mincore), so that
+      // every process saves every page and none is lost.
+      auto* vec = reinterpret_cast<unsigned char*>(s.pagemap);  // reused: one byte a page
+      if (RawSyscall(SYS_mincore, static_cast<long>(chunk), static_cast<long>(pages * kPage),
+                     reinterpret_cast<long>(vec)) == 0) {
+        for (uint64_t i = pages; i-- > 0;) s.pagemap[i] = (vec[i] & 1) ? kPmPresent : 0;
+      }
     }
     for (uint64_t i = 0; i < pages; ++i) {
       const uint64_t pm = s.pagemap[i];
