@@ -54,12 +54,15 @@ int MoveAbove(int fd, int base) {
     p = restart::PrepareRestore(img, info, client::FailRc(), &shared);
     // Above every descriptor the program uses.
     p.plan_fd = MoveAbove(p.plan_fd, first_free_fd);
-    p.data_fd = MoveAbove(p.data_fd, first_free_fd);
+    const bool same = p.data_fd == p.image_fd;
+    p.image_fd = MoveAbove(p.image_fd, first_free_fd);
+    p.data_fd = same ? p.image_fd : MoveAbove(p.data_fd, first_free_fd);
   } catch (const std::exception& e) {
     throw std::runtime_error(e.what());  // the process tree stops the others
   }
-  std::string plan = std::to_string(p.plan_fd), data = std::to_string(p.data_fd);
-  const char* argv[] = {"dmtcp_restart_loader", plan.c_str(), data.c_str(), nullptr};
+  std::string plan = std::to_string(p.plan_fd), data = std::to_string(p.data_fd),
+              image = std::to_string(p.image_fd);
+  const char* argv[] = {"dmtcp_restart_loader", plan.c_str(), data.c_str(), image.c_str(), nullptr};
   execv(loader.c_str(), const_cast<char* const*>(argv));
   throw std::runtime_error("cannot run the restart loader " + loader + ": " + strerror(errno));
 }

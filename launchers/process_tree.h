@@ -49,7 +49,7 @@ class ProcessTree {
     int master_fd = -1;
     std::string slave_path;
   };
-  std::map<int32_t, Pty> ptys_;  // new ptys, by the old pty number
+  std::map<int32_t, Pty> ptys_;      // new ptys, by the old pty number
   std::map<uint64_t, int> sockets_;  // new socketpair ends, by the old socket inode
   PidTable* table_ = nullptr;
   int table_fd_ = -1;

@@ -184,12 +184,9 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   int data_fd = -1;
   uint64_t data_off = 0;
   std::vector<char> buf;
-  if (img.compressed()) {
-    data_fd = MakeMemfd("dmtcp-restore-data");
-  } else {
-    data_fd = dup(img.fd());  // without close-on-exec
-    if (data_fd < 0) throw Error(img, strerror(errno));
-  }
+  const int image_fd = dup(img.fd());  // without close-on-exec
+  if (image_fd < 0) throw Error(img, strerror(errno));
+  data_fd = img.compressed() ? MakeMemfd("dmtcp-restore-data") : image_fd;
   for (const auto& a : img.areas()) {
     const auto kind = static_cast<AreaKind>(a.info.kind);
     if (kind == AreaKind::kSpecial) {
@@ -239,15 +236,15 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     ++h.num_areas;
     if (from_object) continue;  // its pages are in the shared memory file
     for (const auto& d : a.data) {
-      if (!img.compressed()) {  // the loader reads straight from the image
-        chunks.push_back({d.addr, d.raw_len, d.file_offset});
+      if (d.codec == image::Codec::kRaw) {  // the loader reads straight from the image
+        chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromImage, 0});
         continue;
       }
       buf.resize(d.raw_len);
       if (!img.ReadData(d, buf.data())) throw std::runtime_error(img.error());
       if (!io::WriteAll(data_fd, buf.data(), buf.size()))
         throw Error(img, std::string("cannot stage decoded memory: ") + strerror(errno));
-      chunks.push_back({d.addr, d.raw_len, data_off});
+      chunks.push_back({d.addr, d.raw_len, data_off, plan::kFromData, 0});
       data_off += d.raw_len;
     }
   }
@@ -263,6 +260,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     throw Error(img, std::string("cannot write the restore plan: ") + strerror(errno));
   out.plan_fd = plan_fd;
   out.data_fd = data_fd;
+  out.image_fd = image_fd;
   return out;
 }
 

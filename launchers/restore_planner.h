@@ -15,8 +15,9 @@
 namespace dmtcp::restart {
 
 struct PreparedRestore {
-  int plan_fd = -1;  // inherited by the loader
-  int data_fd = -1;
+  int plan_fd = -1;   // inherited by the loader
+  int data_fd = -1;   // decoded (decompressed) memory
+  int image_fd = -1;  // the image itself: raw blocks are read from it directly
 };
 
 // Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, /dev/zero, memfd,

@@ -102,6 +102,23 @@ bool ImageWriter::WriteRecord(RecordType type, const void* a, size_t alen, const
          (clen == 0 || Write(c, clen));
 }
 
+// Decided cheaply: a sample from the start of the block is compressed; a
+// block whose sample does not shrink by an eighth is stored raw, so that
+// compressed checkpoints of incompressible memory cost about what
+// uncompressed ones do.
+bool ImageWriter::Compressible(const uint8_t* src, size_t len) {
+  constexpr size_t kSample = 16 * 1024;
+  if (len <= 4 * kSample) return true;
+  auto* z = static_cast<ZState*>(zstream_);
+  deflateReset(&z->zs);
+  z->zs.next_in = const_cast<Bytef*>(src);
+  z->zs.avail_in = static_cast<uInt>(kSample);
+  z->zs.next_out = out_ + sizeof(RecordHeader);
+  z->zs.avail_out = static_cast<uInt>(out_cap_ - sizeof(RecordHeader));
+  int rc = deflate(&z->zs, Z_FINISH);
+  return rc == Z_STREAM_END && z->zs.total_out < kSample - kSample / 8;
+}
+
 bool ImageWriter::WriteBlock(uint64_t addr, const uint8_t* src, size_t len) {
   RecordHeader h{};
   h.type = static_cast<uint32_t>(RecordType::kData);
@@ -109,7 +126,7 @@ bool ImageWriter::WriteBlock(uint64_t addr, const uint8_t* src, size_t len) {
   h.aux = addr;
   ++records_;
   data_bytes_ += len;
-  if (compress_) {
+  if (compress_ && Compressible(src, len)) {
     auto* z = static_cast<ZState*>(zstream_);
     deflateReset(&z->zs);
     z->zs.next_in = const_cast<Bytef*>(src);

@@ -30,6 +30,7 @@ class ImageWriter {
  private:
   bool Write(const void* p, size_t n);
   bool WriteBlock(uint64_t addr, const uint8_t* src, size_t len);
+  bool Compressible(const uint8_t* src, size_t len);
 
   int fd_ = -1;
   bool compress_ = false;

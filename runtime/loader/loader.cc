@@ -265,14 +265,15 @@ void MapAreas(int plan_fd) {
   }
 }
 
-void FillChunks(int plan_fd, int data_fd) {
+void FillChunks(int plan_fd, int data_fd, int image_fd) {
   PlanChunk chunks[256];
   uint32_t left = g_header.num_chunks;
   while (left > 0) {
     uint32_t n = left > 256 ? 256 : left;
     if (!ReadAll(plan_fd, chunks, n * sizeof(PlanChunk))) Die("truncated restore plan");
     for (uint32_t i = 0; i < n; ++i) {
-      if (!PreadAll(data_fd, reinterpret_cast<void*>(chunks[i].addr), chunks[i].len,
+      const int fd = chunks[i].source == kFromImage ? image_fd : data_fd;
+      if (!PreadAll(fd, reinterpret_cast<void*>(chunks[i].addr), chunks[i].len,
                     chunks[i].data_offset))
         Die("cannot read memory data for", chunks[i].addr);
     }
@@ -327,12 +328,13 @@ void RestoreMmFields() {
 extern "C" [[noreturn]] void loader_main(long* sp) {
   long argc = sp[0];
   char** argv = reinterpret_cast<char**>(sp + 1);
-  if (argc < 3) {
+  if (argc < 4) {
     Print("dmtcp_restart_loader: started by dmtcp_restart only\n");
     Syscall(loader::kExitGroup, 99);
   }
   const int plan_fd = static_cast<int>(ParseInt(argv[1]));
   const int data_fd = static_cast<int>(ParseInt(argv[2]));
+  const int image_fd = static_cast<int>(ParseInt(argv[3]));
   if (!ReadAll(plan_fd, &g_header, sizeof g_header) || g_header.magic != kMagic ||
       g_header.version != kVersion)
     Die("bad restore plan");
@@ -347,11 +349,12 @@ extern "C" [[noreturn]] void loader_main(long* sp) {
 
   ClearOldAddressSpace();
   MapAreas(plan_fd);
-  FillChunks(plan_fd, data_fd);
+  FillChunks(plan_fd, data_fd, image_fd);
   ProtectAreas(plan_fd, areas_offset);
   RestoreMmFields();
   Syscall(loader::kClose, plan_fd);
   Syscall(loader::kClose, data_fd);
+  if (image_fd != data_fd) Syscall(loader::kClose, image_fd);
 
   g_handoff.restart_info = g_restart_info;
   g_handoff.restart_info_len = g_header.restart_info_len;

@@ -62,8 +62,12 @@ struct PlanArea {
 struct PlanChunk {
   uint64_t addr;
   uint64_t len;
-  uint64_t data_offset;  // in the data file
+  uint64_t data_offset;  // in the file named by source
+  uint32_t source;       // kFromData (decoded data) or kFromImage (raw in the image)
+  uint32_t reserved;
 };
+constexpr uint32_t kFromData = 0;
+constexpr uint32_t kFromImage = 1;
 
 // What the loader passes to the runtime's restore entry point.
 struct LoaderHandoff {
