@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "plugins.h"
+#include "proc_dir.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -37,14 +38,6 @@ FdEntry g_fds[kMaxFds];
 int g_num_fds;
 char g_paths[kPathPool];
 size_t g_paths_used;
-
-struct Dirent64 {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
 
 image::FdKind KindOf(int fd, const struct stat& st) {
   if (S_ISREG(st.st_mode)) return image::FdKind::kRegular;
@@ -275,68 +268,60 @@ bool Reopenable(image::FdKind k) {
 
 }  // namespace
 
+namespace {
+
+void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
+  struct stat st;
+  if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return;
+  FdEntry& e = g_fds[g_num_fds];
+  e.info = image::FdInfo{};
+  e.info.fd = fd;
+  e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
+  e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
+  e.info.kind = static_cast<uint32_t>(KindOf(fd, st));
+  e.info.offset =
+      S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? RawSyscall(SYS_lseek, fd, 0, SEEK_CUR) : 0;
+  e.info.size = static_cast<uint64_t>(st.st_size);
+  e.info.dev = st.st_dev;
+  e.info.inode = st.st_ino;
+  e.info.mode = st.st_mode;
+  RecordPty(fd, st, &e.info);
+  e.data_off = 0;
+  if (S_ISSOCK(st.st_mode)) RecordUnixSocket(fd, &e, sock_data, sock_cap, sock_used);
+  char link[32] = "/proc/self/fd/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCat(link, sizeof link, num);
+  if (g_paths_used + 4096 > kPathPool) return;
+  long n = RawSyscall(SYS_readlink, reinterpret_cast<long>(link),
+                      reinterpret_cast<long>(g_paths + g_paths_used), 4095);
+  if (n < 0) n = 0;
+  g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
+  e.path_off = static_cast<uint32_t>(g_paths_used);
+  e.info.path_len = static_cast<uint32_t>(n);
+  g_paths_used += static_cast<size_t>(n) + 1;
+  const auto anon = AnonKind(g_paths + e.path_off);
+  if (anon != image::FdKind::kOther) {
+    e.info.kind = static_cast<uint32_t>(anon);
+    e.fdinfo_off = static_cast<uint32_t>(g_paths_used);
+    g_paths_used += ReadFdinfo(fd, g_paths + g_paths_used, kPathPool - g_paths_used) + 1;
+  }
+  ++g_num_fds;
+}
+
+}  // namespace
+
 bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   size_t sock_used = 0;
   g_sock_data = sock_data;
   g_num_fds = 0;
   g_paths_used = 0;
-  int dir =
-      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
-                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir < 0) return false;
-  char buf[8192];
-  for (;;) {
-    long r = RawSyscall(SYS_getdents64, dir, reinterpret_cast<long>(buf), sizeof buf);
-    if (r <= 0) break;
-    for (long off = 0; off < r;) {
-      auto* d = reinterpret_cast<Dirent64*>(buf + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      int fd = 0;
-      for (const char* p = d->name; *p; ++p) fd = fd * 10 + (*p - '0');
-      bool skipped = fd == dir || fd == g.coord_fd;
-      for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
-      if (skipped || g_num_fds >= kMaxFds) continue;
-      struct stat st;
-      if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) continue;
-      FdEntry& e = g_fds[g_num_fds];
-      e.info = image::FdInfo{};
-      e.info.fd = fd;
-      e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
-      e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
-      e.info.kind = static_cast<uint32_t>(KindOf(fd, st));
-      e.info.offset =
-          S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? RawSyscall(SYS_lseek, fd, 0, SEEK_CUR) : 0;
-      e.info.size = static_cast<uint64_t>(st.st_size);
-      e.info.dev = st.st_dev;
-      e.info.inode = st.st_ino;
-      e.info.mode = st.st_mode;
-      RecordPty(fd, st, &e.info);
-      e.data_off = 0;
-      if (S_ISSOCK(st.st_mode)) RecordUnixSocket(fd, &e, sock_data, sock_cap, &sock_used);
-      char link[32] = "/proc/self/fd/";
-      char num[16];
-      FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
-      StrCat(link, sizeof link, num);
-      if (g_paths_used + 4096 > kPathPool) continue;
-      long n = RawSyscall(SYS_readlink, reinterpret_cast<long>(link),
-                          reinterpret_cast<long>(g_paths + g_paths_used), 4095);
-      if (n < 0) n = 0;
-      g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
-      e.path_off = static_cast<uint32_t>(g_paths_used);
-      e.info.path_len = static_cast<uint32_t>(n);
-      g_paths_used += static_cast<size_t>(n) + 1;
-      const auto anon = AnonKind(g_paths + e.path_off);
-      if (anon != image::FdKind::kOther) {
-        e.info.kind = static_cast<uint32_t>(anon);
-        e.fdinfo_off = static_cast<uint32_t>(g_paths_used);
-        g_paths_used += ReadFdinfo(fd, g_paths + g_paths_used, kPathPool - g_paths_used) + 1;
-      }
-      ++g_num_fds;
-    }
-  }
-  RawSyscall(SYS_close, dir);
-  return true;
+  return ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
+    const int fd = static_cast<int>(n);
+    bool skipped = fd == dir || fd == g.coord_fd;
+    for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
+    if (!skipped && g_num_fds < kMaxFds) RecordOne(fd, sock_data, sock_cap, &sock_used);
+  });
 }
 
 int RecordedFdCount() { return g_num_fds; }

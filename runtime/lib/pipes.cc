@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "plugins.h"
+#include "proc_dir.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -34,40 +35,18 @@ int g_num_drained;
 char* g_buffer;  // mmap'd while a checkpoint holds drained data
 uint64_t g_used;
 
-struct Dirent64 {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
-
 // Calls fn(fd, stat) for every pipe read end we have.
 template <typename Fn>
 void ForEachPipeReadEnd(Fn fn) {
-  int dir =
-      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/fd"),
-                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir < 0) return;
-  char buf[4096];
-  for (;;) {
-    long r = RawSyscall(SYS_getdents64, dir, reinterpret_cast<long>(buf), sizeof buf);
-    if (r <= 0) break;
-    for (long off = 0; off < r;) {
-      auto* d = reinterpret_cast<Dirent64*>(buf + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      int fd = 0;
-      for (const char* p = d->name; *p; ++p) fd = fd * 10 + (*p - '0');
-      if (fd == dir || fd == g.coord_fd) continue;
-      struct stat st;
-      if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0 || !S_ISFIFO(st.st_mode))
-        continue;
-      if ((RawSyscall(SYS_fcntl, fd, F_GETFL) & O_ACCMODE) != O_RDONLY) continue;
-      fn(fd, st);
-    }
-  }
-  RawSyscall(SYS_close, dir);
+  ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
+    const int fd = static_cast<int>(n);
+    if (fd == dir || fd == g.coord_fd) return;
+    struct stat st;
+    if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0 || !S_ISFIFO(st.st_mode))
+      return;
+    if ((RawSyscall(SYS_fcntl, fd, F_GETFL) & O_ACCMODE) != O_RDONLY) return;
+    fn(fd, st);
+  });
 }
 
 void ProcPath(char* out, size_t cap, int fd) {

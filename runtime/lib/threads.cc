@@ -19,6 +19,7 @@
 
 #include "pids.h"
 #include "plugins.h"
+#include "proc_dir.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -55,36 +56,12 @@ void RegisterRseq(uint64_t fs_base) {
   (void)kRseqFlagUnregister;
 }
 
-// Linux getdents64 record.
-struct Dirent64 {
-  uint64_t ino;
-  int64_t off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
-
 int ListTasks(pid_t* out, int cap) {
-  int fd =
-      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/task"),
-                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd < 0) return -1;
-  char buf[8192];
   int n = 0;
-  for (;;) {
-    long r = RawSyscall(SYS_getdents64, fd, reinterpret_cast<long>(buf), sizeof buf);
-    if (r <= 0) break;
-    for (long off = 0; off < r;) {
-      auto* d = reinterpret_cast<Dirent64*>(buf + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      long tid = 0;
-      for (const char* p = d->name; *p; ++p) tid = tid * 10 + (*p - '0');
-      if (n < cap) out[n++] = static_cast<pid_t>(tid);
-    }
-  }
-  RawSyscall(SYS_close, fd);
-  return n;
+  bool ok = ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
+    if (n < cap) out[n++] = static_cast<pid_t>(tid);
+  });
+  return ok ? n : -1;
 }
 
 bool Recorded(pid_t tid) {

@@ -1,0 +1,45 @@
+// Listing /proc directories whose entries are numbers (threads in
+// /proc/self/task, descriptors in /proc/self/fd) without allocating.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include <cstdint>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+
+// Calls fn(number, dir_fd) for every numeric entry of path; returns false
+// if the directory cannot be opened. dir_fd is the listing's own descriptor.
+template <typename Fn>
+bool ForEachNumericEntry(const char* path, Fn fn) {
+  struct Dirent64 {
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+  };
+  int dir = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path),
+                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) return false;
+  alignas(8) char buf[8192];
+  for (;;) {
+    long r = RawSyscall(SYS_getdents64, dir, reinterpret_cast<long>(buf), sizeof buf);
+    if (r <= 0) break;
+    for (long off = 0; off < r;) {
+      auto* d = reinterpret_cast<Dirent64*>(buf + off);
+      off += d->reclen;
+      if (d->name[0] < '0' || d->name[0] > '9') continue;
+      long n = 0;
+      for (const char* p = d->name; *p; ++p) n = n * 10 + (*p - '0');
+      fn(n, dir);
+    }
+  }
+  RawSyscall(SYS_close, dir);
+  return true;
+}
+
+}  // namespace dmtcp::rt
