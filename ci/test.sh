@@ -3,6 +3,7 @@
 # dependencies, configures and builds ./build (RelWithDebInfo, -j2), and runs every CTest test.
 # Exits non-zero if anything fails. ctest prints "N% tests passed, M tests failed out of K".
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo), JOBS (default 2),
+# SANITIZE (default 1: also build the non-injected parts with ASan/UBSan and run their tests),
 # CTEST_ARGS (extra ctest arguments, e.g. "-L e2e" or "-R counter").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,19 @@ start=$SECONDS
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DDMTCP_BUILD_TESTS=ON
 cmake --build "$build" -j "$jobs"
 echo "ci/test.sh: built in $((SECONDS - start))s"
+
+# The parts that are not injected into programs (coordinator, commands, image reader, wire
+# protocol) once more under AddressSanitizer and UBSan: unit tests and the bad-input tests.
+if [[ ${SANITIZE:-1} == 1 ]]; then
+  start=$SECONDS
+  cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DDMTCP_SANITIZE=ON -DDMTCP_BUILD_TESTS=ON
+  cmake --build "$build-asan" -j "$jobs" --target dmtcp_unit_tests dmtcp_coordinator \
+    dmtcp_command dmtcp_launch dmtcp_restart dmtcp dmtcp_restart_loader counter e2e_subreaper
+  ctest --test-dir "$build-asan" --output-on-failure -j1 -L unit
+  ctest --test-dir "$build-asan" --output-on-failure -j1 \
+    -R 'e2e_(bad_images|bad_options|status|coordinator|counter_script|exit_codes)$'
+  echo "ci/test.sh: sanitizer build and tests in $((SECONDS - start))s"
+fi
 
 start=$SECONDS
 # shellcheck disable=SC2086  # CTEST_ARGS is a list of words
