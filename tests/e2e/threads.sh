@@ -23,6 +23,12 @@ start_bg LPID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" 
   --join "$DMTCP_EXAMPLES/threads" "$ROUNDS" "$DELAY"
 wait_line "$out" '^round 20 ' "" "$LPID"
 wait_peers 1
+if [[ -n ${DMTCP_SIGCKPT:-} ]]; then
+  # The runtime must catch the signal it was given (and only then take it for checkpoints).
+  caught=$(awk '/^SigCgt:/ {print $2}' "/proc/$LPID/status")
+  (((0x$caught >> (DMTCP_SIGCKPT - 1)) & 1)) ||
+    fail "signal $DMTCP_SIGCKPT is not caught by the launched program (SigCgt $caught)"
+fi
 checkpoint_blocking
 single_image 'ckpt_threads_*.dmtcp'
 at=$(last_num "$out" round)
