@@ -18,7 +18,7 @@ bool ValidHeader(const FrameHeader& h) {
 void CopyField(char* dst, size_t cap, const char* src) {
   if (cap == 0) return;
   size_t n = src ? strnlen(src, cap - 1) : 0;
-  memcpy(dst, src, n);
+  if (n) memcpy(dst, src, n);  // memcpy from a null source is undefined, even for 0 bytes
   dst[n] = '\0';
 }
 
