@@ -1,9 +1,11 @@
 // workers [N] [steps] [delay_ms]
 //
 // A parent forks N workers; worker i sends "worker i step k" lines to the
-// parent through its own pipe, then exits with status i. The parent reads
-// the pipes in turn (so the output is deterministic), prints each line, and
-// then waits for each worker by pid. It prints its own pid and its workers'
+// parent through its own pipe, then exits with status i. Workers write three
+// times faster than the parent reads, so lines wait in the pipes (a
+// checkpoint finds data in them). The parent reads the pipes in turn (so the
+// output is deterministic), prints each line, and then waits for each
+// worker by pid. It prints its own pid and its workers'
 // pids at the start and again at the end: after a restart in between, a
 // process keeps seeing the same pids.
 #define _GNU_SOURCE
@@ -51,7 +53,7 @@ int main(int argc, char **argv) {
       for (int k = 1; k <= steps; k++) {
         fprintf(to, "worker %d step %d ppid-ok %d\n", i, k, getppid() != 1);
         fflush(to);
-        sleep_ms(delay);
+        sleep_ms(delay / 3);
       }
       fclose(to);
       _exit(i);
@@ -74,6 +76,7 @@ int main(int argc, char **argv) {
       fputs(line, stdout);
       fflush(stdout);
     }
+    sleep_ms(delay);
   }
   for (int i = 0; i < n; i++) {
     int status = 0;
