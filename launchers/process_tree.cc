@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -121,6 +123,120 @@ void ProcessTree::MakeSocketPairs() {
     if (send(peer->second, f->data.data(), f->data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
         static_cast<ssize_t>(f->data.size()))
       throw Errno("cannot put back the data queued in a socket");
+  }
+}
+
+namespace {
+
+socklen_t AddrLen(const uint8_t* addr) {
+  sa_family_t family;
+  memcpy(&family, addr, sizeof family);
+  return family == AF_INET6 ? sizeof(sockaddr_in6) : family == AF_INET ? sizeof(sockaddr_in) : 0;
+}
+
+bool SameAddr(const uint8_t* a, const uint8_t* b) {
+  socklen_t n = AddrLen(a);
+  return n && n == AddrLen(b) && memcmp(a, b, n) == 0;
+}
+
+// A connected pair of TCP sockets on this host (through a loopback listener).
+std::pair<int, int> TcpPair(int family) {
+  int l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (l < 0) throw Errno("socket");
+  sockaddr_storage addr{};
+  socklen_t len;
+  if (family == AF_INET6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_addr = in6addr_loopback;
+    len = sizeof *a6;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a4;
+  }
+  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(l, 1) != 0 ||
+      getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw Errno("loopback listener");
+  int c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&addr), len) != 0) throw Errno("connect");
+  int a = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+  if (a < 0) throw Errno("accept");
+  close(l);
+  return {c, a};
+}
+
+}  // namespace
+
+// TCP sockets of the computation on this host: listening ones listen again
+// on their address (their port if it is free); connections whose two ends
+// are both in the computation are made again, with the data that was
+// waiting in each end.
+void ProcessTree::MakeTcpSockets() {
+  std::vector<const image::Fd*> tcp;
+  for (const auto& img : images_)
+    for (const auto& f : img->fds())
+      if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket &&
+          (f.info.sock_domain == AF_INET || f.info.sock_domain == AF_INET6) &&
+          f.info.sock_type == SOCK_STREAM)
+        tcp.push_back(&f);
+  std::map<uint64_t, uint64_t> peer_of;
+  for (const image::Fd* f : tcp) {
+    if (sockets_.count(f->info.inode)) continue;
+    if (f->info.sock_listening) {
+      int s = socket(static_cast<int>(f->info.sock_domain), SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (s < 0 || bind(s, reinterpret_cast<const sockaddr*>(f->info.local_addr),
+                        AddrLen(f->info.local_addr)) != 0) {
+        // The port is taken: listen where the kernel puts us, and say so.
+        uint8_t any[28];
+        memcpy(any, f->info.local_addr, sizeof any);
+        reinterpret_cast<sockaddr_in*>(any)->sin_port = 0;  // same offset for IPv6
+        if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(any), AddrLen(any)) != 0)
+          throw Errno("cannot listen again");
+        fprintf(stderr, "dmtcp_restart: a listening port was taken; listening on another\n");
+      }
+      if (listen(s, 128) != 0) throw Errno("listen");
+      sockets_[f->info.inode] = MoveHigh(s, high_fd_, true);
+      continue;
+    }
+    for (const image::Fd* g : tcp) {
+      if (g == f || g->info.inode == f->info.inode || sockets_.count(g->info.inode)) continue;
+      if (!SameAddr(f->info.peer_addr, g->info.local_addr) ||
+          !SameAddr(f->info.local_addr, g->info.peer_addr))
+        continue;
+      auto [a, b] = TcpPair(static_cast<int>(f->info.sock_domain));
+      sockets_[f->info.inode] = MoveHigh(a, high_fd_, true);
+      sockets_[g->info.inode] = MoveHigh(b, high_fd_, true);
+      peer_of[f->info.inode] = g->info.inode;
+      peer_of[g->info.inode] = f->info.inode;
+      break;
+    }
+  }
+  // A connection whose other end is not in the computation (its process
+  // ended, or it is outside): the data that was waiting is delivered, then
+  // end of stream, as the program would have seen it.
+  for (const image::Fd* f : tcp) {
+    if (sockets_.count(f->info.inode) || f->info.sock_listening || !AddrLen(f->info.peer_addr))
+      continue;
+    auto [a, b] = TcpPair(static_cast<int>(f->info.sock_domain));
+    if (!f->data.empty() && send(b, f->data.data(), f->data.size(), MSG_NOSIGNAL) !=
+                                static_cast<ssize_t>(f->data.size()))
+      throw Errno("cannot put back the data queued in a TCP connection");
+    close(b);
+    sockets_[f->info.inode] = MoveHigh(a, high_fd_, true);
+  }
+  std::map<uint64_t, bool> filled;
+  for (const image::Fd* f : tcp) {
+    auto peer = peer_of.find(f->info.inode);
+    if (f->data.empty() || peer == peer_of.end() || filled[f->info.inode]) continue;
+    filled[f->info.inode] = true;
+    const int from = sockets_.at(peer->second);
+    if (send(from, f->data.data(), f->data.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(f->data.size()))
+      throw Errno("cannot put back the data queued in a TCP connection");
   }
 }
 
@@ -246,6 +362,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   }
   MakePtys();
   MakeSocketPairs();
+  MakeTcpSockets();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

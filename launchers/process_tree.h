@@ -36,6 +36,7 @@ class ProcessTree {
   void PlaceDescriptors(size_t index);
   void MakePtys();
   void MakeSocketPairs();
+  void MakeTcpSockets();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;

@@ -129,6 +129,12 @@ struct FdInfo {
   uint64_t peer_inode;
   uint32_t sock_type;
   uint32_t data_len;
+  // TCP (IPv4/IPv6): the socket's family, whether it listens, and its local
+  // and peer addresses (struct sockaddr_in / sockaddr_in6).
+  uint32_t sock_domain;
+  uint32_t sock_listening;
+  uint8_t local_addr[28];
+  uint8_t peer_addr[28];
 };
 
 enum class AreaKind : uint32_t {

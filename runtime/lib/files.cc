@@ -237,23 +237,46 @@ uint64_t UnixPeerInode(uint64_t inode) {
   return peer;
 }
 
-// A Unix socket connected to another: its peer and the data waiting in it
-// (peeked, not consumed: the program reads it as if nothing happened).
-void RecordUnixSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
-  int domain = 0, type = 0;
+// A socket: its kind and addresses; if connected, its peer (for a Unix
+// socket) and the data waiting in it (peeked, not consumed: the program
+// reads it as if nothing happened).
+void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
+  int domain = 0, type = 0, listening = 0;
   socklen_t len = sizeof domain;
   if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
-                 reinterpret_cast<long>(&len)) != 0 ||
-      domain != AF_UNIX)
+                 reinterpret_cast<long>(&len)) != 0)
     return;
   len = sizeof type;
   RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
              reinterpret_cast<long>(&len));
+  len = sizeof listening;
+  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, reinterpret_cast<long>(&listening),
+             reinterpret_cast<long>(&len));
   e->info.sock_type = static_cast<uint32_t>(type);
-  e->info.peer_inode = UnixPeerInode(e->info.inode);
-  if (!e->info.peer_inode || type != SOCK_STREAM || !buf) return;
-  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + *used),
-                      static_cast<long>(cap - *used), MSG_PEEK | MSG_DONTWAIT, 0, 0);
+  e->info.sock_domain = static_cast<uint32_t>(domain);
+  e->info.sock_listening = listening ? 1 : 0;
+  bool connected = false;
+  if (domain == AF_UNIX) {
+    e->info.peer_inode = UnixPeerInode(e->info.inode);
+    connected = e->info.peer_inode != 0;
+  } else if (domain == AF_INET || domain == AF_INET6) {
+    len = sizeof e->info.local_addr;
+    RawSyscall(SYS_getsockname, fd, reinterpret_cast<long>(e->info.local_addr),
+               reinterpret_cast<long>(&len));
+    len = sizeof e->info.peer_addr;
+    connected = RawSyscall(SYS_getpeername, fd, reinterpret_cast<long>(e->info.peer_addr),
+                           reinterpret_cast<long>(&len)) == 0;
+  }
+  if (!connected || type != SOCK_STREAM || !buf) return;
+  // A single peek may stop at a packet boundary: ask how much is queued and
+  // peek for all of it (it is all there: every process is frozen).
+  int queued = 0;
+  if (RawSyscall(SYS_ioctl, fd, FIONREAD, reinterpret_cast<long>(&queued)) != 0 || queued <= 0)
+    return;
+  long want = queued < static_cast<long>(cap - *used) ? queued : static_cast<long>(cap - *used);
+  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + *used), want,
+                      MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT, 0, 0);
+  if (n != queued) Log("could not save all the data queued in a socket");
   if (n > 0) {
     e->data_off = *used;
     e->info.data_len = static_cast<uint32_t>(n);
@@ -287,7 +310,7 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   e.info.mode = st.st_mode;
   RecordPty(fd, st, &e.info);
   e.data_off = 0;
-  if (S_ISSOCK(st.st_mode)) RecordUnixSocket(fd, &e, sock_data, sock_cap, sock_used);
+  if (S_ISSOCK(st.st_mode)) RecordSocket(fd, &e, sock_data, sock_cap, sock_used);
   char link[32] = "/proc/self/fd/";
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(fd));

@@ -6,7 +6,10 @@
 #include "pipes.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,7 +66,37 @@ bool AlreadyDrained(uint64_t inode) {
   return false;
 }
 
+// Data a TCP sender still holds back (Nagle's algorithm) never reaches the
+// receiver's queue, where the checkpoint finds it: push it out now.
+// Setting TCP_NODELAY sends what is pending; the old setting is put back.
+void PushPendingTcpData() {
+  ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
+    const int fd = static_cast<int>(n);
+    if (fd == dir || fd == g.coord_fd) return;
+    int domain = 0, type = 0, old = 0, one = 1;
+    socklen_t len = sizeof domain;
+    if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
+                   reinterpret_cast<long>(&len)) != 0 ||
+        (domain != AF_INET && domain != AF_INET6))
+      return;
+    len = sizeof type;
+    RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
+               reinterpret_cast<long>(&len));
+    if (type != SOCK_STREAM) return;
+    len = sizeof old;
+    if (RawSyscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&old),
+                   reinterpret_cast<long>(&len)) != 0)
+      return;
+    RawSyscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&one),
+               sizeof one);
+    if (!old)
+      RawSyscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&old),
+                 sizeof old);
+  });
+}
+
 void Drain() {
+  PushPendingTcpData();
   const long me = RawSyscall(SYS_getpid);
   ForEachPipeReadEnd([&](int fd, const struct stat&) { RawSyscall(SYS_fcntl, fd, F_SETOWN, me); });
   // Every process has claimed its pipes; the last claim of each stands.
