@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -317,6 +318,22 @@ void ProcessTree::KillOthers() {
     if (pid < 0) throw Errno("fork");
     if (pid == 0) Become(child);
   }
+  // Children that had ended unwaited-for end again, the same way, under
+  // their old pids, for the program's wait to collect.
+  for (uint32_t i = 0; i < pi.num_zombies && i < 32; ++i) {
+    const auto& z = pi.zombies[i];
+    pid_t pid = fork();
+    if (pid < 0) throw Errno("fork");
+    if (pid == 0) {
+      if (z.code == CLD_KILLED || z.code == CLD_DUMPED) {
+        signal(z.status, SIG_DFL);
+        kill(getpid(), z.status);
+      }
+      _exit(z.status);
+    }
+    uint32_t zslot = table_->count.fetch_add(1);
+    table_->entries[zslot] = PidTable::Entry{z.vpid, pid};
+  }
   // Every process waits until all exist, so pids translate everywhere.
   for (int waited = 0; table_->count.load() < table_->expected; ++waited) {
     struct timespec ts = {0, 1000000};
@@ -372,6 +389,8 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   table_ = new (p) PidTable{};
   table_->magic = kPidTableMagic;
   table_->expected = static_cast<uint32_t>(images_.size());
+  for (const auto& img : images_)
+    table_->expected += std::min<uint32_t>(img->process().num_zombies, 32);
   table_fd_ = MoveHigh(fd, high_fd_, false);
   info.pid_table_fd = table_fd_;
   shared_ = MakeSharedObjects(images_, high_fd_);

@@ -89,6 +89,14 @@ struct ProcessInfo {
   uint32_t num_areas;
   uint32_t num_fds;
   int32_t ctty_pty;  // the controlling terminal's pty number, -1 if none
+  // Children that had ended but were not waited for (zombies): made again
+  // at restart so that the program's wait still finds their status.
+  uint32_t num_zombies;
+  struct Zombie {
+    int32_t vpid;
+    int32_t code;    // siginfo si_code: CLD_EXITED, CLD_KILLED, CLD_DUMPED
+    int32_t status;  // exit status or signal
+  } zombies[32];
 };
 
 enum class FdKind : uint32_t {

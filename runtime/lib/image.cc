@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "image_writer.h"
 #include "memory.h"
 #include "pids.h"
+#include "proc_dir.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -66,6 +68,41 @@ void ReadStatFields(image::ProcessInfo* pi) {
   pi->ctty_pty = ((tty >> 8) & 0xfff) == 136
                      ? static_cast<int32_t>(((tty >> 12) & 0xfff00) | (tty & 0xff))
                      : -1;
+}
+
+// Our children that have exited but were not waited for, with their
+// status (waitid with WNOWAIT leaves them for the program to reap).
+void RecordZombies(image::ProcessInfo* pi) {
+  pi->num_zombies = 0;
+  ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
+    char path[64] = "/proc/self/task/";
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
+    StrCat(path, sizeof path, num);
+    StrCat(path, sizeof path, "/children");
+    static char list[4096];
+    int fd = static_cast<int>(
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+    if (fd < 0) return;
+    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(list), sizeof list - 1);
+    RawSyscall(SYS_close, fd);
+    list[n > 0 ? n : 0] = 0;
+    for (const char* p = list; *p;) {
+      long child = 0;
+      while (*p >= '0' && *p <= '9') child = child * 10 + (*p++ - '0');
+      while (*p == ' ' || *p == '\n') ++p;
+      if (child <= 0 || pi->num_zombies >= 32) continue;
+      siginfo_t info{};
+      if (RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(&info),
+                     WEXITED | WNOWAIT | WNOHANG, 0) != 0 ||
+          info.si_pid != child)
+        continue;  // still running (it is a process of the computation)
+      auto& z = pi->zombies[pi->num_zombies++];
+      z.vpid = VirtualPid(static_cast<pid_t>(child));
+      z.code = info.si_code;
+      z.status = info.si_status;
+    }
+  });
 }
 
 void SetError(char* err, size_t cap, const char* what, const char* path, int e) {
@@ -145,6 +182,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     if (g.threads[i].is_main) pi.main_fs_base = g.threads[i].fs_base;
   pi.ctty_pty = -1;
   ReadStatFields(&pi);
+  RecordZombies(&pi);
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
   pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
 
