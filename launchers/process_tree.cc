@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -105,6 +107,27 @@ void ProcessTree::MakePtys() {
 // again, with the data that was waiting in each end written into it from
 // its peer (once per socket, whichever process recorded it).
 void ProcessTree::MakeSocketPairs() {
+  // Listening Unix sockets listen again under their name (a stale socket
+  // file left by the killed computation is replaced).
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kSocket ||
+          f.info.sock_domain != AF_UNIX || !f.info.sock_listening || !f.info.unix_name_len ||
+          sockets_.count(f.info.inode))
+        continue;
+      sockaddr_un addr{};
+      memcpy(&addr, f.info.unix_name, std::min<size_t>(f.info.unix_name_len, sizeof addr));
+      int s = socket(AF_UNIX, static_cast<int>(f.info.sock_type) | SOCK_CLOEXEC, 0);
+      if (s < 0) throw Errno("socket");
+      struct stat st;
+      if (addr.sun_path[0] && lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(addr.sun_path);
+      if (bind(s, reinterpret_cast<sockaddr*>(&addr), f.info.unix_name_len) != 0 ||
+          listen(s, 128) != 0)
+        throw Errno(std::string("cannot listen again on ") + addr.sun_path);
+      sockets_[f.info.inode] = MoveHigh(s, high_fd_, true);
+    }
+  }
   std::map<uint64_t, const image::Fd*> by_inode;
   for (const auto& img : images_)
     for (const auto& f : img->fds())

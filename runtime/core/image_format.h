@@ -143,6 +143,9 @@ struct FdInfo {
   uint32_t sock_listening;
   uint8_t local_addr[28];
   uint8_t peer_addr[28];
+  // A Unix socket's own name (struct sockaddr_un), if it was bound.
+  uint32_t unix_name_len;
+  uint8_t unix_name[110];
 };
 
 enum class AreaKind : uint32_t {

@@ -259,6 +259,11 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   if (domain == AF_UNIX) {
     e->info.peer_inode = UnixPeerInode(e->info.inode);
     connected = e->info.peer_inode != 0;
+    socklen_t name_len = sizeof e->info.unix_name;
+    if (RawSyscall(SYS_getsockname, fd, reinterpret_cast<long>(e->info.unix_name),
+                   reinterpret_cast<long>(&name_len)) == 0 &&
+        name_len > sizeof(sa_family_t))
+      e->info.unix_name_len = name_len;
   } else if (domain == AF_INET || domain == AF_INET6) {
     len = sizeof e->info.local_addr;
     RawSyscall(SYS_getsockname, fd, reinterpret_cast<long>(e->info.local_addr),
