@@ -300,6 +300,18 @@ single_image() {
   IMG=${files[0]}
 }
 
+# kill_and_restart WHAT  After a checkpoint: kill the computation started as $PID, restart it
+# with the generated restart script (PID becomes the restart's), wait for it to finish, and
+# require exit code 0 (WHAT names it in the failure message).
+kill_and_restart() {
+  kill_program "$PID"
+  wait_peers 0
+  restart_script
+  start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+  wait_exit "$PID" 90
+  assert_rc "$WAIT_RC" 0 "$1"
+}
+
 # restart_script  Sets RS to the generated restart script; it must be an executable file.
 restart_script() {
   RS=$CKPT/dmtcp_restart_script.sh

@@ -19,11 +19,6 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 wait_line "$out" '^tty line 20 ' "" "$PID"
 wait_peers 2
 checkpoint_blocking
-kill_program "$PID"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "restarted pty_child"
+kill_and_restart "restarted pty_child"
 assert_same "$T/expected.txt" "$out" "pty_child's output"
 wait_peers 0

@@ -19,12 +19,7 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 wait_line "$out" '^count 20 ' "" "$PID"
 wait_peers 2
 checkpoint_blocking
-kill_program "$PID"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "restarted script(1)"
+kill_and_restart "restarted script(1)"
 tr -d '\r' <"$out" >"$T/actual.txt"
 assert_same "$T/expected.txt" "$T/actual.txt" "the program's output through script(1)"
 wait_peers 0

@@ -18,11 +18,6 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 wait_line "$out" '^parent turn 20 ' "" "$PID"
 wait_peers 2
 checkpoint_blocking
-kill_program "$PID"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "restarted shared_counter"
+kill_and_restart "restarted shared_counter"
 assert_same "$T/expected.txt" "$out" "shared_counter's output"
 wait_peers 0

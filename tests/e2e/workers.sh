@@ -17,12 +17,7 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 wait_line "$out" '^worker 2 step 10 ' "" "$PID"
 wait_peers 4
 checkpoint_blocking
-kill_program "$PID"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "restarted parent"
+kill_and_restart "restarted parent"
 
 grep -v '^parent \|^waited ' "$T/native.txt" >"$T/expected_lines.txt"
 grep -v '^parent \|^waited ' "$out" >"$T/actual_lines.txt"

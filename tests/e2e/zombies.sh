@@ -18,11 +18,6 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 wait_line "$out" '^tick 5$' "" "$PID"
 wait_peers 1
 checkpoint_blocking
-kill_program "$PID"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "restarted zombies"
+kill_and_restart "restarted zombies"
 assert_same "$T/expected.txt" "$out" "zombies' output"
 wait_peers 0
