@@ -15,7 +15,7 @@ out=$T/run/out.txt
 
 start_coordinator
 start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" \
-  --join script -q -e -c "$DMTCP_EXAMPLES/counter 80 40" /dev/null
+  --join script -q -e -c "exec $DMTCP_EXAMPLES/counter 80 40" /dev/null
 wait_line "$out" '^count 20 ' "" "$PID"
 wait_peers 2
 checkpoint_blocking
