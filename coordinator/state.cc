@@ -363,6 +363,9 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
     return false;
   }
   ++generation_;
+  // What the processes published about the previous checkpoint is stale.
+  std::erase_if(kv_,
+                [](const auto& kv) { return kv.first.starts_with(proto::kCheckpointKeyPrefix); });
   Checkpoint c;
   c.generation = generation_;
   for (auto& [id, w] : workers_) {

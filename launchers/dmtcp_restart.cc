@@ -67,6 +67,31 @@ int MoveAbove(int fd, int base) {
   throw std::runtime_error("cannot run the restart loader " + loader + ": " + strerror(errno));
 }
 
+// How long to wait for the processes of other restarters (other hosts):
+// DMTCP_RESTART_TIMEOUT seconds, 300 by default.
+int RemoteTimeout() {
+  const char* v = getenv("DMTCP_RESTART_TIMEOUT");
+  int t = v ? atoi(v) : 0;
+  return t > 0 ? t : 300;
+}
+
+// The coordinator's key-value store, over our own command connection.
+class CoordinatorNameService : public restart::NameService {
+ public:
+  explicit CoordinatorNameService(client::Connection conn) : conn_(std::move(conn)) {}
+  void Put(const std::string& key, const std::string& value) override { conn_.KvPut(key, value); }
+  std::optional<std::string> Get(const std::string& key) override { return conn_.KvGet(key); }
+  sockaddr_storage LocalAddress() override {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    getsockname(conn_.fd(), reinterpret_cast<sockaddr*>(&a), &len);
+    return a;
+  }
+
+ private:
+  client::Connection conn_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +166,17 @@ int main(int argc, char** argv) {
   info.pid_table_fd = -1;
   try {
     restart::ProcessTree tree(readers);
+    std::unique_ptr<CoordinatorNameService> ns;
+    bool remote_tcp = false;
+    for (const auto& r : readers)
+      for (const auto& f : r->fds()) remote_tcp |= f.info.peer_in_computation != 0;
+    if (remote_tcp) {
+      client::CoordAddress addr{info.coord_host, static_cast<int>(info.coord_port)};
+      client::ConnectOptions copts;
+      copts.program = kCmd;
+      ns = std::make_unique<CoordinatorNameService>(client::Connection(addr, info.secret, copts));
+      tree.SetNameService(ns.get(), std::chrono::seconds(RemoteTimeout()));
+    }
     tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri,
                        const restart::SharedObjects& shared,
                        int first_free_fd) { Restore(img, ri, shared, loader, first_free_fd); });

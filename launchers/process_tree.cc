@@ -22,6 +22,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "socket_addr.h"
+#include "tcp_reconnect.h"
+
 namespace dmtcp::restart {
 namespace {
 
@@ -50,6 +53,21 @@ void CloseOnExecAllBut(const std::vector<int>& keep) {
   }
   closedir(d);
   for (int fd : fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+// A Unix socket bound again under its name (a stale socket file left by the
+// killed computation is replaced).
+int BindUnixName(const image::FdInfo& info) {
+  sockaddr_un addr{};
+  memcpy(&addr, info.unix_name, std::min<size_t>(info.unix_name_len, sizeof addr));
+  int s = socket(AF_UNIX, static_cast<int>(info.sock_type) | SOCK_CLOEXEC, 0);
+  if (s < 0) throw Errno("socket");
+  struct stat st;
+  if (addr.sun_path[0] && lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+    unlink(addr.sun_path);
+  if (bind(s, reinterpret_cast<sockaddr*>(&addr), info.unix_name_len) != 0)
+    throw Errno(std::string("cannot bind again to ") + addr.sun_path);
+  return s;
 }
 
 }  // namespace
@@ -107,24 +125,15 @@ void ProcessTree::MakePtys() {
 // again, with the data that was waiting in each end written into it from
 // its peer (once per socket, whichever process recorded it).
 void ProcessTree::MakeSocketPairs() {
-  // Listening Unix sockets listen again under their name (a stale socket
-  // file left by the killed computation is replaced).
+  // Listening Unix sockets listen again under their name.
   for (const auto& img : images_) {
     for (const auto& f : img->fds()) {
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kSocket ||
           f.info.sock_domain != AF_UNIX || !f.info.sock_listening || !f.info.unix_name_len ||
           sockets_.count(f.info.inode))
         continue;
-      sockaddr_un addr{};
-      memcpy(&addr, f.info.unix_name, std::min<size_t>(f.info.unix_name_len, sizeof addr));
-      int s = socket(AF_UNIX, static_cast<int>(f.info.sock_type) | SOCK_CLOEXEC, 0);
-      if (s < 0) throw Errno("socket");
-      struct stat st;
-      if (addr.sun_path[0] && lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(addr.sun_path);
-      if (bind(s, reinterpret_cast<sockaddr*>(&addr), f.info.unix_name_len) != 0 ||
-          listen(s, 128) != 0)
-        throw Errno(std::string("cannot listen again on ") + addr.sun_path);
+      int s = BindUnixName(f.info);
+      if (listen(s, 128) != 0) throw Errno("cannot listen again on a Unix socket");
       sockets_[f.info.inode] = MoveHigh(s, high_fd_, true);
     }
   }
@@ -144,23 +153,98 @@ void ProcessTree::MakeSocketPairs() {
   for (const auto& [inode, f] : by_inode) {
     auto peer = sockets_.find(f->info.peer_inode);
     if (f->data.empty() || peer == sockets_.end() || !sockets_.count(inode)) continue;
-    if (send(peer->second, f->data.data(), f->data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(f->data.size()))
-      throw Errno("cannot put back the data queued in a socket");
+    if (f->info.sock_type == SOCK_STREAM) {
+      if (send(peer->second, f->data.data(), f->data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(f->data.size()))
+        throw Errno("cannot put back the data queued in a socket");
+      continue;
+    }
+    // Datagrams: each one again, from the other end, in order.
+    const std::string& d = f->data;
+    for (size_t at = 0; at + sizeof(uint32_t) <= d.size();) {
+      uint32_t n;
+      memcpy(&n, d.data() + at, sizeof n);
+      at += sizeof n;
+      if (n > d.size() - at) throw std::runtime_error("bad datagram record in an image");
+      if (send(peer->second, d.data() + at, n, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(n))
+        throw Errno("cannot put back a datagram queued in a socket");
+      at += n;
+    }
+  }
+  // Unix datagram sockets with a name (servers): bound again under it; a
+  // socket of the computation that sent to one is connected to it again.
+  std::map<uint64_t, const image::Fd*> named;
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kSocket ||
+          f.info.sock_domain != AF_UNIX || f.info.sock_type == SOCK_STREAM ||
+          f.info.sock_listening || !f.info.unix_name_len || sockets_.count(f.info.inode))
+        continue;
+      sockets_[f.info.inode] = MoveHigh(BindUnixName(f.info), high_fd_, true);
+      named[f.info.inode] = &f;
+    }
+  }
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      auto server = named.find(f.info.peer_inode);
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kSocket ||
+          f.info.sock_domain != AF_UNIX || server == named.end() || sockets_.count(f.info.inode))
+        continue;
+      int s = socket(AF_UNIX, static_cast<int>(f.info.sock_type) | SOCK_CLOEXEC, 0);
+      if (s < 0 || connect(s, reinterpret_cast<const sockaddr*>(server->second->info.unix_name),
+                           server->second->info.unix_name_len) != 0)
+        throw Errno("cannot connect again to a Unix datagram socket");
+      sockets_[f.info.inode] = MoveHigh(s, high_fd_, true);
+    }
   }
 }
 
 namespace {
 
-socklen_t AddrLen(const uint8_t* addr) {
-  sa_family_t family;
-  memcpy(&family, addr, sizeof family);
-  return family == AF_INET6 ? sizeof(sockaddr_in6) : family == AF_INET ? sizeof(sockaddr_in) : 0;
-}
+socklen_t AddrLen(const uint8_t* addr) { return image::SockAddrLen(addr); }
 
 bool SameAddr(const uint8_t* a, const uint8_t* b) {
-  socklen_t n = AddrLen(a);
-  return n && n == AddrLen(b) && memcmp(a, b, n) == 0;
+  uint8_t ca[image::kSockAddrBytes], cb[image::kSockAddrBytes];
+  image::CanonicalSockAddr(a, ca);
+  image::CanonicalSockAddr(b, cb);
+  socklen_t n = AddrLen(ca);
+  return n && n == AddrLen(cb) && memcmp(ca, cb, n) == 0;
+}
+
+// A socket bound to addr again: its port if it is free, else another port;
+// on another host, where its address does not exist, on every address. An
+// unbound socket (port 0) stays unbound.
+int BindAgain(const uint8_t* addr, int type) {
+  uint8_t at[image::kSockAddrBytes];
+  memcpy(at, addr, sizeof at);
+  sa_family_t family;
+  memcpy(&family, at, sizeof family);
+  int s = socket(family, type | SOCK_CLOEXEC, 0);
+  if (s < 0) throw Errno("socket");
+  if (reinterpret_cast<sockaddr_in*>(at)->sin_port == 0) return s;  // same offset for IPv6
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto try_bind = [&] { return bind(s, reinterpret_cast<sockaddr*>(at), AddrLen(at)) == 0; };
+  if (!try_bind()) {
+    if (errno == EADDRNOTAVAIL) {
+      if (family == AF_INET6)
+        reinterpret_cast<sockaddr_in6*>(at)->sin6_addr = in6addr_any;
+      else
+        reinterpret_cast<sockaddr_in*>(at)->sin_addr.s_addr = htonl(INADDR_ANY);
+      if (try_bind()) return s;
+    }
+    reinterpret_cast<sockaddr_in*>(at)->sin_port = 0;
+    if (!try_bind()) throw Errno("cannot bind a socket again");
+    fprintf(stderr, "dmtcp_restart: a port was taken; the socket got another one\n");
+  }
+  return s;
+}
+
+int ListenAgain(const uint8_t* addr) {
+  int s = BindAgain(addr, SOCK_STREAM);
+  if (listen(s, 128) != 0) throw Errno("listen");
+  return s;
 }
 
 // A connected pair of TCP sockets on this host (through a loopback listener).
@@ -209,20 +293,7 @@ void ProcessTree::MakeTcpSockets() {
   for (const image::Fd* f : tcp) {
     if (sockets_.count(f->info.inode)) continue;
     if (f->info.sock_listening) {
-      int s = socket(static_cast<int>(f->info.sock_domain), SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (s < 0 || bind(s, reinterpret_cast<const sockaddr*>(f->info.local_addr),
-                        AddrLen(f->info.local_addr)) != 0) {
-        // The port is taken: listen where the kernel puts us, and say so.
-        uint8_t any[28];
-        memcpy(any, f->info.local_addr, sizeof any);
-        reinterpret_cast<sockaddr_in*>(any)->sin_port = 0;  // same offset for IPv6
-        if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(any), AddrLen(any)) != 0)
-          throw Errno("cannot listen again");
-        fprintf(stderr, "dmtcp_restart: a listening port was taken; listening on another\n");
-      }
-      if (listen(s, 128) != 0) throw Errno("listen");
+      int s = ListenAgain(f->info.local_addr);
       sockets_[f->info.inode] = MoveHigh(s, high_fd_, true);
       continue;
     }
@@ -238,6 +309,29 @@ void ProcessTree::MakeTcpSockets() {
       peer_of[g->info.inode] = f->info.inode;
       break;
     }
+  }
+  // Connections to processes that other restarters bring back, here or on
+  // other hosts: made through the coordinator.
+  std::vector<RemoteEnd> remote;
+  for (const image::Fd* f : tcp) {
+    if (sockets_.count(f->info.inode) || f->info.sock_listening || !AddrLen(f->info.peer_addr) ||
+        !f->info.peer_in_computation)
+      continue;
+    // A socket several processes shared: the image of the one that drained
+    // it has its data.
+    bool seen = false;
+    for (auto& r : remote) {
+      if (r.fd->info.inode != f->info.inode) continue;
+      seen = true;
+      if (r.fd->data.empty()) r.fd = f;
+    }
+    if (!seen) remote.push_back(RemoteEnd{f, -1});
+  }
+  if (!remote.empty()) {
+    if (!name_service_)
+      throw std::runtime_error("TCP connections to other processes need a coordinator");
+    ConnectRemoteEnds(remote, *name_service_, remote_timeout_);
+    for (const auto& r : remote) sockets_[r.fd->info.inode] = MoveHigh(r.new_fd, high_fd_, true);
   }
   // A connection whose other end is not in the computation (its process
   // ended, or it is outside): the data that was waiting is delivered, then
@@ -257,10 +351,28 @@ void ProcessTree::MakeTcpSockets() {
     auto peer = peer_of.find(f->info.inode);
     if (f->data.empty() || peer == peer_of.end() || filled[f->info.inode]) continue;
     filled[f->info.inode] = true;
-    const int from = sockets_.at(peer->second);
-    if (send(from, f->data.data(), f->data.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(f->data.size()))
-      throw Errno("cannot put back the data queued in a TCP connection");
+    MakeRoomToReceive(sockets_.at(f->info.inode), f->data.size());
+    SendQueuedData(sockets_.at(peer->second), f->data);
+  }
+}
+
+// UDP sockets: bound again to their address and port, and connected again
+// to their peer if they were. Datagrams that were waiting are not kept (UDP
+// may lose a datagram).
+void ProcessTree::MakeUdpSockets() {
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kSocket ||
+          (f.info.sock_domain != AF_INET && f.info.sock_domain != AF_INET6) ||
+          f.info.sock_type != SOCK_DGRAM || sockets_.count(f.info.inode))
+        continue;
+      int s = BindAgain(f.info.local_addr, SOCK_DGRAM);
+      if (AddrLen(f.info.peer_addr) &&
+          connect(s, reinterpret_cast<const sockaddr*>(f.info.peer_addr),
+                  AddrLen(f.info.peer_addr)) != 0)
+        throw Errno("cannot connect a UDP socket again");
+      sockets_[f.info.inode] = MoveHigh(s, high_fd_, true);
+    }
   }
 }
 
@@ -403,6 +515,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   MakePtys();
   MakeSocketPairs();
   MakeTcpSockets();
+  MakeUdpSockets();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

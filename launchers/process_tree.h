@@ -5,6 +5,7 @@
 // their new real pid under their virtual one in a shared table.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,12 +15,20 @@
 #include "image_reader.h"
 #include "restart_info.h"
 #include "restore_planner.h"
+#include "tcp_reconnect.h"
 
 namespace dmtcp::restart {
 
 class ProcessTree {
  public:
   explicit ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& images);
+
+  // Where TCP connections to processes that other restarters bring back
+  // are made (none: such connections fail the restart).
+  void SetNameService(NameService* ns, std::chrono::seconds timeout) {
+    name_service_ = ns;
+    remote_timeout_ = timeout;
+  }
 
   // Forks the tree. In every process (this one included) calls exec_image
   // with its image, once the pid table is complete and its descriptors are
@@ -37,6 +46,7 @@ class ProcessTree {
   void MakePtys();
   void MakeSocketPairs();
   void MakeTcpSockets();
+  void MakeUdpSockets();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;
@@ -58,6 +68,8 @@ class ProcessTree {
   RestartInfo info_{};
   ExecImage exec_image_;
   SharedObjects shared_;
+  NameService* name_service_ = nullptr;
+  std::chrono::seconds remote_timeout_{300};
 };
 
 }  // namespace dmtcp::restart

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "errors.h"
@@ -222,5 +224,26 @@ proto::CommandReply Connection::Send(char command, int32_t arg, std::optional<Mi
   cmd.arg = arg;
   return Send(cmd, timeout);
 }
+
+std::optional<std::string> Connection::Kv(bool put, const std::string& key,
+                                          const std::string& value) {
+  auto kv = std::make_unique<proto::KeyValue>();
+  if (key.size() > sizeof kv->key || value.size() > sizeof kv->value)
+    throw ClientError(Kind::kUsage, "key or value too long for the coordinator");
+  memcpy(kv->key, key.data(), key.size());
+  kv->key_len = static_cast<uint32_t>(key.size());
+  memcpy(kv->value, value.data(), value.size());
+  kv->value_len = static_cast<uint32_t>(value.size());
+  if (!SendFrame(fd_, put ? proto::MsgType::kKvPut : proto::MsgType::kKvGet, kv.get(), sizeof *kv))
+    throw ClientError(Kind::kProtocol, "cannot send to the coordinator at " + Where(addr_));
+  // The coordinator answers a put, too, once it is stored.
+  RecvExpected(fd_, proto::MsgType::kKvReply, kv.get(), sizeof *kv, std::nullopt, addr_);
+  if (!kv->found) return std::nullopt;
+  return std::string(kv->value, std::min<size_t>(kv->value_len, sizeof kv->value));
+}
+
+void Connection::KvPut(const std::string& key, const std::string& value) { Kv(true, key, value); }
+
+std::optional<std::string> Connection::KvGet(const std::string& key) { return Kv(false, key, {}); }
 
 }  // namespace dmtcp::client

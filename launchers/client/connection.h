@@ -45,7 +45,13 @@ class Connection {
   proto::CommandReply Send(char command, int32_t arg = 0,
                            std::optional<Millis> timeout = std::nullopt);
 
+  // The coordinator's key-value store (shared by the whole computation).
+  void KvPut(const std::string& key, const std::string& value);
+  std::optional<std::string> KvGet(const std::string& key);
+
  private:
+  std::optional<std::string> Kv(bool put, const std::string& key, const std::string& value);
+
   int fd_ = -1;
   CoordAddress addr_;
   proto::HelloReply hello_{};

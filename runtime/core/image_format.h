@@ -146,6 +146,10 @@ struct FdInfo {
   // A Unix socket's own name (struct sockaddr_un), if it was bound.
   uint32_t unix_name_len;
   uint8_t unix_name[110];
+  // TCP: 1 if a process of the computation held the other end (found
+  // through the coordinator), so a restart connects the two again even when
+  // they now run on different hosts.
+  uint16_t peer_in_computation;
 };
 
 enum class AreaKind : uint32_t {

@@ -86,6 +86,8 @@ inline constexpr const char kBarrierCheckpointed[] = "ckpt:written";
 inline constexpr const char kBarrierRestarted[] = "restart:ready";
 // Pipe buffers: every process has claimed the pipes it could drain.
 inline constexpr const char kBarrierPipesElected[] = "ckpt:pipes-elected";
+// Every process has drained its TCP connections (it read while waiting).
+inline constexpr const char kBarrierTcpDrained[] = "ckpt:tcp-drained";
 // After resume or restart: every published key-value pair is visible.
 inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 
@@ -124,6 +126,10 @@ struct CommandReply {
   uint64_t computation_id;
   char text[16384];  // list output, error text, or image list for 'b'
 };
+
+// Keys under this prefix describe one checkpoint; the coordinator drops
+// them when the next one starts.
+inline constexpr const char kCheckpointKeyPrefix[] = "dmtcp.ckpt.";
 
 struct KeyValue {
   int32_t found;  // in kKvReply: 1 found, 0 not found

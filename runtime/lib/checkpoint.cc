@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,11 @@ void ContinueAfterRestart() {
     RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
+  // Perhaps another host now: the coordinator, the restart script and the
+  // next images name this one.
+  struct utsname uts;
+  if (RawSyscall(SYS_uname, reinterpret_cast<long>(&uts)) == 0)
+    StrCopy(g.hostname, sizeof g.hostname, uts.nodename);
   if (g.restart.no_coordinator) {
     g.cfg.no_coordinator = true;
   } else {
@@ -84,6 +90,7 @@ void Checkpoint(const char* dir) {
       // Keep step with the others through every barrier of a checkpoint.
       CoordBarrier(proto::kBarrierSuspended);
       CoordBarrier(proto::kBarrierPipesElected);
+      CoordBarrier(proto::kBarrierTcpDrained);
       CoordBarrier(proto::kBarrierCheckpointed);
       CoordBarrier(proto::kBarrierNameService);
     }

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -179,12 +180,21 @@ void KilledByCoordinator() {
   __builtin_unreachable();
 }
 
-bool CoordBarrier(const char* name) {
+bool CoordBarrier(const char* name) { return CoordBarrierPolling(name, nullptr, nullptr, nullptr); }
+
+bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds) {
   proto::Barrier b;
   memset(&b, 0, sizeof b);
   StrCopy(b.name, sizeof b.name, name);
   if (!CoordSend(static_cast<int>(proto::MsgType::kBarrier), &b, sizeof b)) return false;
   for (;;) {
+    if (fill) {
+      int n = fill(fds + 1);
+      fds[0] = pollfd{g.coord_fd, POLLIN, 0};
+      RawSyscall(SYS_poll, reinterpret_cast<long>(fds), n + 1, 100);
+      if (n) ready();
+      if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    }
     proto::Barrier r;
     int type;
     if (!CoordRecv(&type, &r, sizeof r)) return false;
@@ -192,6 +202,42 @@ bool CoordBarrier(const char* name) {
         strncmp(r.name, name, sizeof r.name) == 0)
       return true;
     if (type == static_cast<int>(proto::MsgType::kKill)) KilledByCoordinator();
+  }
+}
+
+}  // namespace dmtcp::rt
+
+namespace dmtcp::rt {
+
+// The checkpoint thread's own key-value calls, on its worker connection:
+// the coordinator answers them in order with everything else it sends.
+bool CoordKvPut(const char* key, const void* value, uint32_t len) {
+  static proto::KeyValue kv;
+  memset(&kv, 0, sizeof kv);
+  kv.key_len = static_cast<uint32_t>(StrLen(key));
+  if (kv.key_len > sizeof kv.key || len > sizeof kv.value) return false;
+  memcpy(kv.key, key, kv.key_len);
+  memcpy(kv.value, value, len);
+  kv.value_len = len;
+  return CoordSend(static_cast<int>(proto::MsgType::kKvPut), &kv, sizeof kv);
+}
+
+long CoordKvGet(const char* key, void* value, uint32_t cap) {
+  static proto::KeyValue kv;
+  memset(&kv, 0, sizeof kv);
+  kv.key_len = static_cast<uint32_t>(StrLen(key));
+  if (kv.key_len > sizeof kv.key) return -1;
+  memcpy(kv.key, key, kv.key_len);
+  if (!CoordSend(static_cast<int>(proto::MsgType::kKvGet), &kv, sizeof kv)) return -1;
+  for (;;) {
+    int type;
+    if (!CoordRecv(&type, &kv, sizeof kv)) return -1;
+    if (type == static_cast<int>(proto::MsgType::kKill)) KilledByCoordinator();
+    if (type != static_cast<int>(proto::MsgType::kKvReply)) continue;
+    if (!kv.found) return -1;
+    uint32_t n = kv.value_len < cap ? kv.value_len : cap;
+    memcpy(value, kv.value, n);
+    return n;
   }
 }
 

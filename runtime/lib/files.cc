@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "plugins.h"
 #include "proc_dir.h"
 #include "runtime.h"
+#include "sockets.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -29,8 +31,9 @@ constexpr size_t kPathPool = 1 << 20;
 struct FdEntry {
   image::FdInfo info;
   uint32_t path_off;
-  uint32_t fdinfo_off;  // /proc/self/fdinfo text, for kernel objects
-  uint64_t data_off;    // queued socket data, in the checkpoint's buffer
+  uint32_t fdinfo_off;   // /proc/self/fdinfo text, for kernel objects
+  uint64_t data_off;     // queued socket data, in the checkpoint's buffer
+  const char* data_ptr;  // or here (drained TCP data)
 };
 const char* g_sock_data;  // valid while an image is written
 
@@ -237,6 +240,43 @@ uint64_t UnixPeerInode(uint64_t inode) {
   return peer;
 }
 
+// The datagrams waiting in a Unix datagram or seqpacket socket, each as a
+// 32-bit length and its bytes, peeked one after the other (SO_PEEK_OFF).
+void PeekDatagrams(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
+  int old = -1, zero = 0;
+  socklen_t len = sizeof old;
+  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
+             reinterpret_cast<long>(&len));
+  if (RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&zero),
+                 sizeof zero) != 0)
+    return;
+  const size_t start = *used;
+  size_t at = start;
+  for (;;) {
+    if (cap - at < sizeof(uint32_t) + 1) {
+      Log("could not save all the datagrams queued in a socket");
+      break;
+    }
+    long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + at + sizeof(uint32_t)),
+                        static_cast<long>(cap - at - sizeof(uint32_t)),
+                        MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC, 0, 0);
+    if (n <= 0) break;  // nothing more (an empty datagram does not move the offset)
+    if (static_cast<size_t>(n) > cap - at - sizeof(uint32_t)) {
+      Log("could not save all the datagrams queued in a socket");
+      break;
+    }
+    uint32_t n32 = static_cast<uint32_t>(n);
+    memcpy(buf + at, &n32, sizeof n32);
+    at += sizeof n32 + static_cast<size_t>(n);
+  }
+  RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old), sizeof old);
+  if (at > start) {
+    e->data_off = start;
+    e->info.data_len = static_cast<uint32_t>(at - start);
+    *used = at;
+  }
+}
+
 // A socket: its kind and addresses; if connected, its peer (for a Unix
 // socket) and the data waiting in it (peeked, not consumed: the program
 // reads it as if nothing happened).
@@ -271,8 +311,23 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
     len = sizeof e->info.peer_addr;
     connected = RawSyscall(SYS_getpeername, fd, reinterpret_cast<long>(e->info.peer_addr),
                            reinterpret_cast<long>(&len)) == 0;
+    if (connected && type == SOCK_STREAM)
+      e->info.peer_in_computation = TcpPeerInComputation(e->info.inode) ? 1 : 0;
   }
-  if (!connected || type != SOCK_STREAM || !buf) return;
+  if (!connected || !buf) return;
+  if (type == SOCK_DGRAM || type == SOCK_SEQPACKET) {
+    if (domain == AF_UNIX) PeekDatagrams(fd, e, buf, cap, used);
+    return;  // a UDP datagram may be lost, and is at a restart
+  }
+  if (type != SOCK_STREAM) return;
+  const char* drained = nullptr;
+  uint64_t drained_len = 0;
+  if (TcpDrainedData(e->info.inode, &drained, &drained_len)) {
+    e->data_ptr = drained;
+    e->info.data_len = static_cast<uint32_t>(drained_len);
+    return;
+  }
+  if (TcpDrainedElsewhere(e->info.inode)) return;
   // A single peek may stop at a packet boundary: ask how much is queued and
   // peek for all of it (it is all there: every process is frozen).
   int queued = 0;
@@ -303,6 +358,7 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return;
   FdEntry& e = g_fds[g_num_fds];
   e.info = image::FdInfo{};
+  e.data_ptr = nullptr;
   e.info.fd = fd;
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
   e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
@@ -358,7 +414,8 @@ bool WriteFdRecords(image::ImageWriter& w) {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     if (!w.WriteRecord(image::RecordType::kFd, &e.info, sizeof e.info, g_paths + e.path_off,
-                       e.info.path_len, g_sock_data + e.data_off, e.info.data_len))
+                       e.info.path_len, e.data_ptr ? e.data_ptr : g_sock_data + e.data_off,
+                       e.info.data_len))
       return false;
   }
   return true;

@@ -6,8 +6,6 @@
 #include "pipes.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +16,7 @@
 #include "proc_dir.h"
 #include "protocol.h"
 #include "runtime.h"
+#include "sockets.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -66,41 +65,18 @@ bool AlreadyDrained(uint64_t inode) {
   return false;
 }
 
-// Data a TCP sender still holds back (Nagle's algorithm) never reaches the
-// receiver's queue, where the checkpoint finds it: push it out now.
-// Setting TCP_NODELAY sends what is pending; the old setting is put back.
-void PushPendingTcpData() {
-  ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
-    const int fd = static_cast<int>(n);
-    if (fd == dir || fd == g.coord_fd) return;
-    int domain = 0, type = 0, old = 0, one = 1;
-    socklen_t len = sizeof domain;
-    if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
-                   reinterpret_cast<long>(&len)) != 0 ||
-        (domain != AF_INET && domain != AF_INET6))
-      return;
-    len = sizeof type;
-    RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
-               reinterpret_cast<long>(&len));
-    if (type != SOCK_STREAM) return;
-    len = sizeof old;
-    if (RawSyscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&old),
-                   reinterpret_cast<long>(&len)) != 0)
-      return;
-    RawSyscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&one),
-               sizeof one);
-    if (!old)
-      RawSyscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<long>(&old),
-                 sizeof old);
-  });
-}
-
 void Drain() {
   PushPendingTcpData();
   const long me = RawSyscall(SYS_getpid);
   ForEachPipeReadEnd([&](int fd, const struct stat&) { RawSyscall(SYS_fcntl, fd, F_SETOWN, me); });
-  // Every process has claimed its pipes; the last claim of each stands.
-  if (!g.cfg.no_coordinator) CoordBarrier(proto::kBarrierPipesElected);
+  if (!g.cfg.no_coordinator) PublishTcpEndpoints();
+  // Every process has claimed its pipes and published its connections; the
+  // last claim of each pipe stands.
+  if (!g.cfg.no_coordinator) {
+    CoordBarrier(proto::kBarrierPipesElected);
+    FindTcpPeers();
+    DrainTcp();
+  }
   g_num_drained = 0;
   g_used = 0;
   ForEachPipeReadEnd([&](int fd, const struct stat& st) {
@@ -161,9 +137,12 @@ void Refill() {
   g_buffer = nullptr;
 }
 
-void PipesEventHook(const DmtcpEvent_t event, DmtcpEventData_t*) {
+void PipesEventHook(const DmtcpEvent_t event, DmtcpEventData_t* data) {
   if (event == DMTCP_EVENT_DRAIN) Drain();
-  if (event == DMTCP_EVENT_REFILL) Refill();
+  if (event == DMTCP_EVENT_REFILL) {
+    Refill();
+    RefillTcp(data && data->refillInfo.isRestart);
+  }
 }
 
 }  // namespace

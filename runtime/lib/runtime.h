@@ -3,6 +3,7 @@
 // allocation on the checkpoint and restart paths.
 #pragma once
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -122,9 +123,17 @@ bool CoordConnect(bool restarting);  // coord.cc
 bool CoordSend(int type, const void* p, uint32_t len);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
+// A barrier during which fill(fds) names descriptors to watch (returns how
+// many) and ready() runs whenever one of them may have data. fds has room
+// for every descriptor fill names, plus one. Without fill: CoordBarrier.
+bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds);
 // A short-lived command connection, for calls from the program's threads.
 bool CoordCommand(char command, int arg, void* reply, size_t cap);
 bool CoordKvCommand(bool put, void* kv, size_t cap);
+// On the worker connection (checkpoint thread only). Get returns the
+// value's length, or -1 if the key is not there.
+bool CoordKvPut(const char* key, const void* value, uint32_t len);
+long CoordKvGet(const char* key, void* value, uint32_t cap);
 [[noreturn]] void KilledByCoordinator();
 void StartCheckpointThread();  // checkpoint.cc
 bool JoinAsNewProcess();       // init.cc: after fork

@@ -115,6 +115,35 @@ size_t EnvCount(char* const* envp) {
   return n;
 }
 
+bool EnvHas(char* const* envp, const char* entry) {
+  for (size_t i = 0; envp && envp[i]; ++i)
+    if (strcmp(envp[i], entry) == 0) return true;
+  return false;
+}
+
+// `ssh host cmd` run under checkpoint control becomes dmtcp_ssh (which
+// dmtcp_launch names in DMTCP_SSH_WRAPPER), so cmd runs under it too.
+const char* SshReplacement(const char* path, char* const* envp) {
+  if (!g.enabled || !path) return nullptr;
+  const char* base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  if (strcmp(base, "ssh") != 0 || EnvHas(envp, "DMTCP_SSH_DIRECT=1")) return nullptr;
+  const char* wrapper = getenv("DMTCP_SSH_WRAPPER");
+  return wrapper && *wrapper == '/' ? wrapper : nullptr;
+}
+
+// argv with argv[0] replaced, on the caller's stack.
+char** ReplacedArgv(char* const* argv, const char* first, char** out) {
+  size_t n = 0;
+  out[n++] = const_cast<char*>(first);
+  while (argv && argv[0] && argv[n]) {
+    out[n] = argv[n];
+    ++n;
+  }
+  out[n] = nullptr;
+  return out;
+}
+
 }  // namespace
 }  // namespace dmtcp::rt
 
@@ -152,6 +181,11 @@ extern char** environ;
 
 extern "C" int execve(const char* path, char* const argv[], char* const envp[]) {
   static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execve");
+  if (const char* ssh = SshReplacement(path, envp)) {
+    path = ssh;
+    argv =
+        ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));
+  }
   if (!g.enabled || !HaveUserPlugins()) return real(path, argv, envp);
   PluginEvent(DMTCP_EVENT_PRE_EXEC);
   auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));
@@ -162,6 +196,11 @@ extern "C" int execv(const char* path, char* const argv[]) { return execve(path,
 
 extern "C" int execvpe(const char* file, char* const argv[], char* const envp[]) {
   static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execvpe");
+  if (const char* ssh = SshReplacement(file, envp)) {
+    file = ssh;
+    argv =
+        ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));
+  }
   if (!g.enabled || !HaveUserPlugins()) return real(file, argv, envp);
   PluginEvent(DMTCP_EVENT_PRE_EXEC);
   auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # check_scripts.sh  Syntax check of the project's shell scripts: `bash -n` on every *.sh (and
-# .ci/run) outside build folders, and shellcheck (warnings and worse) on the scripts of the demo,
-# CI and end-to-end tests when shellcheck is installed.
+# .ci/run, the Slurm and PBS wrappers) outside build folders, and shellcheck (warnings and worse)
+# on the scripts of the demo, CI, the commands and the end-to-end tests when it is installed.
 set -u -o pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 status=0
 mapfile -d '' scripts < <(find . -path './build*' -prune -o -path ./.git -prune -o \
   -type f -name '*.sh' -print0)
-scripts+=(./.ci/run)
+scripts+=(./.ci/run ./slurm/dmtcp_sbatch ./pbs/dmtcp_qsub)
 for s in "${scripts[@]}"; do
   [[ -f $s ]] || continue
   if ! bash -n "$s"; then
@@ -20,7 +20,11 @@ echo "bash -n: ${#scripts[@]} scripts checked"
 if command -v shellcheck >/dev/null; then
   mine=()
   for s in "${scripts[@]}"; do
-    case $s in ./tests/e2e/* | ./ci/* | ./examples/* | ./.ci/run) [[ -f $s ]] && mine+=("$s") ;; esac
+    case $s in
+      ./tests/e2e/* | ./ci/* | ./examples/* | ./.ci/run | ./launchers/* | ./slurm/* | ./pbs/*)
+        [[ -f $s ]] && mine+=("$s")
+        ;;
+    esac
   done
   if ! shellcheck -x -S warning "${mine[@]}"; then
     status=1

@@ -33,7 +33,15 @@ class RestartScriptTest : public ::testing::Test {
     dir_ = tmpl;
     // A stand-in dmtcp_restart that records its arguments, one per line.
     fake_ = dir_ + "/dmtcp_restart";
-    std::ofstream(fake_) << "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"" << dir_ << "/args\"\n";
+    std::ofstream(fake_) << "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"" << dir_ << "/args\"\n"
+                         << "while [ $# -gt 0 ]; do\n"
+                         << "  [ \"$1\" = --port-file ] && echo 4321 > \"$2\"\n"
+                         << "  shift\ndone\n";
+    // A stand-in ssh that records its arguments and what it reads.
+    fake_ssh_ = dir_ + "/ssh";
+    std::ofstream(fake_ssh_) << "#!/bin/bash\nprintf '%s\\n' \"$@\" >> \"" << dir_
+                             << "/ssh_args\"\ncat >> \"" << dir_ << "/ssh_stdin\"\n";
+    ASSERT_EQ(chmod(fake_ssh_.c_str(), 0755), 0);
     ASSERT_EQ(chmod(fake_.c_str(), 0755), 0);
     ckpt_.computation_id = 0x00ab;
     ckpt_.generation = 3;
@@ -64,7 +72,7 @@ class RestartScriptTest : public ::testing::Test {
     unlink((dir_ + "/args").c_str());
   }
 
-  std::string dir_, fake_, script_;
+  std::string dir_, fake_, fake_ssh_, script_;
   CompletedCheckpoint ckpt_;
 };
 
@@ -101,28 +109,29 @@ TEST_F(RestartScriptTest, WrittenExecutableWithALink) {
 
 TEST_F(RestartScriptTest, RunsDmtcpRestartWithAllImagesAndNoOldAddress) {
   Write();
-  ASSERT_EQ(Run(""), 0) << ReadFile(dir_ + "/out");
+  ASSERT_EQ(Run("--hosts localhost"), 0) << ReadFile(dir_ + "/out");
   EXPECT_EQ(Args(), dir_ + "/a.dmtcp\n" + dir_ + "/it's.dmtcp\n" + dir_ + "/b b.dmtcp\n");
 }
 
 TEST_F(RestartScriptTest, PassesTheOptionsGivenNow) {
   Write();
-  ASSERT_EQ(Run("-h somehost -p 1234 -i 5 --ckptdir /new"), 0) << ReadFile(dir_ + "/out");
+  ASSERT_EQ(Run("-h somehost -p 1234 -i 5 --ckptdir /new --hosts localhost"), 0)
+      << ReadFile(dir_ + "/out");
   EXPECT_EQ(Args().rfind("--coord-host\nsomehost\n--coord-port\n1234\n--interval\n5\n--ckptdir\n"
                          "/new\n" +
                              dir_ + "/a.dmtcp\n",
                          0),
             0u)
       << Args();
-  ASSERT_EQ(Run("--coord-port=99 --coord-host=h2"), 0);
+  ASSERT_EQ(Run("--coord-port=99 --coord-host=h2 --hosts=localhost"), 0);
   EXPECT_EQ(Args().rfind("--coord-host\nh2\n--coord-port\n99\n", 0), 0u) << Args();
 }
 
 TEST_F(RestartScriptTest, TakesTheAddressFromTheEnvironment) {
   Write();
-  ASSERT_EQ(Run("", "DMTCP_PORT=77 DMTCP_HOST=oldname"), 0);
+  ASSERT_EQ(Run("--hosts localhost", "DMTCP_PORT=77 DMTCP_HOST=oldname"), 0);
   EXPECT_EQ(Args().rfind("--coord-host\noldname\n--coord-port\n77\n", 0), 0u) << Args();
-  ASSERT_EQ(Run("", "DMTCP_PORT=77 DMTCP_COORD_PORT=88"), 0);
+  ASSERT_EQ(Run("--hosts localhost", "DMTCP_PORT=77 DMTCP_COORD_PORT=88"), 0);
   EXPECT_EQ(Args().rfind("--coord-port\n88\n", 0), 0u) << Args();
 }
 
@@ -133,6 +142,7 @@ TEST_F(RestartScriptTest, HelpAndErrors) {
   EXPECT_EQ(Run("--bogus"), 99);
   EXPECT_EQ(Run("--bogus", "DMTCP_FAIL_RC=42"), 42);
   EXPECT_EQ(Run("-p"), 99);  // missing value
+  EXPECT_EQ(Run("--hostfile /nonexistent"), 99);
   unlink((dir_ + "/a.dmtcp").c_str());
   EXPECT_EQ(Run(""), 99);
   EXPECT_NE(ReadFile(dir_ + "/out").find("a.dmtcp"), std::string::npos);
@@ -140,9 +150,48 @@ TEST_F(RestartScriptTest, HelpAndErrors) {
 
 TEST_F(RestartScriptTest, FallsBackToPath) {
   ASSERT_EQ(WriteRestartScript(dir_, ckpt_, "/nonexistent/dmtcp_restart", &script_), "");
-  EXPECT_EQ(Run("", "PATH=" + dir_ + ":/usr/bin:/bin"), 0) << ReadFile(dir_ + "/out");
+  EXPECT_EQ(Run("--hosts localhost", "PATH=" + dir_ + ":/usr/bin:/bin"), 0)
+      << ReadFile(dir_ + "/out");
   EXPECT_NE(Args().find("a.dmtcp"), std::string::npos);
   EXPECT_EQ(Run("", "PATH=/usr/bin:/bin"), 99);
+}
+
+TEST_F(RestartScriptTest, ListsTheHostsThatWroteImages) {
+  Write();
+  ASSERT_EQ(Run("--list-hosts"), 0);
+  EXPECT_EQ(ReadFile(dir_ + "/out"), "node1\nnode2\n");
+}
+
+TEST_F(RestartScriptTest, HostFileReplacesHostsInOrderAndWrapsAround) {
+  Write();
+  std::ofstream(dir_ + "/hosts") << "# the new allocation\n\nlocalhost   # one node\n";
+  ASSERT_EQ(Run("--hostfile " + dir_ + "/hosts"), 0) << ReadFile(dir_ + "/out");
+  // Both old hosts map to the one new host: one restart with every image.
+  EXPECT_EQ(Args(), dir_ + "/a.dmtcp\n" + dir_ + "/it's.dmtcp\n" + dir_ + "/b b.dmtcp\n");
+}
+
+TEST_F(RestartScriptTest, OtherHostsRestartThroughSshJoinedToOurCoordinator) {
+  Write();
+  ASSERT_EQ(Run("--hosts localhost,far -p 0",
+                "DMTCP_SSH='" + fake_ssh_ + " -F cfg' DMTCP_COORD_SECRET=s3cret"),
+            0)
+      << ReadFile(dir_ + "/out");
+  // node1's images here, with a port file (the coordinator's port is not known yet)...
+  std::string local = Args();
+  EXPECT_NE(local.find("--port-file\n"), std::string::npos) << local;
+  EXPECT_NE(local.find(dir_ + "/a.dmtcp\n"), std::string::npos) << local;
+  EXPECT_EQ(local.find("b b.dmtcp"), std::string::npos) << local;
+  // ...node2's on host "far", through the ssh command given, joined to that port.
+  std::string ssh = ReadFile(dir_ + "/ssh_args");
+  EXPECT_EQ(ssh.rfind("-F\ncfg\n-T\nfar\n", 0), 0u) << ssh;
+  EXPECT_NE(ssh.find("--join --coord-host \"${SSH_CONNECTION%% *}\" --coord-port 4321"),
+            std::string::npos)
+      << ssh;
+  EXPECT_NE(ssh.find("'" + dir_ + "/b b.dmtcp'"), std::string::npos) << ssh;
+  EXPECT_EQ(ssh.find("a.dmtcp"), std::string::npos) << ssh;
+  // The secret travels on ssh's stdin, never on a command line.
+  EXPECT_EQ(ReadFile(dir_ + "/ssh_stdin"), "s3cret\n");
+  EXPECT_EQ(ssh.find("s3cret"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# ci/slurm.sh up | down | status
+#
+# A real Slurm (Debian's slurmctld, slurmd, munge) on this machine, without systemd: one
+# controller and two compute nodes, n1 and n2, both slurmd daemons on this host (different
+# ports), in two partitions: "batch" (low priority, jobs preempted by requeue after a grace
+# time) and "urgent" (high priority). Requeued jobs may start again after 10 s. Everything lives
+# under $DMTCP_SLURM_DIR (default /tmp/dmtcp-slurm): slurm.conf, logs, spool, state. Commands
+# find the configuration through SLURM_CONF=<dir>/slurm.conf (printed by "up"; tests set it).
+# Needs root (munge and slurmd run as root or munge). "up" is idempotent.
+set -euo pipefail
+
+dir=${DMTCP_SLURM_DIR:-/tmp/dmtcp-slurm}
+conf=$dir/slurm.conf
+export SLURM_CONF=$conf
+
+die() {
+  echo "slurm: $*" >&2
+  exit 1
+}
+
+start_munge() {
+  if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then return 0; fi
+  mkdir -p /run/munge /var/log/munge /var/lib/munge
+  chown munge:munge /run/munge /var/log/munge /var/lib/munge
+  chmod 0755 /run/munge
+  [[ -f /etc/munge/munge.key ]] || die "/etc/munge/munge.key missing (reinstall munge)"
+  su -s /bin/sh munge -c /usr/sbin/munged
+  for ((i = 0; i < 50; i++)); do
+    munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "munged does not answer"
+}
+
+write_conf() {
+  local host cpus
+  host=$(hostname)
+  cpus=$(nproc)
+  mkdir -p "$dir/spool/ctld" "$dir/spool/n1" "$dir/spool/n2" "$dir/tmp/n1" "$dir/tmp/n2" "$dir/log"
+  cat >"$conf" <<EOF
+ClusterName=dmtcptest
+SlurmctldHost=$host
+SlurmctldPort=6917
+SlurmdPort=6918
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=cred_expire=10
+StateSaveLocation=$dir/spool/ctld
+SlurmdSpoolDir=$dir/spool/%n
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.%n.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.%n.log
+TmpFS=$dir/tmp/%n
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+ReturnToService=2
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+JobRequeue=1
+MinJobAge=600
+KillWait=5
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
+SlurmctldParameters=preempt_send_user_signal
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+SlurmctldTimeout=30
+SlurmdTimeout=30
+InactiveLimit=0
+NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=6921 CPUs=$cpus State=UNKNOWN
+NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=6922 CPUs=$cpus State=UNKNOWN
+PartitionName=batch Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE GraceTime=20 OverSubscribe=NO
+PartitionName=urgent Nodes=n1,n2 MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF OverSubscribe=NO
+EOF
+}
+
+running() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+up() {
+  ((EUID == 0)) || die "starting Slurm needs root"
+  command -v slurmctld >/dev/null || die "slurmctld missing (install slurmctld slurmd slurm-client munge)"
+  start_munge
+  write_conf
+  running "$dir/slurmctld.pid" || slurmctld -f "$conf"
+  local n
+  for n in n1 n2; do
+    running "$dir/slurmd.$n.pid" || slurmd -f "$conf" -N "$n"
+  done
+  for ((i = 0; i < 100; i++)); do
+    if [[ $(sinfo -h -N -p batch -o '%N %T' 2>/dev/null | grep -cE ' (idle|mixed|allocated)') == 2 ]]; then
+      echo "slurm: up: nodes n1 n2 (SLURM_CONF=$conf)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  sinfo -N >&2 || true
+  die "the nodes did not come up; see $dir/log"
+}
+
+down() {
+  local f
+  scancel --quiet --user root 2>/dev/null || true
+  for f in "$dir"/slurmd.*.pid "$dir/slurmctld.pid"; do
+    [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  sleep 0.5
+  rm -rf "$dir"
+  echo "slurm: down"
+}
+
+status() {
+  [[ -f $conf ]] || die "not up"
+  sinfo -N
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) die "usage: $0 up | down | status" ;;
+esac

@@ -1,0 +1,27 @@
+// TCP connections at checkpoint time (see sockets.cc).
+#pragma once
+
+#include <cstdint>
+
+namespace dmtcp::rt {
+
+// After every thread is suspended, before the image is written.
+void PushPendingTcpData();
+// Tells the coordinator about our connections (before a barrier that all
+// processes pass), then asks which of them have their other end in the
+// computation (after it).
+void PublishTcpEndpoints();
+void FindTcpPeers();
+// Reads out everything in flight on connections to other processes of the
+// computation (after FindTcpPeers, in every process at once).
+void DrainTcp();
+bool TcpPeerInComputation(uint64_t inode);
+// The data drained from a socket by this process; or whether another
+// process drains it (then this one records none).
+bool TcpDrainedData(uint64_t inode, const char** data, uint64_t* len);
+bool TcpDrainedElsewhere(uint64_t inode);
+// After the image is written (the two ends give each other their data
+// back), or after a restart (dmtcp_restart did that).
+void RefillTcp(bool restart);
+
+}  // namespace dmtcp::rt
