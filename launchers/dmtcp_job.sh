@@ -82,7 +82,7 @@ if [ -n "${SLURM_JOB_ID:-}" ]; then
   # Slurm's node names, as the hosts' own names (NodeHostName) where they differ.
   for i in "${!nodes[@]}"; do
     h=$(scontrol show node "${nodes[$i]}" 2>/dev/null | grep -oE 'NodeHostName=[^ ]+' | cut -d= -f2)
-    [ -n "$h" ] && nodes[$i]=$h
+    [ -n "$h" ] && nodes[i]=$h
   done
 elif [ -n "${PBS_JOBID:-}" ]; then
   scheduler=pbs
@@ -100,6 +100,8 @@ else
   nodes=()
 fi
 [ ${#nodes[@]} -gt 0 ] || nodes=("$(hostname)")
+# Each host once (several Slurm nodes may share one).
+mapfile -t nodes < <(printf '%s\n' "${nodes[@]}" | awk 'NF && !seen[$1]++')
 [ -n "$ckpt_base" ] || ckpt_base=$submit_dir/dmtcp-ckpt
 job_dir=$ckpt_base/$job_id
 live=$job_dir/live
@@ -167,12 +169,42 @@ checkpoint() {
   fi
 }
 
+# Where each host of the checkpoint goes now: the batch host's processes (the job script's own)
+# come here; a host that is still in the allocation keeps its processes; the others take the
+# allocation's unused nodes in order (shared round robin when there are fewer).
+place_hosts() {
+  local old_batch="" old new=() free=() taken=" " h i=0 here
+  here=$(hostname)
+  [ -f "$job_dir/batch_host" ] && old_batch=$(cat "$job_dir/batch_host")
+  local -a olds
+  mapfile -t olds < <(bash "$1" --list-hosts)
+  for h in "${nodes[@]}"; do
+    [ "$h" = "$here" ] || [[ " ${olds[*]} " == *" $h "* ]] || free+=("$h")
+  done
+  for old in "${olds[@]}"; do
+    if [ "$old" = "$old_batch" ] || [ "$old" = "$here" ]; then
+      new+=("$here")
+    elif [[ " ${nodes[*]} " == *" $old "* && $taken != *" $old "* ]]; then
+      new+=("$old")
+    elif [ ${#free[@]} -gt 0 ]; then
+      new+=("${free[$((i++ % ${#free[@]}))]}")
+    else
+      new+=("$here")
+    fi
+    taken+="${new[-1]} "
+  done
+  (IFS=,; echo "${new[*]}")
+}
+
 program_pid=""
 warned=0
 on_warning() { warned=1; }
 trap on_warning "$warn_signal"
-# The scheduler's own kill (time limit, scancel): the last checkpoint stays.
-trap 'say "terminated"; [ -n "$program_pid" ] && "${cmd[@]}" -k >/dev/null 2>&1; stop_coordinator; exit 143' TERM
+# The scheduler's own stop (preemption, a time limit without warning, scancel): a checkpoint
+# if there is time for one, then the program stops. A preempted job is requeued by Slurm.
+terminated=0
+on_term() { terminated=1; }
+[ "$warn_signal" = TERM ] || trap on_term TERM
 
 if [ -e "$job_dir/finished" ]; then
   say "job $job_id already ran to its end ($job_dir/finished); nothing to do"
@@ -180,13 +212,15 @@ if [ -e "$job_dir/finished" ]; then
 fi
 if [ -L "$job_dir/latest" ] && [ -f "$job_dir/latest/dmtcp_restart_script.sh" ]; then
   say "job $job_id (${scheduler}, restart ${SLURM_RESTART_COUNT:-${PBS_RUNCOUNT:-?}}): restarting from $(readlink "$job_dir/latest") on ${nodes[*]}"
-  hosts=$(IFS=,; echo "${nodes[*]}")
-  # The images' hosts now: those of this allocation.
   latest=$(readlink -f "$job_dir/latest")
+  hosts=$(place_hosts "$latest/dmtcp_restart_script.sh")
+  say "hosts of the checkpoint: $(bash "$latest/dmtcp_restart_script.sh" --list-hosts | paste -sd,) -> $hosts"
+  hostname >"$job_dir/batch_host"
   bash "$latest/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
     --ckptdir "$live" --hosts "$hosts" --image-dir "$latest" &
   program_pid=$!
 else
+  hostname >"$job_dir/batch_host"
   say "job $job_id (${scheduler}): launching $* on ${nodes[*]}"
   "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$live" "$@" &
   program_pid=$!
@@ -194,6 +228,14 @@ fi
 
 next=$((SECONDS + interval))
 while kill -0 "$program_pid" 2>/dev/null; do
+  if ((terminated)); then
+    say "terminated: checkpointing before the end"
+    checkpoint
+    "${cmd[@]}" -k >/dev/null 2>&1
+    wait "$program_pid" 2>/dev/null
+    stop_coordinator
+    exit 143
+  fi
   if ((warned)); then
     say "warning signal: checkpointing"
     if checkpoint; then
