@@ -221,8 +221,9 @@ int main(int argc, char** argv) {
     SetEnv("DMTCP_COORD_SECRET", coord.secret);
   }
   SetEnv("DMTCP_CHECKPOINT_DIR", ckpt_dir_abs);
-  // ssh run by the program is replaced by this (see dmtcp_ssh.cc).
+  // ssh and srun run by the program are replaced by these (see dmtcp_ssh.cc).
   SetEnv("DMTCP_SSH_WRAPPER", client::SelfExeDir() + "/dmtcp_ssh");
+  SetEnv("DMTCP_SRUN_WRAPPER", client::SelfExeDir() + "/dmtcp_srun");
   if (gzip || no_gzip || !getenv("DMTCP_GZIP")) SetEnv("DMTCP_GZIP", no_gzip ? "0" : "1");
   if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
   if (!plugins.empty()) {

@@ -35,6 +35,7 @@ constexpr const char* kCmd = "dmtcp_sshd";
 
 struct Options {
   bool serve = false;
+  bool srun = false;  // a task of srun: secret in the environment, stays in the foreground
   std::string coord_host, coord_port, connect_host, connect_port, token, ckptdir, gzip, sigckpt,
       plugins, command;
 };
@@ -49,6 +50,8 @@ Options Parse(int argc, char** argv) {
     };
     if (w == "--serve")
       o.serve = true;
+    else if (w == "--srun")
+      o.srun = true;
     else if (w == "--coord-host")
       o.coord_host = value();
     else if (w == "--coord-port")
@@ -90,20 +93,32 @@ std::string SshClientAddress() {
 
 [[noreturn]] void Bootstrap(Options o) {
   std::string secret;
-  if (!std::getline(std::cin, secret) || secret.empty())
-    Die("no coordinator secret on stdin (dmtcp_sshd is started by dmtcp_ssh)");
-  const std::string client = SshClientAddress();
+  std::string client = o.connect_host;
+  if (o.srun) {
+    // srun passes our environment on, the secret with it.
+    const char* s = getenv("DMTCP_COORD_SECRET");
+    if (!s || !*s)
+      Die("DMTCP_COORD_SECRET is not set (dmtcp_sshd --srun is started by dmtcp_srun)");
+    secret = s;
+  } else {
+    if (!std::getline(std::cin, secret) || secret.empty())
+      Die("no coordinator secret on stdin (dmtcp_sshd is started by dmtcp_ssh)");
+    client = SshClientAddress();
+  }
   if (o.coord_host.empty()) o.coord_host = client;
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) Die("pipe failed");
-  pid_t pid = fork();
+  // An srun task stays what srun waits for; an ssh session ends at once.
+  pid_t pid = o.srun ? 0 : fork();
   if (pid < 0) Die("fork failed");
   if (pid == 0) {
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(report[1], 2);  // until --serve has connected
+    if (!o.srun) {
+      setsid();
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(report[1], 2);  // until --serve has connected
+    }
     setenv("DMTCP_COORD_SECRET", secret.c_str(), 1);
     std::vector<std::string> args = {client::SelfExeDir() + "/dmtcp_launch",
                                      "--join",
@@ -155,7 +170,11 @@ int ConnectBack(const Options& o) {
   }
   freeaddrinfo(res);
   if (s < 0) Die("cannot connect back to dmtcp_ssh at " + o.connect_host + ":" + o.connect_port);
-  if (!ssh::WriteAll(s, o.token.data(), o.token.size())) Die("cannot talk to dmtcp_ssh");
+  // Our token, then which task we are (srun's SLURM_PROCID; 0 for ssh).
+  const char* procid = getenv("SLURM_PROCID");
+  int32_t task = procid ? atoi(procid) : 0;
+  if (!ssh::WriteAll(s, o.token.data(), o.token.size()) || !ssh::WriteAll(s, &task, sizeof task))
+    Die("cannot talk to dmtcp_ssh");
   return s;
 }
 

@@ -87,6 +87,13 @@ ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& image
     else
       roots_.push_back(i);
   }
+  // The restart command becomes the first root: the program's own process
+  // rather than a helper that ssh or srun started for it (its exit code is
+  // the restart's).
+  std::stable_partition(roots_.begin(), roots_.end(), [&](size_t i) {
+    return strncmp(images_[i]->process().program, "dmtcp_sshd",
+                   sizeof images_[i]->process().program) != 0;
+  });
   high_fd_ = max_fd + 16;
   for (auto& img : images_)
     if (!img->RelocateFd(high_fd_)) throw std::runtime_error(img->error());

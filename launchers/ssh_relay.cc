@@ -1,6 +1,7 @@
 #include "ssh_relay.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +27,20 @@ bool SendFrame(int fd, Frame type, const void* data, uint32_t len) {
   header[0] = static_cast<char>(type);
   memcpy(header + 1, &len, sizeof len);
   return WriteAll(fd, header, sizeof header) && WriteAll(fd, data, len);
+}
+
+bool ReadAll(int fd, void* data, size_t len) {
+  char* p = static_cast<char*>(data);
+  while (len) {
+    pollfd q{fd, POLLIN, 0};
+    if (poll(&q, 1, 10000) <= 0) return false;
+    ssize_t r = read(fd, p, len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    len -= static_cast<size_t>(r);
+  }
+  return true;
 }
 
 bool FrameReader::Fill(int fd) {

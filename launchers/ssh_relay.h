@@ -20,6 +20,8 @@ enum class Frame : uint8_t {
 // Writes everything, retrying after signals. False if the peer is gone.
 bool WriteAll(int fd, const void* data, size_t len);
 bool SendFrame(int fd, Frame type, const void* data, uint32_t len);
+// Reads exactly len bytes (waiting at most 10 s). False on end of stream or timeout.
+bool ReadAll(int fd, void* data, size_t len);
 
 // Collects bytes read from the connection and hands out whole frames.
 class FrameReader {

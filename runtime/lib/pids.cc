@@ -151,6 +151,9 @@ pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
   return VirtualPid(real(ToRealTarget(pid), status, options, ru));
 }
 
+// glibc's wait3 calls the kernel itself (dash waits for its jobs with it).
+pid_t wait3(int* status, int options, struct rusage* ru) { return wait4(-1, status, options, ru); }
+
 int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   static auto real = Next<int (*)(idtype_t, id_t, siginfo_t*, int)>("waitid");
   if (type == P_PID || type == P_PGID) id = static_cast<id_t>(RealPid(static_cast<pid_t>(id)));

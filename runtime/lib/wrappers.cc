@@ -121,14 +121,19 @@ bool EnvHas(char* const* envp, const char* entry) {
   return false;
 }
 
-// `ssh host cmd` run under checkpoint control becomes dmtcp_ssh (which
-// dmtcp_launch names in DMTCP_SSH_WRAPPER), so cmd runs under it too.
-const char* SshReplacement(const char* path, char* const* envp) {
+// `ssh host cmd` and `srun ... cmd` run under checkpoint control become
+// dmtcp_ssh and dmtcp_srun (which dmtcp_launch names in DMTCP_SSH_WRAPPER
+// and DMTCP_SRUN_WRAPPER), so cmd runs under it too; they run the real
+// ones with DMTCP_EXEC_DIRECT=1.
+const char* LauncherReplacement(const char* path, char* const* envp) {
   if (!g.enabled || !path) return nullptr;
   const char* base = strrchr(path, '/');
   base = base ? base + 1 : path;
-  if (strcmp(base, "ssh") != 0 || EnvHas(envp, "DMTCP_SSH_DIRECT=1")) return nullptr;
-  const char* wrapper = getenv("DMTCP_SSH_WRAPPER");
+  const char* var = strcmp(base, "ssh") == 0    ? "DMTCP_SSH_WRAPPER"
+                    : strcmp(base, "srun") == 0 ? "DMTCP_SRUN_WRAPPER"
+                                                : nullptr;
+  if (!var || EnvHas(envp, "DMTCP_EXEC_DIRECT=1")) return nullptr;
+  const char* wrapper = getenv(var);
   return wrapper && *wrapper == '/' ? wrapper : nullptr;
 }
 
@@ -181,7 +186,7 @@ extern char** environ;
 
 extern "C" int execve(const char* path, char* const argv[], char* const envp[]) {
   static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execve");
-  if (const char* ssh = SshReplacement(path, envp)) {
+  if (const char* ssh = LauncherReplacement(path, envp)) {
     path = ssh;
     argv =
         ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));
@@ -196,7 +201,7 @@ extern "C" int execv(const char* path, char* const argv[]) { return execve(path,
 
 extern "C" int execvpe(const char* file, char* const argv[], char* const envp[]) {
   static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execvpe");
-  if (const char* ssh = SshReplacement(file, envp)) {
+  if (const char* ssh = LauncherReplacement(file, envp)) {
     file = ssh;
     argv =
         ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));

@@ -44,7 +44,6 @@ until [[ $(job_state "$low") == COMPLETED ]]; do
   [[ $state =~ ^(FAILED|CANCELLED|TIMEOUT|NODE_FAIL)$ ]] &&
     fail "low job ended $state: $(tail -n 20 "$out")"
   ((SECONDS < deadline)) || fail "low job did not complete: $(scontrol show job "$low")"
-  [[ $state == PENDING ]] && scontrol update JobId="$low" StartTime=now >/dev/null 2>&1
   sleep 0.5
 done
 [[ $(job_field "$low" ExitCode) == 0:0 ]] || fail "low job exit code $(job_field "$low" ExitCode)"

@@ -1,0 +1,156 @@
+// dmtcp_srun [srun options] command...: what a process under checkpoint
+// control runs when it runs srun (the runtime's exec wrapper puts it in
+// srun's place). The real srun, outside checkpoint control, starts
+// `dmtcp_sshd --srun` as each task; that joins the task to the same
+// coordinator under dmtcp_launch, runs the command and connects back to us.
+// The tasks' output and exit codes travel over those connections (part of
+// the computation), so after a restart, without srun, the tasks run on
+// where the restart put them and we still report them, with srun's exit
+// code (the highest) and its --label prefixes.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "coordinator_client.h"
+#include "remote_launch.h"
+#include "ssh_relay.h"
+
+namespace {
+
+using namespace dmtcp;
+using ssh::Env;
+constexpr const char* kCmd = "dmtcp_srun";
+
+[[noreturn]] void Die(const std::string& msg) {
+  fprintf(stderr, "%s: %s\n", kCmd, msg.c_str());
+  exit(255);
+}
+
+// srun's options that take a value as the next word (the others take none,
+// or theirs after '=').
+bool TakesValue(const std::string& opt) {
+  static const char* kShort = "ABcDdeiJLmMnNopqSTtwWxCGb";
+  if (opt.size() == 2 && opt[0] == '-' && opt[1] != '-') return strchr(kShort, opt[1]) != nullptr;
+  static const char* kLong[] = {"--account",
+                                "--acctg-freq",
+                                "--begin",
+                                "--chdir",
+                                "--comment",
+                                "--constraint",
+                                "--cpus-per-task",
+                                "--cpus-per-gpu",
+                                "--dependency",
+                                "--distribution",
+                                "--error",
+                                "--exclude",
+                                "--export",
+                                "--gres",
+                                "--gpus",
+                                "--gpus-per-node",
+                                "--gpus-per-task",
+                                "--input",
+                                "--job-name",
+                                "--jobid",
+                                "--licenses",
+                                "--mem",
+                                "--mem-per-cpu",
+                                "--mem-per-gpu",
+                                "--mpi",
+                                "--nodefile",
+                                "--nodelist",
+                                "--nodes",
+                                "--ntasks",
+                                "--ntasks-per-core",
+                                "--ntasks-per-node",
+                                "--ntasks-per-socket",
+                                "--output",
+                                "--partition",
+                                "--qos",
+                                "--reservation",
+                                "--signal",
+                                "--time",
+                                "--time-min",
+                                "--uid",
+                                "--gid",
+                                "--wckey",
+                                "--cpu-bind",
+                                "--mem-bind",
+                                "--kill-on-bad-exit",
+                                "--open-mode",
+                                "--network",
+                                "--threads-per-core",
+                                "--cores-per-socket",
+                                "--sockets-per-node",
+                                "--hint",
+                                "--het-group",
+                                "--immediate",
+                                "--wait",
+                                "--slurmd-debug"};
+  for (const char* l : kLong)
+    if (opt == l) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> options, command;
+  bool label = false;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string w = argv[i];
+    if (w == "--") {
+      ++i;
+      break;
+    }
+    if (w.empty() || w[0] != '-') break;
+    options.push_back(w);
+    if (w == "-l" || w == "--label") label = true;
+    // Short options may carry their value attached (-N2); long ones after '='.
+    if (TakesValue(w) && i + 1 < argc) options.push_back(argv[++i]);
+  }
+  for (; i < argc; ++i) command.push_back(argv[i]);
+  const bool controlled = !Env("DMTCP_COORD_PORT").empty() && !Env("LD_PRELOAD").empty();
+  const std::string prog = Env("DMTCP_SRUN_PROGRAM").empty() ? "srun" : Env("DMTCP_SRUN_PROGRAM");
+  if (command.empty() || !controlled) {
+    setenv("DMTCP_EXEC_DIRECT", "1", 1);
+    argv[0] = const_cast<char*>(prog.c_str());
+    execvp(argv[0], argv);
+    Die("cannot run " + prog + ": " + strerror(errno));
+  }
+  signal(SIGPIPE, SIG_IGN);
+  int port = 0;
+  int listener = ssh::ListenAnywhere(&port);
+  if (listener < 0) Die(std::string("cannot listen: ") + strerror(errno));
+  const std::string token = ssh::RandomToken();
+  // Tasks reach us, and a coordinator on this host, by this host's name.
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::string coord_host = Env("DMTCP_COORD_HOST");
+  if (client::IsLocalHost(coord_host)) coord_host = host;
+  std::string joined;
+  for (const auto& w : command) joined += (joined.empty() ? "" : " ") + ssh::ShellQuote(w);
+  std::vector<std::string> words = {prog};
+  words.insert(words.end(), options.begin(), options.end());
+  words.insert(words.end(), {client::SelfExeDir() + "/dmtcp_sshd", "--srun", "--coord-host",
+                             coord_host, "--coord-port", Env("DMTCP_COORD_PORT"), "--connect-host",
+                             host, "--connect-port", std::to_string(port), "--token", token});
+  if (!Env("DMTCP_CHECKPOINT_DIR").empty())
+    words.insert(words.end(), {"--ckptdir", Env("DMTCP_CHECKPOINT_DIR")});
+  if (!Env("DMTCP_GZIP").empty()) words.insert(words.end(), {"--gzip", Env("DMTCP_GZIP")});
+  if (!Env("DMTCP_PLUGIN").empty()) words.insert(words.end(), {"--plugins", Env("DMTCP_PLUGIN")});
+  words.insert(words.end(), {"--", joined});
+  int in = -1, out = -1;
+  // srun passes our environment (the coordinator's secret with it) to the tasks.
+  pid_t pid = ssh::SpawnOutside(words, true, &in, &out);
+  if (pid < 0) Die("cannot run " + prog + ": " + strerror(errno));
+  close(in);  // the tasks' stdin comes through us
+  ssh::RelayOptions opts;
+  opts.label = label;
+  ssh::RelayAll(kCmd, listener, out, pid, token, opts);
+}
