@@ -4,7 +4,9 @@
 # A real Slurm (Debian's slurmctld, slurmd, munge) on this machine, without systemd: one
 # controller and two compute nodes, n1 and n2, both slurmd daemons on this host (different
 # ports), in two partitions: "batch" (low priority, jobs preempted by requeue after a grace
-# time) and "urgent" (high priority). Requeued jobs may start again after 10 s. Everything lives
+# time) and "urgent" (high priority). When the test hosts of ci/test-hosts.sh are up, each of
+# them is a node too (h1, h2, ...: a slurmd in its namespace, under its own host name and
+# address), in partition "hosts". Requeued jobs may start again after 10 s. Everything lives
 # under $DMTCP_SLURM_DIR (default /tmp/dmtcp-slurm): slurm.conf, logs, spool, state. Commands
 # find the configuration through SLURM_CONF=<dir>/slurm.conf (printed by "up"; tests set it).
 # Needs root (munge and slurmd run as root or munge). "up" is idempotent.
@@ -38,9 +40,12 @@ write_conf() {
   host=$(hostname)
   cpus=$(nproc)
   mkdir -p "$dir/spool/ctld" "$dir/spool/n1" "$dir/spool/n2" "$dir/tmp/n1" "$dir/tmp/n2" "$dir/log"
+  local hosts_file=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}/hosts ctld=$host
+  # Nodes in the test hosts' namespaces reach the controller on the bridge.
+  [[ -f $hosts_file ]] && ctld="$host(10.77.0.1)"
   cat >"$conf" <<EOF
 ClusterName=dmtcptest
-SlurmctldHost=$host
+SlurmctldHost=$ctld
 SlurmctldPort=6917
 SlurmdPort=6918
 SlurmUser=root
@@ -78,6 +83,16 @@ NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=6922 CPUs=$cpus State=UNK
 PartitionName=batch Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE GraceTime=20 OverSubscribe=NO
 PartitionName=urgent Nodes=n1,n2 MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF OverSubscribe=NO
 EOF
+  if [[ -f $hosts_file ]]; then
+    local name addr i=0 names=()
+    while read -r name addr; do
+      mkdir -p "$dir/spool/$name" "$dir/tmp/$name"
+      echo "NodeName=$name NodeHostname=$name NodeAddr=$addr Port=$((6930 + i)) CPUs=$cpus State=UNKNOWN" >>"$conf"
+      names+=("$name")
+      i=$((i + 1))
+    done <"$hosts_file"
+    echo "PartitionName=hosts Nodes=$(IFS=,; echo "${names[*]}") MaxTime=INFINITE State=UP PriorityTier=1 OverSubscribe=NO" >>"$conf"
+  fi
 }
 
 running() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -88,13 +103,26 @@ up() {
   start_munge
   write_conf
   running "$dir/slurmctld.pid" || slurmctld -f "$conf"
-  local n
+  local n name addr
   for n in n1 n2; do
     running "$dir/slurmd.$n.pid" || slurmd -f "$conf" -N "$n"
   done
+  local hosts_file=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}/hosts
+  if [[ -f $hosts_file ]]; then
+    while read -r name addr; do
+      running "$dir/slurmd.$name.pid" && continue
+      # nsenter, not "ip netns exec": that mounts a new /sys, without the cgroup file systems
+      # slurmd needs.
+      nsenter --net="/run/netns/dmtcp-$name" unshare -u sh -c \
+        "hostname $name; exec slurmd -f '$conf' -N $name"
+    done <"$hosts_file"
+  fi
   for ((i = 0; i < 100; i++)); do
-    if [[ $(sinfo -h -N -p batch -o '%N %T' 2>/dev/null | grep -cE ' (idle|mixed|allocated)') == 2 ]]; then
-      echo "slurm: up: nodes n1 n2 (SLURM_CONF=$conf)"
+    local want=2 have
+    [[ -f $hosts_file ]] && want=$((2 + $(wc -l <"$hosts_file")))
+    have=$(sinfo -h -N -o '%N %T' 2>/dev/null | sort -u | grep -cE ' (idle|mixed|allocated)')
+    if ((have == want)); then
+      echo "slurm: up: $(sinfo -h -N -o '%N' | sort -u | paste -sd' ') (SLURM_CONF=$conf)"
       return 0
     fi
     sleep 0.2

@@ -121,7 +121,11 @@ if [ -z "$coord_port" ] || ! "$bin_dir/dmtcp_command" -h "${coord_host:-localhos
   coord_port=$(cat "$job_dir/coordinator.port") || die "the coordinator wrote no port"
   # Tasks on other nodes reach it by this host's name.
   coord_host=$(hostname)
-  getent hosts "$coord_host" >/dev/null 2>&1 || coord_host=127.0.0.1
+  if ! getent hosts "$coord_host" >/dev/null 2>&1; then
+    # A name no one resolves: this host's first address.
+    coord_host=$(hostname -I 2>/dev/null | awk '{print $1}')
+    [ -n "$coord_host" ] || coord_host=127.0.0.1
+  fi
   own_coordinator=1
 fi
 export DMTCP_COORD_HOST=$coord_host DMTCP_COORD_PORT=$coord_port DMTCP_CHECKPOINT_DIR=$live
@@ -170,19 +174,20 @@ checkpoint() {
 }
 
 # Where each host of the checkpoint goes now: the batch host's processes (the job script's own)
-# come here; a host that is still in the allocation keeps its processes; the others take the
-# allocation's unused nodes in order (shared round robin when there are fewer).
+# come here; a node still in the allocation (other than this one) keeps its processes; the
+# others take the allocation's unused nodes in order (shared round robin when too few).
 place_hosts() {
-  local old_batch="" old new=() free=() taken=" " h i=0 here
+  local old_batch="" old new=() free=() taken h i=0 here
   here=$(hostname)
   [ -f "$job_dir/batch_host" ] && old_batch=$(cat "$job_dir/batch_host")
   local -a olds
   mapfile -t olds < <(bash "$1" --list-hosts)
+  taken=" $here "
   for h in "${nodes[@]}"; do
-    [ "$h" = "$here" ] || [[ " ${olds[*]} " == *" $h "* ]] || free+=("$h")
+    if [ "$h" != "$here" ] && [[ " ${olds[*]} " != *" $h "* ]]; then free+=("$h"); fi
   done
   for old in "${olds[@]}"; do
-    if [ "$old" = "$old_batch" ] || [ "$old" = "$here" ]; then
+    if [ "$old" = "$old_batch" ]; then
       new+=("$here")
     elif [[ " ${nodes[*]} " == *" $old "* && $taken != *" $old "* ]]; then
       new+=("$old")

@@ -7,6 +7,11 @@
 // the computation), so after a restart, without srun, the tasks run on
 // where the restart put them and we still report them, with srun's exit
 // code (the highest) and its --label prefixes.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -96,6 +101,40 @@ bool TakesValue(const std::string& opt) {
   return false;
 }
 
+// This host's name if the name resolves to an address other than loopback,
+// else its first address that is not loopback.
+std::string ReachableName() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  bool good = false;
+  if (getaddrinfo(name, nullptr, &hints, &res) == 0) {
+    for (addrinfo* ai = res; ai && !good; ai = ai->ai_next)
+      good =
+          !(ai->ai_family == AF_INET &&
+            (ntohl(reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr.s_addr) >> 24) == 127) &&
+          !(ai->ai_family == AF_INET6 &&
+            IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr));
+    freeaddrinfo(res);
+  }
+  if (good) return name;
+  ifaddrs* ifs = nullptr;
+  std::string found;
+  if (getifaddrs(&ifs) == 0) {
+    for (ifaddrs* i = ifs; i && found.empty(); i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+        continue;
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+      found = buf;
+    }
+    freeifaddrs(ifs);
+  }
+  return found.empty() ? name : found;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,11 +167,14 @@ int main(int argc, char** argv) {
   int listener = ssh::ListenAnywhere(&port);
   if (listener < 0) Die(std::string("cannot listen: ") + strerror(errno));
   const std::string token = ssh::RandomToken();
-  // Tasks reach us, and a coordinator on this host, by this host's name.
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
+  // Tasks on other nodes reach us, and a coordinator on this host, at an
+  // address of ours: the coordinator's, if it is one, else our name, else
+  // our first address.
   std::string coord_host = Env("DMTCP_COORD_HOST");
-  if (client::IsLocalHost(coord_host)) coord_host = host;
+  const bool loopback = coord_host.empty() || coord_host == "localhost" ||
+                        coord_host.rfind("127.", 0) == 0 || coord_host == "::1";
+  std::string host = client::IsLocalHost(coord_host) && !loopback ? coord_host : ReachableName();
+  if (loopback || client::IsLocalHost(coord_host)) coord_host = host;
   std::string joined;
   for (const auto& w : command) joined += (joined.empty() ? "" : " ") + ssh::ShellQuote(w);
   std::vector<std::string> words = {prog};
