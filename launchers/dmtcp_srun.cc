@@ -154,14 +154,8 @@ int main(int argc, char** argv) {
     if (TakesValue(w) && i + 1 < argc) options.push_back(argv[++i]);
   }
   for (; i < argc; ++i) command.push_back(argv[i]);
-  const bool controlled = !Env("DMTCP_COORD_PORT").empty() && !Env("LD_PRELOAD").empty();
-  const std::string prog = Env("DMTCP_SRUN_PROGRAM").empty() ? "srun" : Env("DMTCP_SRUN_PROGRAM");
-  if (command.empty() || !controlled) {
-    setenv("DMTCP_EXEC_DIRECT", "1", 1);
-    argv[0] = const_cast<char*>(prog.c_str());
-    execvp(argv[0], argv);
-    Die("cannot run " + prog + ": " + strerror(errno));
-  }
+  const std::string prog = ssh::RealLauncher("DMTCP_SRUN_PROGRAM", "srun");
+  if (command.empty() || !ssh::UnderCheckpointControl()) ssh::ExecDirect(kCmd, prog, argv);
   signal(SIGPIPE, SIG_IGN);
   int port = 0;
   int listener = ssh::ListenAnywhere(&port);

@@ -103,15 +103,10 @@ std::string RemoteCommand(const SshArgs& a, int port, const std::string& token) 
 int main(int argc, char** argv) {
   using ssh::Env;
   SshArgs a = Parse(argc, argv);
-  const bool controlled = !Env("DMTCP_COORD_PORT").empty() && !Env("LD_PRELOAD").empty();
-  const std::string prog = Env("DMTCP_SSH_PROGRAM").empty() ? "ssh" : Env("DMTCP_SSH_PROGRAM");
-  if (a.destination.empty() || a.command.empty() || !controlled) {
-    // A login shell, or no checkpoint control: this is plain ssh.
-    setenv("DMTCP_EXEC_DIRECT", "1", 1);
-    argv[0] = const_cast<char*>(prog.c_str());
-    execvp(argv[0], argv);
-    Die("cannot run " + prog + ": " + strerror(errno));
-  }
+  const std::string prog = ssh::RealLauncher("DMTCP_SSH_PROGRAM", "ssh");
+  // A login shell, or no checkpoint control: this is plain ssh.
+  if (a.destination.empty() || a.command.empty() || !ssh::UnderCheckpointControl())
+    ssh::ExecDirect(kCmd, prog, argv);
   signal(SIGPIPE, SIG_IGN);
   int port = 0;
   int listener = ssh::ListenAnywhere(&port);

@@ -15,6 +15,13 @@ namespace dmtcp::ssh {
 
 std::string Env(const char* name);
 
+// The real launcher: $<env_var> if set, else `name`.
+std::string RealLauncher(const char* env_var, const char* name);
+// True when we run under checkpoint control (else we are the plain launcher).
+bool UnderCheckpointControl();
+// Runs the real launcher with our arguments, as if we were not here.
+[[noreturn]] void ExecDirect(const char* program, const std::string& launcher, char** argv);
+
 // A listener on every address (port chosen by the kernel); -1 on failure.
 int ListenAnywhere(int* port);
 std::string RandomToken();  // 32 hex digits

@@ -11,18 +11,10 @@
 #     the batch script's processes here and the counter on h2 (the coordinator's log says where
 #     it rejoined), and the one output shows one continuous count; the job exits 0.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/batch_lib.sh"
 e2e_init pbs-job
-
-hosts_dir=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}
-if ! "$E2E_ROOT/ci/test-hosts.sh" status >/dev/null 2>&1; then
-  if ((EUID != 0)); then
-    log "SKIP: the test hosts are not up and creating them needs root (ci/test-hosts.sh up)"
-    exit 77
-  fi
-  fail "the test hosts do not answer: $("$E2E_ROOT/ci/test-hosts.sh" status 2>&1)"
-fi
-ssh_cfg=$hosts_dir/ssh_config
-export DMTCP_SSH="ssh -F $ssh_cfg"
+require_test_hosts
+ssh_cfg=$SSH_CFG
 here=$(hostname)
 export PBS_JOBID=4242.pbs-server PBS_O_WORKDIR=$T
 job_dir=$T/ckpt/4242
@@ -56,18 +48,4 @@ assert_rc "$WAIT_RC" 0 "the rerun of the job"
 grep -q "restarting from gen-" "$T/job2.err" || fail "the rerun did not restart: $(cat "$T/job2.err")"
 grep -qE 'counter\[[0-9]+\]@h2 rejoined' "$job_dir/coordinator.log" ||
   fail "the counter was not restarted on h2: $(grep -E 'joined' "$job_dir/coordinator.log")"
-grep '^count ' "$out" >"$T/counts.txt"
-"$PYTHON" - "$T/expected.txt" "$T/counts.txt" <<'PY' || fail "the job's count is not one continuous sequence"
-import sys
-expected = {int(l.split()[1]): l for l in open(sys.argv[1])}
-prev = 0
-for l in open(sys.argv[2]):
-    k = int(l.split()[1])
-    if l != expected.get(k):
-        sys.exit(f"wrong line: {l!r}")
-    if k != prev + 1 and (k > prev or k < prev - 5):
-        sys.exit(f"step {k} after step {prev}")
-    prev = k
-if prev != len(expected):
-    sys.exit(f"the count stopped at {prev}")
-PY
+assert_continuous_count "$T/expected.txt" "$out"

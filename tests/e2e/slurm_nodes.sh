@@ -10,20 +10,10 @@
 # nodes of the new allocation (through ssh). The coordinator must see every counter rejoin on
 # h2 or h3 (none on h1), both counts must be continuous and srun must report exit code 0.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/batch_lib.sh"
 e2e_init slurm-nodes
-
-export SLURM_CONF=${DMTCP_SLURM_DIR:-/tmp/dmtcp-slurm}/slurm.conf
-hosts_dir=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}
-if ! sinfo -h -p hosts >/dev/null 2>&1 || [[ -z $(sinfo -h -p hosts 2>/dev/null) ]]; then
-  if ((EUID != 0)); then
-    log "SKIP: Slurm on the test hosts needs root (ci/test-hosts.sh up; ci/slurm.sh up)"
-    exit 77
-  fi
-  fail "no Slurm partition 'hosts' (SLURM_CONF=$SLURM_CONF): $(sinfo 2>&1)"
-fi
-export DMTCP_SSH="ssh -F $hosts_dir/ssh_config"
-job_state() { scontrol show job "$1" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | cut -d= -f2; }
-job_field() { scontrol show job "$1" 2>/dev/null | grep -oE "$2=[^ ]+" | cut -d= -f2; }
+require_test_hosts
+require_slurm hosts
 cleanup() {
   scancel "${job:-0}" 2>/dev/null
   scontrol update NodeName=h1,h3 State=RESUME >/dev/null 2>&1
@@ -39,7 +29,7 @@ submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --lead 30 -p hosts -N 
   -J dmtcp-nodes -o "$out" -D "$T" -- bash -c \
   "srun -N2 -n2 --ntasks-per-node=1 -l $DMTCP_EXAMPLES/counter 80 100; echo srun exit \$?" 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
-job=$(grep -oE '[0-9]+$' <<<"$submitted")
+job=$(submitted_job "$submitted")
 wait_line "$out" '^1: count 20 ' 60
 wait_line "$out" '^0: count 20 ' 10
 log_file=$T/ckpt/$job/coordinator.log
@@ -51,14 +41,7 @@ scontrol update NodeName=h3 State=RESUME || fail "cannot resume h3"
 scontrol update NodeName=h1 State=DRAIN Reason=dmtcp-e2e || fail "cannot drain h1"
 scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 failed"
 wait_line "$out" "requeueing job $job" 60
-deadline=$((SECONDS + 120))
-until [[ $(job_state "$job") == COMPLETED ]]; do
-  state=$(job_state "$job")
-  [[ $state =~ ^(FAILED|CANCELLED|TIMEOUT|NODE_FAIL)$ ]] &&
-    fail "job ended $state: $(tail -n 20 "$out")"
-  ((SECONDS < deadline)) || fail "job did not complete: $(scontrol show job "$job")"
-  sleep 0.5
-done
+wait_job_completed "$job" "$out" 150
 grep -q "restarting from gen-1 on h2 h3" "$out" ||
   fail "the job did not restart on h2 and h3: $(grep restarting "$out")"
 # Every counter came back, on the new nodes only.
@@ -68,20 +51,5 @@ grep -q '@h1 rejoined' "$log_file" && fail "a process came back on the drained n
 grep -qE 'counter\[[0-9]+\]@h3 rejoined' "$log_file" ||
   fail "no counter was restarted on h3: $(cat "$T/rejoined.txt")"
 grep -qx "srun exit 0" "$out" || fail "srun did not report exit code 0: $(grep 'srun exit' "$out")"
-for task in 0 1; do
-  grep "^$task: count " "$out" | sed "s/^$task: //" >"$T/counts$task.txt"
-  "$PYTHON" - "$T/expected.txt" "$T/counts$task.txt" <<'PY' || fail "task $task's count is not continuous"
-import sys
-expected = {int(l.split()[1]): l for l in open(sys.argv[1])}
-prev = 0
-for l in open(sys.argv[2]):
-    k = int(l.split()[1])
-    if l != expected.get(k):
-        sys.exit(f"wrong line: {l!r}")
-    if k != prev + 1 and (k > prev or k < prev - 5):
-        sys.exit(f"step {k} after step {prev}")
-    prev = k
-if prev != len(expected):
-    sys.exit(f"the count stopped at {prev}")
-PY
-done
+assert_continuous_count "$T/expected.txt" "$out" "0: "
+assert_continuous_count "$T/expected.txt" "$out" "1: "

@@ -13,19 +13,11 @@
 #     the receiver must get every message once and intact: its output must equal an
 #     uninterrupted run's, and the shell exits 0.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/batch_lib.sh"
 e2e_init ssh-hosts
-
-hosts_dir=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}
-if ! "$E2E_ROOT/ci/test-hosts.sh" status >/dev/null 2>&1; then
-  if ((EUID != 0)); then
-    log "SKIP: the test hosts are not up and creating them needs root (ci/test-hosts.sh up)"
-    exit 77
-  fi
-  fail "the test hosts do not answer: $("$E2E_ROOT/ci/test-hosts.sh" status 2>&1)"
-fi
-ssh_cfg=$hosts_dir/ssh_config
-h1_addr=$(awk '$1 == "h1" {print $2}' "$hosts_dir/hosts")
-export DMTCP_SSH="ssh -F $ssh_cfg"
+require_test_hosts
+ssh_cfg=$SSH_CFG
+h1_addr=$(awk '$1 == "h1" {print $2}' "$TEST_HOSTS_FILE")
 
 start_coordinator
 launch() {

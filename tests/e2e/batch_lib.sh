@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # SSH_CFG, TEST_HOSTS_FILE are read by the tests
+# Helpers for the tests of batch jobs and several hosts (sourced after lib.sh): the test hosts of
+# ci/test-hosts.sh, the Slurm of ci/slurm.sh, jobs' states, and the check that a job's output
+# is one continuous count.
+
+# require_test_hosts  Skips (77) when the test hosts are not up and cannot be (not root); fails
+# when they should be but do not answer. Sets SSH_CFG and exports DMTCP_SSH to use them.
+require_test_hosts() {
+  local dir=${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}
+  if ! "$E2E_ROOT/ci/test-hosts.sh" status >/dev/null 2>&1; then
+    if ((EUID != 0)); then
+      log "SKIP: the test hosts are not up and creating them needs root (ci/test-hosts.sh up)"
+      exit 77
+    fi
+    fail "the test hosts do not answer: $("$E2E_ROOT/ci/test-hosts.sh" status 2>&1)"
+  fi
+  SSH_CFG=$dir/ssh_config
+  TEST_HOSTS_FILE=$dir/hosts
+  export DMTCP_SSH="ssh -F $SSH_CFG"
+}
+
+# require_slurm [PARTITION]  The same for Slurm (and a partition that must exist).
+require_slurm() {
+  export SLURM_CONF=${DMTCP_SLURM_DIR:-/tmp/dmtcp-slurm}/slurm.conf
+  if ! sinfo -h >/dev/null 2>&1 || [[ -n ${1:-} && -z $(sinfo -h -p "$1" 2>/dev/null) ]]; then
+    if ((EUID != 0)); then
+      log "SKIP: Slurm is not up and starting it needs root (ci/test-hosts.sh up; ci/slurm.sh up)"
+      exit 77
+    fi
+    fail "Slurm does not answer${1:+ with a partition $1} (SLURM_CONF=$SLURM_CONF): $(sinfo 2>&1)"
+  fi
+}
+
+job_state() { scontrol show job "$1" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | cut -d= -f2; }
+job_field() { scontrol show job "$1" 2>/dev/null | grep -oE "$2=[^ ]+" | cut -d= -f2; }
+
+# submitted_job OUTPUT  The job id at the end of sbatch's "Submitted batch job N".
+submitted_job() {
+  local id
+  id=$(grep -oE '[0-9]+$' <<<"$1")
+  [[ -n $id ]] || fail "no job id in: $1"
+  printf '%s\n' "$id"
+}
+
+# wait_job_completed JOB OUT [TIMEOUT]  Waits until the job has completed with exit code 0; fails
+# at once if it ends otherwise (showing the end of its output file OUT).
+wait_job_completed() {
+  local job=$1 out=$2 deadline=$((SECONDS + ${3:-120})) state
+  until [[ $(job_state "$job") == COMPLETED ]]; do
+    state=$(job_state "$job")
+    [[ $state =~ ^(FAILED|CANCELLED|TIMEOUT|NODE_FAIL|PREEMPTED)$ ]] &&
+      fail "job $job ended $state: $(tail -n 20 "$out")"
+    ((SECONDS < deadline)) || fail "job $job did not complete: $(scontrol show job "$job")"
+    sleep 0.5
+  done
+  [[ $(job_field "$job" ExitCode) == 0:0 ]] || fail "job $job exit code $(job_field "$job" ExitCode)"
+}
+
+# assert_continuous_count EXPECTED OUT [PREFIX]  The "count" lines of OUT (those starting with
+# PREFIX, which is removed) must be one continuous count: each line as in EXPECTED (an
+# uninterrupted run: the running sum proves the state), none missing, and where a restart took
+# over, the count goes on from a checkpointed step (a few steps printed after the checkpoint may
+# appear twice).
+assert_continuous_count() {
+  local expected=$1 out=$2 prefix=${3:-} counts
+  counts=$(mktemp "$T/counts.XXXXXX")
+  grep "^${prefix}count " "$out" | sed "s/^${prefix}//" >"$counts"
+  "$PYTHON" - "$expected" "$counts" <<'PY' || fail "${prefix:+task ${prefix%: } }count in $out is not one continuous sequence"
+import sys
+expected = {int(l.split()[1]): l for l in open(sys.argv[1])}
+prev, repeats = 0, 0
+for l in open(sys.argv[2]):
+    k = int(l.split()[1])
+    if l != expected.get(k):
+        sys.exit(f"wrong line: {l!r}, expected {expected.get(k)!r}")
+    if k != prev + 1:
+        if k > prev or k < prev - 5:
+            sys.exit(f"step {k} after step {prev}")
+        repeats += 1
+    prev = k
+if prev != len(expected):
+    sys.exit(f"the count stopped at {prev}")
+print(f"{prev} steps, {repeats} restart(s) repeating steps")
+PY
+}
