@@ -76,6 +76,8 @@ done
 # The scheduler: job id, where it was submitted from, the nodes it has now.
 if [ -n "${SLURM_JOB_ID:-}" ]; then
   scheduler=slurm
+  # Other nodes' processes are restarted as steps of this job, not through ssh.
+  export DMTCP_SSH=${DMTCP_SSH:-$bin_dir/dmtcp_srun_ssh}
   job_id=$SLURM_JOB_ID
   submit_dir=${SLURM_SUBMIT_DIR:-$PWD}
   mapfile -t nodes < <(scontrol show hostnames "${SLURM_JOB_NODELIST:-$(hostname)}" 2>/dev/null)

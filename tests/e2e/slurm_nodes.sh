@@ -2,18 +2,21 @@
 # slurm_nodes.sh
 #
 # A two-node Slurm job restarted on a different node set. The nodes are the test hosts
-# (ci/test-hosts.sh: network namespaces, each with its own host name, address and sshd), each
-# running a real slurmd (ci/slurm.sh, partition "hosts"). The batch script, under dmtcp_job on
-# h1, runs `srun -N2 -n2 -l counter` on h1 and h2. The job is sent its warning signal, so it
-# checkpoints and requeues itself, while h1 is drained: it starts again on h2 and h3, and
-# dmtcp_job restarts the batch script's processes on the new batch host and the tasks on the
-# nodes of the new allocation (through ssh). The coordinator must see every counter rejoin on
-# h2 or h3 (none on h1), both counts must be continuous and srun must report exit code 0.
+# (ci/test-hosts.sh: network namespaces, each with its own host name and address), each running
+# a real slurmd (ci/slurm.sh, partition "hosts"). The batch script, under dmtcp_job on h1, runs
+# `srun -N2 -n2 -l counter` on h1 and h2. The job is sent its warning signal, so it checkpoints
+# and requeues itself, while h1 is drained: it starts again on h2 and h3, and dmtcp_job restarts
+# the batch script's processes on the new batch host and the tasks on the other node of the new
+# allocation, as a step of the job (srun, through dmtcp_srun_ssh; no ssh). The coordinator must
+# see every counter rejoin on h2 or h3 (none on h1), both counts must be continuous and srun
+# must report exit code 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/batch_lib.sh"
 e2e_init slurm-nodes
 require_test_hosts
 require_slurm hosts
+# Restarts on the other nodes go through srun (dmtcp_srun_ssh), not ssh.
+unset DMTCP_SSH
 cleanup() {
   scancel "${job:-0}" 2>/dev/null
   scontrol update NodeName=h1,h3 State=RESUME >/dev/null 2>&1
