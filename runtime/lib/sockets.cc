@@ -85,6 +85,8 @@ bool ReadAvailable(Connection& c) {
     if (n > 0) {
       c.len += static_cast<uint64_t>(n);
       any = true;
+      // Once, when it fills up (this runs every few milliseconds).
+      if (c.len == c.cap) Log("too much TCP data in flight to drain (64 MiB)");
       continue;
     }
     if (n == 0) {
@@ -95,7 +97,6 @@ bool ReadAvailable(Connection& c) {
     }
     break;
   }
-  if (c.len == c.cap && !c.eof) Log("too much TCP data in flight to drain (64 MiB)");
   return any;
 }
 
