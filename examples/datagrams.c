@@ -106,7 +106,9 @@ int main(int argc, char **argv) {
       printf("datagrams ended before %d\n", k);
       return 3;
     }
-    int ok = sscanf(buf, "dgram %d %x", &got, &sum) == 2 && got == k && sum == checksum(k);
+    char dgram[128];
+    snprintf(dgram, sizeof dgram, "%s", buf);
+    int ok = sscanf(dgram, "dgram %d %x", &got, &sum) == 2 && got == k && sum == checksum(k);
     errors += !ok;
     // The request for k (an earlier one again if our answer was lost: answer it again).
     for (;;) {
@@ -118,7 +120,10 @@ int main(int argc, char **argv) {
       sendto(u, ack, (size_t)n, 0, (struct sockaddr *)&from, sizeof from);
       if (got == k) break;
     }
-    printf("message %d %s, request %d answered\n", k, ok ? "ok" : "WRONG", k);
+    if (ok)
+      printf("message %d ok, request %d answered\n", k, k);
+    else
+      printf("message %d WRONG (got \"%s\"), request %d answered\n", k, dgram, k);
     fflush(stdout);
     sleep_ms(delay);
   }

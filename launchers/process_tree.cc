@@ -147,8 +147,11 @@ void ProcessTree::MakeSocketPairs() {
   std::map<uint64_t, const image::Fd*> by_inode;
   for (const auto& img : images_)
     for (const auto& f : img->fds())
-      if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket && f.info.peer_inode)
-        by_inode.emplace(f.info.inode, &f);
+      if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket && f.info.peer_inode) {
+        // Of the processes sharing a socket, the one that recorded its data.
+        auto [it, added] = by_inode.emplace(f.info.inode, &f);
+        if (!added && it->second->data.empty()) it->second = &f;
+      }
   for (const auto& [inode, f] : by_inode) {
     if (sockets_.count(inode) || !by_inode.count(f->info.peer_inode)) continue;
     int sv[2];

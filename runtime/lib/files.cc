@@ -21,6 +21,7 @@
 #include "proc_dir.h"
 #include "runtime.h"
 #include "sockets.h"
+#include "unix_datagrams.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -282,14 +283,8 @@ void PeekDatagrams(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
 // reads it as if nothing happened).
 void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   int domain = 0, type = 0, listening = 0;
-  socklen_t len = sizeof domain;
-  if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
-                 reinterpret_cast<long>(&len)) != 0)
-    return;
-  len = sizeof type;
-  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
-             reinterpret_cast<long>(&len));
-  len = sizeof listening;
+  if (!SocketDomainAndType(fd, &domain, &type)) return;
+  socklen_t len = sizeof listening;
   RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, reinterpret_cast<long>(&listening),
              reinterpret_cast<long>(&len));
   e->info.sock_type = static_cast<uint32_t>(type);
@@ -316,7 +311,8 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   }
   if (!connected || !buf) return;
   if (type == SOCK_DGRAM || type == SOCK_SEQPACKET) {
-    if (domain == AF_UNIX) PeekDatagrams(fd, e, buf, cap, used);
+    if (domain == AF_UNIX && !DatagramsRecordedElsewhere(e->info.inode))
+      PeekDatagrams(fd, e, buf, cap, used);
     return;  // a UDP datagram may be lost, and is at a restart
   }
   if (type != SOCK_STREAM) return;

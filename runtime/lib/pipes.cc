@@ -17,6 +17,7 @@
 #include "protocol.h"
 #include "runtime.h"
 #include "sockets.h"
+#include "unix_datagrams.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -69,12 +70,16 @@ void Drain() {
   PushPendingTcpData();
   const long me = RawSyscall(SYS_getpid);
   ForEachPipeReadEnd([&](int fd, const struct stat&) { RawSyscall(SYS_fcntl, fd, F_SETOWN, me); });
-  if (!g.cfg.no_coordinator) PublishTcpEndpoints();
+  if (!g.cfg.no_coordinator) {
+    PublishTcpEndpoints();
+    ClaimQueuedDatagrams();
+  }
   // Every process has claimed its pipes and published its connections; the
   // last claim of each pipe stands.
   if (!g.cfg.no_coordinator) {
     CoordBarrier(proto::kBarrierPipesElected);
     FindTcpPeers();
+    FindDatagramOwners();
     DrainTcp();
   }
   g_num_drained = 0;

@@ -122,15 +122,8 @@ int PollDrained(pollfd* fds, long ms) {
 
 bool IsTcp(int fd) {
   int domain = 0, type = 0;
-  socklen_t len = sizeof domain;
-  if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain),
-                 reinterpret_cast<long>(&len)) != 0 ||
-      (domain != AF_INET && domain != AF_INET6))
-    return false;
-  len = sizeof type;
-  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type),
-             reinterpret_cast<long>(&len));
-  return type == SOCK_STREAM;
+  return SocketDomainAndType(fd, &domain, &type) && (domain == AF_INET || domain == AF_INET6) &&
+         type == SOCK_STREAM;
 }
 
 template <typename Fn>
@@ -139,17 +132,6 @@ void ForEachTcpSocket(Fn fn) {
     const int fd = static_cast<int>(n);
     if (fd != dir && fd != g.coord_fd && IsTcp(fd)) fn(fd);
   });
-}
-
-void OwnerKey(char* out, size_t cap, uint64_t inode) {
-  char num[24];
-  FormatUint(num, sizeof num, inode, 16);
-  out[0] = 0;
-  StrCat(out, cap, proto::kCheckpointKeyPrefix);
-  StrCat(out, cap, "tcpowner.");
-  StrCat(out, cap, g.hostname);
-  StrCat(out, cap, ".");
-  StrCat(out, cap, num);
 }
 
 void AppendHex(char* out, size_t cap, const uint8_t* bytes, uint32_t n) {
@@ -176,6 +158,50 @@ void EndpointKey(char* out, size_t cap, const uint8_t* from, const uint8_t* to) 
 }
 
 }  // namespace
+
+namespace {
+
+// "dmtcp.ckpt.<kind>owner.<host>.<inode>": who records a socket that
+// several processes of this host share.
+void OwnerKey(char* out, size_t cap, const char* kind, uint64_t inode) {
+  char num[24];
+  FormatUint(num, sizeof num, inode, 16);
+  out[0] = 0;
+  StrCat(out, cap, proto::kCheckpointKeyPrefix);
+  StrCat(out, cap, kind);
+  StrCat(out, cap, "owner.");
+  StrCat(out, cap, g.hostname);
+  StrCat(out, cap, ".");
+  StrCat(out, cap, num);
+}
+
+}  // namespace
+
+bool SocketDomainAndType(int fd, int* domain, int* type) {
+  socklen_t len = sizeof *domain;
+  if (RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(domain),
+                 reinterpret_cast<long>(&len)) != 0)
+    return false;
+  len = sizeof *type;
+  return RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(type),
+                    reinterpret_cast<long>(&len)) == 0;
+}
+
+void ClaimSharedSocket(const char* kind, uint64_t inode) {
+  char key[160];
+  OwnerKey(key, sizeof key, kind, inode);
+  CoordKvPut(key, g.unique_id, static_cast<uint32_t>(StrLen(g.unique_id)));
+}
+
+bool SharedSocketIsOurs(const char* kind, uint64_t inode) {
+  char key[160], value[sizeof g.unique_id];
+  OwnerKey(key, sizeof key, kind, inode);
+  long n = CoordKvGet(key, value, sizeof value - 1);
+  if (n < 0) return false;
+  value[n] = 0;
+  return StrLen(value) == StrLen(g.unique_id) &&
+         memcmp(value, g.unique_id, static_cast<size_t>(n)) == 0;
+}
 
 // Setting TCP_NODELAY sends what Nagle's algorithm holds back, so it
 // reaches the receiver's queue where the checkpoint finds it; the old
@@ -220,8 +246,7 @@ void PublishTcpEndpoints() {
     EndpointKey(key, sizeof key, c.local, c.peer);
     CoordKvPut(key, "1", 1);
     // The last process to claim a socket that several share drains it.
-    OwnerKey(key, sizeof key, c.inode);
-    CoordKvPut(key, g.unique_id, static_cast<uint32_t>(StrLen(g.unique_id)));
+    ClaimSharedSocket("tcp", c.inode);
   });
 }
 
@@ -231,11 +256,7 @@ void FindTcpPeers() {
     char key[160], value[sizeof g.unique_id];
     EndpointKey(key, sizeof key, c.peer, c.local);
     c.peer_in_computation = CoordKvGet(key, value, sizeof value) > 0;
-    OwnerKey(key, sizeof key, c.inode);
-    long n = CoordKvGet(key, value, sizeof value - 1);
-    if (n >= 0) value[n] = 0;
-    c.owner = n >= 0 && StrLen(value) == StrLen(g.unique_id) &&
-              memcmp(value, g.unique_id, static_cast<size_t>(n)) == 0;
+    c.owner = SharedSocketIsOurs("tcp", c.inode);
   }
 }
 

@@ -5,6 +5,15 @@
 
 namespace dmtcp::rt {
 
+// A socket's address family and type (false if fd is not a socket).
+bool SocketDomainAndType(int fd, int* domain, int* type);
+
+// A socket that several processes of this host share is recorded by one:
+// each claims it (before a barrier that all processes pass), the last
+// claim stands (read after it). Keys are per kind ("tcp", "unix").
+void ClaimSharedSocket(const char* kind, uint64_t inode);
+bool SharedSocketIsOurs(const char* kind, uint64_t inode);
+
 // After every thread is suspended, before the image is written.
 void PushPendingTcpData();
 // Tells the coordinator about our connections (before a barrier that all
