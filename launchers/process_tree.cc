@@ -409,6 +409,13 @@ void ProcessTree::PlaceDescriptors(size_t index) {
       continue;
     }
     if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
+    // The restart command's 0-2 stand for a pipe to the outside, also where
+    // the program had it on another descriptor too (/dev/fd/63 of a shell).
+    auto outside = outside_stdio_.find(f.info.inode);
+    if (outside != outside_stdio_.end()) {
+      if (f.info.fd > 2 && dup2(outside->second, f.info.fd) < 0) throw Errno("dup2");
+      continue;
+    }
     for (const auto& [inode, ends] : pipes_) {
       if (inode != f.info.inode) continue;
       const bool reader = (f.info.status_flags & O_ACCMODE) == O_RDONLY;
@@ -507,12 +514,14 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
     for (const auto& f : img->fds()) {
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
       ends_seen[f.info.inode] |= (f.info.status_flags & O_ACCMODE) == O_RDONLY ? 1 : 2;
+      if (f.info.fd <= 2) outside_stdio_.emplace(f.info.inode, f.info.fd);
     }
   }
+  std::erase_if(outside_stdio_, [&](const auto& p) { return ends_seen[p.first] == 3; });
   for (const auto& img : images_) {
     for (const auto& f : img->fds()) {
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
-      if (ends_seen[f.info.inode] != 3 && f.info.fd <= 2) continue;
+      if (outside_stdio_.count(f.info.inode)) continue;
       bool known = false;
       for (const auto& p : pipes_) known |= p.first == f.info.inode;
       if (known) continue;

@@ -56,6 +56,9 @@ class ProcessTree {
     int write_fd = -1;
   };
   std::vector<std::pair<uint64_t, PipeEnds>> pipes_;  // by pipe inode
+  // Pipes to the outside that were on 0-2: by inode, the descriptor (0-2)
+  // of the restart command that stands for them.
+  std::map<uint64_t, int> outside_stdio_;
   struct Pty {
     int master_fd = -1;
     std::string slave_path;

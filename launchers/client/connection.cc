@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -151,6 +153,8 @@ int ConnectTcp(const CoordAddress& addr, Millis timeout) {
     throw ClientError(Kind::kUnreachable,
                       "cannot connect to the coordinator at " + Where(addr) + ": " + strerror(err));
   }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests are latency-bound
   return fd;
 }
 

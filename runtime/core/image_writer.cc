@@ -1,6 +1,9 @@
 #include "image_writer.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,6 +18,7 @@ namespace {
 
 constexpr size_t kArenaSize = 1 << 20;  // enough for deflate at level 1
 constexpr size_t kOutCap = kMaxBlock + kMaxBlock / 8 + 4096;
+constexpr int kSlotsPerEncoder = 2;
 
 struct Arena {
   uint8_t* base;
@@ -32,42 +36,92 @@ voidpf ArenaAlloc(voidpf opaque, uInt items, uInt size) {
 }
 void ArenaFree(voidpf, voidpf) {}
 
-struct ZState {
-  Arena arena;
-  z_stream zs;
-};
+// The futex calls without libc: helper threads share the checkpoint
+// thread's TLS, so they must not touch errno.
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t val) {
+  long ret;
+  register long r10 __asm__("r10") = 0;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(SYS_futex), "D"(word), "S"(op), "d"(val), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+void Wait(std::atomic<uint32_t>* word, uint32_t seen) { Futex(word, FUTEX_WAIT_PRIVATE, seen); }
+void WakeAll(std::atomic<uint32_t>* word) { Futex(word, FUTEX_WAKE_PRIVATE, 0x7fffffff); }
+
+size_t Align64(size_t n) { return (n + 63) & ~size_t{63}; }
 
 }  // namespace
 
-size_t ImageWriter::ScratchSize() {
-  return sizeof(ZState) + 64 + kArenaSize + kPageSize + sizeof(RecordHeader) + kOutCap;
+struct ImageWriter::Encoder {
+  Arena arena;
+  z_stream zs;
+  bool ready;
+};
+
+enum SlotState : uint32_t { kFree, kQueued, kBusy, kEncoded, kRecord };
+
+struct ImageWriter::Slot {
+  std::atomic<uint32_t> state;
+  uint64_t addr;
+  const uint8_t* src;
+  size_t len;
+  RecordHeader header;
+  uint8_t* out;  // the payload as stored (or a whole record, for kRecord)
+  size_t out_len;
+};
+
+size_t ImageWriter::ScratchSize(int workers) {
+  if (workers < 0) workers = 0;
+  if (workers > kMaxWorkers) workers = kMaxWorkers;
+  const size_t encoders = static_cast<size_t>(workers) + 1;
+  const size_t slots = encoders * kSlotsPerEncoder;
+  return Align64(encoders * sizeof(Encoder)) + encoders * kArenaSize + kPageSize +
+         Align64(slots * sizeof(Slot)) + slots * kOutCap + 64;
 }
 
-bool ImageWriter::Begin(int fd, bool compress, void* scratch) {
+bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
+  if (workers < 0) workers = 0;
+  if (workers > kMaxWorkers) workers = kMaxWorkers;
   fd_ = fd;
   compress_ = compress;
   errno_ = 0;
-  offset_ = 0;
-  records_ = 0;
-  data_bytes_ = 0;
-  auto* base = static_cast<uint8_t*>(scratch);
-  auto* z = new (base) ZState{};
-  uint8_t* p = base + ((sizeof(ZState) + 63) & ~size_t{63});
-  z->arena = Arena{p, 0};
-  p += kArenaSize;
+  offset_ = records_ = data_bytes_ = submitted_ = written_ = 0;
+  workers_ = workers;
+  num_slots_ = (workers + 1) * kSlotsPerEncoder;
+  queued_seq_.store(0);
+  encoded_seq_.store(0);
+  stop_.store(0);
+  // Layout: encoders, their zlib arenas, a zero page, the slots, their buffers.
+  auto* p = reinterpret_cast<uint8_t*>(Align64(reinterpret_cast<uintptr_t>(scratch)));
+  encoders_ = reinterpret_cast<Encoder*>(p);
+  p += Align64((workers + 1) * sizeof(Encoder));
+  uint8_t* arenas = p;
+  p += (workers + 1) * kArenaSize;
   zero_page_ = p;
   memset(zero_page_, 0, kPageSize);
   p += kPageSize;
-  out_ = p;
-  out_cap_ = kOutCap;
-  zstream_ = z;
-  if (compress_) {
-    z->zs.zalloc = ArenaAlloc;
-    z->zs.zfree = ArenaFree;
-    z->zs.opaque = &z->arena;
-    if (deflateInit2(&z->zs, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-      errno_ = ENOMEM;
-      return false;
+  slots_ = reinterpret_cast<Slot*>(p);
+  p += Align64(num_slots_ * sizeof(Slot));
+  for (int i = 0; i < num_slots_; ++i) {
+    auto* s = new (&slots_[i]) Slot{};
+    s->state.store(kFree);
+    s->out = p;
+    p += kOutCap;
+  }
+  for (int i = 0; i <= workers; ++i) {
+    auto* e = new (&encoders_[i]) Encoder{};
+    e->arena = Arena{arenas + i * kArenaSize, 0};
+    if (compress_) {
+      e->zs.zalloc = ArenaAlloc;
+      e->zs.zfree = ArenaFree;
+      e->zs.opaque = &e->arena;
+      if (deflateInit2(&e->zs, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        errno_ = ENOMEM;
+        return false;
+      }
+      e->ready = true;
     }
   }
   FileHeader h{};
@@ -98,73 +152,159 @@ bool ImageWriter::WriteRecord(RecordType type, const void* a, size_t alen, const
   h.payload_crc = Crc32(Crc32(Crc32(0, a, alen), b, blen), c, clen);
   SealRecordHeader(&h);
   ++records_;
+  const size_t total = sizeof h + alen + blen + clen;
+  if (submitted_ > written_ && total <= kOutCap) {
+    // Blocks are pending: the record takes its turn behind them.
+    if (!Flush(static_cast<uint64_t>(num_slots_) - 1)) return false;
+    Slot& s = slots_[submitted_++ % num_slots_];
+    uint8_t* o = s.out;
+    memcpy(o, &h, sizeof h);
+    memcpy(o + sizeof h, a, alen);
+    if (blen) memcpy(o + sizeof h + alen, b, blen);
+    if (clen) memcpy(o + sizeof h + alen + blen, c, clen);
+    s.out_len = total;
+    s.state.store(kRecord, std::memory_order_release);
+    return true;
+  }
+  if (!Flush(0)) return false;
   return Write(&h, sizeof h) && Write(a, alen) && (blen == 0 || Write(b, blen)) &&
          (clen == 0 || Write(c, clen));
 }
 
-// Decided cheaply: a sample from the start of the block is compressed; a
-// block whose sample does not shrink by an eighth is stored raw, so that
-// compressed checkpoints of incompressible memory cost about what
-// uncompressed ones do.
-bool ImageWriter::Compressible(const uint8_t* src, size_t len) {
-  constexpr size_t kSample = 16 * 1024;
-  if (len <= 4 * kSample) return true;
-  auto* z = static_cast<ZState*>(zstream_);
-  deflateReset(&z->zs);
-  z->zs.next_in = const_cast<Bytef*>(src);
-  z->zs.avail_in = static_cast<uInt>(kSample);
-  z->zs.next_out = out_ + sizeof(RecordHeader);
-  z->zs.avail_out = static_cast<uInt>(out_cap_ - sizeof(RecordHeader));
-  int rc = deflate(&z->zs, Z_FINISH);
-  return rc == Z_STREAM_END && z->zs.total_out < kSample - kSample / 8;
-}
-
-bool ImageWriter::WriteBlock(uint64_t addr, const uint8_t* src, size_t len) {
-  RecordHeader h{};
+// Compressibility is decided cheaply: a sample from the start of the block
+// is compressed; a block whose sample does not shrink by an eighth is stored
+// raw, so that compressed checkpoints of incompressible memory cost about
+// what uncompressed ones do.
+void ImageWriter::Encode(Slot& s, Encoder& e) {
+  RecordHeader& h = s.header;
+  h = RecordHeader{};
   h.type = static_cast<uint32_t>(RecordType::kData);
-  h.raw_len = len;
-  h.aux = addr;
-  ++records_;
-  data_bytes_ += len;
-  if (compress_ && Compressible(src, len)) {
-    auto* z = static_cast<ZState*>(zstream_);
-    deflateReset(&z->zs);
-    z->zs.next_in = const_cast<Bytef*>(src);
-    z->zs.avail_in = static_cast<uInt>(len);
-    uint8_t* dst = out_ + sizeof h;
-    z->zs.next_out = dst;
-    z->zs.avail_out = static_cast<uInt>(out_cap_ - sizeof h);
-    int rc = deflate(&z->zs, Z_FINISH);
-    size_t clen = z->zs.total_out;
-    // Incompressible blocks are stored raw: they cost no more than that.
-    if (rc == Z_STREAM_END && clen < len - len / 16) {
-      h.codec = static_cast<uint32_t>(Codec::kZlib);
-      h.length = clen;
-      h.payload_crc = Crc32(0, dst, clen);
-      SealRecordHeader(&h);
-      memcpy(out_, &h, sizeof h);
-      return Write(out_, sizeof h + clen);
+  h.raw_len = s.len;
+  h.aux = s.addr;
+  if (compress_ && e.ready) {
+    constexpr size_t kSample = 16 * 1024;
+    bool worth = true;
+    if (s.len > 4 * kSample) {
+      deflateReset(&e.zs);
+      e.zs.next_in = const_cast<Bytef*>(s.src);
+      e.zs.avail_in = static_cast<uInt>(kSample);
+      e.zs.next_out = s.out;
+      e.zs.avail_out = static_cast<uInt>(kOutCap);
+      worth = deflate(&e.zs, Z_FINISH) == Z_STREAM_END && e.zs.total_out < kSample - kSample / 8;
+    }
+    if (worth) {
+      deflateReset(&e.zs);
+      e.zs.next_in = const_cast<Bytef*>(s.src);
+      e.zs.avail_in = static_cast<uInt>(s.len);
+      e.zs.next_out = s.out;
+      e.zs.avail_out = static_cast<uInt>(kOutCap);
+      int rc = deflate(&e.zs, Z_FINISH);
+      size_t clen = e.zs.total_out;
+      // Incompressible blocks are stored raw: they cost no more than that.
+      if (rc == Z_STREAM_END && clen < s.len - s.len / 16) {
+        h.codec = static_cast<uint32_t>(Codec::kZlib);
+        h.length = clen;
+        h.payload_crc = Crc32(0, s.out, clen);
+        SealRecordHeader(&h);
+        s.out_len = clen;
+        return;
+      }
     }
   }
-  // Raw data is copied first: the memory being saved includes our own stack
-  // and state, which change while we write, and the checksum must match
-  // exactly the bytes written.
-  memcpy(out_, src, len);
+  // Raw data is copied first: the memory being saved includes the
+  // checkpoint thread's own stack and state, which change while it writes,
+  // and the checksum must match exactly the bytes written.
+  memcpy(s.out, s.src, s.len);
   h.codec = static_cast<uint32_t>(Codec::kRaw);
-  h.length = len;
-  h.payload_crc = Crc32(0, out_, len);
+  h.length = s.len;
+  h.payload_crc = Crc32(0, s.out, s.len);
   SealRecordHeader(&h);
-  if (!Write(&h, sizeof h)) return false;
-  size_t pad = (kPageSize - offset_ % kPageSize) % kPageSize;
-  if (pad && !Write(zero_page_, pad)) return false;
-  return Write(out_, len);
+  s.out_len = s.len;
+}
+
+bool ImageWriter::EncodeOne(Encoder& e) {
+  for (int i = 0; i < num_slots_; ++i) {
+    Slot& s = slots_[i];
+    uint32_t expected = kQueued;
+    if (!s.state.compare_exchange_strong(expected, kBusy, std::memory_order_acquire)) continue;
+    Encode(s, e);
+    s.state.store(kEncoded, std::memory_order_release);
+    encoded_seq_.fetch_add(1, std::memory_order_release);
+    WakeAll(&encoded_seq_);
+    return true;
+  }
+  return false;
+}
+
+void ImageWriter::WorkerLoop(int index) {
+  if (index < 1 || index > workers_) return;
+  Encoder& e = encoders_[index];
+  for (;;) {
+    const uint32_t seen = queued_seq_.load(std::memory_order_acquire);
+    if (stop_.load(std::memory_order_acquire)) return;
+    if (EncodeOne(e)) continue;
+    Wait(&queued_seq_, seen);
+  }
+}
+
+bool ImageWriter::WriteSlot(Slot& s) {
+  if (s.state.load(std::memory_order_acquire) == kRecord) {
+    if (!Write(s.out, s.out_len)) return false;
+  } else if (s.header.codec == static_cast<uint32_t>(Codec::kRaw)) {
+    // Raw payloads start on a page boundary (a restart could map them).
+    const size_t pad = (kPageSize - (offset_ + sizeof s.header) % kPageSize) % kPageSize;
+    iovec iov[3] = {{&s.header, sizeof s.header}, {zero_page_, pad}, {s.out, s.out_len}};
+    if (!io::WritevAll(fd_, iov, 3)) {
+      errno_ = errno ? errno : EIO;
+      return false;
+    }
+    offset_ += sizeof s.header + pad + s.out_len;
+  } else {
+    iovec iov[2] = {{&s.header, sizeof s.header}, {s.out, s.out_len}};
+    if (!io::WritevAll(fd_, iov, 2)) {
+      errno_ = errno ? errno : EIO;
+      return false;
+    }
+    offset_ += sizeof s.header + s.out_len;
+  }
+  s.state.store(kFree, std::memory_order_release);
+  return true;
+}
+
+bool ImageWriter::Flush(uint64_t keep) {
+  while (submitted_ - written_ > keep) {
+    Slot& s = slots_[written_ % num_slots_];
+    for (;;) {
+      const uint32_t seen = encoded_seq_.load(std::memory_order_acquire);
+      const uint32_t st = s.state.load(std::memory_order_acquire);
+      if (st == kEncoded || st == kRecord) break;
+      // While the oldest block is being encoded, encode another one.
+      if (!EncodeOne(encoders_[0])) Wait(&encoded_seq_, seen);
+    }
+    if (!WriteSlot(s)) return false;
+    ++written_;
+  }
+  return true;
 }
 
 bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len) {
   const auto* p = static_cast<const uint8_t*>(src);
   while (len > 0) {
-    size_t n = len > kMaxBlock ? kMaxBlock : len;
-    if (!WriteBlock(addr, p, n)) return false;
+    const size_t n = len > kMaxBlock ? kMaxBlock : len;
+    if (!Flush(static_cast<uint64_t>(num_slots_) - 1)) return false;
+    Slot& s = slots_[submitted_++ % num_slots_];
+    s.addr = addr;
+    s.src = p;
+    s.len = n;
+    ++records_;
+    data_bytes_ += n;
+    s.state.store(kQueued, std::memory_order_release);
+    if (workers_ > 0) {
+      queued_seq_.fetch_add(1, std::memory_order_release);
+      WakeAll(&queued_seq_);
+    } else {
+      EncodeOne(encoders_[0]);
+    }
     addr += n;
     p += n;
     len -= n;
@@ -172,10 +312,25 @@ bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len) {
   return true;
 }
 
+void ImageWriter::StopWorkers() {
+  // Queued blocks that no one will write must not be picked up. zlib's
+  // memory is the caller's scratch: nothing to free.
+  for (int i = 0; i < num_slots_; ++i) {
+    uint32_t expected = kQueued;
+    slots_[i].state.compare_exchange_strong(expected, kFree);
+  }
+  stop_.store(1, std::memory_order_release);
+  queued_seq_.fetch_add(1, std::memory_order_release);
+  WakeAll(&queued_seq_);
+}
+
 bool ImageWriter::End() {
-  EndInfo e{records_, data_bytes_};
-  bool ok = WriteRecord(RecordType::kEnd, &e, sizeof e);
-  if (compress_) deflateEnd(&static_cast<ZState*>(zstream_)->zs);
+  bool ok = Flush(0);
+  if (ok) {
+    EndInfo e{records_, data_bytes_};
+    ok = WriteRecord(RecordType::kEnd, &e, sizeof e);
+  }
+  StopWorkers();
   return ok;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,8 @@ namespace dmtcp::io {
 // Full read/write with EINTR and short-transfer handling. Return false on
 // error or (for ReadAll) end of file before n bytes.
 bool WriteAll(int fd, const void* buf, size_t n);
+// Writes every byte of iov[0..n) (which it may change), retrying short writes.
+bool WritevAll(int fd, iovec* iov, int n);
 bool ReadAll(int fd, void* buf, size_t n);
 bool PreadAll(int fd, void* buf, size_t n, off_t off);
 

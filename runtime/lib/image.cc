@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "helper_threads.h"
 #include "image_writer.h"
 #include "memory.h"
 #include "pids.h"
@@ -116,6 +117,16 @@ void SetError(char* err, size_t cap, const char* what, const char* path, int e) 
   StrCat(err, cap, e == 28 ? " (no space left on device)" : "");
 }
 
+struct HelperWork {
+  image::ImageWriter* writer;
+  int index;
+};
+
+void RunHelper(void* arg) {
+  auto* work = static_cast<HelperWork*>(arg);
+  work->writer->WorkerLoop(work->index);
+}
+
 }  // namespace
 
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
@@ -132,8 +143,13 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   StrCat(tmp, sizeof tmp, path);
   StrCat(tmp, sizeof tmp, ".temp");
 
+  const int helpers = HelperCount() < image::ImageWriter::kMaxWorkers
+                          ? HelperCount()
+                          : image::ImageWriter::kMaxWorkers;
+  const uint64_t writer_len = (image::ImageWriter::ScratchSize(helpers) + 4095) & ~uint64_t{4095};
+  const uint64_t stacks_len = static_cast<uint64_t>(helpers) * kHelperStackSize;
   const uint64_t scratch_len =
-      ((image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8 + kSocketData) + 4095) &
+      ((writer_len + stacks_len + kMapsCap + kPagemapEntries * 8 + kSocketData) + 4095) &
       ~uint64_t{4095};
   long sm = RawSyscall(SYS_mmap, 0, static_cast<long>(scratch_len), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -150,11 +166,12 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     return false;
   }
   int skip[1] = {fd};
-  char* sock_data = scratch + image::ImageWriter::ScratchSize() + kMapsCap + kPagemapEntries * 8;
+  char* stacks = scratch + writer_len;
+  char* sock_data = stacks + stacks_len + kMapsCap + kPagemapEntries * 8;
   RecordFds(skip, 1, sock_data, kSocketData);
 
   MemoryScratch ms;
-  ms.maps = scratch + image::ImageWriter::ScratchSize();
+  ms.maps = stacks + stacks_len;
   ms.maps_cap = kMapsCap;
   ms.pagemap = reinterpret_cast<uint64_t*>(ms.maps + kMapsCap);
   ms.pagemap_cap = kPagemapEntries;
@@ -186,10 +203,21 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
   pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
 
-  image::ImageWriter w;
-  bool ok = w.Begin(fd, g.cfg.gzip, scratch) && WriteFdRecords(w) &&
-            WriteMemory(w, ms, &pi.num_areas) &&
-            w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
+  static image::ImageWriter w;
+  static HelperThread threads[image::ImageWriter::kMaxWorkers];
+  static HelperWork work[image::ImageWriter::kMaxWorkers];
+  bool ok = w.Begin(fd, g.cfg.gzip, scratch, helpers);
+  int started = 0;
+  for (; ok && started < helpers; ++started) {
+    work[started] = {&w, started + 1};
+    if (!StartHelper(&threads[started], stacks + started * kHelperStackSize, kHelperStackSize,
+                     RunHelper, &work[started]))
+      break;  // fewer helpers: the writer encodes what they do not
+  }
+  ok = ok && WriteFdRecords(w) && WriteMemory(w, ms, &pi.num_areas) &&
+       w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
+  w.StopWorkers();
+  for (int i = 0; i < started; ++i) JoinHelper(&threads[i]);
   int e = w.error();
   if (ok && RawSyscall(SYS_fsync, fd) != 0) {
     ok = false;

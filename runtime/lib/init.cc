@@ -121,6 +121,7 @@ void ReadConfig() {
     c.ckpt_signal = SIGUSR2;
   c.no_coordinator = Env("DMTCP_NO_COORDINATOR") != nullptr;
   c.interval = EnvInt("DMTCP_CHECKPOINT_INTERVAL", 0);
+  c.checkpoint_threads = EnvInt("DMTCP_CHECKPOINT_THREADS", 0);
 }
 
 }  // namespace

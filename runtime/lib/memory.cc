@@ -179,7 +179,8 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
     }
     chunk += pages * kPage;
   }
-  bool ok = flush();
+  // The blocks must be read before the area is closed again.
+  bool ok = flush() && (!made_readable || w.Drain());
   if (made_readable)
     RawSyscall(SYS_mprotect, static_cast<long>(start), static_cast<long>(end - start), prot);
   return ok;

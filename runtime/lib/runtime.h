@@ -52,7 +52,8 @@ struct Config {
   bool no_coordinator;
   int ckpt_signal;
   int fail_rc;
-  int interval;  // only without a coordinator
+  int interval;            // only without a coordinator
+  int checkpoint_threads;  // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
 };
 
 struct State {

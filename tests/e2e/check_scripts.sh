@@ -21,7 +21,7 @@ if command -v shellcheck >/dev/null; then
   mine=()
   for s in "${scripts[@]}"; do
     case $s in
-      ./tests/e2e/* | ./ci/* | ./examples/* | ./.ci/run | ./launchers/* | ./slurm/* | ./pbs/*)
+      ./tests/* | ./bench/* | ./ci/* | ./examples/* | ./.ci/run | ./launchers/* | ./slurm/* | ./pbs/*)
         [[ -f $s ]] && mine+=("$s")
         ;;
     esac

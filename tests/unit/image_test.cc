@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "image_reader.h"
@@ -24,7 +25,7 @@ class ImageTest : public ::testing::TestWithParam<bool> {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     path_ = dir_ + "/ckpt_test.dmtcp";
-    scratch_ = mmap(nullptr, ImageWriter::ScratchSize(), PROT_READ | PROT_WRITE,
+    scratch_ = mmap(nullptr, ImageWriter::ScratchSize(kWorkers), PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ASSERT_NE(scratch_, MAP_FAILED);
     // Memory with a compressible part, a random part and zeros.
@@ -34,16 +35,29 @@ class ImageTest : public ::testing::TestWithParam<bool> {
       memory_[i] = i < (1 << 20) ? static_cast<uint8_t>(i % 251) : static_cast<uint8_t>(rng());
   }
   void TearDown() override {
-    munmap(scratch_, ImageWriter::ScratchSize());
+    munmap(scratch_, ImageWriter::ScratchSize(kWorkers));
     std::string cmd = "rm -rf " + dir_;
     ASSERT_EQ(system(cmd.c_str()), 0);
   }
 
-  void WriteImage(bool compress) {
+  static constexpr int kWorkers = 3;
+
+  // With helper threads, as the runtime has them: the image must not depend on their number.
+  void WriteImage(bool compress, int workers = 0) {
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     ImageWriter w;
-    ASSERT_TRUE(w.Begin(fd, compress, scratch_));
+    ASSERT_TRUE(w.Begin(fd, compress, scratch_, workers));
+    std::vector<std::thread> threads;
+    for (int i = 1; i <= workers; ++i) threads.emplace_back([&w, i] { w.WorkerLoop(i); });
+    struct Joiner {
+      ImageWriter& w;
+      std::vector<std::thread>& t;
+      ~Joiner() {
+        w.StopWorkers();
+        for (auto& x : t) x.join();
+      }
+    } joiner{w, threads};
     FdInfo fdi{};
     fdi.fd = 5;
     fdi.kind = static_cast<uint32_t>(FdKind::kRegular);
@@ -56,18 +70,37 @@ class ImageTest : public ::testing::TestWithParam<bool> {
     a.end = a.start + memory_.size();
     a.kind = static_cast<uint32_t>(AreaKind::kAnonPrivate);
     a.prot = 3;
+    // Two areas: the second one's record waits behind the first one's blocks.
+    const size_t half = memory_.size() / 2;
+    a.end = a.start + half;
     ASSERT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
-    ASSERT_TRUE(w.WriteData(a.start, memory_.data(), memory_.size()));
+    ASSERT_TRUE(w.WriteData(a.start, memory_.data(), half));
+    a.start = a.end;
+    a.end = a.start + (memory_.size() - half);
+    ASSERT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
+    ASSERT_TRUE(w.WriteData(a.start, memory_.data() + half, memory_.size() - half));
     ProcessInfo pi{};
     pi.pid = 77;
     strcpy(pi.program, "test");
     pi.restore_entry = 1;
     pi.restore_stack_top = 2;
-    pi.num_areas = 1;
+    pi.num_areas = 2;
     pi.num_fds = 1;
     ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
     ASSERT_TRUE(w.End());
     close(fd);
+  }
+
+  // The memory of every area, back in one buffer (the areas are adjacent).
+  std::vector<uint8_t> ReadBack(ImageReader& r) {
+    std::vector<uint8_t> back(memory_.size());
+    const uint64_t base = r.areas().at(0).info.start;
+    for (const auto& a : r.areas())
+      for (const auto& d : a.data) {
+        EXPECT_GE(d.addr, base);
+        EXPECT_TRUE(r.ReadData(d, back.data() + (d.addr - base))) << r.error();
+      }
+    return back;
   }
 
   std::vector<char> ReadFile() {
@@ -93,14 +126,21 @@ TEST_P(ImageTest, RoundTrip) {
   ASSERT_EQ(r.fds().size(), 1u);
   EXPECT_EQ(r.fds()[0].path, "/tmp/some/file");
   EXPECT_EQ(r.fds()[0].info.offset, 123);
-  ASSERT_EQ(r.areas().size(), 1u);
-  std::vector<uint8_t> back(memory_.size());
-  for (const auto& d : r.areas()[0].data) {
-    ASSERT_GE(d.addr, r.areas()[0].info.start);
-    ASSERT_TRUE(r.ReadData(d, back.data() + (d.addr - r.areas()[0].info.start))) << r.error();
-  }
-  EXPECT_EQ(back, memory_);
+  ASSERT_EQ(r.areas().size(), 2u);
+  EXPECT_EQ(ReadBack(r), memory_);
   EXPECT_EQ(r.data_bytes(), memory_.size());
+}
+
+TEST_P(ImageTest, HelperThreadsWriteTheSameImage) {
+  WriteImage(GetParam(), 0);
+  const std::vector<char> alone = ReadFile();
+  for (int workers : {1, kWorkers}) {
+    WriteImage(GetParam(), workers);
+    EXPECT_EQ(ReadFile(), alone) << workers << " helpers";
+  }
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  EXPECT_EQ(ReadBack(r), memory_);
 }
 
 TEST_P(ImageTest, CompressionOnlyWhereItHelps) {
@@ -108,10 +148,11 @@ TEST_P(ImageTest, CompressionOnlyWhereItHelps) {
   ImageReader r;
   ASSERT_TRUE(r.Load(path_)) << r.error();
   int zlib = 0, raw = 0;
-  for (const auto& d : r.areas()[0].data) (d.codec == Codec::kZlib ? zlib : raw)++;
+  for (const auto& a : r.areas())
+    for (const auto& d : a.data) (d.codec == Codec::kZlib ? zlib : raw)++;
   if (GetParam()) {
     EXPECT_EQ(zlib, 1);  // the patterned first MiB
-    EXPECT_EQ(raw, 2);   // random data stays raw
+    EXPECT_EQ(raw, 3);   // random data stays raw (half a MiB, then 1 MiB, in the 2nd area)
   } else {
     EXPECT_EQ(zlib, 0);
   }

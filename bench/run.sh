@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] [--build DIR] [--out DIR] [--ckptdir DIR]
+#
+# Measures checkpoint and restart against the machine's own limits, measured in the same run:
+#   - checkpoint time, program pause, image size and restart time of a program holding 256 MiB
+#     and 1 GiB of random bytes, 1 GiB of text-like bytes, and 1 GiB of touched zeros, with and
+#     without compression;
+#   - the limits beside them: writing the same bytes to the checkpoint folder (with fsync),
+#     reading the images back, one thread of zlib on the same bytes, copying them in memory;
+#   - `dmtcp_launch true` against `true`, and the wrapped calls in a tight loop against bare;
+#   - the coordinator with 1,000 simulated processes: time of a checkpoint round (all barriers).
+# Prints each result with its ratio to its limit, and writes results.csv and results.svg (a bar
+# chart of the ratios) into the output folder (default: BUILD/bench). --quick uses small sizes
+# (CI runs it so the harness cannot rot); the figures in the README come from a full run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+OUT=""
+CKPT_PARENT=""
+QUICK=0
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --build) BUILD=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --ckptdir) CKPT_PARENT=$2; shift ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+BIN=$BUILD/bin
+BENCH=$BUILD/bench
+for f in "$BIN/dmtcp_launch" "$BENCH/bench_memory" "$BENCH/bench_tool"; do
+  [[ -x $f ]] || { echo "bench/run.sh: $f missing: build first (cmake --build $BUILD)" >&2; exit 2; }
+done
+OUT=${OUT:-$BUILD/bench}
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${CKPT_PARENT:-${TMPDIR:-/tmp}}/dmtcp-bench.XXXXXX")
+CSV=$OUT/results.csv
+COORD_PID=""
+PROGRAM_PID=""
+cleanup() {
+  [[ -n $PROGRAM_PID ]] && kill -9 "$PROGRAM_PID" 2>/dev/null
+  [[ -n $COORD_PID ]] && kill "$COORD_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ((QUICK)); then
+  SIZES=(16 32) BIG=32 RUNS=5 CALLS=20000 CLIENTS=200
+else
+  SIZES=(256 1024) BIG=1024 RUNS=21 CALLS=500000 CLIENTS=1000
+fi
+
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "" }'; }
+
+echo "name,value,unit,limit,limit_value,ratio" >"$CSV"
+# row NAME VALUE UNIT LIMIT_NAME LIMIT_VALUE
+row() {
+  local r
+  r=$(ratio "$2" "$5")
+  echo "$1,$2,$3,$4,$5,$r" >>"$CSV"
+  printf '%-46s %10s %-3s  %-34s %10s  ratio %s\n' "$1" "$2" "$3" "$4" "$5" "$r"
+}
+
+# wait_for FILE REGEX [SKIP]: the first line matching after the first SKIP ones, within 120 s.
+wait_for() {
+  local deadline=$((SECONDS + 120)) line
+  while ((SECONDS < deadline)); do
+    line=$(grep -E "$2" "$1" 2>/dev/null | sed -n "$((${3:-0} + 1))p" || true)
+    [[ -n $line ]] && { echo "$line"; return 0; }
+    [[ -n $PROGRAM_PID ]] && ! kill -0 "$PROGRAM_PID" 2>/dev/null && die "the program ended: $(tail -3 "$1")"
+    sleep 0.01
+  done
+  die "no line matching '$2' in $1"
+}
+
+"$BIN/dmtcp_coordinator" --port 0 --port-file "$WORK/port" >"$WORK/coord.log" 2>&1 &
+COORD_PID=$!
+for _ in $(seq 200); do [[ -s $WORK/port ]] && break; sleep 0.05; done
+PORT=$(cat "$WORK/port")
+dc() { "$BIN/dmtcp_command" -h 127.0.0.1 -p "$PORT" "$@"; }
+
+# One program through checkpoint, kill and restart: rows for checkpoint time, pause, image size
+# and restart time, each beside its limit.
+measure() {
+  local mib=$1 pattern=$2 gzip=$3 label dir out t0 t1 ready sum pause images bytes r_ns
+  label="$mib MiB $pattern, $([[ $gzip == 1 ]] && echo gzip || echo no gzip)"
+  dir=$WORK/$mib-$pattern-$gzip
+  mkdir -p "$dir"
+  # Through a pipe: after the restart the program writes into dmtcp_restart's output.
+  out=$dir/out.txt
+  DMTCP_GZIP=$gzip "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
+    "$BENCH/bench_memory" "$mib" "$pattern" > >(cat >"$out") 2>"$dir/err.txt" &
+  PROGRAM_PID=$!
+  ready=$(wait_for "$out" '^ready ')
+  sum=${ready#ready }
+  sleep 0.2
+  # The program reports every stop it notices: the pause is the longest one during the checkpoint.
+  before=$(grep -c '^resumed ' "$out" || true)
+  t0=$(now)
+  dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
+  t1=$(now)
+  wait_for "$out" '^verified ' "$before" >/dev/null
+  pause=$(grep '^resumed ' "$out" | tail -n +"$((before + 1))" | sort -k2 -g | tail -1 | cut -d' ' -f2)
+  grep '^verified ' "$out" | grep -qv "verified $sum" && die "$label: memory changed by the checkpoint"
+  images=("$dir"/ckpt_*.dmtcp)
+  bytes=$(stat -c %s "${images[@]}" | awk '{ s += $1 } END { print s }')
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  PROGRAM_PID=""
+
+  local ckpt_s limit_s pause_s read_s restart_s
+  ckpt_s=$(elapsed "$t0" "$t1")
+  pause_s=$(awk -v p="$pause" 'BEGIN { printf "%.4f", p / 1000 }')
+  if [[ $pattern == zero ]]; then
+    limit_s=$("$BENCH/bench_tool" memcpy "$mib")
+    row "checkpoint, $label" "$ckpt_s" s "memory copy of $mib MiB" "$limit_s"
+    row "image size, $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.3f", b / 1048576 }')" MiB \
+      "memory size" "$mib"
+  elif [[ $gzip == 1 && $pattern == text ]]; then
+    limit_s=$("$BENCH/bench_tool" zlib "$mib" "$pattern" 1)
+    row "checkpoint, $label" "$ckpt_s" s "zlib level 1, one thread" "$limit_s"
+    row "image size, $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')" MiB \
+      "memory size" "$mib"
+  else
+    limit_s=$("$BENCH/bench_tool" write "$WORK" "$mib")
+    row "checkpoint, $label" "$ckpt_s" s "write $mib MiB + fsync" "$limit_s"
+  fi
+  row "program pause, $label" "$pause_s" s "checkpoint time" "$ckpt_s"
+
+  read_s=$("$BENCH/bench_tool" read "${images[@]}")
+  t0=$(now)
+  "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "${images[@]}" >"$dir/restart.out" \
+    2>"$dir/restart.err" &
+  PROGRAM_PID=$!
+  r_ns=$(wait_for "$dir/restart.out" '^resumed ' | cut -d' ' -f3)
+  [[ $(wait_for "$dir/restart.out" '^verified ') == "verified $sum" ]] ||
+    die "$label: memory differs after the restart"
+  restart_s=$(awk -v a="$t0" -v n="$r_ns" 'BEGIN { printf "%.4f", n / 1e9 - a }')
+  row "restart, $label" "$restart_s" s "read the image" "$read_s"
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  PROGRAM_PID=""
+  rm -rf "$dir"
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -n), $(nproc) cores, images in $WORK"
+for mib in "${SIZES[@]}"; do
+  measure "$mib" random 0
+done
+measure "$BIG" random 1
+measure "$BIG" text 0
+measure "$BIG" text 1
+measure "$BIG" zero 0
+measure "$BIG" zero 1
+
+# Launch overhead, with a coordinator running.
+bare=$("$BENCH/bench_tool" spawn "$RUNS" true)
+launched=$("$BENCH/bench_tool" spawn "$RUNS" "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join true)
+row "dmtcp_launch true" "$launched" s "true" "$bare"
+
+# Wrapped calls: nanoseconds per call under dmtcp_launch against bare.
+"$BENCH/bench_syscalls" "$CALLS" >"$WORK/bare.txt"
+"$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join "$BENCH/bench_syscalls" "$CALLS" >"$WORK/wrapped.txt"
+while read -r call ns; do
+  row "call $call (ns)" "$(awk -v c="$call" '$1 == c { print $2 }' "$WORK/wrapped.txt")" ns \
+    "bare $call" "$ns"
+done <"$WORK/bare.txt"
+
+if [[ -x $BENCH/bench_coordinator_load ]]; then
+  "$BENCH/bench_coordinator_load" --clients "$CLIENTS" --rounds 5 >"$WORK/load.txt" ||
+    die "coordinator load: $(cat "$WORK/load.txt")"
+  while IFS=$'\t' read -r name value limit_name limit_value; do
+    row "$name" "$value" s "$limit_name" "$limit_value"
+  done <"$WORK/load.txt"
+fi
+
+"$BENCH/bench_tool" plot "$CSV" "$OUT/results.svg"
+echo "# wrote $CSV and $OUT/results.svg"
