@@ -3,7 +3,9 @@
 //
 //   bench_tool write DIR MiB          seconds to write MiB (non-zero bytes) to a new file in DIR
 //                                     and fsync it, as a checkpoint does
-//   bench_tool read FILE...           seconds to read the files
+//   bench_tool read FILE...           seconds to read the files into new memory
+//   bench_tool evict FILE...          drops the files from the page cache (the next read is
+//                                     from the disk)
 //   bench_tool memcpy MiB             seconds to copy MiB within memory
 //   bench_tool zlib MiB PATTERN LEVEL seconds for one thread to deflate MiB of PATTERN
 //                                     (bench_memory's bytes) in 1 MiB blocks
@@ -12,6 +14,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -69,17 +72,36 @@ int Write(const std::string& dir, size_t mib) {
   return 0;
 }
 
+// Into new memory, as a restart must place what it reads.
 int Read(int n, char** files) {
-  std::vector<uint8_t> buf(kMiB);
   double t0 = Now();
   for (int i = 0; i < n; ++i) {
     int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) Die(std::string("cannot open ") + files[i]);
-    while (read(fd, buf.data(), buf.size()) > 0) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) Die(std::string("cannot open ") + files[i]);
+    const size_t size = static_cast<size_t>(st.st_size) + 1;
+    void* buf = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) Die("cannot map memory");
+    for (size_t at = 0; at < size;) {
+      ssize_t r = read(fd, static_cast<char*>(buf) + at, std::min(size - at, 64 * kMiB));
+      if (r <= 0) break;
+      at += static_cast<size_t>(r);
     }
+    munmap(buf, size);
     close(fd);
   }
   std::printf("%.6f\n", Now() - t0);
+  return 0;
+}
+
+int Evict(int n, char** files) {
+  for (int i = 0; i < n; ++i) {
+    int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) Die(std::string("cannot open ") + files[i]);
+    fdatasync(fd);  // only clean pages can be dropped
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+  }
   return 0;
 }
 
@@ -194,13 +216,15 @@ int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "write" && argc == 4) return Write(argv[2], std::strtoul(argv[3], nullptr, 10));
   if (cmd == "read" && argc >= 3) return Read(argc - 2, argv + 2);
+  if (cmd == "evict" && argc >= 3) return Evict(argc - 2, argv + 2);
   if (cmd == "memcpy" && argc == 3) return Memcpy(std::strtoul(argv[2], nullptr, 10));
   if (cmd == "zlib" && argc == 5)
     return Zlib(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
   if (cmd == "spawn" && argc >= 4) return Spawn(std::atoi(argv[2]), argv + 3);
   if (cmd == "plot" && argc == 4) return Plot(argv[2], argv[3]);
   std::fprintf(stderr,
-               "usage: bench_tool write DIR MiB | read FILE... | memcpy MiB | zlib MiB PATTERN "
+               "usage: bench_tool write DIR MiB | read FILE... | evict FILE... | memcpy MiB | zlib "
+               "MiB PATTERN "
                "LEVEL | spawn N CMD... | plot CSV SVG\n");
   return 2;
 }

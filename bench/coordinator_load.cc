@@ -186,9 +186,9 @@ int main(int argc, char** argv) {
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::filesystem::remove_all(dir);
-  std::printf("checkpoint round, %d simulated processes\t%.6f\tthe same, 1 process\t%.6f\n",
+  std::printf("checkpoint round with %d simulated processes\t%.6f\tthe same with 1 process\t%.6f\n",
               clients, many.round, one.round);
-  std::printf("barrier latency, %d simulated processes\t%.6f\tthe same, 1 process\t%.6f\n", clients,
+  std::printf("barrier latency with %d simulated processes\t%.6f\tthe same with 1 process\t%.6f\n", clients,
               many.barrier, one.barrier);
   return 0;
 }

@@ -7,6 +7,7 @@
 #     without compression;
 #   - the limits beside them: writing the same bytes to the checkpoint folder (with fsync),
 #     reading the images back, one thread of zlib on the same bytes, copying them in memory;
+#   - the same with forked checkpoints (the program's pause beside the checkpoint's time);
 #   - `dmtcp_launch true` against `true`, and the wrapped calls in a tight loop against bare;
 #   - the coordinator with 1,000 simulated processes: time of a checkpoint round (all barriers).
 # Prints each result with its ratio to its limit, and writes results.csv and results.svg (a bar
@@ -49,9 +50,9 @@ cleanup() {
 trap cleanup EXIT
 
 if ((QUICK)); then
-  SIZES=(16 32) BIG=32 RUNS=5 CALLS=20000 CLIENTS=200
+  SIZES=(16 32) BIG=32 RUNS=5 CALLS=20000 CLIENTS=200 REPS=1
 else
-  SIZES=(256 1024) BIG=1024 RUNS=21 CALLS=500000 CLIENTS=1000
+  SIZES=(256 1024) BIG=1024 RUNS=21 CALLS=500000 CLIENTS=1000 REPS=3
 fi
 
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
@@ -59,13 +60,31 @@ now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "" }'; }
 
+# median VALUE...: the middle one.
+median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+# repeat CMD...: the median of REPS runs of a command that prints one number.
+repeat() {
+  local values=() i
+  for ((i = 0; i < REPS; i++)); do values+=("$("$@")"); done
+  median "${values[@]}"
+}
+sync_then() { sync; "$@"; }
+
 echo "name,value,unit,limit,limit_value,ratio" >"$CSV"
 # row NAME VALUE UNIT LIMIT_NAME LIMIT_VALUE
 row() {
-  local r
+  local r name=${1//,/;} limit=${4//,/;}  # no commas inside CSV fields
   r=$(ratio "$2" "$5")
-  echo "$1,$2,$3,$4,$5,$r" >>"$CSV"
+  echo "$name,$2,$3,$limit,$5,$r" >>"$CSV"
   printf '%-46s %10s %-3s  %-34s %10s  ratio %s\n' "$1" "$2" "$3" "$4" "$5" "$r"
+}
+
+# ask DIR OUT: has the program report its longest stop since the last time; prints it (ms).
+ask() {
+  local before
+  before=$(grep -c '^pause ' "$2" || true)
+  : >"$1/request"
+  wait_for "$2" '^pause ' "$before" | cut -d' ' -f2
 }
 
 # wait_for FILE REGEX [SKIP]: the first line matching after the first SKIP ones, within 120 s.
@@ -89,25 +108,30 @@ dc() { "$BIN/dmtcp_command" -h 127.0.0.1 -p "$PORT" "$@"; }
 # One program through checkpoint, kill and restart: rows for checkpoint time, pause, image size
 # and restart time, each beside its limit.
 measure() {
-  local mib=$1 pattern=$2 gzip=$3 label dir out t0 t1 ready sum pause images bytes r_ns
-  label="$mib MiB $pattern, $([[ $gzip == 1 ]] && echo gzip || echo no gzip)"
-  dir=$WORK/$mib-$pattern-$gzip
+  local mib=$1 pattern=$2 gzip=$3 forked=${4:-0} label dir out t0 t1 ready sum images bytes r_ns
+  label="$mib MiB $pattern $([[ $gzip == 1 ]] && echo gzip || echo uncompressed)"
+  ((forked)) && label="$label forked"
+  dir=$WORK/$mib-$pattern-$gzip-$forked
   mkdir -p "$dir"
   # Through a pipe: after the restart the program writes into dmtcp_restart's output.
   out=$dir/out.txt
-  DMTCP_GZIP=$gzip "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
-    "$BENCH/bench_memory" "$mib" "$pattern" > >(cat >"$out") 2>"$dir/err.txt" &
+  DMTCP_GZIP=$gzip DMTCP_FORKED_CHECKPOINT=$forked "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
+    "$BENCH/bench_memory" "$mib" "$pattern" "$dir/request" > >(cat >"$out") 2>"$dir/err.txt" &
   PROGRAM_PID=$!
   ready=$(wait_for "$out" '^ready ')
   sum=${ready#ready }
   sleep 0.2
-  # The program reports every stop it notices: the pause is the longest one during the checkpoint.
-  before=$(grep -c '^resumed ' "$out" || true)
-  t0=$(now)
-  dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
-  t1=$(now)
-  wait_for "$out" '^verified ' "$before" >/dev/null
-  pause=$(grep '^resumed ' "$out" | tail -n +"$((before + 1))" | sort -k2 -g | tail -1 | cut -d' ' -f2)
+  local ckpts=() pauses=() rep
+  for ((rep = 0; rep < REPS; rep++)); do
+    sync  # the previous measurement's writeback is not this one's
+    # The pause is the longest stop the program saw between two requests around the checkpoint.
+    ask "$dir" "$out" >/dev/null
+    t0=$(now)
+    dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
+    t1=$(now)
+    ckpts+=("$(elapsed "$t0" "$t1")")
+    pauses+=("$(ask "$dir" "$out")")
+  done
   grep '^verified ' "$out" | grep -qv "verified $sum" && die "$label: memory changed by the checkpoint"
   images=("$dir"/ckpt_*.dmtcp)
   bytes=$(stat -c %s "${images[@]}" | awk '{ s += $1 } END { print s }')
@@ -116,37 +140,52 @@ measure() {
   PROGRAM_PID=""
 
   local ckpt_s limit_s pause_s read_s restart_s
-  ckpt_s=$(elapsed "$t0" "$t1")
-  pause_s=$(awk -v p="$pause" 'BEGIN { printf "%.4f", p / 1000 }')
+  ckpt_s=$(median "${ckpts[@]}")
+  pause_s=$(awk -v p="$(median "${pauses[@]}")" 'BEGIN { printf "%.4f", p / 1000 }')
   if [[ $pattern == zero ]]; then
-    limit_s=$("$BENCH/bench_tool" memcpy "$mib")
-    row "checkpoint, $label" "$ckpt_s" s "memory copy of $mib MiB" "$limit_s"
-    row "image size, $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.3f", b / 1048576 }')" MiB \
+    limit_s=$(repeat "$BENCH/bench_tool" memcpy "$mib")
+    row "checkpoint: $label" "$ckpt_s" s "memory copy of $mib MiB" "$limit_s"
+    row "image size: $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.3f", b / 1048576 }')" MiB \
       "memory size" "$mib"
   elif [[ $gzip == 1 && $pattern == text ]]; then
-    limit_s=$("$BENCH/bench_tool" zlib "$mib" "$pattern" 1)
-    row "checkpoint, $label" "$ckpt_s" s "zlib level 1, one thread" "$limit_s"
-    row "image size, $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')" MiB \
+    limit_s=$(repeat "$BENCH/bench_tool" zlib "$mib" "$pattern" 1)
+    row "checkpoint: $label" "$ckpt_s" s "zlib level 1 on one thread" "$limit_s"
+    row "image size: $label" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')" MiB \
       "memory size" "$mib"
   else
-    limit_s=$("$BENCH/bench_tool" write "$WORK" "$mib")
-    row "checkpoint, $label" "$ckpt_s" s "write $mib MiB + fsync" "$limit_s"
+    limit_s=$(repeat sync_then "$BENCH/bench_tool" write "$WORK" "$mib")
+    row "checkpoint: $label" "$ckpt_s" s "write $mib MiB + fsync" "$limit_s"
   fi
-  row "program pause, $label" "$pause_s" s "checkpoint time" "$ckpt_s"
+  row "program pause: $label" "$pause_s" s "checkpoint time" "$ckpt_s"
 
-  read_s=$("$BENCH/bench_tool" read "${images[@]}")
-  t0=$(now)
-  "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "${images[@]}" >"$dir/restart.out" \
-    2>"$dir/restart.err" &
-  PROGRAM_PID=$!
-  r_ns=$(wait_for "$dir/restart.out" '^resumed ' | cut -d' ' -f3)
-  [[ $(wait_for "$dir/restart.out" '^verified ') == "verified $sum" ]] ||
-    die "$label: memory differs after the restart"
-  restart_s=$(awk -v a="$t0" -v n="$r_ns" 'BEGIN { printf "%.4f", n / 1e9 - a }')
-  row "restart, $label" "$restart_s" s "read the image" "$read_s"
-  dc --kill >/dev/null
-  wait "$PROGRAM_PID" 2>/dev/null || true
-  PROGRAM_PID=""
+  # Restarts: with the images in the page cache (as right after the checkpoint), and from the
+  # disk (as on another node), each beside reading the images the same way.
+  local where
+  for where in cache disk; do
+    if [[ $where == disk ]]; then
+      "$BENCH/bench_tool" evict "${images[@]}"
+      read_s=$("$BENCH/bench_tool" read "${images[@]}")
+      "$BENCH/bench_tool" evict "${images[@]}"
+    else
+      read_s=$("$BENCH/bench_tool" read "${images[@]}")
+    fi
+    t0=$(now)
+    "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "${images[@]}" >"$dir/restart.out" \
+      2>"$dir/restart.err" &
+    PROGRAM_PID=$!
+    r_ns=$(wait_for "$dir/restart.out" '^resumed ' | cut -d' ' -f3)
+    [[ $(wait_for "$dir/restart.out" '^verified ') == "verified $sum" ]] ||
+      die "$label: memory differs after the restart"
+    restart_s=$(awk -v a="$t0" -v n="$r_ns" 'BEGIN { printf "%.4f", n / 1e9 - a }')
+    if [[ $where == disk ]]; then
+      row "restart from disk: $label" "$restart_s" s "read the image from disk" "$read_s"
+    else
+      row "restart: $label" "$restart_s" s "read the image (page cache)" "$read_s"
+    fi
+    dc --kill >/dev/null
+    wait "$PROGRAM_PID" 2>/dev/null || true
+    PROGRAM_PID=""
+  done
   rm -rf "$dir"
 }
 
@@ -159,6 +198,9 @@ measure "$BIG" text 0
 measure "$BIG" text 1
 measure "$BIG" zero 0
 measure "$BIG" zero 1
+# Forked checkpoints: the program runs again as soon as a child holds its memory.
+measure "$BIG" random 0 1
+measure "$BIG" text 1 1
 
 # Launch overhead, with a coordinator running.
 bare=$("$BENCH/bench_tool" spawn "$RUNS" true)

@@ -406,7 +406,11 @@ void State::FinishCheckpoint() {
   const bool ok = c.errors.empty();
   if (ok) {
     for (const ImageRecord& img : c.images) text += img.path + "\n";
-    LogInfo("checkpoint %u complete: %zu images", c.generation, c.images.size());
+    if (c.forked)
+      LogInfo("checkpoint %u complete: %zu images (%zu written by forked children)", c.generation,
+              c.images.size(), c.forked);
+    else
+      LogInfo("checkpoint %u complete: %zu images", c.generation, c.images.size());
   } else {
     for (const std::string& e : c.errors) text += e + "\n";
     LogError("checkpoint %u failed: %s", c.generation, c.errors.front().c_str());
@@ -443,6 +447,7 @@ void State::OnCheckpointDone(ClientId id, const proto::CheckpointDone& done) {
     img.path = done.image_path;
     img.bytes = done.bytes;
     ckpt_->images.push_back(std::move(img));
+    if (done.forked == 1) ++ckpt_->forked;
   } else {
     ckpt_->errors.push_back(Describe(w.program, w.pid, w.host) + ": " + done.image_path);
   }

@@ -110,6 +110,7 @@ class State {
     uint32_t generation = 0;
     std::set<ClientId> participants;  // still connected
     std::set<ClientId> reported;      // sent CheckpointDone
+    size_t forked = 0;                // images written by forked children
     std::map<std::string, std::set<ClientId>> barriers;
     std::vector<ClientId> waiters;  // 'b' commands to answer at the end
     std::vector<ImageRecord> images;

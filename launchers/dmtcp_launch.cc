@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
   auto* gzip_opt = app.add_flag("--gzip", gzip, "Compress checkpoint images (default)");
   auto* no_gzip_opt = app.add_flag("--no-gzip", no_gzip, "Do not compress checkpoint images");
   gzip_opt->excludes(no_gzip_opt);
+  bool forked = false;
+  app.add_flag("--forked-checkpoint", forked,
+               "Write images from a copy-on-write child: the program runs again at once "
+               "(DMTCP_FORKED_CHECKPOINT=1)");
   // One string: a vector option would swallow the program's name too.
   app.add_option("--with-plugin", plugin_arg,
                  "Plugin libraries to load, absolute paths separated by ':'")
@@ -226,6 +230,7 @@ int main(int argc, char** argv) {
   SetEnv("DMTCP_SRUN_WRAPPER", client::SelfExeDir() + "/dmtcp_srun");
   if (gzip || no_gzip || !getenv("DMTCP_GZIP")) SetEnv("DMTCP_GZIP", no_gzip ? "0" : "1");
   if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
+  if (forked) SetEnv("DMTCP_FORKED_CHECKPOINT", "1");
   if (!plugins.empty()) {
     std::string list;
     for (const std::string& p : plugins) list += (list.empty() ? "" : ":") + p;

@@ -1,15 +1,20 @@
 #include "restore_planner.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "io.h"
@@ -51,6 +56,47 @@ int MakeMemfd(const char* name) {
   int fd = memfd_create(name, 0);  // no CLOEXEC: the loader reads it
   if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + strerror(errno));
   return fd;
+}
+
+// A compressed data record and where its decoded bytes go in the staging file.
+struct Staged {
+  const image::DataRef* ref;
+  uint64_t offset;
+};
+
+// Decompresses the records into the staging file, on every CPU we may use.
+void DecodeInParallel(const image::ImageReader& img, const std::vector<Staged>& records, int fd) {
+  if (records.empty()) return;
+  cpu_set_t cpus;
+  const unsigned n_cpus =
+      sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? static_cast<unsigned>(CPU_COUNT(&cpus)) : 1;
+  const size_t n_threads = std::clamp<size_t>(n_cpus, 1, std::min<size_t>(records.size(), 64));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mu;
+  auto work = [&] {
+    std::vector<uint8_t> in, out;
+    for (size_t i; !failed && (i = next.fetch_add(1)) < records.size();) {
+      const Staged& r = records[i];
+      out.resize(r.ref->raw_len);
+      std::string why;
+      if (!img.DecodeData(*r.ref, out.data(), &in))
+        why = "corrupt compressed memory data (or a read error)";
+      else if (pwrite(fd, out.data(), out.size(), static_cast<off_t>(r.offset)) !=
+               static_cast<ssize_t>(out.size()))
+        why = std::string("cannot stage decoded memory: ") + strerror(errno);
+      if (!why.empty()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!failed.exchange(true)) error = why;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (failed) throw Error(img, error);
 }
 
 void Append(std::vector<char>& out, const void* p, size_t n) {
@@ -183,7 +229,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   PreparedRestore out;
   int data_fd = -1;
   uint64_t data_off = 0;
-  std::vector<char> buf;
+  std::vector<Staged> to_decode;
   const int image_fd = dup(img.fd());  // without close-on-exec
   if (image_fd < 0) throw Error(img, strerror(errno));
   data_fd = img.compressed() ? MakeMemfd("dmtcp-restore-data") : image_fd;
@@ -240,14 +286,12 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
         chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromImage, 0});
         continue;
       }
-      buf.resize(d.raw_len);
-      if (!img.ReadData(d, buf.data())) throw std::runtime_error(img.error());
-      if (!io::WriteAll(data_fd, buf.data(), buf.size()))
-        throw Error(img, std::string("cannot stage decoded memory: ") + strerror(errno));
+      to_decode.push_back({&d, data_off});
       chunks.push_back({d.addr, d.raw_len, data_off, plan::kFromData, 0});
       data_off += d.raw_len;
     }
   }
+  DecodeInParallel(img, to_decode, data_fd);
   h.num_specials = static_cast<uint32_t>(specials.size());
   h.num_chunks = static_cast<uint32_t>(chunks.size());
 

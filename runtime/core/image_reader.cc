@@ -1,11 +1,15 @@
 #include "image_reader.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "io.h"
 
@@ -53,6 +57,7 @@ bool ImageReader::Load(const std::string& path) {
     return true;
   };
   if (!padding_clean(sizeof header_, kPageSize)) return Fail("corrupt image header (padding)");
+  std::vector<Payload> payloads;
   uint64_t off = kPageSize;
   uint64_t records = 0;
   bool ended = false;
@@ -75,12 +80,17 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
     if (!padding_clean(off + sizeof h, payload_off))
       return Fail("corrupt image (padding at offset " + std::to_string(off + sizeof h) + ")");
-    buf.resize(h.length);
-    if (h.length && !io::PreadAll(fd_, buf.data(), h.length, static_cast<off_t>(payload_off)))
-      return Fail("read error in record payload");
-    if (Crc32(0, buf.data(), buf.size()) != h.payload_crc)
-      return Fail("corrupt image (checksum mismatch in record at offset " + std::to_string(off) +
-                  ")");
+    if (is_data) {
+      // Memory is most of the file: its checksums are checked afterwards, in parallel.
+      payloads.push_back({off, payload_off, h.length, h.payload_crc});
+    } else {
+      buf.resize(h.length);
+      if (h.length && !io::PreadAll(fd_, buf.data(), h.length, static_cast<off_t>(payload_off)))
+        return Fail("read error in record payload");
+      if (Crc32(0, buf.data(), buf.size()) != h.payload_crc)
+        return Fail("corrupt image (checksum mismatch in record at offset " + std::to_string(off) +
+                    ")");
+    }
     switch (type) {
       case RecordType::kProcess:
         if (h.length != sizeof process_) return Fail("corrupt process record");
@@ -146,8 +156,42 @@ bool ImageReader::Load(const std::string& path) {
     off = payload_off + h.length;
   }
   if (!have_process) return Fail("corrupt image (no process record)");
+  if (!CheckPayloads(payloads)) return false;
   if (process_.num_areas != areas_.size() || process_.num_fds != fds_.size())
     return Fail("corrupt image (area or file count mismatch)");
+  return true;
+}
+
+bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
+  cpu_set_t cpus;
+  const size_t n_cpus =
+      sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? static_cast<size_t>(CPU_COUNT(&cpus)) : 1;
+  const size_t n_threads = std::clamp<size_t>(n_cpus, 1, std::max<size_t>(payloads.size() / 8, 1));
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> bad{UINT64_MAX};  // header offset of the first bad record
+  std::atomic<bool> read_error{false};
+  auto work = [&] {
+    std::vector<uint8_t> data;
+    for (size_t i; (i = next.fetch_add(1)) < payloads.size();) {
+      const Payload& p = payloads[i];
+      data.resize(p.length);
+      if (!io::PreadAll(fd_, data.data(), p.length, static_cast<off_t>(p.offset))) {
+        read_error = true;
+      } else if (Crc32(0, data.data(), data.size()) != p.crc) {
+        for (uint64_t seen = bad.load();
+             p.header < seen && !bad.compare_exchange_weak(seen, p.header);) {
+        }
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (bad != UINT64_MAX)
+    return Fail("corrupt image (checksum mismatch in record at offset " + std::to_string(bad) +
+                ")");
+  if (read_error) return Fail("read error in record payload");
   return true;
 }
 
@@ -161,18 +205,20 @@ bool ImageReader::RelocateFd(int min_fd) {
 }
 
 bool ImageReader::ReadData(const DataRef& ref, void* dst) {
-  if (ref.codec == Codec::kRaw) {
-    if (!io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset)))
-      return Fail("read error in memory data");
-    return true;
-  }
-  std::vector<uint8_t> in(ref.stored_len);
-  if (!io::PreadAll(fd_, in.data(), in.size(), static_cast<off_t>(ref.file_offset)))
-    return Fail("read error in memory data");
+  std::vector<uint8_t> in;
+  if (DecodeData(ref, dst, &in)) return true;
+  return Fail(ref.codec == Codec::kRaw ? "read error in memory data"
+                                       : "corrupt compressed memory data (or a read error)");
+}
+
+bool ImageReader::DecodeData(const DataRef& ref, void* dst, std::vector<uint8_t>* in) const {
+  if (ref.codec == Codec::kRaw)
+    return io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset));
+  in->resize(ref.stored_len);
+  if (!io::PreadAll(fd_, in->data(), in->size(), static_cast<off_t>(ref.file_offset))) return false;
   uLongf out_len = ref.raw_len;
-  int rc = uncompress(static_cast<Bytef*>(dst), &out_len, in.data(), in.size());
-  if (rc != Z_OK || out_len != ref.raw_len) return Fail("corrupt compressed memory data");
-  return true;
+  int rc = uncompress(static_cast<Bytef*>(dst), &out_len, in->data(), in->size());
+  return rc == Z_OK && out_len == ref.raw_len;
 }
 
 }  // namespace dmtcp::image

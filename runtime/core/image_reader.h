@@ -45,6 +45,9 @@ class ImageReader {
   bool RelocateFd(int min_fd);
   // Decodes one data record into dst (ref.raw_len bytes).
   bool ReadData(const DataRef& ref, void* dst);
+  // The same for several threads at once: `in` is the caller's buffer, and
+  // on failure it returns false without setting error().
+  bool DecodeData(const DataRef& ref, void* dst, std::vector<uint8_t>* in) const;
 
   const std::string& error() const { return error_; }
   const std::string& path() const { return path_; }
@@ -56,7 +59,15 @@ class ImageReader {
   uint64_t data_bytes() const { return data_bytes_; }
 
  private:
+  struct Payload {
+    uint64_t header;  // offset of the record
+    uint64_t offset;
+    uint64_t length;
+    uint32_t crc;
+  };
   bool Fail(const std::string& why);
+  // Reads and checks the memory records' payloads, on every CPU we may use.
+  bool CheckPayloads(const std::vector<Payload>& payloads);
   int fd_ = -1;
   std::string path_;
   std::string error_;

@@ -1,6 +1,7 @@
 #include "image_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -87,7 +88,7 @@ bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
   fd_ = fd;
   compress_ = compress;
   errno_ = 0;
-  offset_ = records_ = data_bytes_ = submitted_ = written_ = 0;
+  offset_ = writeback_from_ = records_ = data_bytes_ = submitted_ = written_ = 0;
   workers_ = workers;
   num_slots_ = (workers + 1) * kSlotsPerEncoder;
   queued_seq_.store(0);
@@ -140,8 +141,20 @@ bool ImageWriter::Write(const void* p, size_t n) {
     errno_ = errno ? errno : EIO;
     return false;
   }
-  offset_ += n;
+  Wrote(n);
   return true;
+}
+
+// Writeback of what is written starts every few MiB, while the next blocks
+// are encoded, instead of all of it in the fsync at the end.
+void ImageWriter::Wrote(size_t n) {
+  constexpr uint64_t kWritebackStep = 16 << 20;
+  offset_ += n;
+  if (offset_ - writeback_from_ >= kWritebackStep) {
+    sync_file_range(fd_, static_cast<off64_t>(writeback_from_),
+                    static_cast<off64_t>(offset_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = offset_;
+  }
 }
 
 bool ImageWriter::WriteRecord(RecordType type, const void* a, size_t alen, const void* b,
@@ -258,14 +271,14 @@ bool ImageWriter::WriteSlot(Slot& s) {
       errno_ = errno ? errno : EIO;
       return false;
     }
-    offset_ += sizeof s.header + pad + s.out_len;
+    Wrote(sizeof s.header + pad + s.out_len);
   } else {
     iovec iov[2] = {{&s.header, sizeof s.header}, {s.out, s.out_len}};
     if (!io::WritevAll(fd_, iov, 2)) {
       errno_ = errno ? errno : EIO;
       return false;
     }
-    offset_ += sizeof s.header + s.out_len;
+    Wrote(sizeof s.header + s.out_len);
   }
   s.state.store(kFree, std::memory_order_release);
   return true;

@@ -50,6 +50,7 @@ class ImageWriter {
   struct Encoder;
 
   bool Write(const void* p, size_t n);
+  void Wrote(size_t n);       // counts n bytes written; starts their writeback now and then
   bool Flush(uint64_t keep);  // writes blocks until at most `keep` are pending
   bool WriteSlot(Slot& s);
   void Encode(Slot& s, Encoder& e);
@@ -61,6 +62,7 @@ class ImageWriter {
   int workers_ = 0;
   int num_slots_ = 0;
   uint64_t offset_ = 0;
+  uint64_t writeback_from_ = 0;  // where writeback has not been started yet
   uint64_t records_ = 0;
   uint64_t data_bytes_ = 0;
   uint64_t submitted_ = 0;  // blocks given

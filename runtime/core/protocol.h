@@ -96,7 +96,8 @@ struct Barrier {
 };
 
 struct CheckpointDone {
-  int32_t ok;  // 1 on success
+  int32_t ok;       // 1 on success
+  uint32_t forked;  // 1 if a forked child wrote the image (the program ran meanwhile)
   uint64_t bytes;
   char hostname[kNameLen];
   char image_path[kPathLen];  // absolute; or the error text when !ok

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "forked_checkpoint.h"
 #include "pids.h"
 #include "plugins.h"
 #include "protocol.h"
@@ -22,10 +23,11 @@ namespace {
 
 using proto::MsgType;
 
-void ReportDone(bool ok, const char* path_or_error, uint64_t bytes) {
+void ReportDone(bool ok, const char* path_or_error, uint64_t bytes, bool forked = false) {
   static proto::CheckpointDone done;
   memset(&done, 0, sizeof done);
   done.ok = ok ? 1 : 0;
+  done.forked = forked ? 1 : 0;
   done.bytes = bytes;
   StrCopy(done.hostname, sizeof done.hostname, g.hostname);
   StrCopy(done.image_path, sizeof done.image_path, path_or_error);
@@ -110,6 +112,28 @@ void Checkpoint(const char* dir) {
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
     uint64_t bytes = 0;
+    if (g.cfg.forked_checkpoint) {
+      // A copy-on-write child may hold the memory as it is: the program runs
+      // again while it writes, and the checkpoint ends when it has. The
+      // order of the barriers is the same whether it could fork or not.
+      bool forked = false;
+      bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error, &forked);
+      ResumeEvents(0);
+      ResumeThreads();
+      Event(DMTCP_EVENT_RUNNING);
+      if (forked) ok = FinishForkedWrite(path, sizeof path, &bytes, error, sizeof error);
+      if (ok) {
+        StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
+        g.num_checkpoints.fetch_add(1);
+      } else {
+        Log("checkpoint failed: ", error);
+      }
+      if (!g.cfg.no_coordinator) {
+        ReportDone(ok, ok ? path : error, bytes, forked);
+        CoordBarrier(proto::kBarrierCheckpointed);
+      }
+      return;
+    }
     bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error);
     if (ok) {
       StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);

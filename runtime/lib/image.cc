@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "forked_checkpoint.h"
 #include "helper_threads.h"
 #include "image_writer.h"
 #include "memory.h"
@@ -129,8 +130,32 @@ void RunHelper(void* arg) {
 
 }  // namespace
 
-bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
-                size_t errcap) {
+void FillProcessInfo(image::ProcessInfo* pi) {
+  pi->real_pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
+  pi->pid = MyVirtualPid();
+  pi->ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
+  pi->pgid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0)));
+  pi->sid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getsid, 0)));
+  pi->generation = g.generation;
+  pi->num_peers = g.num_peers;
+  pi->computation_id = g.computation_id;
+  pi->ckpt_time = static_cast<uint64_t>(time(nullptr));
+  StrCopy(pi->hostname, sizeof pi->hostname, g.hostname);
+  StrCopy(pi->program, sizeof pi->program, g.program);
+  StrCopy(pi->unique_id, sizeof pi->unique_id, g.unique_id);
+  StrCopy(pi->cwd, sizeof pi->cwd, g.cwd);
+  pi->restore_entry = reinterpret_cast<uint64_t>(&dmtcp_restore_entry);
+  pi->restore_stack_top = reinterpret_cast<uint64_t>(g_restore_stack + sizeof g_restore_stack);
+  for (int i = 0; i < g.num_threads.load(); ++i)
+    if (g.threads[i].is_main) pi->main_fs_base = g.threads[i].fs_base;
+  pi->ctty_pty = -1;
+  ReadStatFields(pi);
+  RecordZombies(pi);
+}
+
+bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
+                bool* forked) {
+  if (forked) *forked = false;
   path[0] = 0;
   StrCat(path, cap, dir);
   StrCat(path, cap, "/ckpt_");
@@ -169,6 +194,29 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   char* stacks = scratch + writer_len;
   char* sock_data = stacks + stacks_len + kMapsCap + kPagemapEntries * 8;
   RecordFds(skip, 1, sock_data, kSocketData);
+  image::ProcessInfo pi{};
+  FillProcessInfo(&pi);
+  pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
+  pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
+  // Everything that is not memory is recorded: a forked child may write the
+  // rest while the program runs.
+  bool child = false;
+  if (forked && ForkAllowed()) {
+    long pid = ForkWriter();
+    if (pid > 0) {
+      RawSyscall(SYS_close, fd);
+      RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+      *forked = true;
+      return true;
+    }
+    if (pid == 0) {
+      // It needs none of the program's descriptors: holding them would
+      // delay what their closing means (end of file, a peer's FIN).
+      child = true;
+      if (fd > 0) RawSyscall(SYS_close_range, 0, fd - 1, 0);
+      RawSyscall(SYS_close_range, fd + 1, ~0U, 0);
+    }
+  }
 
   MemoryScratch ms;
   ms.maps = stacks + stacks_len;
@@ -178,30 +226,6 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ms.skip_start = static_cast<uint64_t>(sm);
   ms.skip_end = static_cast<uint64_t>(sm) + scratch_len;
   PidTableRange(&ms.skip2_start, &ms.skip2_end);
-
-  image::ProcessInfo pi{};
-  pi.real_pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
-  pi.pid = MyVirtualPid();
-  pi.ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
-  pi.pgid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0)));
-  pi.sid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getsid, 0)));
-  pi.generation = g.generation;
-  pi.num_peers = g.num_peers;
-  pi.computation_id = g.computation_id;
-  pi.ckpt_time = static_cast<uint64_t>(time(nullptr));
-  StrCopy(pi.hostname, sizeof pi.hostname, g.hostname);
-  StrCopy(pi.program, sizeof pi.program, g.program);
-  StrCopy(pi.unique_id, sizeof pi.unique_id, g.unique_id);
-  StrCopy(pi.cwd, sizeof pi.cwd, g.cwd);
-  pi.restore_entry = reinterpret_cast<uint64_t>(&dmtcp_restore_entry);
-  pi.restore_stack_top = reinterpret_cast<uint64_t>(g_restore_stack + sizeof g_restore_stack);
-  for (int i = 0; i < g.num_threads.load(); ++i)
-    if (g.threads[i].is_main) pi.main_fs_base = g.threads[i].fs_base;
-  pi.ctty_pty = -1;
-  ReadStatFields(&pi);
-  RecordZombies(&pi);
-  pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
-  pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
 
   static image::ImageWriter w;
   static HelperThread threads[image::ImageWriter::kMaxWorkers];
@@ -228,12 +252,14 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   if (!ok) {
     SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    if (child) ExitWriter(false, path, err, 0);
     return false;
   }
   long r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
   if (r != 0) {
     SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    if (child) ExitWriter(false, path, err, 0);
     return false;
   }
   // Make the rename itself durable.
@@ -244,6 +270,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     RawSyscall(SYS_close, dfd);
   }
   *bytes = w.bytes_written();
+  if (child) ExitWriter(true, path, err, *bytes);
   return true;
 }
 

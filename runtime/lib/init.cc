@@ -122,6 +122,7 @@ void ReadConfig() {
   c.no_coordinator = Env("DMTCP_NO_COORDINATOR") != nullptr;
   c.interval = EnvInt("DMTCP_CHECKPOINT_INTERVAL", 0);
   c.checkpoint_threads = EnvInt("DMTCP_CHECKPOINT_THREADS", 0);
+  c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "image_format.h"
 #include "restart_info.h"
 
 namespace dmtcp::rt {
@@ -54,6 +55,7 @@ struct Config {
   int fail_rc;
   int interval;            // only without a coordinator
   int checkpoint_threads;  // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
+  bool forked_checkpoint;  // DMTCP_FORKED_CHECKPOINT=1
 };
 
 struct State {
@@ -148,8 +150,13 @@ void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();
 
-bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err,
-                size_t errcap);  // image.cc
+// The ids, address-space fields and zombies of this process, for its image.
+void FillProcessInfo(image::ProcessInfo* pi);
+// Writes the image. With `forked` (forked checkpoints), a copy-on-write
+// child may write the memory while this process goes on: then *forked is
+// set and the result comes from FinishForkedWrite.
+bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
+                bool* forked = nullptr);  // image.cc
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 PthreadCreateFn RealPthreadCreate();  // wrappers.cc
 void WrapperEnter();
