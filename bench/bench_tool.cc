@@ -9,6 +9,9 @@
 //   bench_tool memcpy MiB             seconds to copy MiB within memory
 //   bench_tool zlib MiB PATTERN LEVEL seconds for one thread to deflate MiB of PATTERN
 //                                     (bench_memory's bytes) in 1 MiB blocks
+//   bench_tool inflate MiB PATTERN LEVEL
+//                                     seconds for one thread to inflate those blocks again,
+//                                     into new memory
 //   bench_tool spawn N CMD ARGS...    median seconds to run CMD to its end, of N runs
 //   bench_tool plot CSV SVG           draws the ratios of CSV as a bar chart
 #include <fcntl.h>
@@ -137,6 +140,30 @@ int Zlib(size_t mib, const char* pattern, int level) {
   return 0;
 }
 
+int Inflate(size_t mib, const char* pattern, int level) {
+  uint8_t* a = Buffer(mib * kMiB, pattern);
+  std::vector<std::vector<uint8_t>> blocks(mib);
+  for (size_t i = 0; i < mib; ++i) {
+    uLongf len = compressBound(kMiB);
+    blocks[i].resize(len);
+    if (compress2(blocks[i].data(), &len, a + i * kMiB, kMiB, level) != Z_OK)
+      Die("compress failed");
+    blocks[i].resize(len);
+  }
+  munmap(a, mib * kMiB);
+  double t0 = Now();
+  void* out = mmap(nullptr, mib * kMiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (out == MAP_FAILED) Die("cannot map memory");
+  for (size_t i = 0; i < mib; ++i) {
+    uLongf len = kMiB;
+    if (uncompress(static_cast<uint8_t*>(out) + i * kMiB, &len, blocks[i].data(),
+                   blocks[i].size()) != Z_OK)
+      Die("uncompress failed");
+  }
+  std::printf("%.4f\n", Now() - t0);
+  return 0;
+}
+
 int Spawn(int runs, char** argv) {
   std::vector<double> t;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -220,11 +247,13 @@ int main(int argc, char** argv) {
   if (cmd == "memcpy" && argc == 3) return Memcpy(std::strtoul(argv[2], nullptr, 10));
   if (cmd == "zlib" && argc == 5)
     return Zlib(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
+  if (cmd == "inflate" && argc == 5)
+    return Inflate(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
   if (cmd == "spawn" && argc >= 4) return Spawn(std::atoi(argv[2]), argv + 3);
   if (cmd == "plot" && argc == 4) return Plot(argv[2], argv[3]);
   std::fprintf(stderr,
                "usage: bench_tool write DIR MiB | read FILE... | evict FILE... | memcpy MiB | zlib "
                "MiB PATTERN "
-               "LEVEL | spawn N CMD... | plot CSV SVG\n");
+               "LEVEL | inflate MiB PATTERN LEVEL | spawn N CMD... | plot CSV SVG\n");
   return 2;
 }
