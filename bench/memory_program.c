@@ -1,7 +1,8 @@
-// bench_memory MiB random|text|zero [REQUEST_FILE]
+// bench_memory MiB random|text|zero|zeropage [REQUEST_FILE]
 //
 // The program the benchmark checkpoints: it fills MiB of memory with random bytes (which do not
-// compress), text-like bytes (which deflate about 4.7:1) or zeros (touched pages, all zero), and
+// compress), text-like bytes (which deflate about 4.7:1), zeros (written pages, all zero) or
+// zero pages (read only: the kernel's zero page), and
 // prints "ready <checksum>". Then it watches the clock every millisecond:
 //   - when it finds it was stopped for more than 10 ms (a restart, say) it prints
 //     "resumed <stop_ms> <realtime_ns>" at once, then "verified <checksum>" of its memory;
@@ -37,7 +38,7 @@ static uint64_t checksum(const uint8_t *p, size_t n) {
 
 int main(int argc, char **argv) {
   if (argc < 3 || argc > 4) {
-    fprintf(stderr, "usage: bench_memory MiB random|text|zero [REQUEST_FILE]\n");
+    fprintf(stderr, "usage: bench_memory MiB random|text|zero|zeropage [REQUEST_FILE]\n");
     return 2;
   }
   size_t n = (size_t)atol(argv[1]) << 20;

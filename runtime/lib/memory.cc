@@ -1,6 +1,8 @@
 // Saving the address space. Pages that were never touched or are all zero
-// are not written; for private file mappings only the pages the process
-// changed are written, the rest comes back from the file at restart.
+// are not written (pages the kernel maps to its zero page are skipped
+// without reading them, where it says so: PAGEMAP_SCAN, Linux 6.7); for
+// private file mappings only the pages the process changed are written, the
+// rest comes back from the file at restart.
 #include "memory.h"
 
 #include <fcntl.h>
@@ -17,6 +19,52 @@ constexpr uint64_t kPage = image::kPageSize;
 constexpr uint64_t kPmPresent = 1ULL << 63;
 constexpr uint64_t kPmSwapped = 1ULL << 62;
 constexpr uint64_t kPmFile = 1ULL << 61;
+constexpr uint64_t kPmZeroPfn = 1ULL << 60;  // ours: a bit that /proc/self/pagemap leaves 0
+
+// The PAGEMAP_SCAN ioctl (linux/fs.h of Linux 6.7; older headers lack it).
+constexpr unsigned long kPagemapScan = 0xc0606610;  // _IOWR('f', 16, struct PmScanArg)
+constexpr uint64_t kPageIsFile = 1 << 2, kPageIsPresent = 1 << 3, kPageIsSwapped = 1 << 4,
+                   kPageIsPfnZero = 1 << 5;
+struct PageRegion {
+  uint64_t start, end, categories;
+};
+struct PmScanArg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+  uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+static_assert(sizeof(PmScanArg) == 96);
+
+// Fills out[] (one pagemap-style entry per page of [start, start + pages))
+// from PAGEMAP_SCAN; false if the kernel has no such ioctl.
+bool ScanPages(int pagemap_fd, uint64_t start, uint64_t pages, uint64_t* out) {
+  static PageRegion regions[512];
+  for (uint64_t i = 0; i < pages; ++i) out[i] = 0;
+  const uint64_t end = start + pages * kPage;
+  for (uint64_t at = start; at < end;) {
+    PmScanArg arg{};
+    arg.size = sizeof arg;
+    arg.start = at;
+    arg.end = end;
+    arg.vec = reinterpret_cast<uint64_t>(regions);
+    arg.vec_len = sizeof regions / sizeof regions[0];
+    arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
+    arg.return_mask = kPageIsPresent | kPageIsSwapped | kPageIsFile | kPageIsPfnZero;
+    long n = RawSyscall(SYS_ioctl, pagemap_fd, static_cast<long>(kPagemapScan),
+                        reinterpret_cast<long>(&arg));
+    if (n < 0) return false;
+    for (long r = 0; r < n; ++r) {
+      const uint64_t c = regions[r].categories;
+      const uint64_t bits =
+          ((c & kPageIsPresent) ? kPmPresent : 0) | ((c & kPageIsSwapped) ? kPmSwapped : 0) |
+          ((c & kPageIsFile) ? kPmFile : 0) | ((c & kPageIsPfnZero) ? kPmZeroPfn : 0);
+      for (uint64_t a = regions[r].start; a < regions[r].end && a < end; a += kPage)
+        if (a >= start) out[(a - start) / kPage] = bits;
+    }
+    if (arg.walk_end <= at) return false;  // no progress: do not trust it
+    at = arg.walk_end;
+  }
+  return true;
+}
 
 struct MapsLine {
   uint64_t start, end, offset, inode;
@@ -135,11 +183,15 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
   for (uint64_t chunk = start; chunk < end;) {
     uint64_t pages = (end - chunk) / kPage;
     if (pages > s.pagemap_cap) pages = s.pagemap_cap;
-    long r = RawSyscall(SYS_pread64, pagemap_fd, reinterpret_cast<long>(s.pagemap),
-                        static_cast<long>(pages * 8), static_cast<long>(chunk / kPage * 8));
-    if (r != static_cast<long>(pages * 8)) {
-      // No pagemap: treat every page as present.
-      for (uint64_t i = 0; i < pages; ++i) s.pagemap[i] = kPmPresent;
+    static bool no_scan;  // the kernel has no PAGEMAP_SCAN: read the pagemap
+    if (no_scan || !ScanPages(pagemap_fd, chunk, pages, s.pagemap)) {
+      no_scan = true;
+      long r = RawSyscall(SYS_pread64, pagemap_fd, reinterpret_cast<long>(s.pagemap),
+                          static_cast<long>(pages * 8), static_cast<long>(chunk / kPage * 8));
+      if (r != static_cast<long>(pages * 8)) {
+        // No pagemap: treat every page as present.
+        for (uint64_t i = 0; i < pages; ++i) s.pagemap[i] = kPmPresent;
+      }
     }
     if (kind == image::AreaKind::kAnonShared) {
       // Shared memory: a page another process wrote need not be mapped in
@@ -166,7 +218,9 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
           return false;
         made_readable = true;
       }
-      if (save && !file_backed && PageIsZero(reinterpret_cast<const uint64_t*>(addr))) save = false;
+      if (save && !file_backed &&
+          ((pm & kPmZeroPfn) || PageIsZero(reinterpret_cast<const uint64_t*>(addr))))
+        save = false;
       if (save) {
         if (run_len && run_start + run_len == addr) {
           run_len += kPage;
