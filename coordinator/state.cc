@@ -295,7 +295,10 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
 void State::CheckCheckpointBarriers() {
   for (auto it = ckpt_->barriers.begin(); it != ckpt_->barriers.end();) {
     const std::set<ClientId>& arrived = it->second;
-    if (!std::includes(arrived.begin(), arrived.end(), ckpt_->participants.begin(),
+    // The size first: this runs at every arrival, and a full comparison at
+    // each would make a barrier of n processes cost n^2.
+    if (arrived.size() < ckpt_->participants.size() ||
+        !std::includes(arrived.begin(), arrived.end(), ckpt_->participants.begin(),
                        ckpt_->participants.end())) {
       ++it;
       continue;
