@@ -8,8 +8,13 @@
 # uninterrupted run; k lies between the last line seen before the checkpoint was requested and the
 # last line written before the kill; first.txt is a prefix of the uninterrupted run; so lines 1..k
 # of first.txt followed by second.txt are exactly the uninterrupted run.
+#
+# stdout_pipe.sh dup: the counter also has the pipe on descriptor 63 (as a shell's `> >(cmd)`
+# leaves /dev/fd/63): both descriptors must become the restart command's stdout, not a pipe
+# without reader that kills the counter with SIGPIPE.
 . "$(dirname "$0")/lib.sh"
-e2e_init stdout-pipe
+MODE=${1:-plain}
+e2e_init "stdout-pipe-$MODE"
 
 N=300
 DELAY=30
@@ -20,9 +25,14 @@ expected=$T/expected.txt
 "$DMTCP_EXAMPLES/counter" "$N" 0 >"$expected" || fail "counter without dmtcp failed"
 
 start_coordinator
-# shellcheck disable=SC2016  # expanded by the inner shell
-start_bg LPID /dev/null "$T/launch.err" bash -c \
-  '"$1" -h "$2" -p "$3" --join "$4" "$5" "$6" | cat >"$7"' \
+if [[ $MODE == dup ]]; then
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  inner='"$1" -h "$2" -p "$3" --join "$4" "$5" "$6" 63>&1 | cat >"$7"'
+else
+  # shellcheck disable=SC2016
+  inner='"$1" -h "$2" -p "$3" --join "$4" "$5" "$6" | cat >"$7"'
+fi
+start_bg LPID /dev/null "$T/launch.err" bash -c "$inner" \
   pipeline "$DMTCP_BIN/dmtcp_launch" "$COORD_HOST" "$PORT" "$DMTCP_EXAMPLES/counter" "$N" \
   "$DELAY" "$first"
 wait_line "$first" '^count 30 ' "" "$LPID"
