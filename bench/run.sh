@@ -6,7 +6,8 @@
 #     and 1 GiB of random bytes, 1 GiB of text-like bytes, and 1 GiB of zeros (written, and only
 #     read: the kernel's zero page), with and without compression;
 #   - the limits beside them: writing the same bytes to the checkpoint folder (with fsync),
-#     reading the images back, one thread of zlib on the same bytes, copying them in memory;
+#     reading the images into new memory (from the page cache and from the disk), one thread
+#     of zlib deflating and inflating the same bytes, copying them in memory;
 #   - the same with forked checkpoints (the program's pause beside the checkpoint's time);
 #   - `dmtcp_launch true` against `true`, and the wrapped calls in a tight loop against bare;
 #   - the coordinator with 2,000 simulated processes: time of a checkpoint round (all barriers).
@@ -26,7 +27,7 @@ while (($#)); do
     --build) BUILD=$2; shift ;;
     --out) OUT=$2; shift ;;
     --ckptdir) CKPT_PARENT=$2; shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
