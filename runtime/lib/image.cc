@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "files.h"
 #include "forked_checkpoint.h"
 #include "helper_threads.h"
@@ -168,9 +170,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   StrCat(tmp, sizeof tmp, path);
   StrCat(tmp, sizeof tmp, ".temp");
 
-  const int helpers = HelperCount() < image::ImageWriter::kMaxWorkers
-                          ? HelperCount()
-                          : image::ImageWriter::kMaxWorkers;
+  const int helpers = std::min(HelperCount(), image::ImageWriter::kMaxWorkers);
   const uint64_t writer_len = (image::ImageWriter::ScratchSize(helpers) + 4095) & ~uint64_t{4095};
   const uint64_t stacks_len = static_cast<uint64_t>(helpers) * kHelperStackSize;
   const uint64_t scratch_len =
