@@ -15,6 +15,7 @@
 //   bench_tool spawn N CMD ARGS...    median seconds to run CMD to its end, of N runs
 //   bench_tool plot CSV SVG           draws the ratios of CSV as a bar chart
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -140,6 +141,22 @@ int Zlib(size_t mib, const char* pattern, int level) {
   return 0;
 }
 
+// The encoder the checkpoint uses (libdeflate, zlib format), on one thread.
+int Deflate(size_t mib, const char* pattern, int level) {
+  uint8_t* a = Buffer(mib * kMiB, pattern);
+  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+  if (!c) Die("libdeflate_alloc_compressor failed");
+  std::vector<uint8_t> out(libdeflate_zlib_compress_bound(c, kMiB));
+  double t0 = Now();
+  for (size_t i = 0; i < mib; ++i) {
+    if (libdeflate_zlib_compress(c, a + i * kMiB, kMiB, out.data(), out.size()) == 0)
+      Die("libdeflate_zlib_compress failed");
+  }
+  std::printf("%.4f\n", Now() - t0);
+  libdeflate_free_compressor(c);
+  return 0;
+}
+
 int Inflate(size_t mib, const char* pattern, int level) {
   uint8_t* a = Buffer(mib * kMiB, pattern);
   std::vector<std::vector<uint8_t>> blocks(mib);
@@ -245,6 +262,8 @@ int main(int argc, char** argv) {
   if (cmd == "memcpy" && argc == 3) return Memcpy(std::strtoul(argv[2], nullptr, 10));
   if (cmd == "zlib" && argc == 5)
     return Zlib(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
+  if (cmd == "deflate" && argc == 5)
+    return Deflate(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
   if (cmd == "inflate" && argc == 5)
     return Inflate(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
   if (cmd == "spawn" && argc >= 4) return Spawn(std::atoi(argv[2]), argv + 3);
@@ -252,6 +271,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "usage: bench_tool write DIR MiB | read FILE... | evict FILE... | memcpy MiB | zlib "
                "MiB PATTERN "
-               "LEVEL | inflate MiB PATTERN LEVEL | spawn N CMD... | plot CSV SVG\n");
+               "LEVEL | deflate MiB PATTERN LEVEL | inflate MiB PATTERN LEVEL | spawn N CMD... | "
+               "plot CSV SVG\n");
   return 2;
 }

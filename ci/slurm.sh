@@ -6,7 +6,9 @@
 # ports), in two partitions: "batch" (low priority, jobs preempted by requeue after a grace
 # time) and "urgent" (high priority). When the test hosts of ci/test-hosts.sh are up, each of
 # them is a node too (h1, h2, ...: a slurmd in its namespace, under its own host name and
-# address), in partition "hosts". Requeued jobs may start again after 10 s. Everything lives
+# address), in partition "hosts". With $DMTCP_SLURM_SITE_BIN (the built commands), jobs of
+# partition "site" get their coordinator from slurm/dmtcp_slurm_site (Prolog, TaskProlog,
+# Epilog). Requeued jobs may start again after 10 s. Everything lives
 # under $DMTCP_SLURM_DIR (default /tmp/dmtcp-slurm): slurm.conf, logs, spool, state. Commands
 # find the configuration through SLURM_CONF=<dir>/slurm.conf (printed by "up"; tests set it).
 # Needs root (munge and slurmd run as root or munge). "up" is idempotent.
@@ -83,6 +85,20 @@ NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=6922 CPUs=$cpus State=UNK
 PartitionName=batch Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE GraceTime=20 OverSubscribe=NO
 PartitionName=urgent Nodes=n1,n2 MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF OverSubscribe=NO
 EOF
+  # The site side (slurm/dmtcp_slurm_site as Prolog, TaskProlog and Epilog), for jobs of
+  # partition "site" only, when $DMTCP_SLURM_SITE_BIN names the built commands.
+  local site=${DMTCP_SLURM_SITE_BIN:-}
+  if [[ -n $site && -x $site/dmtcp_slurm_site ]]; then
+    cat >"$dir/site-script" <<EOF
+#!/bin/sh
+DMTCP_SITE_PARTITIONS=site DMTCP_SITE_RUNDIR=$dir/site-run DMTCP_SITE_CONF=/dev/null exec $site/dmtcp_slurm_site
+EOF
+    chmod 755 "$dir/site-script"
+    printf '%s\n' "Prolog=$dir/site-script" "Epilog=$dir/site-script" \
+      "TaskProlog=$dir/site-script" "PrologFlags=Alloc" \
+      "PartitionName=site Nodes=n1,n2 MaxTime=INFINITE State=UP PriorityTier=1 OverSubscribe=NO" \
+      >>"$conf"
+  fi
   if [[ -f $hosts_file ]]; then
     local name addr i=0 names=()
     while read -r name addr; do

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -437,6 +438,15 @@ std::string Server::CheckpointComplete(const CompletedCheckpoint& ckpt) {
   std::string err = WriteRestartScript(opts_.script_dir, ckpt, opts_.restart_bin, &path);
   if (err.empty()) LogInfo("wrote %s", path.c_str());
   return err;
+}
+
+std::string Server::SetScriptDir(const std::string& dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  if (access(dir.c_str(), W_OK) != 0) return strerror(errno);
+  opts_.script_dir = dir;
+  return "";
 }
 
 void Server::Exit() { exit_ = true; }

@@ -42,6 +42,7 @@ class Server : public Effects {
   void Close(ClientId id) override;
   void ArmTimer(uint32_t seconds) override;
   std::string CheckpointComplete(const CompletedCheckpoint& ckpt) override;
+  std::string SetScriptDir(const std::string& dir) override;
   void Exit() override;
 
  private:

@@ -533,6 +533,27 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
       LogInfo("checkpoint interval set to %u s", config_.interval);
       Reply(from, CommandStatus::kOk, "");
       return;
+    case 'd': {
+      // A coordinator started for a job before the job knew its directory
+      // (a site prolog's) learns it here: images and restart script go there.
+      std::string dir(cmd.path, strnlen(cmd.path, sizeof cmd.path));
+      std::string err;
+      if (dir.empty() || dir[0] != '/') {
+        err = "the checkpoint directory must be an absolute path";
+      } else if (ckpt_) {
+        err = "a checkpoint is in progress";
+      } else {
+        err = fx_.SetScriptDir(dir);
+      }
+      if (!err.empty()) {
+        Reply(from, CommandStatus::kError, "cannot use checkpoint directory " + dir + ": " + err);
+        return;
+      }
+      config_.worker_ckpt_dir = dir;
+      LogInfo("checkpoint directory set to %s", dir.c_str());
+      Reply(from, CommandStatus::kOk, "");
+      return;
+    }
     case 'k':
       Reply(from, CommandStatus::kOk, "killing " + std::to_string(workers_.size()) + " processes");
       KillAll();

@@ -43,6 +43,9 @@ class Effects {
   virtual void ArmTimer(uint32_t seconds) = 0;
   // Write the restart script. Returns an error text, empty on success.
   virtual std::string CheckpointComplete(const CompletedCheckpoint& ckpt) = 0;
+  // Where restart scripts go from now on (absolute). Returns an error text
+  // (e.g. not a directory here), empty on success.
+  virtual std::string SetScriptDir(const std::string& dir) = 0;
   // Leave the event loop (after flushing what was sent).
   virtual void Exit() = 0;
 };

@@ -24,6 +24,7 @@ constexpr const char kCmd[] = "dmtcp_command";
 struct Request {
   char command = 0;  // protocol command letter
   int32_t arg = 0;
+  std::string path;  // for 'd'
 };
 
 std::string JsonString(const std::string& s) {
@@ -121,7 +122,9 @@ int main(int argc, char** argv) {
   bool json = false;
   std::vector<std::string> words;
   std::vector<Request> requests;
-  auto add = [&requests](char c) { return [&requests, c](bool) { requests.push_back({c, 0}); }; };
+  auto add = [&requests](char c) {
+    return [&requests, c](bool) { requests.push_back({c, 0, {}}); };
+  };
   app.add_option("-h,--coord-host,--host", host,
                  "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
   app.add_option("-p,--coord-port,--port", port,
@@ -135,9 +138,19 @@ int main(int argc, char** argv) {
   app.add_option_function<std::string>(
       "-i,--interval",
       [&requests](const std::string& v) {
-        requests.push_back({'i', ParseInterval(v)});
+        requests.push_back({'i', ParseInterval(v), {}});
       },
       "Set the checkpoint interval in seconds (0 = none)");
+  app.add_option_function<std::string>(
+      "--ckptdir",
+      [&requests](const std::string& v) {
+        try {
+          requests.push_back({'d', 0, client::Absolute(v)});
+        } catch (const client::ClientError& e) {
+          Fail(kCmd, e.what());
+        }
+      },
+      "Write the next checkpoints (images and restart script) into this directory");
   app.add_flag_function("-k,--kill", add('k'), "Kill all processes of the computation");
   app.add_flag_function("-q,--quit", add('q'), "Kill all processes and stop the coordinator");
   app.add_option("--timeout", timeout, "Give up waiting for the answer after SEC seconds")
@@ -156,12 +169,12 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (w == "s" || w == "l" || w == "c" || w == "k" || w == "q") {
-      requests.push_back({w[0], 0});
+      requests.push_back({w[0], 0, {}});
     } else if (w == "bc" || w == "b") {
-      requests.push_back({'b', 0});
+      requests.push_back({'b', 0, {}});
     } else if (w == "i") {
       if (i + 1 >= words.size()) Fail(kCmd, "'i' needs the interval in seconds");
-      requests.push_back({'i', ParseInterval(words[++i])});
+      requests.push_back({'i', ParseInterval(words[++i]), {}});
     } else {
       Fail(kCmd, "unknown command '" + w + "' (see --help)");
     }
@@ -198,7 +211,12 @@ int main(int argc, char** argv) {
     copts.program = kCmd;
     if (wait && *wait < copts.timeout) copts.timeout = *wait;
     client::Connection conn(addr, *secret, copts);
-    CommandReply reply = conn.Send(req.command, req.arg, wait);
+    dmtcp::proto::Command cmd{};
+    cmd.command = req.command;
+    cmd.arg = req.arg;
+    if (req.path.size() >= sizeof cmd.path) Fail(kCmd, "directory name too long: " + req.path);
+    dmtcp::proto::CopyField(cmd.path, sizeof cmd.path, req.path.c_str());
+    CommandReply reply = conn.Send(cmd, wait);
     if (reply.status == static_cast<int32_t>(CommandStatus::kNoProcesses)) {
       Fail(kCmd, "no processes to checkpoint");
     }

@@ -114,8 +114,18 @@ chmod 700 "$job_dir" "$live" 2>/dev/null
 own_coordinator=0
 coord_host=${DMTCP_COORD_HOST:-}
 coord_port=${DMTCP_COORD_PORT:-}
-if [ -z "$coord_port" ] || ! "$bin_dir/dmtcp_command" -h "${coord_host:-localhost}" \
-  -p "$coord_port" -s >/dev/null 2>&1; then
+if [ -n "$coord_port" ]; then
+  # A site's coordinator (dmtcp_slurm_site) writes this job's checkpoints where we keep them.
+  if out=$("$bin_dir/dmtcp_command" -h "${coord_host:-localhost}" -p "$coord_port" \
+    --ckptdir "$live" 2>&1); then
+    say "joining the coordinator at ${coord_host:-localhost}:$coord_port"
+  else
+    say "not joining the coordinator at ${coord_host:-localhost}:$coord_port ($out): starting one"
+    coord_port=""
+  fi
+fi
+if [ -z "$coord_port" ]; then
+  unset DMTCP_COORD_SECRET_FILE # it names the other coordinator's secret
   rm -f "$job_dir/coordinator.port"
   "$bin_dir/dmtcp_coordinator" --daemon --port 0 --port-file "$job_dir/coordinator.port" \
     --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null ||

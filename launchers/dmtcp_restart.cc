@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "coordinator_client.h"
+#include "cpu_remap.h"
 #include "image_reader.h"
 #include "process_tree.h"
 #include "restart_info.h"
@@ -67,6 +68,35 @@ int MoveAbove(int fd, int base) {
   throw std::runtime_error("cannot run the restart loader " + loader + ": " + strerror(errno));
 }
 
+// How the restored threads are bound again: threads bound to some of the
+// checkpointed node's processors go to the corresponding ones here (a line
+// on stderr for each whose CPUs change), or with --no-remap to the same CPU
+// numbers. Threads that were not bound stay unbound.
+void PlanBindings(const image::ImageReader& img, bool no_remap,
+                  const std::vector<image::CpuInfo>& now, RestartInfo* info) {
+  if (no_remap) {
+    info->cpu_mode = kCpuExact;
+    return;
+  }
+  info->cpu_mode = kCpuKeep;
+  if (img.cpus().empty() || now.empty()) return;
+  const std::vector<int> map = restart::MapCpus(img.cpus(), now);
+  for (int c = 0; c < kRestartMaxCpus; ++c) info->cpu_map[c] = static_cast<int16_t>(map[c]);
+  for (const auto& c : img.cpus()) info->cpu_before[c.os_index / 64] |= 1ULL << (c.os_index % 64);
+  info->cpu_mode = kCpuRemap;
+  for (const auto& b : img.bindings()) {
+    uint64_t to[kRestartMaxCpus / 64];
+    restart::MapMask(map, b.mask, to);
+    if (memcmp(to, b.mask, sizeof to) == 0) continue;
+    fprintf(stderr,
+            "%s: %s: thread %d of %s (pid %d) was bound to CPUs %s of %zu on %s; remapped to "
+            "CPUs %s of the %zu here\n",
+            kCmd, img.path().c_str(), b.vtid, img.process().program, img.process().pid,
+            restart::CpuListText(b.mask).c_str(), img.cpus().size(), img.process().hostname,
+            restart::CpuListText(to).c_str(), now.size());
+  }
+}
+
 // How long to wait for the processes of other restarters (other hosts):
 // DMTCP_RESTART_TIMEOUT seconds, 300 by default.
 int RemoteTimeout() {
@@ -102,7 +132,7 @@ int main(int argc, char** argv) {
   std::optional<int> port;
   std::string port_file, ckptdir;
   std::optional<int> interval;
-  bool join = false, new_coord = false;
+  bool join = false, new_coord = false, no_remap = false;
   app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
   app.add_option("-h,--coord-host,--host", host, "Coordinator host (DMTCP_COORD_HOST)");
   app.add_option("-p,--coord-port,--port", port, "Coordinator port (DMTCP_COORD_PORT, 7779)");
@@ -111,6 +141,9 @@ int main(int argc, char** argv) {
   app.add_flag("--new-coordinator", new_coord, "Start a new coordinator");
   app.add_option("-i,--interval", interval, "Checkpoint interval in seconds");
   app.add_option("--ckptdir", ckptdir, "Directory for later checkpoint images");
+  app.add_flag("--no-remap", no_remap,
+               "Bind threads to the same CPU numbers as before, not to the corresponding "
+               "processors of this node");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -177,9 +210,23 @@ int main(int argc, char** argv) {
       ns = std::make_unique<CoordinatorNameService>(client::Connection(addr, info.secret, copts));
       tree.SetNameService(ns.get(), std::chrono::seconds(RemoteTimeout()));
     }
+    // This node's processors, for threads that were bound to some.
+    std::vector<image::CpuInfo> now;
+    bool bound = false;
+    for (const auto& r : readers) bound |= !r->bindings().empty();
+    if (bound && !no_remap) {
+      try {
+        now = restart::CurrentCpus();
+      } catch (const std::exception& e) {
+        fprintf(stderr, "%s: threads stay unbound: %s\n", kCmd, e.what());
+      }
+    }
     tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri,
-                       const restart::SharedObjects& shared,
-                       int first_free_fd) { Restore(img, ri, shared, loader, first_free_fd); });
+                       const restart::SharedObjects& shared, int first_free_fd) {
+      RestartInfo bound_info = ri;
+      PlanBindings(img, no_remap, now, &bound_info);
+      Restore(img, bound_info, shared, loader, first_free_fd);
+    });
   } catch (const std::exception& e) {
     client::Fail(kCmd, e.what());
   }

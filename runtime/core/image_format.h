@@ -38,6 +38,8 @@ enum class RecordType : uint32_t {
   kArea = 3,     // AreaInfo + name
   kData = 4,     // memory of the preceding area at address `aux`
   kEnd = 5,      // EndInfo
+  kCpus = 6,     // CpusInfo + CpuInfo[num_cpus]: the node's processors
+  kBinding = 7,  // ThreadBinding: a thread bound to fewer than all of them
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -175,6 +177,28 @@ struct AreaInfo {
   uint32_t kind;      // AreaKind
   uint32_t name_len;  // bytes of name that follow
   uint32_t reserved;
+};
+
+// The processors of the node a process was checkpointed on, in hwloc's
+// logical terms, so that a restart elsewhere can bind threads to the
+// corresponding ones. Only those the process could use (its cpuset).
+constexpr int kMaxCpus = 1024;
+struct CpusInfo {
+  uint32_t num_cpus;
+  uint32_t reserved;
+};
+struct CpuInfo {
+  int32_t os_index;  // the kernel's CPU number
+  int32_t core;      // logical index of its core on the node
+  int32_t package;   // logical index of its package
+  int32_t numa;      // logical index of its NUMA node (-1: unknown)
+};
+
+// A thread's CPU affinity (kernel CPU numbers), when narrower than the node.
+struct ThreadBinding {
+  int32_t vtid;
+  uint32_t reserved;
+  uint64_t mask[kMaxCpus / 64];
 };
 
 struct EndInfo {

@@ -1,10 +1,10 @@
 #include "image_reader.h"
 
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -140,6 +140,26 @@ bool ImageReader::Load(const std::string& path) {
         data_bytes_ += h.raw_len;
         break;
       }
+      case RecordType::kCpus: {
+        CpusInfo ci;
+        if (h.length < sizeof ci) return Fail("corrupt processor record");
+        memcpy(&ci, buf.data(), sizeof ci);
+        if (ci.num_cpus > kMaxCpus || h.length != sizeof ci + ci.num_cpus * sizeof(CpuInfo))
+          return Fail("corrupt processor record");
+        cpus_.resize(ci.num_cpus);
+        if (ci.num_cpus) memcpy(cpus_.data(), buf.data() + sizeof ci, h.length - sizeof ci);
+        for (const CpuInfo& c : cpus_)
+          if (c.os_index < 0 || c.os_index >= kMaxCpus || c.core < 0 || c.package < 0)
+            return Fail("corrupt processor record");
+        break;
+      }
+      case RecordType::kBinding: {
+        ThreadBinding b;
+        if (h.length != sizeof b) return Fail("corrupt thread binding record");
+        memcpy(&b, buf.data(), sizeof b);
+        bindings_.push_back(b);
+        break;
+      }
       case RecordType::kEnd: {
         EndInfo end;
         if (h.length != sizeof end) return Fail("corrupt end record");
@@ -216,9 +236,13 @@ bool ImageReader::DecodeData(const DataRef& ref, void* dst, std::vector<uint8_t>
     return io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset));
   in->resize(ref.stored_len);
   if (!io::PreadAll(fd_, in->data(), in->size(), static_cast<off_t>(ref.file_offset))) return false;
-  uLongf out_len = ref.raw_len;
-  int rc = uncompress(static_cast<Bytef*>(dst), &out_len, in->data(), in->size());
-  return rc == Z_OK && out_len == ref.raw_len;
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  if (!d) return false;
+  size_t out_len = 0;
+  libdeflate_result rc =
+      libdeflate_zlib_decompress(d, in->data(), in->size(), dst, ref.raw_len, &out_len);
+  libdeflate_free_decompressor(d);
+  return rc == LIBDEFLATE_SUCCESS && out_len == ref.raw_len;
 }
 
 }  // namespace dmtcp::image

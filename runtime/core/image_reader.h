@@ -56,6 +56,8 @@ class ImageReader {
   const ProcessInfo& process() const { return process_; }
   const std::vector<Area>& areas() const { return areas_; }
   const std::vector<Fd>& fds() const { return fds_; }
+  const std::vector<CpuInfo>& cpus() const { return cpus_; }
+  const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
 
  private:
@@ -75,6 +77,8 @@ class ImageReader {
   ProcessInfo process_{};
   std::vector<Area> areas_;
   std::vector<Fd> fds_;
+  std::vector<CpuInfo> cpus_;
+  std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;
 };
 

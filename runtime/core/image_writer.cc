@@ -2,11 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <new>
@@ -17,25 +17,37 @@ namespace dmtcp::image {
 
 namespace {
 
-constexpr size_t kArenaSize = 1 << 20;  // enough for deflate at level 1
+constexpr size_t kArenaSize = 1 << 20;  // a level-1 compressor takes about 200 KiB
 constexpr size_t kOutCap = kMaxBlock + kMaxBlock / 8 + 4096;
 constexpr int kSlotsPerEncoder = 2;
+constexpr int kLevel = 1;
 
 struct Arena {
   uint8_t* base;
   size_t used;
 };
 
-// zlib allocations come from the caller's scratch memory, never malloc.
-voidpf ArenaAlloc(voidpf opaque, uInt items, uInt size) {
-  auto* a = static_cast<Arena*>(opaque);
-  size_t n = (static_cast<size_t>(items) * size + 15) & ~size_t{15};
-  if (a->used + n > kArenaSize) return Z_NULL;
+// Compressors come from the caller's scratch memory, never malloc: the
+// allocator is pointed at an arena only while one is made (libdeflate's
+// allocator is global), and the compressors are never freed.
+Arena* g_arena;
+void* ArenaAlloc(size_t size) {
+  Arena* a = g_arena;
+  size_t n = (size + 63) & ~size_t{63};
+  if (!a || a->used + n > kArenaSize) return nullptr;
   void* p = a->base + a->used;
   a->used += n;
   return p;
 }
-void ArenaFree(voidpf, voidpf) {}
+void ArenaFree(void*) {}
+libdeflate_compressor* NewCompressor(Arena* arena) {
+  g_arena = arena;
+  libdeflate_set_memory_allocator(ArenaAlloc, ArenaFree);
+  libdeflate_compressor* c = libdeflate_alloc_compressor(kLevel);
+  libdeflate_set_memory_allocator(malloc, free);
+  g_arena = nullptr;
+  return c;
+}
 
 // The futex calls without libc: helper threads share the checkpoint
 // thread's TLS, so they must not touch errno.
@@ -57,8 +69,7 @@ size_t Align64(size_t n) { return (n + 63) & ~size_t{63}; }
 
 struct ImageWriter::Encoder {
   Arena arena;
-  z_stream zs;
-  bool ready;
+  libdeflate_compressor* deflate;
 };
 
 enum SlotState : uint32_t { kFree, kQueued, kBusy, kEncoded, kRecord };
@@ -69,7 +80,9 @@ struct ImageWriter::Slot {
   const uint8_t* src;
   size_t len;
   RecordHeader header;
-  uint8_t* out;  // the payload as stored (or a whole record, for kRecord)
+  uint8_t* in;             // a private copy of the block, compressed from there
+  uint8_t* out;            // the compressed block (or a whole record, for kRecord)
+  const uint8_t* payload;  // what is written after the header: out or in
   size_t out_len;
 };
 
@@ -79,7 +92,7 @@ size_t ImageWriter::ScratchSize(int workers) {
   const size_t encoders = static_cast<size_t>(workers) + 1;
   const size_t slots = encoders * kSlotsPerEncoder;
   return Align64(encoders * sizeof(Encoder)) + encoders * kArenaSize + kPageSize +
-         Align64(slots * sizeof(Slot)) + slots * kOutCap + 64;
+         Align64(slots * sizeof(Slot)) + slots * (kOutCap + kMaxBlock) + 64;
 }
 
 bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
@@ -94,7 +107,7 @@ bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
   queued_seq_.store(0);
   encoded_seq_.store(0);
   stop_.store(0);
-  // Layout: encoders, their zlib arenas, a zero page, the slots, their buffers.
+  // Layout: encoders, their compressor arenas, a zero page, the slots, their buffers.
   auto* p = reinterpret_cast<uint8_t*>(Align64(reinterpret_cast<uintptr_t>(scratch)));
   encoders_ = reinterpret_cast<Encoder*>(p);
   p += Align64((workers + 1) * sizeof(Encoder));
@@ -110,19 +123,18 @@ bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
     s->state.store(kFree);
     s->out = p;
     p += kOutCap;
+    s->in = p;
+    p += kMaxBlock;
   }
   for (int i = 0; i <= workers; ++i) {
     auto* e = new (&encoders_[i]) Encoder{};
     e->arena = Arena{arenas + i * kArenaSize, 0};
     if (compress_) {
-      e->zs.zalloc = ArenaAlloc;
-      e->zs.zfree = ArenaFree;
-      e->zs.opaque = &e->arena;
-      if (deflateInit2(&e->zs, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      e->deflate = NewCompressor(&e->arena);
+      if (!e->deflate) {
         errno_ = ENOMEM;
         return false;
       }
-      e->ready = true;
     }
   }
   FileHeader h{};
@@ -194,43 +206,39 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
   h.type = static_cast<uint32_t>(RecordType::kData);
   h.raw_len = s.len;
   h.aux = s.addr;
-  if (compress_ && e.ready) {
+  if (compress_ && e.deflate) {
+    // Compressed from a copy: the memory being saved includes the checkpoint
+    // thread's own stack and state, which change while it writes, and
+    // libdeflate reads its input more than once (a byte that changed between
+    // its passes would make an undecodable stream).
+    memcpy(s.in, s.src, s.len);
     constexpr size_t kSample = 16 * 1024;
-    bool worth = true;
-    if (s.len > 4 * kSample) {
-      deflateReset(&e.zs);
-      e.zs.next_in = const_cast<Bytef*>(s.src);
-      e.zs.avail_in = static_cast<uInt>(kSample);
-      e.zs.next_out = s.out;
-      e.zs.avail_out = static_cast<uInt>(kOutCap);
-      worth = deflate(&e.zs, Z_FINISH) == Z_STREAM_END && e.zs.total_out < kSample - kSample / 8;
-    }
+    // Output that does not fit in the room given is not worth it (0).
+    bool worth = s.len <= 4 * kSample || libdeflate_zlib_compress(e.deflate, s.in, kSample, s.out,
+                                                                  kSample - kSample / 8) != 0;
     if (worth) {
-      deflateReset(&e.zs);
-      e.zs.next_in = const_cast<Bytef*>(s.src);
-      e.zs.avail_in = static_cast<uInt>(s.len);
-      e.zs.next_out = s.out;
-      e.zs.avail_out = static_cast<uInt>(kOutCap);
-      int rc = deflate(&e.zs, Z_FINISH);
-      size_t clen = e.zs.total_out;
+      size_t clen = libdeflate_zlib_compress(e.deflate, s.in, s.len, s.out, s.len - s.len / 16);
       // Incompressible blocks are stored raw: they cost no more than that.
-      if (rc == Z_STREAM_END && clen < s.len - s.len / 16) {
+      if (clen != 0) {
         h.codec = static_cast<uint32_t>(Codec::kZlib);
         h.length = clen;
         h.payload_crc = Crc32(0, s.out, clen);
         SealRecordHeader(&h);
+        s.payload = s.out;
         s.out_len = clen;
         return;
       }
     }
+    s.payload = s.in;  // stored raw from the copy
+  } else {
+    // Raw data is copied first, for the same reason: the checksum must match
+    // exactly the bytes written.
+    memcpy(s.out, s.src, s.len);
+    s.payload = s.out;
   }
-  // Raw data is copied first: the memory being saved includes the
-  // checkpoint thread's own stack and state, which change while it writes,
-  // and the checksum must match exactly the bytes written.
-  memcpy(s.out, s.src, s.len);
   h.codec = static_cast<uint32_t>(Codec::kRaw);
   h.length = s.len;
-  h.payload_crc = Crc32(0, s.out, s.len);
+  h.payload_crc = Crc32(0, s.payload, s.len);
   SealRecordHeader(&h);
   s.out_len = s.len;
 }
@@ -266,14 +274,16 @@ bool ImageWriter::WriteSlot(Slot& s) {
   } else if (s.header.codec == static_cast<uint32_t>(Codec::kRaw)) {
     // Raw payloads start on a page boundary (a restart could map them).
     const size_t pad = (kPageSize - (offset_ + sizeof s.header) % kPageSize) % kPageSize;
-    iovec iov[3] = {{&s.header, sizeof s.header}, {zero_page_, pad}, {s.out, s.out_len}};
+    iovec iov[3] = {{&s.header, sizeof s.header},
+                    {zero_page_, pad},
+                    {const_cast<uint8_t*>(s.payload), s.out_len}};
     if (!io::WritevAll(fd_, iov, 3)) {
       errno_ = errno ? errno : EIO;
       return false;
     }
     Wrote(sizeof s.header + pad + s.out_len);
   } else {
-    iovec iov[2] = {{&s.header, sizeof s.header}, {s.out, s.out_len}};
+    iovec iov[2] = {{&s.header, sizeof s.header}, {const_cast<uint8_t*>(s.payload), s.out_len}};
     if (!io::WritevAll(fd_, iov, 2)) {
       errno_ = errno ? errno : EIO;
       return false;
@@ -326,8 +336,8 @@ bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len) {
 }
 
 void ImageWriter::StopWorkers() {
-  // Queued blocks that no one will write must not be picked up. zlib's
-  // memory is the caller's scratch: nothing to free.
+  // Queued blocks that no one will write must not be picked up. The
+  // compressors' memory is the caller's scratch: nothing to free.
   for (int i = 0; i < num_slots_; ++i) {
     uint32_t expected = kQueued;
     slots_[i].state.compare_exchange_strong(expected, kFree);

@@ -106,12 +106,14 @@ struct CheckpointDone {
 struct Command {
   char command;  // one of the coordinator's commands, see below
   uint8_t pad[3];
-  int32_t arg;  // interval for 'i'
+  int32_t arg;          // interval for 'i'
+  char path[kPathLen];  // absolute directory for 'd'; shorter frames leave it empty
 };
 
 // Commands: 'c' checkpoint (reply at once), 'b' checkpoint and reply when
-// the images are written, 's' status, 'l' list, 'i' set interval, 'k' kill
-// the computation, 'q' kill and quit, 'f' force a pending restart.
+// the images are written, 's' status, 'l' list, 'i' set interval, 'd' set
+// the checkpoint directory, 'k' kill the computation, 'q' kill and quit,
+// 'f' force a pending restart.
 enum class CommandStatus : int32_t {
   kOk = 0,
   kError = 1,        // text says why

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "affinity.h"
 #include "files.h"
 #include "forked_checkpoint.h"
 #include "helper_threads.h"
@@ -238,7 +239,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
                      RunHelper, &work[started]))
       break;  // fewer helpers: the writer encodes what they do not
   }
-  ok = ok && WriteFdRecords(w) && WriteMemory(w, ms, &pi.num_areas) &&
+  ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMemory(w, ms, &pi.num_areas) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
   for (int i = 0; i < started; ++i) JoinHelper(&threads[i]);

@@ -9,6 +9,13 @@
 
 namespace dmtcp {
 
+constexpr int kRestartMaxCpus = 1024;  // image::kMaxCpus
+enum : uint32_t {
+  kCpuKeep = 0,   // threads keep what the restart gave them
+  kCpuRemap = 1,  // bound through cpu_map
+  kCpuExact = 2,  // bound to the same CPU numbers (dmtcp_restart --no-remap)
+};
+
 struct RestartInfo {
   uint32_t magic;               // kRestartInfoMagic
   uint32_t size;                // sizeof(RestartInfo)
@@ -25,6 +32,13 @@ struct RestartInfo {
   // runtime closes them once the program's own descriptors are back.
   uint32_t num_shared_fds;
   int32_t shared_fds[64];
+  // How threads are bound again (kCpu*), and for kCpuRemap where each CPU
+  // of the checkpointed node went: its kernel number then -> now, -1 none.
+  uint32_t cpu_mode;
+  int16_t cpu_map[kRestartMaxCpus];
+  // The CPUs the checkpointed node let the process use: a thread allowed on
+  // all of them was not bound, and stays unbound.
+  uint64_t cpu_before[kRestartMaxCpus / 64];
 };
 
 // Virtual -> real pids of every process dmtcp_restart restored on this

@@ -41,6 +41,8 @@ struct ThreadRec {
   size_t robust_len;
   stack_t altstack;
   char comm[16];
+  int cpus_saved;     // cpus holds the thread's affinity
+  uint64_t cpus[16];  // sched_getaffinity, by kernel CPU number
   Ctx ctx;
 };
 

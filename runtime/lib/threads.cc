@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "affinity.h"
 #include "pids.h"
 #include "plugins.h"
 #include "proc_dir.h"
@@ -97,6 +98,7 @@ void SaveCurrentThread(ThreadRec* rec) {
              reinterpret_cast<long>(&rec->robust_len));
   RawSyscall(SYS_sigaltstack, 0, reinterpret_cast<long>(&rec->altstack));
   RawSyscall(SYS_prctl, PR_GET_NAME, reinterpret_cast<long>(rec->comm));
+  SaveThreadAffinity(rec);
 }
 
 void RestoreThreadKernelState(const ThreadRec* rec) {
@@ -115,6 +117,7 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
     RawSyscall(SYS_sigaltstack, reinterpret_cast<long>(&ss), 0);
   }
   RawSyscall(SYS_prctl, PR_SET_NAME, reinterpret_cast<long>(rec->comm));
+  RestoreThreadAffinity(rec);
 }
 
 extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {

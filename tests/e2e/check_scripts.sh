@@ -8,7 +8,7 @@ cd "$root" || exit 1
 status=0
 mapfile -d '' scripts < <(find . -path './build*' -prune -o -path ./.git -prune -o \
   -type f -name '*.sh' -print0)
-scripts+=(./.ci/run ./slurm/dmtcp_sbatch ./slurm/dmtcp_srun_ssh ./pbs/dmtcp_qsub)
+scripts+=(./.ci/run ./slurm/dmtcp_sbatch ./slurm/dmtcp_srun_ssh ./slurm/dmtcp_slurm_site ./pbs/dmtcp_qsub)
 for s in "${scripts[@]}"; do
   [[ -f $s ]] || continue
   if ! bash -n "$s"; then

@@ -43,6 +43,11 @@ class FakeEffects : public Effects {
     completed.push_back(ckpt);
     return script_error;
   }
+  std::string SetScriptDir(const std::string& dir) override {
+    if (dir == "/refused") return "not a directory";
+    script_dir = dir;
+    return "";
+  }
   void Exit() override { exited = true; }
 
   // Messages of `type` sent to `to` since the last Clear().
@@ -60,6 +65,7 @@ class FakeEffects : public Effects {
   std::vector<uint32_t> timer;
   std::vector<CompletedCheckpoint> completed;
   std::string script_error;
+  std::string script_dir;
   bool exited = false;
 };
 
@@ -117,10 +123,11 @@ class StateTest : public ::testing::Test {
     ASSERT_TRUE(state->OnHello(id, HelloFor(proto::Role::kCommand, 9999)));
   }
 
-  void Command(ClientId from, char c, int32_t arg = 0) {
+  void Command(ClientId from, char c, int32_t arg = 0, const char* path = "") {
     proto::Command cmd{};
     cmd.command = c;
     cmd.arg = arg;
+    proto::CopyField(cmd.path, sizeof cmd.path, path);
     state->OnMessage(from, MsgType::kCommand, &cmd, sizeof cmd);
   }
   proto::CommandReply LastReply(ClientId to) {
@@ -390,6 +397,27 @@ TEST_F(StateTest, IntervalCommand) {
   Command(1, 'i', -1);
   EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
   EXPECT_EQ(state->interval(), 0u);
+}
+
+TEST_F(StateTest, CheckpointDirectoryCommand) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'd', 0, "relative/dir");
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+  Command(1, 'd', 0, "/refused");
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_EQ(fx.script_dir, "");
+  Command(1, 'd', 0, "/job/ckpt");
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kOk));
+  EXPECT_EQ(fx.script_dir, "/job/ckpt");
+  Command(1, 'c');
+  auto d = fx.To(2, MsgType::kDoCheckpoint);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_STREQ(d[0].As<proto::DoCheckpoint>().ckpt_dir, "/job/ckpt");
+  Command(1, 'd', 0, "/other");  // not in the middle of a checkpoint
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_EQ(fx.script_dir, "/job/ckpt");
 }
 
 TEST_F(StateTest, ListShowsEveryWorker) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstring>
 #include <fstream>
@@ -156,6 +157,30 @@ TEST_P(ImageTest, CompressionOnlyWhereItHelps) {
   } else {
     EXPECT_EQ(zlib, 0);
   }
+}
+
+// Compressed blocks are plain zlib streams (DMTCP_GZIP's format): zlib itself decodes them.
+TEST_P(ImageTest, CompressedBlocksAreZlibStreams) {
+  WriteImage(GetParam());
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  const std::vector<char> file = ReadFile();
+  const uint64_t base = r.areas().at(0).info.start;
+  int decoded = 0;
+  for (const auto& a : r.areas())
+    for (const auto& d : a.data) {
+      if (d.codec != Codec::kZlib) continue;
+      std::vector<uint8_t> out(d.raw_len);
+      uLongf out_len = out.size();
+      ASSERT_EQ(
+          uncompress(out.data(), &out_len,
+                     reinterpret_cast<const Bytef*>(file.data() + d.file_offset), d.stored_len),
+          Z_OK);
+      ASSERT_EQ(out_len, d.raw_len);
+      EXPECT_EQ(memcmp(out.data(), memory_.data() + (d.addr - base), d.raw_len), 0);
+      ++decoded;
+    }
+  EXPECT_EQ(decoded > 0, GetParam());
 }
 
 TEST_P(ImageTest, EveryTruncationIsRejected) {
