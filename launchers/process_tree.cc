@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "io.h"
 #include "socket_addr.h"
 #include "tcp_reconnect.h"
 
@@ -386,8 +387,40 @@ void ProcessTree::MakeUdpSockets() {
   }
 }
 
+// One new unlinked file per old one, in the same folder when it still
+// exists (else an anonymous memory file), with the contents it had.
+void ProcessTree::MakeDeletedFiles() {
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kDeletedFile) continue;
+      const auto key = std::make_pair(f.info.dev, f.info.inode);
+      if (deleted_.count(key)) continue;
+      const size_t slash = f.path.rfind('/');
+      const std::string dir =
+          slash == std::string::npos || slash == 0 ? "/" : f.path.substr(0, slash);
+      int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, f.info.mode & 07777);
+      if (fd < 0) fd = memfd_create(f.path.substr(slash + 1).c_str(), MFD_CLOEXEC);
+      if (fd < 0) throw Errno("cannot make the deleted file " + f.path + " again");
+      if (!io::WriteAll(fd, f.data.data(), f.data.size()))
+        throw Errno("cannot write the deleted file " + f.path + " again");
+      deleted_[key] = MoveHigh(fd, high_fd_, true);
+    }
+  }
+}
+
 void ProcessTree::PlaceDescriptors(size_t index) {
   for (const auto& f : images_[index]->fds()) {
+    if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kDeletedFile) {
+      // A description of its own (with its own offset), as a reopened file has.
+      const std::string link =
+          "/proc/self/fd/" + std::to_string(deleted_.at({f.info.dev, f.info.inode}));
+      int fd = open(link.c_str(), f.info.status_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+      if (fd < 0) throw Errno("open " + f.path + " (deleted)");
+      if (fd != f.info.fd && dup2(fd, f.info.fd) < 0) throw Errno("dup2");
+      if (fd != f.info.fd) close(fd);
+      lseek(f.info.fd, f.info.offset, SEEK_SET);
+      continue;
+    }
     auto sock = sockets_.find(f.info.inode);
     if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket &&
         sock != sockets_.end()) {
@@ -535,6 +568,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   MakeSocketPairs();
   MakeTcpSockets();
   MakeUdpSockets();
+  MakeDeletedFiles();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

@@ -47,6 +47,7 @@ class ProcessTree {
   void MakeSocketPairs();
   void MakeTcpSockets();
   void MakeUdpSockets();
+  void MakeDeletedFiles();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;
@@ -65,6 +66,8 @@ class ProcessTree {
   };
   std::map<int32_t, Pty> ptys_;      // new ptys, by the old pty number
   std::map<uint64_t, int> sockets_;  // new socketpair ends, by the old socket inode
+  // Unlinked files made again, by the old (device, inode).
+  std::map<std::pair<uint64_t, uint64_t>, int> deleted_;
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this

@@ -114,6 +114,9 @@ enum class FdKind : uint32_t {
   kEventfd = 9,
   kTimerfd = 10,
   kEpoll = 11,
+  // A regular file that was unlinked while open: its contents (data_len
+  // bytes) follow the path; made again, unlinked, in the same folder.
+  kDeletedFile = 12,
 };
 
 struct FdInfo {

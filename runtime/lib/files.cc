@@ -340,6 +340,43 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   }
 }
 
+// An unlinked file keeps its contents in the image (the same buffer as
+// queued socket data); its path loses the kernel's " (deleted)".
+void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* path_len, char* buf,
+                   size_t cap, size_t* used) {
+  static const char kSuffix[] = " (deleted)";
+  constexpr long kSuffixLen = sizeof kSuffix - 1;
+  char* path = g_paths + g_paths_used;
+  if (*path_len > kSuffixLen) {
+    bool match = true;
+    for (long i = 0; i < kSuffixLen; ++i)
+      match = match && path[*path_len - kSuffixLen + i] == kSuffix[i];
+    if (match) *path_len -= kSuffixLen;
+  }
+  e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > cap - *used) {
+    path[*path_len] = 0;
+    Log("checkpoint: the contents of the deleted file ", path,
+        " do not fit in the image's buffer (8 MiB): it comes back empty");
+    return;
+  }
+  // Through /proc: the descriptor itself may be write-only.
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t got = 0;
+  while (got < size) {
+    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(buf + *used + got),
+                        static_cast<long>(size - got), static_cast<long>(got));
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  RawSyscall(SYS_close, fd);
+  e->data_off = *used;
+  e->info.data_len = static_cast<uint32_t>(got);
+  *used += got;
+}
+
 bool Reopenable(image::FdKind k) {
   return k == image::FdKind::kRegular || k == image::FdKind::kDirectory ||
          k == image::FdKind::kCharDevice;
@@ -376,6 +413,8 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   long n = RawSyscall(SYS_readlink, reinterpret_cast<long>(link),
                       reinterpret_cast<long>(g_paths + g_paths_used), 4095);
   if (n < 0) n = 0;
+  if (S_ISREG(st.st_mode) && st.st_nlink == 0)
+    RecordDeleted(link, st, &e, &n, sock_data, sock_cap, sock_used);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
   e.path_off = static_cast<uint32_t>(g_paths_used);
   e.info.path_len = static_cast<uint32_t>(n);

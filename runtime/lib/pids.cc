@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,6 +257,24 @@ int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* mask) {
 int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* mask) {
   static auto real = Next<int (*)(pid_t, size_t, cpu_set_t*)>("sched_getaffinity");
   return real(RealPid(pid), size, mask);
+}
+
+// Cross-memory attach (Open MPI's shared-memory transport copies between
+// ranks with it): the peer's pid is the one the program knows.
+ssize_t process_vm_readv(pid_t pid, const struct iovec* local, unsigned long liovcnt,
+                         const struct iovec* remote, unsigned long riovcnt, unsigned long flags) {
+  static auto real =
+      Next<ssize_t (*)(pid_t, const struct iovec*, unsigned long, const struct iovec*,
+                       unsigned long, unsigned long)>("process_vm_readv");
+  return real(RealPid(pid), local, liovcnt, remote, riovcnt, flags);
+}
+
+ssize_t process_vm_writev(pid_t pid, const struct iovec* local, unsigned long liovcnt,
+                          const struct iovec* remote, unsigned long riovcnt, unsigned long flags) {
+  static auto real =
+      Next<ssize_t (*)(pid_t, const struct iovec*, unsigned long, const struct iovec*,
+                       unsigned long, unsigned long)>("process_vm_writev");
+  return real(RealPid(pid), local, liovcnt, remote, riovcnt, flags);
 }
 
 int open(const char* path, int flags, ...) {
