@@ -259,8 +259,9 @@ int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* mask) {
   return real(RealPid(pid), size, mask);
 }
 
-// Cross-memory attach (Open MPI's shared-memory transport copies between
-// ranks with it): the peer's pid is the one the program knows.
+// Cross-memory attach (Open MPI's shared-memory transport copies large
+// messages between ranks with it): the peer's pid is the one the program
+// knows, which after a restart without root is not the kernel's.
 ssize_t process_vm_readv(pid_t pid, const struct iovec* local, unsigned long liovcnt,
                          const struct iovec* remote, unsigned long riovcnt, unsigned long flags) {
   static auto real =
