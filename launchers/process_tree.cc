@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "io.h"
+#include "restore_planner.h"
 #include "socket_addr.h"
 #include "tcp_reconnect.h"
 
@@ -66,6 +67,8 @@ int BindUnixName(const image::FdInfo& info) {
   struct stat st;
   if (addr.sun_path[0] && lstat(addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
     unlink(addr.sun_path);
+  // A rendezvous socket in a session folder of the old node's /tmp (PMIx).
+  if (addr.sun_path[0] && NodeLocalFile(addr.sun_path)) MakeParentDirs(addr.sun_path);
   if (bind(s, reinterpret_cast<sockaddr*>(&addr), info.unix_name_len) != 0)
     throw Errno(std::string("cannot bind again to ") + addr.sun_path);
   return s;
@@ -408,6 +411,26 @@ void ProcessTree::MakeDeletedFiles() {
   }
 }
 
+// Files of the old node's temporary folders that this node lacks (a
+// restart elsewhere): made again with the contents the image holds.
+void ProcessTree::MakeNodeLocalFiles() {
+  for (const auto& img : images_) {
+    for (const auto& f : img->fds()) {
+      if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kRegular ||
+          !NodeLocalFile(f.path) || f.info.size != f.info.data_len)
+        continue;
+      struct stat st;
+      if (lstat(f.path.c_str(), &st) == 0) continue;
+      MakeParentDirs(f.path);
+      int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, f.info.mode & 07777);
+      if (fd < 0) throw Errno("cannot make " + f.path + " again");
+      const bool ok = io::WriteAll(fd, f.data.data(), f.data.size());
+      close(fd);
+      if (!ok) throw Errno("cannot write " + f.path + " again");
+    }
+  }
+}
+
 void ProcessTree::PlaceDescriptors(size_t index) {
   for (const auto& f : images_[index]->fds()) {
     if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kDeletedFile) {
@@ -569,6 +592,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   MakeTcpSockets();
   MakeUdpSockets();
   MakeDeletedFiles();
+  MakeNodeLocalFiles();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

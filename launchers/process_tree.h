@@ -48,6 +48,7 @@ class ProcessTree {
   void MakeTcpSockets();
   void MakeUdpSockets();
   void MakeDeletedFiles();
+  void MakeNodeLocalFiles();
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;

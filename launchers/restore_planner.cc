@@ -144,8 +144,10 @@ void CheckRestorable(const image::ImageReader& img) {
     if (kind != image::FdKind::kRegular && kind != image::FdKind::kDirectory) continue;
     struct stat st;
     if (stat(f.path.c_str(), &st) != 0) {
-      // POSIX shared memory the image holds is made again by the restart.
-      bool remade = false;
+      // POSIX shared memory the image holds is made again by the restart,
+      // and so are node-local files whose contents it holds.
+      bool remade = kind == image::FdKind::kRegular && NodeLocalFile(f.path) &&
+                    f.data.size() == f.info.data_len && f.info.size == f.info.data_len;
       for (const auto& a : img.areas())
         remade |= static_cast<AreaKind>(a.info.kind) == AreaKind::kAnonShared && a.name == f.path;
       if (remade) continue;
@@ -159,6 +161,17 @@ void CheckRestorable(const image::ImageReader& img) {
   }
 }
 
+bool NodeLocalFile(const std::string& path) {
+  for (const char* dir : {"/dev/shm/", "/tmp/", "/var/tmp/"})
+    if (path.rfind(dir, 0) == 0) return true;
+  return false;
+}
+
+void MakeParentDirs(const std::string& path) {
+  for (size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1))
+    mkdir(path.substr(0, at).c_str(), 0700);  // those that exist stay as they are
+}
+
 SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
                                 int min_fd) {
   SharedObjects out;
@@ -170,11 +183,12 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
       auto key = std::make_pair(a.info.dev, a.info.inode);
       auto it = out.fds.find(key);
       if (it == out.fds.end()) {
-        // POSIX shared memory goes back into its /dev/shm file (programs
-        // open it by name); anything else into a memory file of ours.
-        const bool posix_shm = a.name.rfind("/dev/shm/", 0) == 0;
-        int fd =
-            posix_shm ? open(a.name.c_str(), O_RDWR | O_CREAT, 0600) : MakeMemfd("dmtcp-shared");
+        // POSIX shared memory and node-local temporary files go back into
+        // their files (programs open them by name), in folders made again
+        // if this node lacks them; anything else into a memory file of ours.
+        const bool by_name = NodeLocalFile(a.name);
+        if (by_name) MakeParentDirs(a.name);
+        int fd = by_name ? open(a.name.c_str(), O_RDWR | O_CREAT, 0600) : MakeMemfd("dmtcp-shared");
         if (fd < 0) throw Error(*img, "cannot recreate " + a.name + ": " + strerror(errno));
         int high = fcntl(fd, F_DUPFD, min_fd);  // kept across the loader's exec
         close(fd);

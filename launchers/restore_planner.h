@@ -27,6 +27,12 @@ struct SharedObjects {
   std::map<std::pair<uint64_t, uint64_t>, int> fds;
 };
 
+// POSIX shared memory and files in the node's temporary folders: they stay
+// on their node, so a restart elsewhere makes them again.
+bool NodeLocalFile(const std::string& path);
+// Makes the missing folders above path (mode 0700).
+void MakeParentDirs(const std::string& path);
+
 // Throws std::runtime_error with a message naming the image or file.
 void CheckRestorable(const image::ImageReader& img);
 PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc,

@@ -342,6 +342,31 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
 
 // An unlinked file keeps its contents in the image (the same buffer as
 // queued socket data); its path loses the kernel's " (deleted)".
+// A file's contents into the image (the buffer of queued socket data):
+// false if they do not fit.
+bool RecordContents(const char* link, const struct stat& st, FdEntry* e, char* buf, size_t cap,
+                    size_t* used) {
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > cap - *used) return false;
+  // Through /proc: the descriptor itself may be write-only.
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t got = 0;
+  while (got < size) {
+    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(buf + *used + got),
+                        static_cast<long>(size - got), static_cast<long>(got));
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  RawSyscall(SYS_close, fd);
+  e->data_off = *used;
+  e->info.data_len = static_cast<uint32_t>(got);
+  *used += got;
+  return true;
+}
+
+// An unlinked file keeps its contents in the image; its path loses the
+// kernel's " (deleted)".
 void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* path_len, char* buf,
                    size_t cap, size_t* used) {
   static const char kSuffix[] = " (deleted)";
@@ -354,27 +379,23 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
     if (match) *path_len -= kSuffixLen;
   }
   e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
-  const size_t size = static_cast<size_t>(st.st_size);
-  if (size > cap - *used) {
+  if (!RecordContents(link, st, e, buf, cap, used)) {
     path[*path_len] = 0;
     Log("checkpoint: the contents of the deleted file ", path,
         " do not fit in the image's buffer (8 MiB): it comes back empty");
-    return;
   }
-  // Through /proc: the descriptor itself may be write-only.
-  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  size_t got = 0;
-  while (got < size) {
-    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(buf + *used + got),
-                        static_cast<long>(size - got), static_cast<long>(got));
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
+}
+
+// Files in the node's temporary folders (session folders of Open MPI and
+// PMIx) are not there when a restart lands on another node: their contents
+// go into the image, and dmtcp_restart makes them again where missing.
+bool NodeLocal(const char* path) {
+  for (const char* dir : {"/tmp/", "/var/tmp/", "/dev/shm/"}) {
+    size_t i = 0;
+    while (dir[i] && path[i] == dir[i]) ++i;
+    if (!dir[i]) return true;
   }
-  RawSyscall(SYS_close, fd);
-  e->data_off = *used;
-  e->info.data_len = static_cast<uint32_t>(got);
-  *used += got;
+  return false;
 }
 
 bool Reopenable(image::FdKind k) {
@@ -416,6 +437,12 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   if (S_ISREG(st.st_mode) && st.st_nlink == 0)
     RecordDeleted(link, st, &e, &n, sock_data, sock_cap, sock_used);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
+  // Small ones only, and never more than half of the buffer: queued socket
+  // data must find room.
+  if (S_ISREG(st.st_mode) && st.st_nlink > 0 && st.st_size <= (1 << 20) &&
+      *sock_used + static_cast<size_t>(st.st_size) <= sock_cap / 2 &&
+      NodeLocal(g_paths + g_paths_used))
+    RecordContents(link, st, &e, sock_data, sock_cap, sock_used);
   e.path_off = static_cast<uint32_t>(g_paths_used);
   e.info.path_len = static_cast<uint32_t>(n);
   g_paths_used += static_cast<size_t>(n) + 1;

@@ -161,9 +161,13 @@ image::AreaKind Classify(const MapsLine& m) {
     return image::AreaKind::kSpecial;
   }
   const bool file = m.inode != 0 && m.name_len > 0 && m.name[0] == '/' && !Deleted(m);
-  // POSIX shared memory (/dev/shm) does not outlive the node: saved like
-  // anonymous shared memory, and put back into its file at restart.
-  if (m.perms[3] == 's' && NameStarts(m, "/dev/shm/")) return image::AreaKind::kAnonShared;
+  // POSIX shared memory (/dev/shm) and shared files in the node's temporary
+  // folders (Open MPI's and PMIx's session directories) do not outlive the
+  // node, nor move with a restart to another one: saved like anonymous
+  // shared memory, and put back into their files at restart.
+  if (m.perms[3] == 's' &&
+      (NameStarts(m, "/dev/shm/") || NameStarts(m, "/tmp/") || NameStarts(m, "/var/tmp/")))
+    return image::AreaKind::kAnonShared;
   if (m.perms[3] == 's') return file ? image::AreaKind::kFileShared : image::AreaKind::kAnonShared;
   return file ? image::AreaKind::kFilePrivate : image::AreaKind::kAnonPrivate;
 }
