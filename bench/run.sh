@@ -10,6 +10,7 @@
 #     of zlib deflating and inflating the same bytes (and of libdeflate, the checkpoint's own
 #     encoder of the zlib format), copying them in memory;
 #   - the same with forked checkpoints (the program's pause beside the checkpoint's time);
+#   - an Open MPI job of 4 ranks holding 256 MiB in all, beside one process of 256 MiB;
 #   - `dmtcp_launch true` against `true`, and the wrapped calls in a tight loop against bare;
 #   - the coordinator with 2,000 simulated processes: time of a checkpoint round (all barriers).
 # Prints each result with its ratio to its limit, and writes results.csv and results.svg (a bar
@@ -221,6 +222,55 @@ measure "$BIG" zeropage 0
 # Forked checkpoints: the program runs again as soon as a child holds its memory.
 measure "$BIG" random 0 1
 measure "$BIG" text 1 1
+
+# An MPI job of 4 ranks holding the same memory in all as the smallest program above:
+# checkpoint time and restart time (until the coordinator sees all 5 processes running again)
+# beside that one process's.
+measure_mpi() {
+  local mib=$1 dir=$WORK/mpi label ckpts=() rep t0 t1 ckpt_s restart_s one
+  label="$mib MiB in 4 MPI ranks"
+  dir=$WORK/mpi
+  mkdir -p "$dir"
+  ((EUID == 0)) && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  DMTCP_GZIP=0 OMPI_MCA_rmaps_base_oversubscribe=1 "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" \
+    --join --ckptdir "$dir" mpirun -np 4 "$BENCH/bench_mpi_memory" "$mib" >"$dir/out.txt" \
+    2>"$dir/err.txt" &
+  PROGRAM_PID=$!
+  wait_for "$dir/out.txt" '^ready' >/dev/null
+  dc --ckptdir "$dir" >/dev/null  # the restart script too
+  sleep 0.2
+  for ((rep = 0; rep < REPS; rep++)); do
+    t0=$(now)
+    dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
+    t1=$(now)
+    ckpts+=("$(elapsed "$t0" "$t1")")
+  done
+  ckpt_s=$(median "${ckpts[@]}")
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  t0=$(now)
+  bash "$dir/dmtcp_restart_script.sh" -h 127.0.0.1 -p "$PORT" >"$dir/restart.out" 2>&1 &
+  PROGRAM_PID=$!
+  until dc -s 2>/dev/null | grep -q 'NUM_PEERS=5' && dc -s 2>/dev/null | grep -q 'RUNNING=yes'; do
+    kill -0 "$PROGRAM_PID" 2>/dev/null || die "the MPI job did not restart: $(tail -3 "$dir/restart.out")"
+    sleep 0.005
+  done
+  t1=$(now)
+  restart_s=$(elapsed "$t0" "$t1")
+  one=$(awk -F, -v n="checkpoint: $mib MiB random uncompressed" '$1 == n { print $2 }' "$CSV")
+  row "checkpoint: $label" "$ckpt_s" s "one process of $mib MiB" "$one"
+  one=$(awk -F, -v n="restart: $mib MiB random uncompressed" '$1 == n { print $2 }' "$CSV")
+  row "restart: $label" "$restart_s" s "one process of $mib MiB" "$one"
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  PROGRAM_PID=""
+  rm -rf "$dir"
+}
+if command -v mpirun >/dev/null && [[ -x $BENCH/bench_mpi_memory ]]; then
+  measure_mpi "${SIZES[0]}"
+else
+  echo "# no Open MPI (ci/install-deps.sh installs it): the MPI rows are left out"
+fi
 
 # Launch overhead, with a coordinator running.
 bare=$("$BENCH/bench_tool" spawn "$RUNS" true)

@@ -417,7 +417,7 @@ void ProcessTree::MakeNodeLocalFiles() {
   for (const auto& img : images_) {
     for (const auto& f : img->fds()) {
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kRegular ||
-          !NodeLocalFile(f.path) || f.info.size != f.info.data_len)
+          !RemakesNodeLocalFile(*img, f))
         continue;
       struct stat st;
       if (lstat(f.path.c_str(), &st) == 0) continue;

@@ -146,8 +146,7 @@ void CheckRestorable(const image::ImageReader& img) {
     if (stat(f.path.c_str(), &st) != 0) {
       // POSIX shared memory the image holds is made again by the restart,
       // and so are node-local files whose contents it holds.
-      bool remade = kind == image::FdKind::kRegular && NodeLocalFile(f.path) &&
-                    f.data.size() == f.info.data_len && f.info.size == f.info.data_len;
+      bool remade = kind == image::FdKind::kRegular && RemakesNodeLocalFile(img, f);
       for (const auto& a : img.areas())
         remade |= static_cast<AreaKind>(a.info.kind) == AreaKind::kAnonShared && a.name == f.path;
       if (remade) continue;
@@ -165,6 +164,17 @@ bool NodeLocalFile(const std::string& path) {
   for (const char* dir : {"/dev/shm/", "/tmp/", "/var/tmp/"})
     if (path.rfind(dir, 0) == 0) return true;
   return false;
+}
+
+bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f) {
+  if (!NodeLocalFile(f.path) || f.data.size() != f.info.data_len || f.info.size != f.info.data_len)
+    return false;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (strcmp(host, img.process().hostname) != 0) return true;
+  const size_t slash = f.path.rfind('/');
+  struct stat st;
+  return slash != std::string::npos && stat(f.path.substr(0, slash).c_str(), &st) != 0;
 }
 
 void MakeParentDirs(const std::string& path) {

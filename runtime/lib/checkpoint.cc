@@ -83,7 +83,7 @@ void ContinueAfterRestart() {
 
 void Checkpoint(const char* dir) {
   static char path[4200];
-  static char error[512];
+  static char error[1024];
   Event(DMTCP_EVENT_PRESUSPEND);
   if (!SuspendThreads()) {
     ResumeThreads();

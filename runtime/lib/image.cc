@@ -184,6 +184,19 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     return false;
   }
   auto* scratch = reinterpret_cast<char*>(sm);
+  char dev[256];
+  if (MappedDeviceRefused(scratch + writer_len + stacks_len, kMapsCap, dev, sizeof dev)) {
+    err[0] = 0;
+    StrCat(err, errcap, g.program);
+    StrCat(err, errcap, " uses the device ");
+    StrCat(err, errcap, dev);
+    StrCat(err, errcap,
+           " (memory shared with a network card or accelerator), which cannot be checkpointed;"
+           " with Open MPI, run with --mca pml ob1 --mca btl tcp,self,vader"
+           " (OMPI_MCA_pml=ob1 OMPI_MCA_btl=tcp,self,vader) so that no rank opens it");
+    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    return false;
+  }
   int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(tmp),
                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd < 0) {

@@ -122,6 +122,8 @@ void ReadConfig() {
   c.no_coordinator = Env("DMTCP_NO_COORDINATOR") != nullptr;
   c.interval = EnvInt("DMTCP_CHECKPOINT_INTERVAL", 0);
   c.checkpoint_threads = EnvInt("DMTCP_CHECKPOINT_THREADS", 0);
+  if (const char* r = Env("DMTCP_REFUSE_DEVICES"))
+    StrCopy(c.refuse_devices, sizeof c.refuse_devices, r);
   c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
 }
 

@@ -281,6 +281,44 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
 
 }  // namespace
 
+bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap) {
+  // Memory of network cards that the program registered with them (RDMA):
+  // InfiniBand/RoCE verbs, Omni-Path, Slingshot, Gemini/Aries.
+  static const char* const kBuiltIn[] = {"/dev/infiniband/", "/dev/hfi1", "/dev/cxi", "/dev/kgni"};
+  int fd = static_cast<int>(RawSyscall(
+      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/maps"), O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  uint64_t n = 0;
+  for (long r; n + 1 < cap && (r = RawSyscall(SYS_read, fd, reinterpret_cast<long>(maps + n),
+                                              static_cast<long>(cap - 1 - n))) > 0;)
+    n += static_cast<uint64_t>(r);
+  RawSyscall(SYS_close, fd);
+  maps[n] = 0;
+  // A site may name more (GPUs, other cards): DMTCP_REFUSE_DEVICES=/dev/a:/dev/b.
+  const char* extra = g.cfg.refuse_devices;
+  const char* p = maps;
+  MapsLine m;
+  while (ParseLine(p, &m)) {
+    if (m.name_len == 0 || m.name[0] != '/') continue;
+    bool refused = false;
+    for (const char* d : kBuiltIn) refused = refused || NameStarts(m, d);
+    for (const char* e = extra; !refused && e && *e;) {
+      const char* end = e;
+      while (*end && *end != ':') ++end;
+      const size_t len = static_cast<size_t>(end - e);
+      refused = len > 0 && m.name_len >= len;
+      for (size_t i = 0; refused && i < len; ++i) refused = m.name[i] == e[i];
+      e = *end ? end + 1 : end;
+    }
+    if (!refused) continue;
+    const size_t len = m.name_len < devcap - 1 ? m.name_len : devcap - 1;
+    for (size_t i = 0; i < len; ++i) dev[i] = m.name[i];
+    dev[len] = 0;
+    return true;
+  }
+  return false;
+}
+
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas) {
   *num_areas = 0;
   int fd = static_cast<int>(RawSyscall(

@@ -16,6 +16,11 @@ struct MemoryScratch {
   uint64_t skip2_start, skip2_end;  // the restart's pid table (empty if none)
 };
 
+// True if the process maps a device whose state cannot be checkpointed (an
+// RDMA network card, or one named in DMTCP_REFUSE_DEVICES); its path into
+// dev. maps is a buffer of cap bytes for /proc/self/maps.
+bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap);
+
 // Writes an area record and the saved pages of every area. Counts areas.
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas);
 

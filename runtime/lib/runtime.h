@@ -55,9 +55,10 @@ struct Config {
   bool no_coordinator;
   int ckpt_signal;
   int fail_rc;
-  int interval;            // only without a coordinator
-  int checkpoint_threads;  // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
-  bool forked_checkpoint;  // DMTCP_FORKED_CHECKPOINT=1
+  int interval;               // only without a coordinator
+  int checkpoint_threads;     // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
+  bool forked_checkpoint;     // DMTCP_FORKED_CHECKPOINT=1
+  char refuse_devices[1024];  // DMTCP_REFUSE_DEVICES: more devices to refuse
 };
 
 struct State {

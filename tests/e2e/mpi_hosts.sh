@@ -42,7 +42,7 @@ at=$(last_num "$out" step)
 wait_line "$out" "^step $((at + 3)) " 60 "$PID"
 kill_program "$PID"
 wait_peers 0
-rm -rf "$TMPDIR"/*
+rm -rf "${TMPDIR:?}"/*
 
 restart_script
 mapfile -t old_hosts < <("$RS" --list-hosts)
