@@ -71,9 +71,11 @@ int MoveAbove(int fd, int base) {
 // How the restored threads are bound again: threads bound to some of the
 // checkpointed node's processors go to the corresponding ones here (a line
 // on stderr for each whose CPUs change), or with --no-remap to the same CPU
-// numbers. Threads that were not bound stay unbound.
+// numbers. Threads that were not bound stay unbound. With report, only
+// says what moves: before the processes exist, while stderr is still ours
+// (a restored process's stderr may be a pipe to its parent).
 void PlanBindings(const image::ImageReader& img, bool no_remap,
-                  const std::vector<image::CpuInfo>& now, RestartInfo* info) {
+                  const std::vector<image::CpuInfo>& now, RestartInfo* info, bool report) {
   if (no_remap) {
     info->cpu_mode = kCpuExact;
     return;
@@ -84,6 +86,7 @@ void PlanBindings(const image::ImageReader& img, bool no_remap,
   for (int c = 0; c < kRestartMaxCpus; ++c) info->cpu_map[c] = static_cast<int16_t>(map[c]);
   for (const auto& c : img.cpus()) info->cpu_before[c.os_index / 64] |= 1ULL << (c.os_index % 64);
   info->cpu_mode = kCpuRemap;
+  if (!report) return;
   for (const auto& b : img.bindings()) {
     uint64_t to[kRestartMaxCpus / 64];
     restart::MapMask(map, b.mask, to);
@@ -220,11 +223,15 @@ int main(int argc, char** argv) {
       } catch (const std::exception& e) {
         fprintf(stderr, "%s: threads stay unbound: %s\n", kCmd, e.what());
       }
+      for (const auto& r : readers) {
+        auto plan = std::make_unique<RestartInfo>();
+        PlanBindings(*r, no_remap, now, plan.get(), true);
+      }
     }
     tree.Run(info, [&](image::ImageReader& img, const RestartInfo& ri,
                        const restart::SharedObjects& shared, int first_free_fd) {
       RestartInfo bound_info = ri;
-      PlanBindings(img, no_remap, now, &bound_info);
+      PlanBindings(img, no_remap, now, &bound_info, false);
       Restore(img, bound_info, shared, loader, first_free_fd);
     });
   } catch (const std::exception& e) {
