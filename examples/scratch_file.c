@@ -1,6 +1,7 @@
-// scratch_file STEPS [DELAY_MS] [DIR]: keeps its records in a scratch file that it unlinks at
-// once (as tmpfile() does), so only its descriptor holds it. Every step it appends a record,
-// reads the whole file back and prints its size and checksum:
+// scratch_file STEPS [DELAY_MS] [DIR] [PAD_MIB]: keeps its records in a scratch file that it
+// unlinks at once (as tmpfile() does), so only its descriptor holds it, after PAD_MIB MiB of
+// padding (default 0). Every step it appends a record, reads the whole file back and prints
+// its size and checksum:
 //   step N bytes B checksum C
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@ int main(int argc, char **argv) {
   int steps = argc > 1 ? atoi(argv[1]) : 50;
   int delay_ms = argc > 2 ? atoi(argv[2]) : 100;
   const char *dir = argc > 3 ? argv[3] : "/tmp";
+  const int pad_mib = argc > 4 ? atoi(argv[4]) : 0;
   char path[4096];
   snprintf(path, sizeof path, "%s/scratch_file.%d", dir, (int)getpid());
   int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -21,6 +23,10 @@ int main(int argc, char **argv) {
     perror(path);
     return 1;
   }
+  static char pad[1 << 20];
+  memset(pad, 'p', sizeof pad);
+  for (int i = 0; i < pad_mib; ++i)
+    if (write(fd, pad, sizeof pad) != (ssize_t)sizeof pad) return 1;
   for (int step = 1; step <= steps; ++step) {
     char rec[64];
     int n = snprintf(rec, sizeof rec, "record %d %d\n", step, step * step);

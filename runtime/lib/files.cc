@@ -36,7 +36,8 @@ struct FdEntry {
   uint64_t data_off;     // queued socket data, in the checkpoint's buffer
   const char* data_ptr;  // or here (drained TCP data)
 };
-const char* g_sock_data;  // valid while an image is written
+const char* g_sock_data;    // valid while an image is written
+char g_record_error[1024];  // why RecordFds failed
 
 FdEntry g_fds[kMaxFds];
 int g_num_fds;
@@ -380,9 +381,13 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
   }
   e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
   if (!RecordContents(link, st, e, buf, cap, used)) {
+    // Refused rather than restored empty: a checkpoint never loses data.
     path[*path_len] = 0;
-    Log("checkpoint: the contents of the deleted file ", path,
-        " do not fit in the image's buffer (8 MiB): it comes back empty");
+    StrCopy(g_record_error, sizeof g_record_error, "the unlinked file ");
+    StrCat(g_record_error, sizeof g_record_error, path);
+    StrCat(g_record_error, sizeof g_record_error,
+           " is larger than the room a checkpoint has for the contents of unlinked files and"
+           " queued socket data (8 MiB in all)");
   }
 }
 
@@ -457,17 +462,21 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
 
 }  // namespace
 
+const char* RecordFdsError() { return g_record_error; }
+
 bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   size_t sock_used = 0;
+  g_record_error[0] = 0;
   g_sock_data = sock_data;
   g_num_fds = 0;
   g_paths_used = 0;
-  return ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
+  const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
     bool skipped = fd == dir || fd == g.coord_fd;
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (!skipped && g_num_fds < kMaxFds) RecordOne(fd, sock_data, sock_cap, &sock_used);
   });
+  return listed && !g_record_error[0];
 }
 
 int RecordedFdCount() { return g_num_fds; }

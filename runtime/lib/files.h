@@ -8,7 +8,9 @@ namespace dmtcp::rt {
 // Records the open descriptors except those in skip (ours).
 // Socket data waiting to be read is peeked into sock_data (cap bytes),
 // which must stay valid until WriteFdRecords.
+// Returns false (RecordFdsError() says why) if one cannot be recorded whole.
 bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap);
+const char* RecordFdsError();
 int RecordedFdCount();
 bool WriteFdRecords(image::ImageWriter& w);
 // Reopens regular files, directories and devices at restart.

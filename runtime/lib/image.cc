@@ -207,7 +207,16 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   int skip[1] = {fd};
   char* stacks = scratch + writer_len;
   char* sock_data = stacks + stacks_len + kMapsCap + kPagemapEntries * 8;
-  RecordFds(skip, 1, sock_data, kSocketData);
+  if (!RecordFds(skip, 1, sock_data, kSocketData)) {
+    err[0] = 0;
+    StrCat(err, errcap, g.program);
+    StrCat(err, errcap, ": ");
+    StrCat(err, errcap, RecordFdsError()[0] ? RecordFdsError() : "cannot list /proc/self/fd");
+    RawSyscall(SYS_close, fd);
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    return false;
+  }
   image::ProcessInfo pi{};
   FillProcessInfo(&pi);
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
