@@ -161,9 +161,7 @@ void CheckRestorable(const image::ImageReader& img) {
 }
 
 bool NodeLocalFile(const std::string& path) {
-  for (const char* dir : {"/dev/shm/", "/tmp/", "/var/tmp/"})
-    if (path.rfind(dir, 0) == 0) return true;
-  return false;
+  return image::NodeLocalPath(path.data(), path.size());
 }
 
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "report.h"
+
 #define N 65536
 
 int main(int argc, char **argv) {
@@ -24,14 +26,7 @@ int main(int argc, char **argv) {
       v[i] = v[i] * 6364136223846793005ull + total[(i + step) % N];
       mine = mine * 31 + v[i];
     }
-    uint64_t sum = 0;
-    MPI_Reduce(&mine, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (rank == 0) {
-      printf("step %d checksum %llu\n", step, (unsigned long long)sum);
-      fflush(stdout);
-    }
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    report_step(rank, step, mine, delay_ms);
   }
   MPI_Finalize();
   return 0;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "report.h"
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank, size;
@@ -28,14 +30,7 @@ int main(int argc, char **argv) {
       MPI_Send(&token, 1, MPI_UINT64_T, next, 0, MPI_COMM_WORLD);
     }
     state = (state ^ token) * 1099511628211ull;
-    uint64_t sum = 0;
-    MPI_Reduce(&state, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (rank == 0) {
-      printf("step %d checksum %llu\n", step, (unsigned long long)sum);
-      fflush(stdout);
-    }
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    report_step(rank, step, state, delay_ms);
   }
   MPI_Finalize();
   return 0;

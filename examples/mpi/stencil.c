@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "report.h"
+
 #define CELLS 8192
 
 int main(int argc, char **argv) {
@@ -36,14 +38,7 @@ int main(int argc, char **argv) {
       mine = mine * 1099511628211ull + (uint64_t)next[i];
     }
     for (int i = 1; i <= CELLS; ++i) u[i] = next[i];
-    uint64_t sum = 0;
-    MPI_Reduce(&mine, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (rank == 0) {
-      printf("step %d checksum %llu\n", step, (unsigned long long)sum);
-      fflush(stdout);
-    }
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    report_step(rank, step, mine, delay_ms);
   }
   MPI_Finalize();
   return 0;

@@ -6,6 +6,16 @@
 
 namespace dmtcp::image {
 
+bool NodeLocalPath(const char* path, size_t len) {
+  static const char* const kDirs[] = {"/dev/shm/", "/tmp/", "/var/tmp/"};
+  for (const char* dir : kDirs) {
+    size_t i = 0;
+    while (dir[i] && i < len && path[i] == dir[i]) ++i;
+    if (!dir[i]) return true;
+  }
+  return false;
+}
+
 uint32_t Crc32(uint32_t crc, const void* data, size_t len) {
   // libdeflate answers a null buffer with the initial value, not crc.
   return len == 0 ? crc : libdeflate_crc32(crc, data, len);

@@ -209,6 +209,12 @@ struct EndInfo {
   uint64_t data_bytes;  // raw bytes of memory saved
 };
 
+// Files that stay on their node and are gone on another (or after a job's
+// /tmp is cleaned): POSIX shared memory and the temporary folders. Images
+// carry what is shared or open there, and restarts make it again. path may
+// be unterminated after len bytes.
+bool NodeLocalPath(const char* path, size_t len);
+
 uint32_t Crc32(uint32_t crc, const void* data, size_t len);
 void SealHeader(FileHeader* h);
 bool HeaderValid(const FileHeader& h);

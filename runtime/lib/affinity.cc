@@ -199,8 +199,13 @@ int ReadNodeCpus(image::CpuInfo* out, int cap) {
 }
 
 bool WriteCpuRecords(image::ImageWriter& w) {
+  // Read once per node the process runs on: again only after a restart.
   static image::CpuInfo cpus[image::kMaxCpus];
-  const int n = ReadNodeCpus(cpus, image::kMaxCpus);
+  static int n = 0, read_after_restarts = -1;
+  if (read_after_restarts != g.num_restarts.load()) {
+    n = ReadNodeCpus(cpus, image::kMaxCpus);
+    read_after_restarts = g.num_restarts.load();
+  }
   if (n <= 0) return true;  // nothing known: threads are restarted unbound
   image::CpusInfo ci{static_cast<uint32_t>(n), 0};
   if (!w.WriteRecord(image::RecordType::kCpus, &ci, sizeof ci, cpus, n * sizeof cpus[0]))

@@ -391,18 +391,6 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
   }
 }
 
-// Files in the node's temporary folders (session folders of Open MPI and
-// PMIx) are not there when a restart lands on another node: their contents
-// go into the image, and dmtcp_restart makes them again where missing.
-bool NodeLocal(const char* path) {
-  for (const char* dir : {"/tmp/", "/var/tmp/", "/dev/shm/"}) {
-    size_t i = 0;
-    while (dir[i] && path[i] == dir[i]) ++i;
-    if (!dir[i]) return true;
-  }
-  return false;
-}
-
 bool Reopenable(image::FdKind k) {
   return k == image::FdKind::kRegular || k == image::FdKind::kDirectory ||
          k == image::FdKind::kCharDevice;
@@ -442,11 +430,14 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   if (S_ISREG(st.st_mode) && st.st_nlink == 0)
     RecordDeleted(link, st, &e, &n, sock_data, sock_cap, sock_used);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
+  // Files in the node's temporary folders (session folders of Open MPI and
+  // PMIx) are not there when a restart lands on another node: their contents
+  // go into the image, and dmtcp_restart makes them again where missing.
   // Small ones only, and never more than half of the buffer: queued socket
   // data must find room.
   if (S_ISREG(st.st_mode) && st.st_nlink > 0 && st.st_size <= (1 << 20) &&
       *sock_used + static_cast<size_t>(st.st_size) <= sock_cap / 2 &&
-      NodeLocal(g_paths + g_paths_used))
+      image::NodeLocalPath(g_paths + g_paths_used, static_cast<size_t>(n)))
     RecordContents(link, st, &e, sock_data, sock_cap, sock_used);
   e.path_off = static_cast<uint32_t>(g_paths_used);
   e.info.path_len = static_cast<uint32_t>(n);

@@ -165,8 +165,7 @@ image::AreaKind Classify(const MapsLine& m) {
   // folders (Open MPI's and PMIx's session directories) do not outlive the
   // node, nor move with a restart to another one: saved like anonymous
   // shared memory, and put back into their files at restart.
-  if (m.perms[3] == 's' &&
-      (NameStarts(m, "/dev/shm/") || NameStarts(m, "/tmp/") || NameStarts(m, "/var/tmp/")))
+  if (m.perms[3] == 's' && image::NodeLocalPath(m.name, m.name_len))
     return image::AreaKind::kAnonShared;
   if (m.perms[3] == 's') return file ? image::AreaKind::kFileShared : image::AreaKind::kAnonShared;
   return file ? image::AreaKind::kFilePrivate : image::AreaKind::kAnonPrivate;
