@@ -64,17 +64,13 @@ Result Run(const dmtcp::client::CoordAddress& addr, const std::string& secret, i
     int fd = dmtcp::client::ConnectTcp(addr, std::chrono::milliseconds(10000));
     proto::Hello h{};
     h.role = static_cast<uint32_t>(proto::Role::kWorker);
-    proto::CopyField(h.secret, sizeof h.secret, secret.c_str());
     proto::CopyField(h.hostname, sizeof h.hostname, "sim");
     proto::CopyField(h.program, sizeof h.program, "simulated");
     proto::CopyField(h.unique_id, sizeof h.unique_id, ("sim-" + std::to_string(i)).c_str());
     h.pid = 100000 + i;
     h.ppid = 1;
     proto::HelloReply reply{};
-    MsgType type;
-    if (!dmtcp::io::SendFrame(fd, MsgType::kHello, &h, sizeof h) ||
-        !dmtcp::io::RecvFrame(fd, &type, &reply, sizeof reply) || type != MsgType::kHelloReply ||
-        reply.status != 0)
+    if (dmtcp::io::ClientHandshake(fd, secret.c_str(), &h, &reply) != dmtcp::io::Handshake::kOk)
       Die("client " + std::to_string(i) + " could not join");
     fds.push_back(fd);
   }
@@ -188,7 +184,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::printf("checkpoint round with %d simulated processes\t%.6f\tthe same with 1 process\t%.6f\n",
               clients, many.round, one.round);
-  std::printf("barrier latency with %d simulated processes\t%.6f\tthe same with 1 process\t%.6f\n", clients,
-              many.barrier, one.barrier);
+  std::printf("barrier latency with %d simulated processes\t%.6f\tthe same with 1 process\t%.6f\n",
+              clients, many.barrier, one.barrier);
   return 0;
 }

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config zlib1g-dev libdeflate-dev libhwloc-dev hwloc-nox libcli11-dev libgtest-dev
   python3 procps iproute2 clang-format shellcheck openssh-server openssh-client util-linux
   munge slurmctld slurmd slurm-client openmpi-bin libopenmpi-dev
+  clang libclang-rt-dev
 )
 
 missing=()

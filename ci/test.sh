@@ -4,6 +4,7 @@
 # Exits non-zero if anything fails. ctest prints "N% tests passed, M tests failed out of K".
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo), JOBS (default 2),
 # SANITIZE (default 1: also build the non-injected parts with ASan/UBSan and run their tests),
+# FUZZ_SECONDS (default 60: run each libFuzzer target that long, see ci/fuzz.sh; 0 skips),
 # CTEST_ARGS (extra ctest arguments, e.g. "-L e2e" or "-R counter").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +25,21 @@ if [[ ${SANITIZE:-1} == 1 ]]; then
   start=$SECONDS
   cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DDMTCP_SANITIZE=ON -DDMTCP_BUILD_TESTS=ON
   cmake --build "$build-asan" -j "$jobs" --target dmtcp_unit_tests dmtcp_coordinator \
-    dmtcp_command dmtcp_launch dmtcp_restart dmtcp dmtcp_restart_loader counter e2e_subreaper
+    dmtcp_command dmtcp_launch dmtcp_restart dmtcp_inspect dmtcp dmtcp_restart_loader counter \
+    e2e_subreaper \
+    fuzz_regress_image_reader fuzz_regress_coordinator
   ctest --test-dir "$build-asan" --output-on-failure -j1 -L unit
   ctest --test-dir "$build-asan" --output-on-failure -j1 \
-    -R 'e2e_(bad_images|bad_options|status|coordinator|counter_script|exit_codes)$'
+    -R 'e2e_(bad_images|bad_options|inspect|status|coordinator|coordinator_flood|counter_script|exit_codes)$'
   echo "ci/test.sh: sanitizer build and tests in $((SECONDS - start))s"
+fi
+
+# The image reader and the coordinator's message parser under libFuzzer (clang, its own build
+# folder), FUZZ_SECONDS each. A crash fails the run; ci/fuzz.sh prints the input.
+if [[ ${FUZZ_SECONDS:-60} != 0 ]]; then
+  start=$SECONDS
+  bash ci/fuzz.sh "${FUZZ_SECONDS:-60}"
+  echo "ci/test.sh: fuzzing in $((SECONDS - start))s"
 fi
 
 start=$SECONDS

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -17,6 +16,7 @@
 
 #include "atomic_file.h"
 #include "coordinator_client.h"
+#include "io.h"
 #include "listener.h"
 #include "log.h"
 #include "secret_file.h"
@@ -29,8 +29,7 @@ constexpr const char kCmd[] = "dmtcp_coordinator";
 
 uint64_t RandomId() {
   uint64_t v = 0;
-  while (getrandom(&v, sizeof v, 0) != sizeof v) {
-  }
+  if (!dmtcp::io::RandomBytes(&v, sizeof v)) return 0;  // the state asks again
   return v;
 }
 

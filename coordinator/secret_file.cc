@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +14,8 @@ namespace dmtcp::coord {
 
 std::string NewSecret() {
   unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t r = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) throw std::runtime_error(std::string("getrandom: ") + strerror(errno));
-    got += static_cast<size_t>(r);
+  if (!io::RandomBytes(bytes, sizeof bytes)) {
+    throw std::runtime_error(std::string("getrandom: ") + strerror(errno));
   }
   static const char kHex[] = "0123456789abcdef";
   std::string s;
@@ -56,12 +51,4 @@ std::string WriteSecretFile(int port, const std::string& secret, std::string* pa
   *path = file;
   return "";
 }
-
-bool SecretEquals(const char* a, const std::string& b) {
-  size_t alen = strnlen(a, b.size() + 1);
-  unsigned diff = alen != b.size();
-  for (size_t i = 0; i < b.size(); ++i) diff |= static_cast<unsigned>(a[i < alen ? i : 0] ^ b[i]);
-  return diff == 0 && !b.empty();
-}
-
 }  // namespace dmtcp::coord

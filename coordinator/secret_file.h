@@ -18,7 +18,4 @@ std::string EnsurePrivateDir(const std::string& dir);
 // sets *path and returns "", else returns the error text.
 std::string WriteSecretFile(int port, const std::string& secret, std::string* path);
 
-// Constant-time comparison (the secret must not leak through timing).
-bool SecretEquals(const char* a, const std::string& b);
-
 }  // namespace dmtcp::coord

@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "frames.h"
+#include "io.h"
 #include "log.h"
 #include "restart_script.h"
 
@@ -36,25 +38,6 @@ constexpr uint64_t kStdinTag = 5ull << 32;
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerEvent = 4;  // then let other clients have their turn
-
-// The largest payload each client-to-coordinator message may carry.
-uint32_t MaxPayload(MsgType type) {
-  switch (type) {
-    case MsgType::kHello:
-      return sizeof(proto::Hello);
-    case MsgType::kBarrier:
-      return sizeof(proto::Barrier);
-    case MsgType::kCheckpointDone:
-      return sizeof(proto::CheckpointDone);
-    case MsgType::kCommand:
-      return sizeof(proto::Command);
-    case MsgType::kKvPut:
-    case MsgType::kKvGet:
-      return sizeof(proto::KeyValue);
-    default:
-      return 0;  // not something a client sends
-  }
-}
 
 bool AddFd(int ep, int fd, uint32_t events, uint64_t tag) {
   epoll_event ev{};
@@ -211,8 +194,17 @@ void Server::Accept() {
     c->fd = fd;
     c->id = id;
     c->events = EPOLLIN;
+    proto::Challenge challenge;
+    if (!io::RandomBytes(challenge.nonce, sizeof challenge.nonce)) {
+      LogError("getrandom: %s: refusing a connection", strerror(errno));
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      close(fd);
+      continue;
+    }
+    memcpy(c->nonce, challenge.nonce, sizeof c->nonce);
     conns_[id] = std::move(c);
     auth_queue_.emplace_back(Clock::now() + opts_.auth_timeout, id);
+    Send(id, MsgType::kChallenge, &challenge, sizeof challenge);
   }
 }
 
@@ -235,24 +227,22 @@ void Server::ReadConn(Conn& c) {
 
 bool Server::ParseFrames(Conn& c) {
   for (;;) {
-    size_t avail = c.in.size() - c.in_off;
-    if (avail < sizeof(proto::FrameHeader)) break;
-    proto::FrameHeader h;
-    memcpy(&h, c.in.data() + c.in_off, sizeof h);
-    if (h.magic != proto::kMagic) {
+    const Frame f = ParseFrame(c.in.data() + c.in_off, c.in.size() - c.in_off, c.authed);
+    if (f.status == FrameStatus::kNeedMore) break;
+    if (f.status == FrameStatus::kBadMagic) {
       LogInfo("client %u sent garbage: closing it", c.id);
       MarkDead(c);
       return false;
     }
-    if (h.version != proto::kVersion) {
-      LogInfo("client %u speaks protocol version %u: closing it", c.id, h.version);
+    if (f.status == FrameStatus::kBadVersion) {
+      LogInfo("client %u speaks protocol version %u: closing it", c.id, f.version);
       if (!c.authed) {
         proto::HelloReply r{};
         r.status = static_cast<int32_t>(proto::HelloStatus::kBadVersion);
         r.client_id = c.id;
         snprintf(r.message, sizeof r.message,
                  "protocol version %u is not supported: this coordinator speaks version %u",
-                 h.version, proto::kVersion);
+                 f.version, proto::kVersion);
         Send(c.id, MsgType::kHelloReply, &r, sizeof r);
         Close(c.id);
       } else {
@@ -260,17 +250,19 @@ bool Server::ParseFrames(Conn& c) {
       }
       return false;
     }
-    // Before Hello only a Hello-sized frame is believable.
-    uint32_t limit = c.authed ? proto::kMaxPayload : MaxPayload(MsgType::kHello);
-    if (h.length > limit) {
-      LogInfo("client %u announced a %u-byte frame: closing it", c.id, h.length);
+    if (f.status == FrameStatus::kTooLarge) {
+      LogInfo("client %u announced a %u-byte frame: closing it", c.id, f.length);
       MarkDead(c);
       return false;
     }
-    if (avail < sizeof h + h.length) break;
-    const char* payload = c.in.data() + c.in_off + sizeof h;
-    c.in_off += sizeof h + h.length;
-    Dispatch(c, static_cast<MsgType>(h.type), payload, h.length);
+    c.in_off += f.size;
+    if (f.status == FrameStatus::kUnexpected) {
+      LogInfo("client %u sent an unexpected message (type %u, %u bytes): closing it", c.id,
+              static_cast<unsigned>(f.type), f.length);
+      MarkDead(c);
+      return false;
+    }
+    Dispatch(c, f.type, f.payload, f.length);
     if (c.dead || c.closing) return false;
   }
   if (c.in_off == c.in.size()) {
@@ -284,26 +276,14 @@ bool Server::ParseFrames(Conn& c) {
 }
 
 void Server::Dispatch(Conn& c, MsgType type, const char* payload, uint32_t len) {
-  uint32_t max = MaxPayload(type);
-  if (max == 0 || len > max || (!c.authed && type != MsgType::kHello) ||
-      (c.authed && type == MsgType::kHello)) {
-    LogInfo("client %u sent an unexpected message (type %u, %u bytes): closing it", c.id,
-            static_cast<unsigned>(type), len);
+  // ParseFrame let through only what this client may send now.
+  Message msg;
+  if (!CopyPayload(type, payload, len, &msg)) {
     MarkDead(c);
     return;
   }
-  // Aligned, zero-padded copy so the state reads whole structs.
-  union {
-    proto::Hello hello;
-    proto::Barrier barrier;
-    proto::CheckpointDone done;
-    proto::Command command;
-    proto::KeyValue kv;
-  } msg;
-  memset(&msg, 0, max);
-  memcpy(&msg, payload, len);
   if (!c.authed) {
-    c.authed = state_.OnHello(c.id, msg.hello);
+    c.authed = state_.OnHello(c.id, msg.hello, c.nonce);
     return;
   }
   state_.OnMessage(c.id, type, &msg, len);

@@ -50,9 +50,10 @@ class Server : public Effects {
     int fd = -1;
     ClientId id = 0;
     bool authed = false;
-    bool closing = false;  // close once the output is flushed
-    bool dead = false;     // close now
-    uint32_t events = 0;   // what epoll watches for it now
+    uint8_t nonce[proto::kNonceLen];  // the challenge it was sent
+    bool closing = false;             // close once the output is flushed
+    bool dead = false;                // close now
+    uint32_t events = 0;              // what epoll watches for it now
     std::string in;
     size_t in_off = 0;
     std::string out;

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "secret_file.h"
+#include "sha256.h"
 
 namespace dmtcp::coord {
 namespace {
@@ -75,16 +76,17 @@ std::optional<WorkerState> State::worker_state(ClientId id) const {
   return it->second.state;
 }
 
-bool State::OnHello(ClientId id, const proto::Hello& in) {
+bool State::OnHello(ClientId id, const proto::Hello& in, const uint8_t* nonce) {
   proto::Hello h = in;
-  Terminate(h.secret);
   Terminate(h.hostname);
   Terminate(h.program);
   Terminate(h.unique_id);
   proto::HelloReply reply{};
   reply.client_id = id;
   bool ok = false;
-  if (!SecretEquals(h.secret, config_.secret)) {
+  uint8_t want[proto::kProofLen];
+  proto::ClientProof(config_.secret.c_str(), nonce, h.client_nonce, want);
+  if (config_.secret.empty() || !crypto::ConstantTimeEqual(want, h.proof, sizeof want)) {
     reply.status = static_cast<int32_t>(proto::HelloStatus::kBadSecret);
     proto::CopyField(reply.message, sizeof reply.message,
                      "wrong secret: this coordinator belongs to another user or job");
@@ -102,6 +104,7 @@ bool State::OnHello(ClientId id, const proto::Hello& in) {
     reply.computation_id = computation_id_;
     reply.generation = generation_;
     reply.interval = config_.interval;
+    proto::CoordinatorProof(config_.secret.c_str(), nonce, h.client_nonce, reply.proof);
   }
   fx_.Send(id, MsgType::kHelloReply, &reply, sizeof reply);
   if (!ok) fx_.Close(id);
@@ -223,10 +226,9 @@ void State::OnDisconnect(ClientId id) {
   restart_arrived_.erase(id);
   if (ckpt_ && ckpt_->participants.erase(id)) {
     for (auto& [name, arrived] : ckpt_->barriers) arrived.erase(id);
-    if (!ckpt_->reported.count(id)) {
-      ckpt_->errors.push_back(who + " exited during checkpoint " +
-                              std::to_string(ckpt_->generation));
-    }
+    // Even after its report: its image is only in place once the others'
+    // are, and it can no longer put it there.
+    ckpt_->errors.push_back(who + " exited during checkpoint " + std::to_string(ckpt_->generation));
     if (ckpt_->participants.empty()) {
       AbortCheckpoint("every process exited during checkpoint " +
                       std::to_string(ckpt_->generation));
@@ -284,9 +286,10 @@ void State::OnBarrier(ClientId id, const std::string& name) {
   CheckGeneralBarriers();
 }
 
-void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to) {
+void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit) {
   proto::Barrier b{};
   proto::CopyField(b.name, sizeof b.name, name.c_str());
+  b.commit = commit ? 1 : 0;
   for (ClientId id : to) {
     if (workers_.count(id)) fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
   }
@@ -306,7 +309,12 @@ void State::CheckCheckpointBarriers() {
     std::string name = it->first;
     std::set<ClientId> to = arrived;
     it = ckpt_->barriers.erase(it);
-    ReleaseBarrier(name, to);
+    // Every process reported an image, and none failed or vanished: the
+    // processes may replace their previous images with these.
+    const bool commit = name == proto::kBarrierCheckpointed && ckpt_->errors.empty() &&
+                        ckpt_->reported.size() == ckpt_->participants.size() &&
+                        ckpt_->images.size() == ckpt_->participants.size();
+    ReleaseBarrier(name, to, commit);
     if (name == proto::kBarrierCheckpointed) {
       FinishCheckpoint();
       return;

@@ -77,7 +77,8 @@ class State {
 
   // A connection sent Hello. Sends the HelloReply; on rejection also asks to
   // close the connection. Returns true if the client is accepted.
-  bool OnHello(ClientId id, const proto::Hello& hello);
+  // `nonce` is the challenge this connection was sent (proto::Challenge).
+  bool OnHello(ClientId id, const proto::Hello& hello, const uint8_t* nonce);
   // A frame from an accepted client; payload is zero-padded to the struct
   // size of its type. Protocol violations close that client.
   void OnMessage(ClientId id, proto::MsgType type, const void* payload, uint32_t len);
@@ -133,7 +134,7 @@ class State {
   void AbortCheckpoint(const std::string& why);
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);
-  void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to);
+  void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit = false);
   void KillAll();
   void MaybeExitOnLast();
 

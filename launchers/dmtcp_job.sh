@@ -141,6 +141,9 @@ if [ -z "$coord_port" ]; then
   own_coordinator=1
 fi
 export DMTCP_COORD_HOST=$coord_host DMTCP_COORD_PORT=$coord_port DMTCP_CHECKPOINT_DIR=$live
+# A restart that keeps failing must not be requeued forever: dmtcp_restart gives up after this
+# many restarts from one checkpoint that produce no newer one.
+export DMTCP_RESTART_MAX_ATTEMPTS=${DMTCP_RESTART_MAX_ATTEMPTS:-3}
 cmd=("$bin_dir/dmtcp_command" -h "$coord_host" -p "$coord_port")
 
 stop_coordinator() {

@@ -1,13 +1,16 @@
 // dmtcp_restart img...: brings checkpointed processes back. Every image is
 // read and checked completely before anything is replaced; then each image
 // gets a process that execs the restart loader with a prepared plan.
+// --verify stops after those checks.
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -125,6 +128,118 @@ class CoordinatorNameService : public restart::NameService {
   client::Connection conn_;
 };
 
+std::string LoaderPath() { return client::SelfExeDir() + "/../libexec/dmtcp/dmtcp_restart_loader"; }
+
+// Reads one image and checks it completely, and that this node has what it
+// needs (mapped and open files, the kernel's mappings): the checks a restart
+// makes before it changes anything. Null with *error naming the image.
+std::unique_ptr<image::ImageReader> LoadChecked(const std::string& path, std::string* error) {
+  auto r = std::make_unique<image::ImageReader>();
+  if (!r->Load(path)) {
+    *error = r->error();
+    return nullptr;
+  }
+  try {
+    restart::CheckRestorable(*r);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return nullptr;
+  }
+  return r;
+}
+
+// Images of one restart must come from one checkpoint: a generation whose
+// commit was cut short could otherwise mix old and new processes. Empty if
+// they agree, else what differs.
+std::string MixedCheckpoints(const std::vector<std::unique_ptr<image::ImageReader>>& readers) {
+  if (readers.empty()) return "";
+  const auto& first = readers.front()->process();
+  for (const auto& r : readers) {
+    const auto& p = r->process();
+    if (p.computation_id == first.computation_id && p.generation == first.generation) continue;
+    char text[512];
+    snprintf(text, sizeof text,
+             "the images are from different checkpoints: %s is generation %u of computation "
+             "%016llx, %s is generation %u of computation %016llx; restart the images of one "
+             "checkpoint (the restart script names them)",
+             readers.front()->path().c_str(), first.generation,
+             static_cast<unsigned long long>(first.computation_id), r->path().c_str(), p.generation,
+             static_cast<unsigned long long>(p.computation_id));
+    return text;
+  }
+  return "";
+}
+
+// A restart that keeps failing would be tried again and again by a scheduler
+// that requeues the job. Restarts from one checkpoint are counted next to its
+// images; past `max` of them without a newer checkpoint, we give up.
+void CountAttempt(const image::ImageReader& first, int max) {
+  const std::string image = client::Absolute(first.path());
+  const std::string file = image.substr(0, image.rfind('/') + 1) + ".dmtcp_restart_attempts";
+  const auto& p = first.process();
+  unsigned long long comp = 0;
+  unsigned gen = 0, count = 0;
+  if (FILE* f = fopen(file.c_str(), "r")) {
+    if (fscanf(f, "%llx %u %u", &comp, &gen, &count) != 3) count = 0;
+    fclose(f);
+  }
+  if (comp != p.computation_id || gen != p.generation) count = 0;
+  ++count;
+  if (count > static_cast<unsigned>(max)) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%u restarts from generation %u of computation %016llx have not produced a newer "
+             "checkpoint; giving up (the limit is DMTCP_RESTART_MAX_ATTEMPTS=%d; remove %s to "
+             "try again)",
+             count - 1, p.generation, static_cast<unsigned long long>(p.computation_id), max,
+             file.c_str());
+    client::Fail(kCmd, text);
+  }
+  const std::string tmp = file + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  bool ok = f && fprintf(f, "%016llx %u %u\n", static_cast<unsigned long long>(p.computation_id),
+                         p.generation, count) > 0;
+  ok = f && fclose(f) == 0 && ok && rename(tmp.c_str(), file.c_str()) == 0;
+  if (!ok) {
+    fprintf(stderr, "%s: cannot count this restart in %s: %s\n", kCmd, file.c_str(),
+            strerror(errno));
+    unlink(tmp.c_str());
+  }
+}
+
+// --verify: the restart's checks on every image, then nothing else (no
+// coordinator, no process). A line per image; 0 if every one is good.
+int Verify(const std::vector<std::string>& images) {
+  int status = 0;
+  std::vector<std::unique_ptr<image::ImageReader>> good;
+  for (const auto& path : images) {
+    std::string error;
+    auto r = LoadChecked(path, &error);
+    if (!r) {
+      fprintf(stderr, "%s\n", error.c_str());
+      status = 1;
+      continue;
+    }
+    const auto& p = r->process();
+    printf("%s: ok (program %s, pid %d, generation %u, %zu areas, %.1f MiB)\n", path.c_str(),
+           p.program, p.pid, p.generation, r->areas().size(),
+           static_cast<double>(r->data_bytes()) / (1 << 20));
+    good.push_back(std::move(r));
+  }
+  if (std::string mixed = MixedCheckpoints(good); !mixed.empty()) {
+    fprintf(stderr, "%s: %s\n", kCmd, mixed.c_str());
+    status = 1;
+  }
+  // A restart would stop here too, whatever the images.
+  const std::string loader = LoaderPath();
+  if (!client::IsRegularFile(loader)) {
+    fprintf(stderr, "%s: restart loader not found at %s\n", kCmd, loader.c_str());
+    status = 1;
+  }
+  if (fflush(stdout) != 0) status = 1;
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,7 +250,7 @@ int main(int argc, char** argv) {
   std::optional<int> port;
   std::string port_file, ckptdir;
   std::optional<int> interval;
-  bool join = false, new_coord = false, no_remap = false;
+  bool join = false, new_coord = false, no_remap = false, verify = false;
   app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
   app.add_option("-h,--coord-host,--host", host, "Coordinator host (DMTCP_COORD_HOST)");
   app.add_option("-p,--coord-port,--port", port, "Coordinator port (DMTCP_COORD_PORT, 7779)");
@@ -147,6 +262,14 @@ int main(int argc, char** argv) {
   app.add_flag("--no-remap", no_remap,
                "Bind threads to the same CPU numbers as before, not to the corresponding "
                "processors of this node");
+  std::optional<int> max_attempts;
+  app.add_option("--max-attempts", max_attempts,
+                 "Give up after N restarts from the same checkpoint without a newer one "
+                 "(DMTCP_RESTART_MAX_ATTEMPTS; 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  app.add_flag("--verify", verify,
+               "Only read and check the images as a restart would (no coordinator, no "
+               "process); a line per image, exit 0 if all are good");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -155,22 +278,30 @@ int main(int argc, char** argv) {
     app.exit(e);
     return client::FailRc();
   }
+  if (verify) return Verify(images);
   if (join && new_coord) client::Fail(kCmd, "--join and --new-coordinator exclude each other");
 
   // Read and verify every image before anything else happens.
   std::vector<std::unique_ptr<image::ImageReader>> readers;
   for (const auto& path : images) {
-    auto r = std::make_unique<image::ImageReader>();
-    if (!r->Load(path)) client::Fail(kCmd, r->error());
-    try {
-      restart::CheckRestorable(*r);
-    } catch (const std::exception& e) {
-      client::Fail(kCmd, e.what());
-    }
+    std::string error;
+    auto r = LoadChecked(path, &error);
+    if (!r) client::Fail(kCmd, error);
     readers.push_back(std::move(r));
   }
-  std::string loader = client::SelfExeDir() + "/../libexec/dmtcp/dmtcp_restart_loader";
+  if (std::string mixed = MixedCheckpoints(readers); !mixed.empty()) client::Fail(kCmd, mixed);
+  std::string loader = LoaderPath();
   if (!client::IsRegularFile(loader)) client::Fail(kCmd, "restart loader not found at " + loader);
+  if (!max_attempts) {
+    if (const char* e = getenv("DMTCP_RESTART_MAX_ATTEMPTS"); e && *e) {
+      char* end = nullptr;
+      long v = strtol(e, &end, 10);
+      if (*end || v < 0 || v > 1000000)
+        client::Fail(kCmd, std::string("DMTCP_RESTART_MAX_ATTEMPTS=") + e + " is not a count");
+      max_attempts = static_cast<int>(v);
+    }
+  }
+  if (*max_attempts > 0) CountAttempt(*readers.front(), *max_attempts);
 
   RestartInfo info{};
   info.magic = kRestartInfoMagic;

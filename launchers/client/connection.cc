@@ -164,15 +164,19 @@ Connection::Connection(const CoordAddress& addr, const std::string& secret,
   auto deadline = Clock::now() + opts.timeout;
   fd_ = ConnectTcp(addr, opts.timeout);
   try {
+    proto::Challenge challenge;
+    RecvExpected(fd_, proto::MsgType::kChallenge, &challenge, sizeof challenge, deadline, addr);
     proto::Hello hello{};
     hello.role = static_cast<uint32_t>(proto::Role::kCommand);
-    proto::CopyField(hello.secret, sizeof hello.secret, secret.c_str());
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     proto::CopyField(hello.hostname, sizeof hello.hostname, host);
     proto::CopyField(hello.program, sizeof hello.program, opts.program.c_str());
     hello.pid = getpid();
     hello.ppid = getppid();
+    if (!proto::SignHello(&hello, secret.c_str(), challenge)) {
+      throw ClientError(Kind::kProtocol, std::string("getrandom: ") + strerror(errno));
+    }
     if (!SendFrame(fd_, proto::MsgType::kHello, &hello, sizeof hello)) {
       throw ClientError(Kind::kProtocol, "cannot talk to the coordinator at " + Where(addr));
     }
@@ -182,6 +186,11 @@ Connection::Connection(const CoordAddress& addr, const std::string& secret,
       std::string why = hello_.message[0] ? hello_.message : "connection refused";
       throw ClientError(Kind::kRejected, "the coordinator at " + Where(addr) + ": " + why,
                         hello_.status);
+    }
+    if (!proto::ReplyIsGenuine(hello_, secret.c_str(), challenge, hello)) {
+      throw ClientError(Kind::kProtocol, "the process at " + Where(addr) +
+                                             " accepted us without knowing the coordinator's "
+                                             "secret: not a coordinator of ours");
     }
   } catch (...) {
     close(fd_);

@@ -51,6 +51,8 @@ bool ImageReader::Load(const std::string& path) {
   std::vector<uint8_t> buf(kPageSize);
   auto padding_clean = [&](uint64_t from, uint64_t to) {
     if (to <= from) return true;
+    // Less than a page, but buf may hold only the last (shorter) record now.
+    if (buf.size() < to - from) buf.resize(to - from);
     if (!io::PreadAll(fd_, buf.data(), to - from, static_cast<off_t>(from))) return false;
     for (uint64_t i = 0; i < to - from; ++i)
       if (buf[i]) return false;
@@ -127,8 +129,9 @@ bool ImageReader::Load(const std::string& path) {
         break;
       }
       case RecordType::kData: {
-        if (!current || h.aux < current->info.start || h.raw_len == 0 ||
-            h.raw_len > current->info.end - h.aux || h.aux % kPageSize != 0)
+        // aux < end first: end - aux must not wrap (data past the area would pass).
+        if (!current || h.aux < current->info.start || h.aux >= current->info.end ||
+            h.raw_len == 0 || h.raw_len > current->info.end - h.aux || h.aux % kPageSize != 0)
           return Fail("corrupt data record at offset " + std::to_string(off));
         if (h.codec != static_cast<uint32_t>(Codec::kRaw) &&
             h.codec != static_cast<uint32_t>(Codec::kZlib))

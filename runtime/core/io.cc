@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -107,6 +108,33 @@ bool DefaultSecretPath(int port, char* out, size_t cap) {
   if (!UserTmpDir(dir, sizeof dir)) return false;
   int n = snprintf(out, cap, "%s/coord-%d.secret", dir, port);
   return n > 0 && static_cast<size_t>(n) < cap;
+}
+
+bool RandomBytes(void* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    long r = syscall(SYS_getrandom, static_cast<char*>(buf) + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+Handshake ClientHandshake(int fd, const char* secret, proto::Hello* hello,
+                          proto::HelloReply* reply) {
+  proto::Challenge challenge;
+  proto::MsgType type;
+  if (!RecvFrame(fd, &type, &challenge, sizeof challenge) || type != proto::MsgType::kChallenge ||
+      !proto::SignHello(hello, secret, challenge) ||
+      !SendFrame(fd, proto::MsgType::kHello, hello, sizeof *hello) ||
+      !RecvFrame(fd, &type, reply, sizeof *reply) || type != proto::MsgType::kHelloReply) {
+    return Handshake::kLost;
+  }
+  reply->message[sizeof reply->message - 1] = 0;
+  if (reply->status != static_cast<int32_t>(proto::HelloStatus::kOk)) return Handshake::kRefused;
+  if (!proto::ReplyIsGenuine(*reply, secret, challenge, *hello)) return Handshake::kForged;
+  return Handshake::kOk;
 }
 
 }  // namespace dmtcp::io

@@ -33,4 +33,15 @@ bool DefaultSecretPath(int port, char* out, size_t cap);
 // The directory holding it (created 0700 by the coordinator).
 bool UserTmpDir(char* out, size_t cap);
 
+// The client's half of the handshake on a connected socket: receives the
+// coordinator's challenge, sends `hello` signed with the secret, receives the
+// reply and checks the coordinator's proof. Blocking (the caller bounds it
+// with SO_RCVTIMEO). kRefused: reply->message says why.
+enum class Handshake { kOk, kLost, kRefused, kForged };
+Handshake ClientHandshake(int fd, const char* secret, proto::Hello* hello,
+                          proto::HelloReply* reply);
+
+// n bytes from the kernel's random generator (getrandom); false if it fails.
+bool RandomBytes(void* buf, size_t n);
+
 }  // namespace dmtcp::io

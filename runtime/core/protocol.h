@@ -10,13 +10,14 @@
 namespace dmtcp::proto {
 
 constexpr uint32_t kMagic = 0x43544d44;  // "DMTC" little-endian
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;         // 2: challenge-response instead of the secret
 constexpr uint32_t kMaxPayload = 64 * 1024;
 constexpr int kDefaultPort = 7779;
 
 enum class MsgType : uint16_t {
   kHello = 1,            // client -> coordinator, payload Hello
   kHelloReply = 2,       // coordinator -> client, payload HelloReply
+  kChallenge = 3,        // coordinator -> client, first on every connection; Challenge
   kDoCheckpoint = 10,    // coordinator -> worker, payload DoCheckpoint
   kBarrier = 11,         // worker -> coordinator: reached; payload Barrier
   kBarrierRelease = 12,  // coordinator -> worker: everyone reached; Barrier
@@ -41,13 +42,22 @@ static_assert(sizeof(FrameHeader) == 16);
 enum class Role : uint32_t { kWorker = 1, kCommand = 2 };
 
 constexpr size_t kSecretLen = 64;  // hex characters
+constexpr size_t kNonceLen = 32;
+constexpr size_t kProofLen = 32;  // HMAC-SHA256
+
+// The coordinator speaks first: a fresh random nonce per connection, so a
+// recorded Hello is worthless on another connection.
+struct Challenge {
+  uint8_t nonce[kNonceLen];
+};
 constexpr size_t kNameLen = 64;
 constexpr size_t kPathLen = 4096;
 
 struct Hello {
   uint32_t role;        // Role
   uint32_t restarting;  // 1 when a restarted process rejoins
-  char secret[kSecretLen + 1];
+  uint8_t client_nonce[kNonceLen];
+  uint8_t proof[kProofLen];  // ClientProof: the secret itself never travels
   char hostname[kNameLen];
   char program[kNameLen];
   char unique_id[kNameLen];  // stable across restarts of the same process
@@ -69,8 +79,9 @@ struct HelloReply {
   int32_t status;  // HelloStatus
   uint32_t client_id;
   uint64_t computation_id;
-  uint32_t generation;  // the coordinator's current checkpoint generation
-  uint32_t interval;    // seconds, 0 = none
+  uint32_t generation;       // the coordinator's current checkpoint generation
+  uint32_t interval;         // seconds, 0 = none
+  uint8_t proof[kProofLen];  // CoordinatorProof when kOk: the client knows it is ours
   char message[256];
 };
 
@@ -93,6 +104,11 @@ inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 
 struct Barrier {
   char name[kNameLen];
+  // In the release of kBarrierCheckpointed: 1 when every process wrote its
+  // image, so each may put its new image in place of the old one; 0 when
+  // the checkpoint failed and the new images must go (the previous
+  // generation stays whole).
+  int32_t commit;
 };
 
 struct CheckpointDone {
@@ -149,6 +165,19 @@ size_t EncodeFrame(MsgType type, const void* payload, uint32_t len, void* out);
 // Validates a header; returns false for a foreign, wrong-version or
 // oversized frame.
 bool ValidHeader(const FrameHeader& h);
+
+// Proofs of knowing the secret, bound to both nonces and to the side that
+// sends them (a proof cannot be reflected back).
+void ClientProof(const char* secret, const uint8_t* server_nonce, const uint8_t* client_nonce,
+                 uint8_t out[kProofLen]);
+void CoordinatorProof(const char* secret, const uint8_t* server_nonce, const uint8_t* client_nonce,
+                      uint8_t out[kProofLen]);
+// Fills hello->client_nonce (random) and hello->proof for this challenge.
+// False if no random bytes could be had.
+bool SignHello(Hello* hello, const char* secret, const Challenge& challenge);
+// Whether a successful reply carries the coordinator's proof for our Hello.
+bool ReplyIsGenuine(const HelloReply& reply, const char* secret, const Challenge& challenge,
+                    const Hello& hello);
 
 // Copies a C string into a fixed field, always terminated.
 void CopyField(char* dst, size_t cap, const char* src);

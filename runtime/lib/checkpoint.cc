@@ -81,6 +81,32 @@ void ContinueAfterRestart() {
   ResumeEvents(1);
 }
 
+// Reports this process's image and learns whether every other process
+// wrote its own: only then does the new image replace the previous one.
+void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* error, size_t cap) {
+  if (!ok) Log("checkpoint failed: ", error);
+  bool keep = ok;
+  if (!g.cfg.no_coordinator) {
+    ReportDone(ok, ok ? path : error, bytes, forked);
+    int commit = 0;
+    bool released =
+        CoordBarrierPolling(proto::kBarrierCheckpointed, nullptr, nullptr, nullptr, &commit);
+    keep = ok && released && commit == 1;
+    if (ok && !keep) {
+      Log(released ? "the checkpoint failed in another process; keeping the previous image"
+                   : "lost the coordinator during the checkpoint; keeping the previous image");
+    }
+  }
+  if (ok && !CommitImage(path, keep, error, cap)) {
+    Log("checkpoint failed: ", error);
+    keep = false;
+  }
+  if (keep) {
+    StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
+    g.num_checkpoints.fetch_add(1);
+  }
+}
+
 void Checkpoint(const char* dir) {
   static char path[4200];
   static char error[1024];
@@ -122,29 +148,11 @@ void Checkpoint(const char* dir) {
       ResumeThreads();
       Event(DMTCP_EVENT_RUNNING);
       if (forked) ok = FinishForkedWrite(path, sizeof path, &bytes, error, sizeof error);
-      if (ok) {
-        StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
-        g.num_checkpoints.fetch_add(1);
-      } else {
-        Log("checkpoint failed: ", error);
-      }
-      if (!g.cfg.no_coordinator) {
-        ReportDone(ok, ok ? path : error, bytes, forked);
-        CoordBarrier(proto::kBarrierCheckpointed);
-      }
+      Conclude(ok, path, bytes, forked, error, sizeof error);
       return;
     }
     bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error);
-    if (ok) {
-      StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
-    } else {
-      Log("checkpoint failed: ", error);
-    }
-    if (!g.cfg.no_coordinator) {
-      ReportDone(ok, ok ? path : error, bytes);
-      CoordBarrier(proto::kBarrierCheckpointed);
-    }
-    if (ok) g.num_checkpoints.fetch_add(1);
+    Conclude(ok, path, bytes, false, error, sizeof error);
     ResumeEvents(0);
   } else {
     ContinueAfterRestart();

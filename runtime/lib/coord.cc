@@ -30,6 +30,17 @@ int ProtectedFdBase() {
   return static_cast<int>(top) - 24;
 }
 
+// The handshake, bounded: a peer that never answers must not hang the
+// program (this runs at its start and in its threads' API calls).
+io::Handshake Handshake(int fd, proto::Hello* hello, proto::HelloReply* reply) {
+  timeval limit = {30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  io::Handshake r = io::ClientHandshake(fd, g.cfg.secret, hello, reply);
+  timeval none = {0, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  return r;
+}
+
 bool Resolve() {
   addrinfo hints;
   memset(&hints, 0, sizeof hints);
@@ -73,7 +84,6 @@ bool CoordConnect(bool restarting) {
   memset(&hello, 0, sizeof hello);
   hello.role = static_cast<uint32_t>(proto::Role::kWorker);
   hello.restarting = restarting ? 1 : 0;
-  StrCopy(hello.secret, sizeof hello.secret, g.cfg.secret);
   StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
   StrCopy(hello.program, sizeof hello.program, g.program);
   StrCopy(hello.unique_id, sizeof hello.unique_id, g.unique_id);
@@ -82,18 +92,19 @@ bool CoordConnect(bool restarting) {
   hello.generation = g.generation;
   hello.restart_peers = restarting ? g.num_peers : 0;
   hello.computation_id = restarting ? g.computation_id : 0;
-  proto::HelloReply reply;
-  int type;
-  if (!CoordSend(static_cast<int>(proto::MsgType::kHello), &hello, sizeof hello) ||
-      !CoordRecv(&type, &reply, sizeof reply) ||
-      type != static_cast<int>(proto::MsgType::kHelloReply)) {
-    Log("the coordinator closed the connection during the handshake");
-    return false;
-  }
-  if (reply.status != static_cast<int32_t>(proto::HelloStatus::kOk)) {
-    reply.message[sizeof reply.message - 1] = 0;
-    Log("the coordinator refused us: ", reply.message);
-    return false;
+  static proto::HelloReply reply;
+  switch (Handshake(fd, &hello, &reply)) {
+    case io::Handshake::kOk:
+      break;
+    case io::Handshake::kLost:
+      Log("no handshake with the coordinator (closed, timed out, or not a coordinator)");
+      return false;
+    case io::Handshake::kRefused:
+      Log("the coordinator refused us: ", reply.message);
+      return false;
+    case io::Handshake::kForged:
+      Log("the process at the coordinator's address does not know its secret: not joining it");
+      return false;
   }
   if (!restarting) g.computation_id = reply.computation_id;
   return true;
@@ -113,15 +124,11 @@ int CommandConnection() {
   proto::Hello hello;
   memset(&hello, 0, sizeof hello);
   hello.role = static_cast<uint32_t>(proto::Role::kCommand);
-  StrCopy(hello.secret, sizeof hello.secret, g.cfg.secret);
   StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
   StrCopy(hello.program, sizeof hello.program, g.program);
   hello.pid = getpid();
   proto::HelloReply reply;
-  proto::MsgType type;
-  if (!io::SendFrame(s, proto::MsgType::kHello, &hello, sizeof hello) ||
-      !io::RecvFrame(s, &type, &reply, sizeof reply) || type != proto::MsgType::kHelloReply ||
-      reply.status != static_cast<int32_t>(proto::HelloStatus::kOk)) {
+  if (Handshake(s, &hello, &reply) != io::Handshake::kOk) {
     close(s);
     return -1;
   }
@@ -182,7 +189,8 @@ void KilledByCoordinator() {
 
 bool CoordBarrier(const char* name) { return CoordBarrierPolling(name, nullptr, nullptr, nullptr); }
 
-bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds) {
+bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds,
+                         int* commit) {
   proto::Barrier b;
   memset(&b, 0, sizeof b);
   StrCopy(b.name, sizeof b.name, name);
@@ -199,8 +207,10 @@ bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)()
     int type;
     if (!CoordRecv(&type, &r, sizeof r)) return false;
     if (type == static_cast<int>(proto::MsgType::kBarrierRelease) &&
-        strncmp(r.name, name, sizeof r.name) == 0)
+        strncmp(r.name, name, sizeof r.name) == 0) {
+      if (commit) *commit = r.commit;
       return true;
+    }
     if (type == static_cast<int>(proto::MsgType::kKill)) KilledByCoordinator();
   }
 }

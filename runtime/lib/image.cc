@@ -1,5 +1,6 @@
-// Writes this process's image: to a temporary name, fsynced, then renamed
-// over the previous one, so a failure never destroys the last good image.
+// Writes this process's image to a temporary name, fsynced. CommitImage
+// renames it over the previous one once every process of the computation has
+// written its own: a failure anywhere never destroys the last good generation.
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,12 +114,16 @@ void RecordZombies(image::ProcessInfo* pi) {
 void SetError(char* err, size_t cap, const char* what, const char* path, int e) {
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(e));
+  // strerrordesc_np: a constant string, no locale, nothing allocated.
+  const char* desc = strerrordesc_np(e);
   err[0] = 0;
   StrCat(err, cap, what);
   StrCat(err, cap, path);
-  StrCat(err, cap, ": errno ");
+  StrCat(err, cap, ": ");
+  StrCat(err, cap, desc ? desc : "error");
+  StrCat(err, cap, " (errno ");
   StrCat(err, cap, num);
-  StrCat(err, cap, e == 28 ? " (no space left on device)" : "");
+  StrCat(err, cap, ")");
 }
 
 struct HelperWork {
@@ -156,6 +161,49 @@ void FillProcessInfo(image::ProcessInfo* pi) {
   RecordZombies(pi);
 }
 
+namespace {
+
+void TempName(const char* path, char* tmp, size_t cap) {
+  tmp[0] = 0;
+  StrCat(tmp, cap, path);
+  StrCat(tmp, cap, ".temp");
+}
+
+}  // namespace
+
+bool CommitImage(const char* path, bool keep, char* err, size_t errcap) {
+  char tmp[4200];
+  TempName(path, tmp, sizeof tmp);
+  if (!keep) {
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    return true;
+  }
+  long r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
+  if (r != 0) {
+    SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    return false;
+  }
+  // Make the rename itself durable.
+  char dir[4200];
+  StrCopy(dir, sizeof dir, path);
+  char* slash = nullptr;
+  for (char* p = dir; *p; ++p)
+    if (*p == '/') slash = p;
+  if (slash == dir)
+    slash[1] = 0;
+  else if (slash)
+    *slash = 0;
+  int dfd =
+      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(slash ? dir : "."),
+                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd >= 0) {
+    RawSyscall(SYS_fsync, dfd);
+    RawSyscall(SYS_close, dfd);
+  }
+  return true;
+}
+
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked) {
   if (forked) *forked = false;
@@ -168,8 +216,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   StrCat(path, cap, ".dmtcp");
   char tmp[4200];
   tmp[0] = 0;
-  StrCat(tmp, sizeof tmp, path);
-  StrCat(tmp, sizeof tmp, ".temp");
+  TempName(path, tmp, sizeof tmp);
 
   const int helpers = std::min(HelperCount(), image::ImageWriter::kMaxWorkers);
   const uint64_t writer_len = (image::ImageWriter::ScratchSize(helpers) + 4095) & ~uint64_t{4095};
@@ -277,20 +324,6 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
     if (child) ExitWriter(false, path, err, 0);
     return false;
-  }
-  long r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
-  if (r != 0) {
-    SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
-    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    if (child) ExitWriter(false, path, err, 0);
-    return false;
-  }
-  // Make the rename itself durable.
-  int dfd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(dir),
-                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd >= 0) {
-    RawSyscall(SYS_fsync, dfd);
-    RawSyscall(SYS_close, dfd);
   }
   *bytes = w.bytes_written();
   if (child) ExitWriter(true, path, err, *bytes);

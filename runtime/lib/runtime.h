@@ -132,7 +132,8 @@ bool CoordBarrier(const char* name);
 // A barrier during which fill(fds) names descriptors to watch (returns how
 // many) and ready() runs whenever one of them may have data. fds has room
 // for every descriptor fill names, plus one. Without fill: CoordBarrier.
-bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds);
+bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds,
+                         int* commit = nullptr);
 // A short-lived command connection, for calls from the program's threads.
 bool CoordCommand(char command, int arg, void* reply, size_t cap);
 bool CoordKvCommand(bool put, void* kv, size_t cap);
@@ -158,6 +159,9 @@ void FillProcessInfo(image::ProcessInfo* pi);
 // Writes the image. With `forked` (forked checkpoints), a copy-on-write
 // child may write the memory while this process goes on: then *forked is
 // set and the result comes from FinishForkedWrite.
+// Puts the image WriteImage left at path's temporary name in place (keep),
+// or removes it. False (err says why) if it could not be put in place.
+bool CommitImage(const char* path, bool keep, char* err, size_t errcap);
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked = nullptr);  // image.cc
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);

@@ -135,16 +135,12 @@ class CoordinatorProcess : public ::testing::Test {
     EXPECT_GE(fd, 0);
     proto::Hello h{};
     h.role = static_cast<uint32_t>(proto::Role::kWorker);
-    proto::CopyField(h.secret, sizeof h.secret, secret_.c_str());
     proto::CopyField(h.hostname, sizeof h.hostname, "testhost");
     proto::CopyField(h.program, sizeof h.program, "fakeprog");
     proto::CopyField(h.unique_id, sizeof h.unique_id, "u1");
     h.pid = pid;
-    EXPECT_TRUE(io::SendFrame(fd, MsgType::kHello, &h, sizeof h));
     proto::HelloReply r;
-    MsgType type;
-    EXPECT_TRUE(io::RecvFrame(fd, &type, &r, sizeof r));
-    EXPECT_EQ(type, MsgType::kHelloReply);
+    EXPECT_EQ(io::ClientHandshake(fd, secret_.c_str(), &h, &r), io::Handshake::kOk);
     EXPECT_EQ(r.status, 0);
     return fd;
   }
@@ -229,6 +225,9 @@ TEST_F(CoordinatorProcess, BadInputCostsOnlyThatConnection) {
   proto::HelloReply reply;
   MsgType type;
   ASSERT_TRUE(io::RecvFrame(old, &type, &reply, sizeof reply));
+  EXPECT_EQ(type, MsgType::kChallenge);  // the coordinator speaks first
+  ASSERT_TRUE(io::RecvFrame(old, &type, &reply, sizeof reply));
+  EXPECT_EQ(type, MsgType::kHelloReply);
   EXPECT_EQ(reply.status, static_cast<int32_t>(proto::HelloStatus::kBadVersion));
   EXPECT_NE(std::string(reply.message).find("version"), std::string::npos);
   EXPECT_TRUE(ClosedWithin(old, 3000));

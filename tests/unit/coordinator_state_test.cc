@@ -90,10 +90,15 @@ class StateTest : public ::testing::Test {
     state->Start();
   }
 
+  // Every connection in these tests was sent this challenge.
+  static constexpr uint8_t kNonce[proto::kNonceLen] = {7, 1, 2, 3};
+
   static proto::Hello HelloFor(proto::Role role, int pid, const char* secret = kSecret) {
     proto::Hello h{};
     h.role = static_cast<uint32_t>(role);
-    proto::CopyField(h.secret, sizeof h.secret, secret);
+    proto::Challenge c;
+    memcpy(c.nonce, kNonce, sizeof c.nonce);
+    EXPECT_TRUE(proto::SignHello(&h, secret, c));
     proto::CopyField(h.hostname, sizeof h.hostname, pid % 2 ? "node-a" : "node-b");
     proto::CopyField(h.program, sizeof h.program, "prog");
     std::string uid = "uid-" + std::to_string(pid);
@@ -102,26 +107,24 @@ class StateTest : public ::testing::Test {
     return h;
   }
 
+  bool SayHello(ClientId id, const proto::Hello& h) { return state->OnHello(id, h, kNonce); }
+
   proto::HelloReply LastHelloReply(ClientId id) {
     auto r = fx.To(id, MsgType::kHelloReply);
     EXPECT_FALSE(r.empty());
     return r.empty() ? proto::HelloReply{} : r.back().As<proto::HelloReply>();
   }
 
-  bool AddWorker(ClientId id, int pid) {
-    return state->OnHello(id, HelloFor(proto::Role::kWorker, pid));
-  }
+  bool AddWorker(ClientId id, int pid) { return SayHello(id, HelloFor(proto::Role::kWorker, pid)); }
   bool AddRestarted(ClientId id, int pid, uint64_t comp, uint32_t gen, uint32_t peers) {
     proto::Hello h = HelloFor(proto::Role::kWorker, pid);
     h.restarting = 1;
     h.computation_id = comp;
     h.generation = gen;
     h.restart_peers = peers;
-    return state->OnHello(id, h);
+    return SayHello(id, h);
   }
-  void AddCommand(ClientId id) {
-    ASSERT_TRUE(state->OnHello(id, HelloFor(proto::Role::kCommand, 9999)));
-  }
+  void AddCommand(ClientId id) { ASSERT_TRUE(SayHello(id, HelloFor(proto::Role::kCommand, 9999))); }
 
   void Command(ClientId from, char c, int32_t arg = 0, const char* path = "") {
     proto::Command cmd{};
@@ -163,7 +166,7 @@ class StateTest : public ::testing::Test {
 
 TEST_F(StateTest, WrongSecretIsRejectedAndClosed) {
   Make();
-  EXPECT_FALSE(state->OnHello(5, HelloFor(proto::Role::kWorker, 10, "nope")));
+  EXPECT_FALSE(SayHello(5, HelloFor(proto::Role::kWorker, 10, "nope")));
   auto r = LastHelloReply(5);
   EXPECT_EQ(r.status, static_cast<int32_t>(proto::HelloStatus::kBadSecret));
   EXPECT_STRNE(r.message, "");
@@ -175,15 +178,35 @@ TEST_F(StateTest, WrongSecretIsRejectedAndClosed) {
 TEST_F(StateTest, SecretPrefixIsNotEnough) {
   Make();
   std::string prefix(kSecret, 63);
-  EXPECT_FALSE(state->OnHello(5, HelloFor(proto::Role::kCommand, 10, prefix.c_str())));
-  EXPECT_FALSE(state->OnHello(6, HelloFor(proto::Role::kCommand, 10, "")));
+  EXPECT_FALSE(SayHello(5, HelloFor(proto::Role::kCommand, 10, prefix.c_str())));
+  EXPECT_FALSE(SayHello(6, HelloFor(proto::Role::kCommand, 10, "")));
+}
+
+TEST_F(StateTest, ProofForAnotherChallengeIsRejected) {
+  Make();
+  // A Hello recorded on one connection is worth nothing on the next.
+  proto::Hello h = HelloFor(proto::Role::kCommand, 10);
+  uint8_t other[proto::kNonceLen] = {7, 1, 2, 4};
+  EXPECT_FALSE(state->OnHello(5, h, other));
+  EXPECT_EQ(LastHelloReply(5).status, static_cast<int32_t>(proto::HelloStatus::kBadSecret));
+  EXPECT_TRUE(SayHello(6, h));
+}
+
+TEST_F(StateTest, ReplyProvesTheCoordinatorKnowsTheSecret) {
+  Make();
+  proto::Hello h = HelloFor(proto::Role::kCommand, 10);
+  ASSERT_TRUE(SayHello(5, h));
+  proto::Challenge c;
+  memcpy(c.nonce, kNonce, sizeof c.nonce);
+  EXPECT_TRUE(proto::ReplyIsGenuine(LastHelloReply(5), kSecret, c, h));
+  EXPECT_FALSE(proto::ReplyIsGenuine(LastHelloReply(5), "another secret", c, h));
 }
 
 TEST_F(StateTest, UnknownRoleIsRejected) {
   Make();
   proto::Hello h = HelloFor(proto::Role::kWorker, 10);
   h.role = 77;
-  EXPECT_FALSE(state->OnHello(5, h));
+  EXPECT_FALSE(SayHello(5, h));
   EXPECT_TRUE(fx.closed.count(5));
 }
 
@@ -327,6 +350,65 @@ TEST_F(StateTest, FailedImageFailsTheBlockingCheckpoint) {
   auto r = LastReply(1);
   EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
   EXPECT_NE(std::string(r.text).find("disk full"), std::string::npos);
+}
+
+// The release of the written barrier tells each process whether to put its
+// new image in place (two-phase commit of a generation).
+int32_t CommitVerdict(FakeEffects& fx, ClientId id) {
+  auto r = fx.To(id, MsgType::kBarrierRelease);
+  for (auto it = r.rbegin(); it != r.rend(); ++it) {
+    auto b = it->As<proto::Barrier>();
+    if (std::string(b.name) == proto::kBarrierCheckpointed) return b.commit;
+  }
+  ADD_FAILURE() << "no release of " << proto::kBarrierCheckpointed << " to client " << id;
+  return -1;
+}
+
+TEST_F(StateTest, ImagesAreCommittedOnlyWhenEveryProcessWroteOne) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Barrier(3, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_EQ(CommitVerdict(fx, 2), 1);
+  EXPECT_EQ(CommitVerdict(fx, 3), 1);
+
+  // One process out of space: nobody replaces the previous generation.
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Barrier(3, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Done(3, false, "No space left on device");
+  Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_EQ(CommitVerdict(fx, 2), 0);
+  EXPECT_EQ(CommitVerdict(fx, 3), 0);
+  EXPECT_EQ(fx.completed.size(), 1u);  // the restart script still names the first
+}
+
+TEST_F(StateTest, ProcessKilledAfterItsReportFailsTheCheckpoint) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Barrier(3, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  Barrier(2, proto::kBarrierCheckpointed);
+  state->OnDisconnect(3);  // kill -9 before it could put its image in place
+  EXPECT_EQ(CommitVerdict(fx, 2), 0);
+  EXPECT_TRUE(fx.completed.empty());
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_NE(std::string(r.text).find("exited during checkpoint"), std::string::npos);
 }
 
 TEST_F(StateTest, RestartScriptErrorFailsTheBlockingCheckpoint) {

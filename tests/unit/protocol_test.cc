@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "io.h"
+#include "sha256.h"
 
 namespace dmtcp {
 namespace {
@@ -138,6 +140,75 @@ TEST_F(SocketPair, TruncatedFrameIsRefused) {
   MsgType type;
   char buf[128];
   EXPECT_FALSE(io::RecvFrame(fds[1], &type, buf, sizeof buf));
+}
+
+std::string Hex(const uint8_t* p, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += kHex[p[i] >> 4];
+    s += kHex[p[i] & 15];
+  }
+  return s;
+}
+
+TEST(Crypto, Sha256KnownAnswers) {
+  uint8_t out[crypto::kSha256Len];
+  crypto::Sha256 abc;
+  abc.Update("abc", 3);
+  abc.Final(out);
+  EXPECT_EQ(Hex(out, sizeof out),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // A million 'a' fed in odd pieces crosses every block boundary case.
+  crypto::Sha256 many;
+  std::string chunk(997, 'a');
+  size_t left = 1000000;
+  while (left > 0) {
+    size_t n = left < chunk.size() ? left : chunk.size();
+    many.Update(chunk.data(), n);
+    left -= n;
+  }
+  many.Final(out);
+  EXPECT_EQ(Hex(out, sizeof out),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Crypto, HmacSha256Rfc4231) {
+  uint8_t out[crypto::kSha256Len];
+  const char data[] = "what do ya want for nothing?";
+  crypto::HmacSha256("Jefe", 4, data, 10, data + 10, sizeof data - 11, nullptr, 0, out);
+  EXPECT_EQ(Hex(out, sizeof out),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  std::string long_key(131, '\xaa');
+  const char msg[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+  crypto::HmacSha256(long_key.data(), long_key.size(), msg, sizeof msg - 1, nullptr, 0, nullptr, 0,
+                     out);
+  EXPECT_EQ(Hex(out, sizeof out),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(Protocol, HelloCarriesAProofNotTheSecret) {
+  const char secret[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  proto::Challenge c;
+  memset(c.nonce, 0x5a, sizeof c.nonce);
+  proto::Hello h{};
+  ASSERT_TRUE(proto::SignHello(&h, secret, c));
+  std::string bytes(reinterpret_cast<const char*>(&h), sizeof h);
+  EXPECT_EQ(bytes.find("0123456789abcdef"), std::string::npos);
+  // The client's proof does not pass for the coordinator's, nor for another nonce.
+  proto::HelloReply reflected{};
+  memcpy(reflected.proof, h.proof, sizeof h.proof);
+  EXPECT_FALSE(proto::ReplyIsGenuine(reflected, secret, c, h));
+  proto::HelloReply real{};
+  proto::CoordinatorProof(secret, c.nonce, h.client_nonce, real.proof);
+  EXPECT_TRUE(proto::ReplyIsGenuine(real, secret, c, h));
+  proto::Challenge other = c;
+  other.nonce[0] ^= 1;
+  EXPECT_FALSE(proto::ReplyIsGenuine(real, secret, other, h));
+  // Two Hellos for the same challenge use different client nonces.
+  proto::Hello h2{};
+  ASSERT_TRUE(proto::SignHello(&h2, secret, c));
+  EXPECT_NE(memcmp(h.client_nonce, h2.client_nonce, sizeof h.client_nonce), 0);
 }
 
 }  // namespace
