@@ -226,10 +226,23 @@ bool SameAddr(const uint8_t* a, const uint8_t* b) {
   return n && n == AddrLen(cb) && memcmp(ca, cb, n) == 0;
 }
 
+// Whether the kernel hands out `port` to sockets bound to port 0: such a
+// port was most likely picked by the kernel, not named by the program.
+bool EphemeralPort(int port) {
+  int lo = 32768, hi = 60999;
+  if (FILE* f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (fscanf(f, "%d %d", &lo, &hi) != 2) lo = 32768, hi = 60999;
+    fclose(f);
+  }
+  return port >= lo && port <= hi;
+}
+
 // A socket bound to addr again: its port if it is free, else another port;
 // on another host, where its address does not exist, on every address. An
-// unbound socket (port 0) stays unbound.
-int BindAgain(const uint8_t* addr, int type) {
+// unbound socket (port 0) stays unbound. A listening port the program chose
+// (outside the ephemeral range) is never replaced: its clients know it, so
+// when another program holds it the restart stops, naming it (`owner`).
+int BindAgain(const uint8_t* addr, int type, const std::string& owner = "") {
   uint8_t at[image::kSockAddrBytes];
   memcpy(at, addr, sizeof at);
   sa_family_t family;
@@ -248,6 +261,13 @@ int BindAgain(const uint8_t* addr, int type) {
         reinterpret_cast<sockaddr_in*>(at)->sin_addr.s_addr = htonl(INADDR_ANY);
       if (try_bind()) return s;
     }
+    const int port = ntohs(reinterpret_cast<sockaddr_in*>(at)->sin_port);
+    if (errno == EADDRINUSE && !owner.empty() && !EphemeralPort(port)) {
+      close(s);
+      throw std::runtime_error("port " + std::to_string(port) + ", where " + owner +
+                               " listened, is taken by another program on this host; stop it, "
+                               "or restart on another host");
+    }
     reinterpret_cast<sockaddr_in*>(at)->sin_port = 0;
     if (!try_bind()) throw Errno("cannot bind a socket again");
     fprintf(stderr, "dmtcp_restart: a port was taken; the socket got another one\n");
@@ -255,8 +275,8 @@ int BindAgain(const uint8_t* addr, int type) {
   return s;
 }
 
-int ListenAgain(const uint8_t* addr) {
-  int s = BindAgain(addr, SOCK_STREAM);
+int ListenAgain(const uint8_t* addr, const std::string& owner) {
+  int s = BindAgain(addr, SOCK_STREAM, owner);
   if (listen(s, 128) != 0) throw Errno("listen");
   return s;
 }
@@ -297,17 +317,20 @@ std::pair<int, int> TcpPair(int family) {
 // waiting in each end.
 void ProcessTree::MakeTcpSockets() {
   std::vector<const image::Fd*> tcp;
+  std::map<const image::Fd*, std::string> image_of;
   for (const auto& img : images_)
     for (const auto& f : img->fds())
       if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kSocket &&
           (f.info.sock_domain == AF_INET || f.info.sock_domain == AF_INET6) &&
-          f.info.sock_type == SOCK_STREAM)
+          f.info.sock_type == SOCK_STREAM) {
         tcp.push_back(&f);
+        image_of[&f] = img->path();
+      }
   std::map<uint64_t, uint64_t> peer_of;
   for (const image::Fd* f : tcp) {
     if (sockets_.count(f->info.inode)) continue;
     if (f->info.sock_listening) {
-      int s = ListenAgain(f->info.local_addr);
+      int s = ListenAgain(f->info.local_addr, image_of[f]);
       sockets_[f->info.inode] = MoveHigh(s, high_fd_, true);
       continue;
     }
