@@ -41,10 +41,10 @@ double Now() {
 }
 
 // The runtime's barriers of one checkpoint, in order; the image is reported before "written".
-const char* const kBarriers[] = {proto::kBarrierSuspended, proto::kBarrierPipesElected,
+const char* const kBarriers[] = {proto::kBarrierSuspended,  proto::kBarrierPipesElected,
                                  proto::kBarrierTcpDrained, proto::kBarrierCheckpointed,
-                                 proto::kBarrierNameService};
-constexpr int kNumBarriers = 5;
+                                 proto::kBarrierCommitted,  proto::kBarrierNameService};
+constexpr int kNumBarriers = 6;
 
 struct Result {
   double round;    // seconds per checkpoint

@@ -299,10 +299,12 @@ void State::CheckCheckpointBarriers() {
   for (auto it = ckpt_->barriers.begin(); it != ckpt_->barriers.end();) {
     const std::set<ClientId>& arrived = it->second;
     // The size first: this runs at every arrival, and a full comparison at
-    // each would make a barrier of n processes cost n^2.
+    // each would make a barrier of n processes cost n^2. The commit ends the
+    // checkpoint, so it never passes before the images are written.
     if (arrived.size() < ckpt_->participants.size() ||
         !std::includes(arrived.begin(), arrived.end(), ckpt_->participants.begin(),
-                       ckpt_->participants.end())) {
+                       ckpt_->participants.end()) ||
+        (it->first == proto::kBarrierCommitted && !ckpt_->written_released)) {
       ++it;
       continue;
     }
@@ -315,9 +317,13 @@ void State::CheckCheckpointBarriers() {
                         ckpt_->reported.size() == ckpt_->participants.size() &&
                         ckpt_->images.size() == ckpt_->participants.size();
     ReleaseBarrier(name, to, commit);
-    if (name == proto::kBarrierCheckpointed) {
+    if (name == proto::kBarrierCommitted) {
       FinishCheckpoint();
       return;
+    }
+    if (name == proto::kBarrierCheckpointed) {
+      ckpt_->written_released = true;
+      it = ckpt_->barriers.begin();  // the commit may be complete already
     }
   }
 }

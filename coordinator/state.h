@@ -119,6 +119,7 @@ class State {
     std::vector<ClientId> waiters;  // 'b' commands to answer at the end
     std::vector<ImageRecord> images;
     std::vector<std::string> errors;
+    bool written_released = false;  // kBarrierCheckpointed passed
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);

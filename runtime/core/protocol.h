@@ -94,6 +94,10 @@ struct DoCheckpoint {
 // Barrier names used by the runtime; plugins add their own.
 inline constexpr const char kBarrierSuspended[] = "ckpt:suspended";
 inline constexpr const char kBarrierCheckpointed[] = "ckpt:written";
+// Every process has put its new image in place (or removed it): only now is
+// the generation complete, the restart script written and a blocking
+// checkpoint answered.
+inline constexpr const char kBarrierCommitted[] = "ckpt:committed";
 inline constexpr const char kBarrierRestarted[] = "restart:ready";
 // Pipe buffers: every process has claimed the pipes it could drain.
 inline constexpr const char kBarrierPipesElected[] = "ckpt:pipes-elected";

@@ -96,8 +96,12 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
       Log(released ? "the checkpoint failed in another process; keeping the previous image"
                    : "lost the coordinator during the checkpoint; keeping the previous image");
     }
-  }
-  if (ok && !CommitImage(path, keep, error, cap)) {
+    if (ok && !CommitImage(path, keep, error, cap)) {
+      Log("checkpoint failed: ", error);
+      keep = false;
+    }
+    if (released) CoordBarrier(proto::kBarrierCommitted);
+  } else if (ok && !CommitImage(path, keep, error, cap)) {
     Log("checkpoint failed: ", error);
     keep = false;
   }
@@ -120,6 +124,7 @@ void Checkpoint(const char* dir) {
       CoordBarrier(proto::kBarrierPipesElected);
       CoordBarrier(proto::kBarrierTcpDrained);
       CoordBarrier(proto::kBarrierCheckpointed);
+      CoordBarrier(proto::kBarrierCommitted);
       CoordBarrier(proto::kBarrierNameService);
     }
     return;

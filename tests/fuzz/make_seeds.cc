@@ -219,6 +219,7 @@ std::string Checkpoint() {
   s.Kv(1, MsgType::kKvGet, "dmtcp.ckpt.tcp.1", "");
   s.Done(0, 1, "/ckpt/ckpt_counter_100.dmtcp").Done(1, 1, "/ckpt/ckpt_counter_101.dmtcp");
   for (int w : {0, 1}) s.Barrier(w, proto::kBarrierCheckpointed);
+  for (int w : {0, 1}) s.Barrier(w, proto::kBarrierCommitted);
   for (int w : {0, 1}) s.Barrier(w, proto::kBarrierNameService);
   s.Command(2, 'l').Command(2, 's').Command(2, 'i', 10).Command(2, 'd', 0, "/tmp/ckpt");
   s.Timer().Barrier(0, proto::kBarrierSuspended).Done(0, 0, "no space left").HangUp(1);
@@ -243,7 +244,10 @@ std::string ExitAfterCheckpoint() {
   Script s(kSign | kExitAfterCkpt | kScriptFails);
   s.Hello(0, Role::kWorker, 100).Timer().Stdin('c').Stdin('i', 3).Timer();
   s.Barrier(0, proto::kBarrierSuspended).Done(0, 1, "/ckpt/a.dmtcp");
-  s.Barrier(0, proto::kBarrierCheckpointed).Stdin('f').Stdin('l');
+  s.Barrier(0, proto::kBarrierCheckpointed)
+      .Barrier(0, proto::kBarrierCommitted)
+      .Stdin('f')
+      .Stdin('l');
   return s.str();
 }
 

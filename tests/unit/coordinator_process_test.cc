@@ -285,6 +285,8 @@ TEST_F(CoordinatorProcess, CheckpointWithAScriptedWorker) {
   SendBarrier(w, proto::kBarrierCheckpointed);
   EXPECT_STREQ(Expect<proto::Barrier>(w, MsgType::kBarrierRelease).name,
                proto::kBarrierCheckpointed);
+  SendBarrier(w, proto::kBarrierCommitted);
+  EXPECT_STREQ(Expect<proto::Barrier>(w, MsgType::kBarrierRelease).name, proto::kBarrierCommitted);
 
   proto::CommandReply r = blocking.get();
   EXPECT_EQ(r.status, 0) << r.text;

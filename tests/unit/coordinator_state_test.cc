@@ -277,8 +277,10 @@ TEST_F(StateTest, FullBlockingCheckpoint) {
   Done(3, true, "/ckpt/b.dmtcp");
   EXPECT_EQ(state->worker_state(3), WorkerState::kCheckpointed);
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_TRUE(fx.completed.empty());
   Barrier(3, proto::kBarrierCheckpointed);
+  Barrier(3, proto::kBarrierCommitted);
   EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
   EXPECT_TRUE(Released(3, proto::kBarrierCheckpointed));
 
@@ -321,6 +323,7 @@ TEST_F(StateTest, DisconnectDuringCheckpointReleasesOthersAndFailsIt) {
   EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
   EXPECT_TRUE(fx.completed.empty());  // an incomplete checkpoint gets no restart script
   auto r = LastReply(1);
@@ -346,6 +349,7 @@ TEST_F(StateTest, FailedImageFailsTheBlockingCheckpoint) {
   Barrier(2, proto::kBarrierSuspended);
   Done(2, false, "disk full");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_TRUE(fx.completed.empty());
   auto r = LastReply(1);
   EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
@@ -375,7 +379,9 @@ TEST_F(StateTest, ImagesAreCommittedOnlyWhenEveryProcessWroteOne) {
   Done(2, true, "/a");
   Done(3, true, "/b");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   Barrier(3, proto::kBarrierCheckpointed);
+  Barrier(3, proto::kBarrierCommitted);
   EXPECT_EQ(CommitVerdict(fx, 2), 1);
   EXPECT_EQ(CommitVerdict(fx, 3), 1);
 
@@ -386,10 +392,30 @@ TEST_F(StateTest, ImagesAreCommittedOnlyWhenEveryProcessWroteOne) {
   Done(2, true, "/a");
   Done(3, false, "No space left on device");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   Barrier(3, proto::kBarrierCheckpointed);
+  Barrier(3, proto::kBarrierCommitted);
   EXPECT_EQ(CommitVerdict(fx, 2), 0);
   EXPECT_EQ(CommitVerdict(fx, 3), 0);
   EXPECT_EQ(fx.completed.size(), 1u);  // the restart script still names the first
+}
+
+TEST_F(StateTest, BlockingCheckpointWaitsUntilEveryImageIsInPlace) {
+  // Answered at the written barrier, a caller could kill the computation
+  // while some processes have not yet renamed their images: mixed generations.
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  EXPECT_EQ(CommitVerdict(fx, 2), 1);
+  EXPECT_TRUE(fx.To(1, MsgType::kCommandReply).empty());
+  EXPECT_TRUE(fx.completed.empty());
+  Barrier(2, proto::kBarrierCommitted);
+  EXPECT_EQ(fx.completed.size(), 1u);
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kOk));
 }
 
 TEST_F(StateTest, ProcessKilledAfterItsReportFailsTheCheckpoint) {
@@ -403,6 +429,7 @@ TEST_F(StateTest, ProcessKilledAfterItsReportFailsTheCheckpoint) {
   Done(2, true, "/a");
   Done(3, true, "/b");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   state->OnDisconnect(3);  // kill -9 before it could put its image in place
   EXPECT_EQ(CommitVerdict(fx, 2), 0);
   EXPECT_TRUE(fx.completed.empty());
@@ -420,6 +447,7 @@ TEST_F(StateTest, RestartScriptErrorFailsTheBlockingCheckpoint) {
   Barrier(2, proto::kBarrierSuspended);
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   auto r = LastReply(1);
   EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
   EXPECT_NE(std::string(r.text).find("read-only"), std::string::npos);
@@ -437,6 +465,7 @@ TEST_F(StateTest, SecondBlockingCommandJoinsTheRunningCheckpoint) {
   Barrier(2, proto::kBarrierSuspended);
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_EQ(fx.To(1, MsgType::kCommandReply).size(), 1u);
   EXPECT_EQ(fx.To(4, MsgType::kCommandReply).size(), 2u);  // 'c' at once, 'b' at the end
 }
@@ -450,6 +479,7 @@ TEST_F(StateTest, CommandClientGoneBeforeTheEnd) {
   Barrier(2, proto::kBarrierSuspended);
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_TRUE(fx.To(1, MsgType::kCommandReply).empty());
   EXPECT_EQ(fx.completed.size(), 1u);
 }
@@ -665,6 +695,7 @@ TEST_F(StateTest, ExitAfterCheckpointKillsTheComputation) {
   Barrier(2, proto::kBarrierSuspended);
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
   EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 1u);
   state->OnDisconnect(2);
   EXPECT_TRUE(fx.exited);
