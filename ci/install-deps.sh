@@ -9,6 +9,8 @@ packages=(
   python3 procps iproute2 clang-format shellcheck openssh-server openssh-client util-linux
   munge slurmctld slurmd slurm-client openmpi-bin libopenmpi-dev
   clang libclang-rt-dev
+  man-db groff-base
+  dpkg-dev environment-modules bash-completion lua5.4
 )
 
 missing=()

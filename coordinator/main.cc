@@ -89,9 +89,9 @@ int main(int argc, char** argv) {
   app.add_option("port", pos_port,
                  "Port to listen on (default: $DMTCP_COORD_PORT, $DMTCP_PORT, "
                  "7779; 0 = a free port)");
-  app.add_option("-p,--coord-port,--port", opt_port, "Same as the positional port");
+  app.add_option("-p,--coord-port,--port", opt_port, "Port to listen on, as the positional port");
   app.add_option("--port-file", port_file, "Write the port listened on to this file");
-  app.add_flag("--daemon", daemon, "Run in the background");
+  app.add_flag("--daemon", daemon, "Run in the background, detached (no commands on stdin)");
   app.add_flag("--exit-on-last", exit_on_last,
                "Exit when the last process of the computation exits");
   app.add_flag("--exit-after-ckpt", exit_after_ckpt,

@@ -7,12 +7,20 @@
 #   4. kill -9 the program
 #   5. restart it with the generated dmtcp_restart_script.sh: it continues where it was
 # Environment: BUILD_DIR (default: <repo>/build).
+# Installed (<prefix>/share/dmtcp/examples/demo.sh, next to the example programs), it builds
+# nothing and runs the commands on PATH (after `module load dmtcp-ng`, say).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 bin=$build/bin
 examples=$build/examples
+installed=0
+if [[ -z ${BUILD_DIR:-} && -x $here/counter && ! -f $root/CMakeLists.txt ]]; then
+  installed=1
+  examples=$here
+fi
 
 heading() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*"; }
@@ -22,20 +30,27 @@ die() {
 }
 
 # --- Build (if needed) ------------------------------------------------------------------------
-heading "Building (log: $build/demo-build.log)"
-mkdir -p "$build"
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  bash "$root/ci/install-deps.sh"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/demo-build.log" 2>&1 ||
-    { tail -n 30 "$build/demo-build.log"; die "cmake configure failed"; }
+if ((installed)); then
+  heading "Using the installed commands"
+  launch=$(command -v dmtcp_launch) ||
+    die "dmtcp_launch is not on PATH (module load dmtcp-ng, or add <prefix>/bin to PATH)"
+  bin=$(cd "$(dirname "$launch")" && pwd)
+else
+  heading "Building (log: $build/demo-build.log)"
+  mkdir -p "$build"
+  if [[ ! -f $build/CMakeCache.txt ]]; then
+    bash "$root/ci/install-deps.sh"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/demo-build.log" 2>&1 ||
+      { tail -n 30 "$build/demo-build.log"; die "cmake configure failed"; }
+  fi
+  cmake --build "$build" -j 2 >>"$build/demo-build.log" 2>&1 ||
+    { tail -n 30 "$build/demo-build.log"; die "build failed"; }
 fi
-cmake --build "$build" -j 2 >>"$build/demo-build.log" 2>&1 ||
-  { tail -n 30 "$build/demo-build.log"; die "build failed"; }
 for f in "$bin/dmtcp_coordinator" "$bin/dmtcp_launch" "$bin/dmtcp_command" "$bin/dmtcp_restart" \
   "$examples/counter"; do
   [[ -x $f ]] || die "$f was not built"
 done
-say "built: $bin"
+if ((installed)); then say "commands: $bin"; else say "built: $bin"; fi
 
 # --- A private playground ---------------------------------------------------------------------
 dir=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp-demo.XXXXXX")

@@ -153,9 +153,11 @@ int main(int argc, char** argv) {
       "Write the next checkpoints (images and restart script) into this directory");
   app.add_flag_function("-k,--kill", add('k'), "Kill all processes of the computation");
   app.add_flag_function("-q,--quit", add('q'), "Kill all processes and stop the coordinator");
-  app.add_option("--timeout", timeout, "Give up waiting for the answer after SEC seconds")
+  app.add_option("--timeout", timeout,
+                 "Give up waiting for the coordinator's answer after this many seconds (default: "
+                 "30; --bcheckpoint waits as long as the checkpoint takes)")
       ->check(CLI::PositiveNumber);
-  app.add_flag("--json", json, "Print the status as JSON");
+  app.add_flag("--json", json, "Print the answer of -s or --bcheckpoint as JSON");
   app.add_option("words", words, "Command words: s l c bc k q, i N");
 
   std::vector<std::string> args = Normalize(argc, argv);

@@ -30,6 +30,7 @@ fail_rc=${DMTCP_FAIL_RC:-99}
 usage() {
   cat <<'EOF'
 Usage: dmtcp_job [options] -- program [args...]
+Options:
   -i, --interval SEC    checkpoint every SEC seconds (default: $DMTCP_CHECKPOINT_INTERVAL, 0 = only
                         on the warning signal)
   --ckptdir DIR         where the job's checkpoints go: DIR/<jobid>/ (default:
@@ -49,6 +50,9 @@ die() {
 say() { echo "$prog: $(date '+%F %T') $*" >&2; }
 
 interval=${DMTCP_CHECKPOINT_INTERVAL:-0}
+# The interval is this script's to keep: a coordinator or runtime that read it too would take
+# checkpoints of their own, which never become generations.
+unset DMTCP_CHECKPOINT_INTERVAL
 ckpt_base=${DMTCP_CHECKPOINT_DIR:-}
 keep=2
 warn_signal=USR1

@@ -124,12 +124,14 @@ int main(int argc, char** argv) {
                                 "Run without a coordinator (checkpoint by signal only)");
   join_opt->excludes(new_opt)->excludes(none_opt);
   new_opt->excludes(none_opt);
-  app.add_option("-i,--interval", interval, "Checkpoint interval in seconds (0 = none)")
+  app.add_option("-i,--interval", interval,
+                 "Checkpoint interval in seconds, 0 = none (default: the coordinator's)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--ckptdir", ckptdir,
                  "Directory for checkpoint images (must exist; default: $DMTCP_CHECKPOINT_DIR "
                  "or the current directory)");
-  auto* gzip_opt = app.add_flag("--gzip", gzip, "Compress checkpoint images (default)");
+  auto* gzip_opt =
+      app.add_flag("--gzip", gzip, "Compress checkpoint images (default, unless $DMTCP_GZIP=0)");
   auto* no_gzip_opt = app.add_flag("--no-gzip", no_gzip, "Do not compress checkpoint images");
   gzip_opt->excludes(no_gzip_opt);
   bool forked = false;
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
                "(DMTCP_FORKED_CHECKPOINT=1)");
   // One string: a vector option would swallow the program's name too.
   app.add_option("--with-plugin", plugin_arg,
-                 "Plugin libraries to load, absolute paths separated by ':'")
+                 "Plugin libraries to load, absolute paths separated by ':' (default: "
+                 "$DMTCP_PLUGIN)")
       ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated: joined by '\n'
   app.add_option("--ckpt-signal", ckpt_signal,
                  "Signal used for checkpoints (default: $DMTCP_SIGCKPT or SIGUSR2)")
@@ -173,15 +176,13 @@ int main(int argc, char** argv) {
       plugins.push_back(p);
     }
   }
-  std::string runtime = client::RuntimeLibrary();
-  if (runtime.empty()) {
-    std::string where = "lib/libdmtcp.so";
-    try {
-      where = client::SelfExeDir() + "/../lib/libdmtcp.so";
-    } catch (const client::ClientError&) {
-    }
-    Fail(kCmd, "cannot find the DMTCP runtime library " + where);
+  std::string runtime;
+  std::string where = "lib/libdmtcp.so";
+  try {
+    runtime = client::RuntimeLibrary(&where);
+  } catch (const client::ClientError&) {
   }
+  if (runtime.empty()) Fail(kCmd, "cannot find the DMTCP runtime library " + where);
   if (!ProgramExists(program.front())) {
     Fail(kCmd, "cannot find program '" + program.front() + "'");
   }

@@ -128,7 +128,7 @@ class CoordinatorNameService : public restart::NameService {
   client::Connection conn_;
 };
 
-std::string LoaderPath() { return client::SelfExeDir() + "/../libexec/dmtcp/dmtcp_restart_loader"; }
+std::string LoaderPath() { return client::RestartLoader(); }
 
 // Reads one image and checks it completely, and that this node has what it
 // needs (mapped and open files, the kernel's mappings): the checks a restart
@@ -252,13 +252,21 @@ int main(int argc, char** argv) {
   std::optional<int> interval;
   bool join = false, new_coord = false, no_remap = false, verify = false;
   app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
-  app.add_option("-h,--coord-host,--host", host, "Coordinator host (DMTCP_COORD_HOST)");
-  app.add_option("-p,--coord-port,--port", port, "Coordinator port (DMTCP_COORD_PORT, 7779)");
+  app.add_option("-h,--coord-host,--host", host,
+                 "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
+  app.add_option("-p,--coord-port,--port", port,
+                 "Coordinator port (default: $DMTCP_COORD_PORT, $DMTCP_PORT, 7779; 0 = start a new "
+                 "coordinator on a free port)");
   app.add_option("--port-file", port_file, "Write the coordinator's port to this file");
-  app.add_flag("-j,--join,--join-coordinator", join, "Join an existing coordinator only");
-  app.add_flag("--new-coordinator", new_coord, "Start a new coordinator");
-  app.add_option("-i,--interval", interval, "Checkpoint interval in seconds");
-  app.add_option("--ckptdir", ckptdir, "Directory for later checkpoint images");
+  app.add_flag("-j,--join,--join-coordinator", join,
+               "Join a running coordinator; fail if there is none");
+  app.add_flag("--new-coordinator", new_coord,
+               "Start a new coordinator (with -p 0: on a free port)");
+  app.add_option("-i,--interval", interval,
+                 "Checkpoint interval in seconds, 0 = none (default: the coordinator's)");
+  app.add_option(
+      "--ckptdir", ckptdir,
+      "Directory for the next checkpoint images (default: where the processes wrote them before)");
   app.add_flag("--no-remap", no_remap,
                "Bind threads to the same CPU numbers as before, not to the corresponding "
                "processors of this node");

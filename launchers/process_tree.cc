@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -237,6 +238,30 @@ bool EphemeralPort(int port) {
   return port >= lo && port <= hi;
 }
 
+// Whether a socket of this network namespace listens on TCP `port`. Only
+// then is the port taken by another program: connections of the killed run
+// that linger in TIME-WAIT also refuse the bind, but go away by themselves.
+bool SomeoneListensOn(int port) {
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    FILE* f = fopen(table, "r");
+    if (!f) continue;
+    char line[512];
+    bool found = false;
+    if (!fgets(line, sizeof line, f)) line[0] = 0;  // the header
+    while (!found && fgets(line, sizeof line, f)) {
+      // "  sl: local_address:PORT rem_address:PORT st ...", in hex; 0A is LISTEN.
+      char local[128], remote[128];
+      unsigned state = 0;
+      if (sscanf(line, "%*s %127s %127s %x", local, remote, &state) != 3) continue;
+      const char* colon = strrchr(local, ':');
+      found = colon && state == 0x0A && strtol(colon + 1, nullptr, 16) == port;
+    }
+    fclose(f);
+    if (found) return true;
+  }
+  return false;
+}
+
 // A socket bound to addr again: its port if it is free, else another port;
 // on another host, where its address does not exist, on every address. An
 // unbound socket (port 0) stays unbound. A listening port the program chose
@@ -268,7 +293,7 @@ int BindAgain(const uint8_t* addr, int type, const std::string& owner = "") {
       if (try_bind()) return s;
     }
     const int port = ntohs(reinterpret_cast<sockaddr_in*>(at)->sin_port);
-    if (errno == EADDRINUSE && !owner.empty() && !EphemeralPort(port)) {
+    if (errno == EADDRINUSE && !owner.empty() && !EphemeralPort(port) && SomeoneListensOn(port)) {
       close(s);
       throw std::runtime_error("port " + std::to_string(port) + ", where " + owner +
                                " listened, is taken by another program on this host; stop it, "

@@ -7,7 +7,31 @@
 
 #include "errors.h"
 
+// Relative paths from the commands' folder to the library and libexec folders of an installation
+// (set by CMakeLists.txt from GNUInstallDirs). The build tree always has lib/ and libexec/.
+#ifndef DMTCP_BIN_TO_LIB
+#define DMTCP_BIN_TO_LIB "../lib"
+#endif
+#ifndef DMTCP_BIN_TO_LIBEXEC
+#define DMTCP_BIN_TO_LIBEXEC "../libexec"
+#endif
+
 namespace dmtcp::client {
+
+namespace {
+
+// <bindir>/<installed>/<name> if it exists, else <bindir>/<built>/<name> if that exists, else
+// the first (for messages).
+std::string OwnFile(const std::string& installed, const std::string& built,
+                    const std::string& name) {
+  const std::string dir = SelfExeDir();
+  std::string path = dir + "/" + installed + "/" + name;
+  if (installed == built || IsRegularFile(path)) return path;
+  std::string in_build = dir + "/" + built + "/" + name;
+  return IsRegularFile(in_build) ? in_build : path;
+}
+
+}  // namespace
 
 std::string SelfExeDir() {
   char buf[PATH_MAX];
@@ -20,13 +44,18 @@ std::string SelfExeDir() {
 
 std::string SiblingCommand(const std::string& name) { return SelfExeDir() + "/" + name; }
 
-std::string RuntimeLibrary() {
-  std::string path = SelfExeDir() + "/../lib/libdmtcp.so";
+std::string RuntimeLibrary(std::string* looked_at) {
+  std::string path = OwnFile(DMTCP_BIN_TO_LIB, "../lib", "libdmtcp.so");
+  if (looked_at) *looked_at = path;
   char real[PATH_MAX];
   // realpath also checks existence; a normalized path reads better in
   // LD_PRELOAD and in error messages.
   if (!realpath(path.c_str(), real) || !IsRegularFile(real)) return "";
   return real;
+}
+
+std::string RestartLoader() {
+  return OwnFile(DMTCP_BIN_TO_LIBEXEC "/dmtcp", "../libexec/dmtcp", "dmtcp_restart_loader");
 }
 
 bool IsRegularFile(const std::string& path) {
