@@ -113,6 +113,11 @@ job_dir=$ckpt_base/$job_id
 live=$job_dir/live
 mkdir -p "$live" || die "cannot create $live"
 chmod 700 "$job_dir" "$live" 2>/dev/null
+# Before a coordinator is started, which would outlive this exit.
+if [ -e "$job_dir/finished" ]; then
+  say "job $job_id already ran to its end ($job_dir/finished); nothing to do"
+  exit 0
+fi
 
 # The coordinator: the site's, or our own on a free port.
 own_coordinator=0
@@ -230,10 +235,6 @@ terminated=0
 on_term() { terminated=1; }
 [ "$warn_signal" = TERM ] || trap on_term TERM
 
-if [ -e "$job_dir/finished" ]; then
-  say "job $job_id already ran to its end ($job_dir/finished); nothing to do"
-  exit 0
-fi
 if [ -L "$job_dir/latest" ] && [ -f "$job_dir/latest/dmtcp_restart_script.sh" ]; then
   say "job $job_id (${scheduler}, restart ${SLURM_RESTART_COUNT:-${PBS_RUNCOUNT:-?}}): restarting from $(readlink "$job_dir/latest") on ${nodes[*]}"
   latest=$(readlink -f "$job_dir/latest")

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -70,7 +71,8 @@ int BindUnixName(const image::FdInfo& info) {
     unlink(addr.sun_path);
   // A rendezvous socket in a session folder of the old node's /tmp (PMIx).
   if (addr.sun_path[0] && NodeLocalFile(addr.sun_path)) MakeParentDirs(addr.sun_path);
-  if (bind(s, reinterpret_cast<sockaddr*>(&addr), info.unix_name_len) != 0)
+  const auto len = static_cast<socklen_t>(std::min<size_t>(info.unix_name_len, sizeof addr));
+  if (bind(s, reinterpret_cast<sockaddr*>(&addr), len) != 0)
     throw Errno(std::string("cannot bind again to ") + addr.sun_path);
   return s;
 }
@@ -267,7 +269,7 @@ bool SomeoneListensOn(int port) {
 // unbound socket (port 0) stays unbound. A listening port the program chose
 // (outside the ephemeral range) is never replaced: its clients know it, so
 // when another program holds it the restart stops, naming it (`owner`).
-int BindAgain(const uint8_t* addr, int type, const std::string& owner = "") {
+int BindAgain(const uint8_t* addr, int type, const std::string& owner = "", bool v6only = false) {
   uint8_t at[image::kSockAddrBytes];
   memcpy(at, addr, sizeof at);
   sa_family_t family;
@@ -277,6 +279,7 @@ int BindAgain(const uint8_t* addr, int type, const std::string& owner = "") {
   if (reinterpret_cast<sockaddr_in*>(at)->sin_port == 0) return s;  // same offset for IPv6
   int one = 1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (v6only && family == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   auto try_bind = [&] { return bind(s, reinterpret_cast<sockaddr*>(at), AddrLen(at)) == 0; };
   if (!try_bind()) {
     if (errno == EADDRINUSE && family == AF_INET6) {
@@ -306,8 +309,8 @@ int BindAgain(const uint8_t* addr, int type, const std::string& owner = "") {
   return s;
 }
 
-int ListenAgain(const uint8_t* addr, const std::string& owner) {
-  int s = BindAgain(addr, SOCK_STREAM, owner);
+int ListenAgain(const uint8_t* addr, const std::string& owner, bool v6only) {
+  int s = BindAgain(addr, SOCK_STREAM, owner, v6only);
   if (listen(s, 128) != 0) throw Errno("listen");
   return s;
 }
@@ -357,11 +360,21 @@ void ProcessTree::MakeTcpSockets() {
         tcp.push_back(&f);
         image_of[&f] = img->path();
       }
+  // An IPv6 listener on a port an IPv4 one also listened on was IPv6-only
+  // (Open MPI makes them so): the two could not have coexisted otherwise.
+  std::set<int> v4_ports;
+  auto port_of = [](const uint8_t* addr) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);  // same offset for v6
+  };
+  for (const image::Fd* f : tcp)
+    if (f->info.sock_listening && f->info.sock_domain == AF_INET)
+      v4_ports.insert(port_of(f->info.local_addr));
   std::map<uint64_t, uint64_t> peer_of;
   for (const image::Fd* f : tcp) {
     if (sockets_.count(f->info.inode)) continue;
     if (f->info.sock_listening) {
-      int s = ListenAgain(f->info.local_addr, image_of[f]);
+      int s = ListenAgain(f->info.local_addr, image_of[f],
+                          v4_ports.count(port_of(f->info.local_addr)) != 0);
       sockets_[f->info.inode] = MoveHigh(s, high_fd_, true);
       continue;
     }

@@ -282,8 +282,10 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
 
 bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap) {
   // Memory of network cards that the program registered with them (RDMA):
-  // InfiniBand/RoCE verbs, Omni-Path, Slingshot, Gemini/Aries.
-  static const char* const kBuiltIn[] = {"/dev/infiniband/", "/dev/hfi1", "/dev/cxi", "/dev/kgni"};
+  // InfiniBand/RoCE verbs, Omni-Path, Slingshot, Gemini/Aries; and of GPUs
+  // (NVIDIA, AMD ROCm), whose state lives in the device.
+  static const char* const kBuiltIn[] = {"/dev/infiniband/", "/dev/hfi1",   "/dev/cxi",
+                                         "/dev/kgni",        "/dev/nvidia", "/dev/kfd"};
   int fd = static_cast<int>(RawSyscall(
       SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/maps"), O_RDONLY | O_CLOEXEC));
   if (fd < 0) return false;
