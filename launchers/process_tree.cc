@@ -282,12 +282,6 @@ int BindAgain(const uint8_t* addr, int type, const std::string& owner = "", bool
   if (v6only && family == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   auto try_bind = [&] { return bind(s, reinterpret_cast<sockaddr*>(at), AddrLen(at)) == 0; };
   if (!try_bind()) {
-    if (errno == EADDRINUSE && family == AF_INET6) {
-      // A program listening on 0.0.0.0:P and [::]:P had made the IPv6 one
-      // IPv6-only (Open MPI does); the IPv4 one, made again first, holds P.
-      setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-      if (try_bind()) return s;
-    }
     if (errno == EADDRNOTAVAIL) {
       if (family == AF_INET6)
         reinterpret_cast<sockaddr_in6*>(at)->sin6_addr = in6addr_any;
