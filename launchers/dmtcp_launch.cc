@@ -240,6 +240,12 @@ int main(int argc, char** argv) {
     unsetenv("DMTCP_PLUGIN");
   }
 
+  // The same when the program itself is ssh or srun (the runtime cannot
+  // step in before it runs).
+  const std::string base = program.front().substr(program.front().rfind('/') + 1);
+  const char* direct = getenv("DMTCP_EXEC_DIRECT");
+  if ((base == "ssh" || base == "srun") && !(direct && strcmp(direct, "1") == 0))
+    program.front() = client::SelfExeDir() + (base == "ssh" ? "/dmtcp_ssh" : "/dmtcp_srun");
   std::vector<char*> args;
   for (std::string& a : program) args.push_back(a.data());
   args.push_back(nullptr);

@@ -8,11 +8,14 @@
 // where the restart put them and we still report them, with srun's exit
 // code (the highest) and its --label prefixes.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "coordinator_client.h"
+#include "pmix_hub.h"
 #include "remote_launch.h"
 #include "ssh_relay.h"
 
@@ -135,6 +139,77 @@ std::string ReachableName() {
   return found.empty() ? name : found;
 }
 
+// The MPI plugin the step would get: --mpi, else SLURM_MPI_TYPE, else the
+// cluster's MpiDefault.
+std::string MpiType(const std::vector<std::string>& options) {
+  std::string type;
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (options[i].rfind("--mpi=", 0) == 0) type = options[i].substr(6);
+    if (options[i] == "--mpi" && i + 1 < options.size()) type = options[i + 1];
+  }
+  if (type.empty()) type = Env("SLURM_MPI_TYPE");
+  if (type.empty()) {
+    // Outside checkpoint control: scontrol is no process of the computation.
+    int in = -1, out = -1;
+    pid_t pid =
+        ssh::SpawnOutside({"sh", "-c", "exec scontrol show config 2>/dev/null"}, false, &in, &out);
+    if (pid > 0) {
+      close(in);
+      std::string text;
+      char buf[4096];
+      ssize_t r;
+      while ((r = read(out, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0) text.append(buf, static_cast<size_t>(r));
+      close(out);
+      waitpid(pid, nullptr, 0);
+      char key[64], value[64];
+      for (size_t at = 0; at < text.size();) {
+        size_t nl = text.find('\n', at);
+        if (nl == std::string::npos) nl = text.size();
+        const std::string line = text.substr(at, nl - at);
+        if (sscanf(line.c_str(), "%63s = %63s", key, value) == 2 && strcmp(key, "MpiDefault") == 0)
+          type = value;
+        at = nl + 1;
+      }
+    }
+  }
+  return type;
+}
+
+// A PMIx step gets our PMIx servers instead of slurmstepd's (pmix_hub.h):
+// srun runs it with --mpi=none, and a child of ours, the hub, joins the
+// servers. It learns that we have ended when `alive` closes.
+void TakeOverPmix(std::vector<std::string>& options, const std::string& host) {
+  if (MpiType(options).rfind("pmix", 0) != 0) return;
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (options[i] == "--mpi" && i + 1 < options.size()) {
+      ++i;
+      continue;
+    }
+    if (options[i].rfind("--mpi=", 0) != 0) kept.push_back(options[i]);
+  }
+  kept.push_back("--mpi=none");
+  options = kept;
+  int port = 0;
+  int listener = ssh::ListenAnywhere(&port);
+  int alive[2];
+  if (listener < 0 || pipe2(alive, O_CLOEXEC) != 0)
+    Die(std::string("cannot listen for PMIx servers: ") + strerror(errno));
+  const std::string token = ssh::RandomToken();
+  pid_t hub = fork();
+  if (hub < 0) Die(std::string("fork failed: ") + strerror(errno));
+  if (hub == 0) {
+    close(alive[1]);
+    pmix::RunHub(listener, alive[0], token);
+  }
+  close(listener);
+  close(alive[0]);  // alive[1] stays open as long as we run
+  const std::string where = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  setenv(pmix::kHubEnv, (where + ":" + std::to_string(port)).c_str(), 1);
+  setenv(pmix::kTokenEnv, token.c_str(), 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +244,7 @@ int main(int argc, char** argv) {
                         coord_host.rfind("127.", 0) == 0 || coord_host == "::1";
   std::string host = client::IsLocalHost(coord_host) && !loopback ? coord_host : ReachableName();
   if (loopback || client::IsLocalHost(coord_host)) coord_host = host;
+  TakeOverPmix(options, host);
   std::string joined;
   for (const auto& w : command) joined += (joined.empty() ? "" : " ") + ssh::ShellQuote(w);
   std::vector<std::string> words = {prog};

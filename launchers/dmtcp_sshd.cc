@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 #include <vector>
 
 #include "coordinator_client.h"
+#include "pmix_hub.h"
+#include "remote_launch.h"
 #include "ssh_relay.h"
 
 namespace {
@@ -155,20 +158,7 @@ std::string SshClientAddress() {
 }
 
 int ConnectBack(const Options& o) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(o.connect_host.c_str(), o.connect_port.c_str(), &hints, &res);
-  if (rc != 0) Die("cannot resolve " + o.connect_host + ": " + gai_strerror(rc));
-  int s = -1;
-  for (addrinfo* ai = res; ai && s < 0; ai = ai->ai_next) {
-    s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s >= 0 && connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
-      close(s);
-      s = -1;
-    }
-  }
-  freeaddrinfo(res);
+  int s = ssh::ConnectTo(o.connect_host, o.connect_port);
   if (s < 0) Die("cannot connect back to dmtcp_ssh at " + o.connect_host + ":" + o.connect_port);
   // Our token, then which task we are (srun's SLURM_PROCID; 0 for ssh).
   const char* procid = getenv("SLURM_PROCID");
@@ -178,8 +168,79 @@ int ConnectBack(const Options& o) {
   return s;
 }
 
+// An srun task of a PMIx step (pmix_hub.h). The node's first task starts
+// the node's PMIx server (a child, so a process of the computation); every
+// task then waits for the environment the server made for its rank.
+struct PmixTask {
+  std::string dir;
+  int rank = -1;
+  pid_t server = -1;
+  int server_in = -1;  // closed when our command has ended
+};
+
+PmixTask PreparePmix() {
+  PmixTask t;
+  const std::string token = ssh::Env(pmix::kTokenEnv);
+  if (token.empty()) return t;
+  std::string node = ssh::Env("SLURMD_NODENAME");
+  if (node.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    node = host;
+  }
+  t.rank = atoi(ssh::Env("SLURM_PROCID").c_str());
+  t.dir = pmix::StepDir(token, node);
+  if (ssh::Env("SLURM_LOCALID") == "0") {
+    int in[2];
+    if (pipe2(in, O_CLOEXEC) != 0) Die("pipe failed");
+    t.server = fork();
+    if (t.server < 0) Die("fork failed");
+    if (t.server == 0) {
+      dup2(in[0], 0);
+      const std::string exe = client::SelfExeDir() + "/dmtcp_pmix_server";
+      execl(exe.c_str(), exe.c_str(), static_cast<char*>(nullptr));
+      Die("cannot run " + exe + ": " + strerror(errno));
+    }
+    close(in[0]);
+    t.server_in = in[1];
+  }
+  const std::string path = t.dir + "/env." + std::to_string(t.rank);
+  std::string env;
+  for (int waited = 0; env.empty(); waited += 50) {
+    FILE* f = fopen(path.c_str(), "re");
+    if (f) {
+      char buf[4096];
+      size_t n;
+      while ((n = fread(buf, 1, sizeof buf, f)) > 0) env.append(buf, n);
+      fclose(f);
+      break;
+    }
+    int status;
+    if (t.server > 0 && waitpid(t.server, &status, WNOHANG) == t.server)
+      Die("the node's PMIx server (dmtcp_pmix_server) ended before it served rank " +
+          std::to_string(t.rank));
+    if (waited > 300000)
+      Die("no PMIx environment for rank " + std::to_string(t.rank) + " in " + t.dir +
+          " after 300 s");
+    usleep(50000);
+  }
+  for (size_t at = 0; at < env.size();) {
+    size_t end = env.find('\0', at);
+    if (end == std::string::npos) end = env.size();
+    std::string entry = env.substr(at, end - at);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos && eq > 0)
+      setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
+    at = end + 1;
+  }
+  unsetenv(pmix::kHubEnv);
+  unsetenv(pmix::kTokenEnv);
+  return t;
+}
+
 [[noreturn]] void Serve(const Options& o) {
   signal(SIGPIPE, SIG_IGN);
+  const PmixTask pmix_task = PreparePmix();
   int conn = ConnectBack(o);
   int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   dup2(null, 2);  // connected: the bootstrap half may end, and ssh with it
@@ -189,11 +250,20 @@ int ConnectBack(const Options& o) {
   pid_t child = fork();
   if (child < 0) _exit(255);
   if (child == 0) {
+    if (pmix_task.rank >= 0) setpgid(0, 0);  // what an MPI_Abort kills
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     execl("/bin/sh", "sh", "-c", o.command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
+  }
+  if (pmix_task.rank >= 0) {
+    const std::string pgid = std::to_string(child) + "\n";
+    FILE* f = fopen((pmix_task.dir + "/pgid." + std::to_string(pmix_task.rank)).c_str(), "we");
+    if (f) {
+      fputs(pgid.c_str(), f);
+      fclose(f);
+    }
   }
   close(in[0]);
   close(out[1]);
@@ -247,6 +317,11 @@ int ConnectBack(const Options& o) {
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (pmix_task.server > 0) {
+    close(pmix_task.server_in);
+    while (waitpid(pmix_task.server, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
   ssh::SendFrame(conn, ssh::Frame::kExit, &code, sizeof code);
   shutdown(conn, SHUT_WR);
   // Until dmtcp_ssh has read everything and closed its end.

@@ -1,6 +1,7 @@
 #include "remote_launch.h"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
@@ -68,6 +69,23 @@ int ListenAnywhere(int* port) {
       getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
     return -1;
   *port = ntohs(a.sin_port);
+  return s;
+}
+
+int ConnectTo(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return -1;
+  int s = -1;
+  for (addrinfo* ai = res; ai && s < 0; ai = ai->ai_next) {
+    s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s >= 0 && connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
+      close(s);
+      s = -1;
+    }
+  }
+  freeaddrinfo(res);
   return s;
 }
 
@@ -176,6 +194,7 @@ void RelayAll(const char* program, int listener, int launcher_out, pid_t launche
     fds.push_back({launcher_out, POLLIN, 0});
     fds.push_back({stdin_open && !peers.empty() ? 0 : -1, POLLIN, 0});
     for (const auto& p : peers) fds.push_back({p->done ? -1 : p->fd, POLLIN, 0});
+    const size_t polled = peers.size();  // a peer accepted below has no entry in fds
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       fprintf(stderr, "%s: poll failed\n", program);
@@ -223,7 +242,7 @@ void RelayAll(const char* program, int listener, int launcher_out, pid_t launche
         stdin_open = false;
       }
     }
-    for (size_t i = 0; i < peers.size(); ++i) {
+    for (size_t i = 0; i < polled; ++i) {
       Peer& p = *peers[i];
       if (p.done || !(fds[3 + i].revents)) continue;
       if (!p.reader.Fill(p.fd)) {

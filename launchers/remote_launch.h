@@ -25,6 +25,8 @@ bool UnderCheckpointControl();
 // A listener on every address (port chosen by the kernel); -1 on failure.
 int ListenAnywhere(int* port);
 std::string RandomToken();  // 32 hex digits
+// A TCP connection to host:port (any of its addresses); -1 if none answers.
+int ConnectTo(const std::string& host, const std::string& port);
 
 // Runs words[0] (found in PATH) outside checkpoint control: without our
 // runtime (LD_PRELOAD), and without DMTCP_* unless keep_dmtcp_env. Its

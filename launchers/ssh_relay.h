@@ -15,6 +15,12 @@ enum class Frame : uint8_t {
   kStdout = 3,
   kStderr = 4,
   kExit = 5,  // payload: the exit code as ssh reports it (128+signal if killed)
+  // Between a PMIx step's node servers and their hub (pmix_hub.h).
+  kPmixHello = 16,
+  kPmixMap = 17,
+  kPmixFence = 18,
+  kPmixFenceDone = 19,
+  kPmixAbort = 20,
 };
 
 // Writes everything, retrying after signals. False if the peer is gone.

@@ -4,6 +4,8 @@
 # ci/test-hosts.sh, the Slurm of ci/slurm.sh, jobs' states, and the check that a job's output
 # is one continuous count.
 
+TEST_SUBNET=10.77.0.0/24 # the test hosts' network (ci/test-hosts.sh)
+
 # require_test_hosts  Skips (77) when the test hosts are not up and cannot be (not root); fails
 # when they should be but do not answer. Sets SSH_CFG and exports DMTCP_SSH to use them.
 require_test_hosts() {
@@ -30,6 +32,20 @@ require_slurm() {
     fi
     fail "Slurm does not answer${1:+ with a partition $1} (SLURM_CONF=$SLURM_CONF): $(sinfo 2>&1)"
   fi
+}
+
+# require_open_mpi EXE  Skips (77) without Open MPI or the MPI example EXE. Else lets Open MPI
+# run as root (as the tests do), keeps it on the test hosts' subnet (the machine has another
+# network the hosts cannot reach) and puts its session folders under $T/sessions.
+require_open_mpi() {
+  if ! command -v mpirun >/dev/null || [[ ! -x $1 ]]; then
+    log "SKIP: Open MPI is not installed (ci/install-deps.sh installs openmpi-bin and libopenmpi-dev)"
+    exit 77
+  fi
+  ((EUID == 0)) && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OMPI_MCA_btl_tcp_if_include=$TEST_SUBNET OMPI_MCA_oob_tcp_if_include=$TEST_SUBNET \
+    TMPDIR=$T/sessions
+  mkdir -p "$TMPDIR"
 }
 
 job_state() { scontrol show job "$1" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | cut -d= -f2; }

@@ -12,16 +12,9 @@
 e2e_init mpi-hosts
 require_test_hosts
 exe=$DMTCP_EXAMPLES/mpi_ring
-if ! command -v mpirun >/dev/null || [[ ! -x $exe ]]; then
-  log "SKIP: Open MPI is not installed (ci/install-deps.sh installs openmpi-bin and libopenmpi-dev)"
-  exit 77
-fi
-((EUID == 0)) && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Through the test hosts' sshd, on their subnet only; session folders under $T/sessions.
-subnet=10.77.0.0/24
-export OMPI_MCA_plm_rsh_agent="ssh -F $SSH_CFG" OMPI_MCA_btl_tcp_if_include=$subnet \
-  OMPI_MCA_oob_tcp_if_include=$subnet TMPDIR=$T/sessions DMTCP_TMPDIR=$T
-mkdir -p "$TMPDIR"
+require_open_mpi "$exe"
+# Through the test hosts' sshd.
+export OMPI_MCA_plm_rsh_agent="ssh -F $SSH_CFG" DMTCP_TMPDIR=$T
 printf 'h1 slots=2\nh2 slots=2\n' >"$T/hostfile"
 STEPS=150
 mpirun -np 4 --hostfile "$T/hostfile" "$exe" "$STEPS" 0 >"$T/expected.txt" 2>"$T/native.err" ||

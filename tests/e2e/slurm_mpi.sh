@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# slurm_mpi.sh
+# slurm_mpi.sh [mpirun|srun]
 #
-# An Open MPI job in a two-node Slurm job on the test hosts (partition "hosts"): the batch script,
-# under dmtcp_job (dmtcp_sbatch), runs `mpirun -np 4 mpi_ring`; mpirun starts its orted daemons
-# on the allocation's nodes with srun, which runs them under checkpoint control (dmtcp_srun).
+# An Open MPI job in a two-node Slurm job on the test hosts (partition "hosts"), under dmtcp_job
+# (dmtcp_sbatch). With mpirun (the default), the batch script runs `mpirun -np 4 mpi_ring`;
+# mpirun starts its orted daemons on the allocation's nodes with srun, which runs them under
+# checkpoint control (dmtcp_srun). With srun, it runs `srun --mpi=pmix -n 4 mpi_ring`: srun
+# starts the ranks themselves, and dmtcp_srun gives them PMIx servers of ours
+# (dmtcp_pmix_server, one per node) in place of slurmstepd's.
 # Sent the warning signal while h1 is drained, the job checkpoints, requeues itself and starts
-# again on h2 and h3: dmtcp_job restarts mpirun on the new batch host and the other node's
-# daemons and ranks on the other new node. Every rank must come back on h2 or h3, the output
-# must be one continuous sequence of the uninterrupted run's lines, and the job must complete.
+# again on h2 and h3: dmtcp_job restarts the batch host's processes on the new batch host and
+# the other node's daemons and ranks on the other new node. Every rank must come back on h2 or
+# h3, the output must be one continuous sequence of the uninterrupted run's lines, and the job
+# must complete.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/batch_lib.sh"
-e2e_init slurm-mpi
+launcher=${1:-mpirun}
+e2e_init "slurm-mpi-$launcher"
 require_test_hosts
 require_slurm hosts
 exe=$DMTCP_EXAMPLES/mpi_ring
-if ! command -v mpirun >/dev/null || [[ ! -x $exe ]]; then
-  log "SKIP: Open MPI is not installed (ci/install-deps.sh installs openmpi-bin and libopenmpi-dev)"
-  exit 77
-fi
+require_open_mpi "$exe"
 unset DMTCP_SSH
 cleanup() {
   scancel "${job:-0}" 2>/dev/null
@@ -26,17 +28,18 @@ cleanup() {
 trap cleanup EXIT
 
 STEPS=120
-subnet=10.77.0.0/24
-((EUID == 0)) && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_tcp_if_include=$subnet OMPI_MCA_oob_tcp_if_include=$subnet \
-  OMPI_MCA_rmaps_base_oversubscribe=1 TMPDIR=$T/sessions
-mkdir -p "$TMPDIR"
+export OMPI_MCA_rmaps_base_oversubscribe=1
 mpirun -np 4 --host localhost:4 "$exe" "$STEPS" 0 >"$T/expected.txt" 2>"$T/native.err" ||
   fail "mpirun without dmtcp failed: $(cat "$T/native.err")"
 out=$T/job.out
 scontrol update NodeName=h3 State=DRAIN Reason=dmtcp-e2e || fail "cannot drain h3"
-submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --lead 30 -p hosts -N 2 \
-  -J dmtcp-mpi -o "$out" -D "$T" -- mpirun -np 4 "$exe" "$STEPS" 100 2>&1) ||
+case $launcher in
+  mpirun) run=(mpirun -np 4) ;;
+  srun) run=(srun --mpi=pmix -n 4) ;;
+  *) fail "usage: slurm_mpi.sh [mpirun|srun]" ;;
+esac
+submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --lead 30 -p hosts -N 2 -n 4 \
+  -J dmtcp-mpi -o "$out" -D "$T" -- "${run[@]}" "$exe" "$STEPS" 100 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
 wait_line "$out" '^step 20 ' 90
@@ -45,6 +48,11 @@ for h in h1 h2; do
   grep -qE "mpi_ring\[[0-9]+\]@$h joined" "$log_file" ||
     fail "no rank on $h: $(grep joined "$log_file")"
 done
+if [[ $launcher == srun ]]; then
+  # One PMIx server of ours on each node, and none of slurmstepd's in the ranks' environment.
+  (($(grep -cE 'dmtcp_pmix_server\[[0-9]+\]@h[12] joined' "$log_file") == 2)) ||
+    fail "expected a dmtcp_pmix_server on h1 and h2: $(grep joined "$log_file")"
+fi
 scontrol update NodeName=h3 State=RESUME || fail "cannot resume h3"
 scontrol update NodeName=h1 State=DRAIN Reason=dmtcp-e2e || fail "cannot drain h1"
 scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 failed"
