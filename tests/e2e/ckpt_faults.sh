@@ -17,8 +17,10 @@
 mode=${1:?usage: ckpt_faults.sh enospc|kill_process|kill_coordinator|readonly}
 
 # The tmpfs is mounted in a mount namespace of this test (as root, or as a user through a user
-# namespace), so that nothing outlives it.
-if [[ $mode == enospc && -z ${E2E_IN_NS:-} ]]; then
+# namespace), so that nothing outlives it; the same for root's read-only bind mount (root writes
+# through permission bits: a read-only mount is the real thing). Before e2e_init, which the
+# namespaced run does.
+if [[ -z ${E2E_IN_NS:-} ]] && [[ $mode == enospc || ($mode == readonly && $EUID == 0) ]]; then
   ns=(unshare --mount --propagation private)
   ((EUID == 0)) || ns=(unshare --user --map-root-user --mount --propagation private)
   E2E_IN_NS=1 exec "${ns[@]}" bash "$0" "$@"
@@ -27,12 +29,7 @@ e2e_init "ckpt_faults_$mode"
 
 if [[ $mode == enospc ]]; then
   mount -t tmpfs -o size=64m,mode=0700 dmtcp-test "$CKPT" || fail "cannot mount a tmpfs on $CKPT"
-fi
-if [[ $mode == readonly && $EUID == 0 ]]; then
-  # root writes through permission bits: a read-only bind mount is the real thing.
-  if [[ -z ${E2E_IN_NS:-} ]]; then
-    E2E_IN_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
-  fi
+  on_exit 'umount "$CKPT"' # else $T cannot be removed
 fi
 
 args=(3 200 40)
@@ -68,6 +65,7 @@ case $mode in
     ;;
   readonly)
     if ((EUID == 0)); then
+      on_exit 'umount "$CKPT"' # if the test fails before it does
       mount --bind "$CKPT" "$CKPT" && mount -o remount,bind,ro "$CKPT" ||
         fail "cannot make $CKPT read-only"
     else

@@ -113,10 +113,17 @@ e2e_our_pids() {
   done
 }
 
+# on_exit COMMAND  Runs COMMAND (a string, with eval) when the test ends, whether it passes or
+# fails, before its processes are killed and its folder removed (a test's own cleanup, such as
+# cancelling its batch job; the EXIT trap stays ours).
+E2E_EXIT_HOOKS=()
+on_exit() { E2E_EXIT_HOOKS+=("$1"); }
+
 e2e_cleanup() {
-  local rc=$? pg
+  local rc=$? pg hook
   trap - EXIT
   set +e
+  for hook in "${E2E_EXIT_HOOKS[@]}"; do eval "$hook" 2>/dev/null; done
   exec 3>&2 2>/dev/null # silence bash's "Killed" notices for the processes killed here
   for pg in "${E2E_PGIDS[@]}"; do kill -KILL -- "-$pg" 2>/dev/null; done
   [[ -n $COORD_PID ]] && kill -KILL "$COORD_PID" 2>/dev/null

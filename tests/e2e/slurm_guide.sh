@@ -84,13 +84,8 @@ log "pbs_job.pbs: checkpointed, rerun, restarted, completed"
 # 2. Slurm: the scripts with plain sbatch.
 require_slurm batch
 job_ids=()
-cleanup() {
-  local rc=$?
-  ((${#job_ids[@]})) && scancel "${job_ids[@]}" 2>/dev/null
-  (exit "$rc")
-  e2e_cleanup
-}
-trap cleanup EXIT
+cleanup() { ((${#job_ids[@]} == 0)) || scancel "${job_ids[@]}"; }
+on_exit cleanup
 
 # submit NAME PARTITION PROGRAM ARGS...  Submits docs/jobs/slurm_NAME.sbatch; its output goes to
 # $T/NAME.out. Sets JOB.

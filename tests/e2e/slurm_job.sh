@@ -19,7 +19,7 @@ out=$T/job.out
 submitted=$("$DMTCP_BIN/dmtcp_sbatch" --interval 2 --ckptdir "$T/ckpt" --lead 30 -J dmtcp-e2e \
   -o "$out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 150 100 2>&1) || fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 log "job $job"
 wait_line "$out" '^count 20 ' 60
 # Interval checkpoints: at least one complete generation.
@@ -35,7 +35,6 @@ wait_line "$out" "requeueing job $job" 60
 # Requeued: pending while its credential expires (AuthInfo=cred_expire=10; starting it earlier
 # gets it killed as "non-startable"), then running again, to its end.
 wait_job_completed "$job" "$out" 120
-trap - EXIT
 [[ $(job_field "$job" Restarts) == 1 ]] || fail "restarts: $(job_field "$job" Restarts), not 1"
 grep -q "(slurm, restart 1): restarting from gen-" "$out" ||
   fail "dmtcp_job did not restart with SLURM_RESTART_COUNT=1: $(grep dmtcp_job "$out")"

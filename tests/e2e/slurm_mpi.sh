@@ -25,7 +25,7 @@ cleanup() {
   scancel "${job:-0}" 2>/dev/null
   scontrol update NodeName=h1,h3 State=RESUME >/dev/null 2>&1
 }
-trap cleanup EXIT
+on_exit cleanup
 
 STEPS=120
 export OMPI_MCA_rmaps_base_oversubscribe=1

@@ -21,7 +21,7 @@ cleanup() {
   scancel "${job:-0}" 2>/dev/null
   scontrol update NodeName=h1,h3 State=RESUME >/dev/null 2>&1
 }
-trap cleanup EXIT
+on_exit cleanup
 
 "$DMTCP_EXAMPLES/counter" 80 0 >"$T/expected.txt"
 out=$T/job.out

@@ -18,7 +18,7 @@ submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --lead 5 -p batch -N 2
   -J dmtcp-low -o "$out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 150 100 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
 low=$(submitted_job "$submitted")
-trap 'scancel "$low" "${urgent:-}" 2>/dev/null' EXIT
+on_exit 'scancel "$low" "${urgent:-}" 2>/dev/null'
 wait_line "$out" '^count 20 ' 60
 urgent=$(sbatch --parsable -p urgent -N 2 --exclusive -J dmtcp-urgent -o "$T/urgent.out" \
   --wrap 'sleep 2') || fail "cannot submit the urgent job"
@@ -26,7 +26,6 @@ log "low job $low, urgent job $urgent"
 wait_line "$out" 'checkpoint 1 complete' 30
 wait_job_completed "$urgent" "$T/urgent.out" 120
 wait_job_completed "$low" "$out" 120
-trap - EXIT
 (($(job_field "$low" Restarts) >= 1)) || fail "the low job was not requeued"
 grep -q "restarting from gen-1" "$out" || fail "the low job did not restart from its checkpoint"
 assert_continuous_count "$T/expected.txt" "$out"

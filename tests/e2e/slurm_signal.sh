@@ -15,12 +15,11 @@ submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --signal USR2@30 --no-
   -J dmtcp-signal -o "$out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 600 100 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 wait_line "$out" '^count 20 ' 60
 scancel --signal=USR2 --batch "$job" || fail "scancel --signal=USR2 failed"
 wait_line "$out" 'warning signal: checkpointing' 30
 wait_job_completed "$job" "$out" 60
-trap - EXIT
 [[ $(job_field "$job" Restarts) == 0 ]] || fail "the job was requeued: $(cat "$out")"
 grep -q "requeueing" "$out" && fail "dmtcp_job requeued the job: $(cat "$out")"
 [[ -f $T/ckpt/$job/latest/dmtcp_restart_script.sh ]] ||

@@ -46,7 +46,7 @@ EOF
 submitted=$(sbatch -p site -D "$T/plain" -o "$T/plain/job.out" "$T/plain/job.sh" 2>&1) ||
   fail "sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 log "plain job $job"
 wait_job_completed "$job" "$T/plain/job.out" 90
 grep -Eq '^coordinator [^:]+:[0-9]+$' "$T/plain/job.out" ||
@@ -73,7 +73,7 @@ submitted=$("$DMTCP_BIN/dmtcp_sbatch" -p site --interval 2 --ckptdir "$T/ckpt" -
   -J dmtcp-e2e-site -o "$out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 150 100 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 log "job $job"
 wait_line "$out" '^count 20 ' 60
 grep -q "joining the coordinator at " "$out" || fail "dmtcp_job started its own coordinator: $(grep dmtcp_job "$out")"
@@ -87,7 +87,6 @@ done
 scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 --batch $job failed"
 wait_line "$out" "requeueing job $job" 60
 wait_job_completed "$job" "$out" 120
-trap - EXIT
 n=$(grep -c "joining the coordinator at " "$out")
 ((n == 2)) || fail "dmtcp_job joined the site's coordinator $n times, not on both starts"
 grep -q "(slurm, restart 1): restarting from gen-" "$out" ||

@@ -22,7 +22,7 @@ submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" --lead 30 -p batch -N 
   "srun -N2 -n2 --ntasks-per-node=1 -l $DMTCP_EXAMPLES/counter 80 100; echo srun exit \$?" 2>&1) ||
   fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 wait_line "$out" '^1: count 20 ' 60
 wait_line "$out" '^0: count 20 ' 10
 # Both tasks are processes of the computation.
@@ -31,7 +31,6 @@ wait_line "$out" '^0: count 20 ' 10
 scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 failed"
 wait_line "$out" "requeueing job $job" 60
 wait_job_completed "$job" "$out" 120
-trap - EXIT
 [[ $(job_field "$job" Restarts) == 1 ]] || fail "the job was not requeued once"
 grep -q "restarting from gen-" "$out" || fail "the job did not restart from its checkpoint"
 grep -qx "srun exit 0" "$out" || fail "srun did not report exit code 0: $(grep 'srun exit' "$out")"

@@ -18,13 +18,12 @@ out=$T/job.out
 submitted=$("$DMTCP_BIN/dmtcp_sbatch" --ckptdir "$T/ckpt" -p hosts -N 2 -n 4 -J dmtcp-abort \
   -o "$out" -D "$T" -- srun --mpi=pmix -n 4 "$exe" 3 7 2>&1) || fail "dmtcp_sbatch: $submitted"
 job=$(submitted_job "$submitted")
-trap 'scancel "$job" 2>/dev/null' EXIT
+on_exit 'scancel "$job" 2>/dev/null'
 deadline=$((SECONDS + 120))
 until [[ $(job_state "$job") =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL)$ ]]; do
   ((SECONDS < deadline)) || fail "the job still runs 120 s after it started: $(tail -n 20 "$out")"
   sleep 0.5
 done
-trap - EXIT
 for r in 0 1 2 3; do grep -qx "rank $r up" "$out" || fail "rank $r never started: $(cat "$out")"; done
 grep -q "dmtcp_srun: rank 3 aborted the job (status 7)" "$out" ||
   fail "no message naming the aborting rank and its code: $(cat "$out")"
