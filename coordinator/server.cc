@@ -21,6 +21,7 @@
 #include "frames.h"
 #include "io.h"
 #include "log.h"
+#include "process_identity.h"
 #include "restart_script.h"
 
 namespace dmtcp::coord {
@@ -430,6 +431,10 @@ std::string Server::SetScriptDir(const std::string& dir) {
 }
 
 void Server::Exit() { exit_ = true; }
+
+bool Server::KillProcess(const proto::ProcessIdentity& who) {
+  return ident::Addressable(who) && kill(who.real_pid, SIGKILL) == 0;
+}
 
 void Server::FinalFlush() {
   // Deliver the last replies and kill messages, but never hang on a client.

@@ -44,6 +44,7 @@ class Server : public Effects {
   std::string CheckpointComplete(const CompletedCheckpoint& ckpt) override;
   std::string SetScriptDir(const std::string& dir) override;
   void Exit() override;
+  bool KillProcess(const proto::ProcessIdentity& who) override;
 
  private:
   struct Conn {

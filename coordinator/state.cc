@@ -53,6 +53,8 @@ const char* WorkerStateName(WorkerState s) {
       return "CHECKPOINTED";
     case WorkerState::kRestarting:
       return "RESTARTING";
+    case WorkerState::kResuming:
+      return "RESUMING";
   }
   return "UNKNOWN";
 }
@@ -70,6 +72,13 @@ bool State::restart_in_progress() const {
   return false;
 }
 
+bool State::resume_in_progress() const {
+  for (const auto& [id, w] : workers_) {
+    if (w.resuming) return true;
+  }
+  return false;
+}
+
 std::optional<WorkerState> State::worker_state(ClientId id) const {
   auto it = workers_.find(id);
   if (it == workers_.end()) return std::nullopt;
@@ -81,6 +90,7 @@ bool State::OnHello(ClientId id, const proto::Hello& in, const uint8_t* nonce) {
   Terminate(h.hostname);
   Terminate(h.program);
   Terminate(h.unique_id);
+  Terminate(h.self.boot_id);
   proto::HelloReply reply{};
   reply.client_id = id;
   bool ok = false;
@@ -141,8 +151,11 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
   w.host = h.hostname;
   w.program = h.program;
   w.unique_id = h.unique_id;
+  w.identity = h.self;
+  w.refill_barrier = (h.features & proto::kFeatureRefillBarrier) != 0;
   if (h.restarting) {
     w.restart_waiting = true;
+    w.resuming = w.refill_barrier;
     w.state = WorkerState::kRestarting;
     restart_peers_ = std::max(restart_peers_, h.restart_peers);
   }
@@ -212,6 +225,7 @@ void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /
 void State::OnDisconnect(ClientId id) {
   if (commands_.erase(id)) {
     if (ckpt_) std::erase(ckpt_->waiters, id);
+    std::erase(deferred_waiters_, id);
     return;
   }
   auto it = workers_.find(id);
@@ -242,6 +256,7 @@ void State::OnDisconnect(ClientId id) {
     restart_arrived_.clear();
   }
   CheckGeneralBarriers();
+  StartDeferredCheckpoint();
   MaybeExitOnLast();
 }
 
@@ -278,8 +293,11 @@ void State::OnBarrier(ClientId id, const std::string& name) {
   }
   auto [it, created] = general_barriers_.try_emplace(name);
   if (created) {
+    // Processes resuming after a checkpoint or restart meet each other at
+    // their barriers; a process that joined meanwhile runs on and is not
+    // waited for (nor are resuming ones at a running process's barrier).
     for (const auto& [wid, worker] : workers_)
-      if (!worker.restart_waiting) it->second.expected.insert(wid);
+      if (!worker.restart_waiting && worker.resuming == w.resuming) it->second.expected.insert(wid);
   }
   it->second.expected.insert(id);
   it->second.arrived.insert(id);
@@ -290,9 +308,39 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
   proto::Barrier b{};
   proto::CopyField(b.name, sizeof b.name, name.c_str());
   b.commit = commit ? 1 : 0;
+  const bool resumed = name == proto::kBarrierRefilled;
   for (ClientId id : to) {
-    if (workers_.count(id)) fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+    auto it = workers_.find(id);
+    if (it == workers_.end()) continue;
+    fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+    if (resumed) {
+      // The process runs its program again.
+      it->second.resuming = false;
+      if (it->second.state == WorkerState::kResuming) it->second.state = WorkerState::kRunning;
+    }
   }
+}
+
+void State::DeferCheckpoint(ClientId from, char command) {
+  if (!deferred_checkpoint_) LogInfo("checkpoint deferred until the processes have resumed");
+  deferred_checkpoint_ = true;
+  if (command == 'b') deferred_waiters_.push_back(from);
+  if (command == 'c')
+    Reply(from, CommandStatus::kOk, "checkpoint starts when the processes have resumed");
+}
+
+void State::StartDeferredCheckpoint() {
+  if (!deferred_checkpoint_ || ckpt_ || resume_in_progress() || restart_in_progress()) return;
+  deferred_checkpoint_ = false;
+  std::vector<ClientId> waiters;
+  waiters.swap(deferred_waiters_);
+  std::string why;
+  CommandStatus status = CommandStatus::kOk;
+  if (!StartCheckpoint(&why, &status)) {
+    for (ClientId w : waiters) Reply(w, status, why);
+    return;
+  }
+  for (ClientId w : waiters) ckpt_->waiters.push_back(w);
 }
 
 void State::CheckCheckpointBarriers() {
@@ -347,6 +395,7 @@ void State::CheckGeneralBarriers() {
     it = general_barriers_.erase(it);
     ReleaseBarrier(name, to);
   }
+  StartDeferredCheckpoint();
 }
 
 void State::CheckRestartBarrier(bool force) {
@@ -357,7 +406,7 @@ void State::CheckRestartBarrier(bool force) {
   for (ClientId id : to) {
     Worker& w = workers_.at(id);
     w.restart_waiting = false;
-    w.state = WorkerState::kRunning;
+    w.state = w.resuming ? WorkerState::kResuming : WorkerState::kRunning;
   }
   ReleaseBarrier(proto::kBarrierRestarted, to);
   LogInfo("restart: %zu processes resumed%s", to.size(), force ? " (forced)" : "");
@@ -388,6 +437,7 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
   for (auto& [id, w] : workers_) {
     c.participants.insert(id);
     w.state = WorkerState::kCheckpointing;
+    w.resuming = w.refill_barrier;
   }
   ckpt_ = std::move(c);
   proto::DoCheckpoint msg{};
@@ -406,7 +456,7 @@ void State::FinishCheckpoint() {
   ckpt_.reset();
   for (ClientId id : c.participants) {
     Worker& w = workers_.at(id);
-    w.state = WorkerState::kRunning;
+    w.state = w.resuming ? WorkerState::kResuming : WorkerState::kRunning;
     if (!c.reported.count(id)) {
       c.errors.push_back(Describe(w.program, w.pid, w.host) + " reported no image");
     }
@@ -496,12 +546,23 @@ void State::OnKvGet(ClientId id, const proto::KeyValue& kv) {
 }
 
 void State::KillAll() {
-  for (const auto& [id, w] : workers_) fx_.Send(id, MsgType::kKill, nullptr, 0);
-  if (!workers_.empty()) LogInfo("killing %zu processes", workers_.size());
+  size_t by_pid = 0;
+  for (const auto& [id, w] : workers_) {
+    fx_.Send(id, MsgType::kKill, nullptr, 0);
+    // Also by pid where we can: the message needs a checkpoint thread that
+    // still reads it.
+    if (fx_.KillProcess(w.identity)) ++by_pid;
+  }
+  if (!workers_.empty())
+    LogInfo("killing %zu processes (%zu of them by pid here)", workers_.size(), by_pid);
 }
 
 void State::OnTimer() {
   if (workers_.empty() || ckpt_ || restart_in_progress()) return;
+  if (resume_in_progress()) {
+    DeferCheckpoint(kStdinClient, 't');
+    return;
+  }
   std::string why;
   CommandStatus status;
   StartCheckpoint(&why, &status);
@@ -524,6 +585,10 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
           Reply(from, CommandStatus::kOk,
                 "checkpoint " + std::to_string(ckpt_->generation) + " already in progress");
         }
+        return;
+      }
+      if (resume_in_progress() && !restart_in_progress() && !workers_.empty()) {
+        DeferCheckpoint(from, cmd.command);
         return;
       }
       std::string why;
@@ -581,6 +646,9 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
         }
         ckpt_->waiters.clear();
       }
+      for (ClientId w : deferred_waiters_)
+        Reply(w, CommandStatus::kError, "the coordinator is exiting");
+      deferred_waiters_.clear();
       LogInfo("quit command: exiting");
       exiting_ = true;
       fx_.Exit();

@@ -48,6 +48,10 @@ class Effects {
   virtual std::string SetScriptDir(const std::string& dir) = 0;
   // Leave the event loop (after flushing what was sent).
   virtual void Exit() = 0;
+  // Kill a worker's process by its pid where this machine can (see
+  // ident::Addressable): a process whose checkpoint thread is stuck never
+  // reads the kill message. Returns whether it was signalled.
+  virtual bool KillProcess(const proto::ProcessIdentity& who) = 0;
 };
 
 struct Config {
@@ -65,6 +69,7 @@ enum class WorkerState {
   kSuspended,      // reached ckpt:suspended
   kCheckpointed,   // reported its image
   kRestarting,     // restarted, waiting at restart:ready
+  kResuming,       // checkpointed or restarted, putting back drained data
 };
 const char* WorkerStateName(WorkerState s);
 
@@ -94,8 +99,12 @@ class State {
   // As in DMTCP: there are processes and all of them run (no checkpoint or
   // restart in progress). Site scripts wait for RUNNING=yes after a launch.
   bool running() const {
-    return !workers_.empty() && !checkpoint_in_progress() && !restart_in_progress();
+    return !workers_.empty() && !checkpoint_in_progress() && !restart_in_progress() &&
+           !resume_in_progress();
   }
+  // Some process has not yet passed kBarrierRefilled after a checkpoint or
+  // a restart: its checkpoint thread is busy, so a new checkpoint waits.
+  bool resume_in_progress() const;
   uint32_t generation() const { return generation_; }
   uint64_t computation_id() const { return computation_id_; }
   uint32_t interval() const { return config_.interval; }
@@ -109,6 +118,9 @@ class State {
     std::string host, program, unique_id;
     WorkerState state = WorkerState::kRunning;
     bool restart_waiting = false;  // restarted and not yet released
+    bool refill_barrier = false;   // its runtime passes kBarrierRefilled
+    bool resuming = false;         // between a checkpoint or restart and kBarrierRefilled
+    proto::ProcessIdentity identity{};
   };
   struct Checkpoint {
     uint32_t generation = 0;
@@ -136,6 +148,9 @@ class State {
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);
   void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit = false);
+  // A checkpoint asked for while processes resume starts once they have.
+  void DeferCheckpoint(ClientId from, char command);
+  void StartDeferredCheckpoint();
   void KillAll();
   void MaybeExitOnLast();
 
@@ -162,6 +177,10 @@ class State {
   uint32_t restart_peers_ = 0;          // expected at restart:ready
   bool restart_forced_ = false;
   std::map<std::string, std::string> kv_;
+  // A checkpoint asked for (by a command or the timer) while processes
+  // resumed, and the 'b' commands waiting for it.
+  bool deferred_checkpoint_ = false;
+  std::vector<ClientId> deferred_waiters_;
 };
 
 }  // namespace dmtcp::coord

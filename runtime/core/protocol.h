@@ -53,6 +53,22 @@ struct Challenge {
 constexpr size_t kNameLen = 64;
 constexpr size_t kPathLen = 4096;
 
+// Which process a worker is, as the kernel knows it: enough for a coordinator
+// on the same machine and in the same pid namespace to kill it by pid (a
+// process whose checkpoint thread is stuck cannot read a kill message),
+// and to be sure the pid was not reused since.
+struct ProcessIdentity {
+  int32_t real_pid;  // in the pid namespace below; 0: unknown
+  uint32_t reserved;
+  uint64_t start_time;  // /proc/<pid>/stat field 22: clock ticks after boot
+  uint64_t pid_ns;      // inode of /proc/<pid>/ns/pid
+  char boot_id[40];     // /proc/sys/kernel/random/boot_id: this machine, this boot
+};
+
+// Hello.features: what a worker's runtime does, so that a coordinator can
+// serve images written by an older runtime too.
+constexpr uint32_t kFeatureRefillBarrier = 1;  // passes kBarrierRefilled before it resumes
+
 struct Hello {
   uint32_t role;        // Role
   uint32_t restarting;  // 1 when a restarted process rejoins
@@ -66,6 +82,11 @@ struct Hello {
   uint32_t generation;      // number of the last checkpoint this process has
   uint32_t restart_peers;   // when restarting: processes in the computation
   uint64_t computation_id;  // 0 for a new process: the coordinator assigns
+  // Added in place of a version change: a shorter Hello (an older runtime
+  // restarted from its image) arrives zero-padded.
+  uint32_t features;  // kFeature* bits
+  uint32_t reserved;
+  ProcessIdentity self;  // workers: the process itself
 };
 
 enum class HelloStatus : int32_t {
@@ -105,6 +126,11 @@ inline constexpr const char kBarrierPipesElected[] = "ckpt:pipes-elected";
 inline constexpr const char kBarrierTcpDrained[] = "ckpt:tcp-drained";
 // After resume or restart: every published key-value pair is visible.
 inline constexpr const char kBarrierNameService[] = "resume:nameservice";
+// After resume or restart: every process has put back the data it drained
+// (pipes, TCP). No process runs its program before this, or a writer that
+// resumed first would put new data ahead of older data still to come back,
+// or fill the buffer that a refill waits on.
+inline constexpr const char kBarrierRefilled[] = "resume:refilled";
 
 struct Barrier {
   char name[kNameLen];

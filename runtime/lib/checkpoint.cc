@@ -53,6 +53,9 @@ void ResumeEvents(int is_restart) {
   Barrier(proto::kBarrierNameService);
   Event(DMTCP_EVENT_SEND_QUERIES, is_restart);
   Event(DMTCP_EVENT_REFILL, is_restart);
+  // Only when every process has put its drained data back may any of them
+  // run: a writer that ran first would get ahead of that data.
+  Barrier(proto::kBarrierRefilled);
   Event(DMTCP_EVENT_THREADS_RESUME, is_restart);
 }
 
@@ -111,9 +114,21 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
   }
 }
 
+// Writes the image unless a subsystem already failed this checkpoint
+// (CheckpointFailed) while it saved its state.
+bool WriteImageUnlessFailed(const char* dir, char* path, size_t cap, uint64_t* bytes, char* error,
+                            size_t errcap, bool* forked = nullptr) {
+  if (g.ckpt_error[0]) {
+    StrCopy(error, errcap, g.ckpt_error);
+    return false;
+  }
+  return WriteImage(dir, path, cap, bytes, error, errcap, forked);
+}
+
 void Checkpoint(const char* dir) {
   static char path[4200];
   static char error[1024];
+  g.ckpt_error[0] = 0;
   Event(DMTCP_EVENT_PRESUSPEND);
   if (!SuspendThreads()) {
     ResumeThreads();
@@ -126,6 +141,7 @@ void Checkpoint(const char* dir) {
       CoordBarrier(proto::kBarrierCheckpointed);
       CoordBarrier(proto::kBarrierCommitted);
       CoordBarrier(proto::kBarrierNameService);
+      CoordBarrier(proto::kBarrierRefilled);
     }
     return;
   }
@@ -148,7 +164,8 @@ void Checkpoint(const char* dir) {
       // again while it writes, and the checkpoint ends when it has. The
       // order of the barriers is the same whether it could fork or not.
       bool forked = false;
-      bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error, &forked);
+      bool ok =
+          WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error, &forked);
       ResumeEvents(0);
       ResumeThreads();
       Event(DMTCP_EVENT_RUNNING);
@@ -156,7 +173,7 @@ void Checkpoint(const char* dir) {
       Conclude(ok, path, bytes, forked, error, sizeof error);
       return;
     }
-    bool ok = WriteImage(dir, path, sizeof path, &bytes, error, sizeof error);
+    bool ok = WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error);
     Conclude(ok, path, bytes, false, error, sizeof error);
     ResumeEvents(0);
   } else {

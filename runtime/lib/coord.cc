@@ -14,6 +14,7 @@
 
 #include "io.h"
 #include "pids.h"
+#include "process_identity.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -92,6 +93,8 @@ bool CoordConnect(bool restarting) {
   hello.generation = g.generation;
   hello.restart_peers = restarting ? g.num_peers : 0;
   hello.computation_id = restarting ? g.computation_id : 0;
+  hello.features = proto::kFeatureRefillBarrier;
+  ident::Read(0, &hello.self);
   static proto::HelloReply reply;
   switch (Handshake(fd, &hello, &reply)) {
     case io::Handshake::kOk:

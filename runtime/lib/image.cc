@@ -20,6 +20,7 @@
 #include "memory.h"
 #include "pids.h"
 #include "proc_dir.h"
+#include "process_identity.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -42,22 +43,8 @@ void ReadStatFields(image::ProcessInfo* pi) {
   RawSyscall(SYS_close, fd);
   if (n <= 0) return;
   buf[n] = 0;
-  // Fields after the command name, which may contain spaces: find the last ')'.
-  const char* p = buf;
-  for (const char* q = buf; *q; ++q)
-    if (*q == ')') p = q + 1;
-  uint64_t field[64] = {};
-  int idx = 2;  // p now points before field 3
-  while (*p && idx < 63) {
-    while (*p == ' ') ++p;
-    ++idx;
-    uint64_t v = 0;
-    bool neg = *p == '-';
-    if (neg) ++p;
-    while (*p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-    while (*p && *p != ' ') ++p;
-    field[idx] = v;
-  }
+  uint64_t field[64];
+  if (ident::ParseProcStat(buf, field, 64) < 51) return;
   pi->start_code = field[26];
   pi->end_code = field[27];
   pi->start_stack = field[28];

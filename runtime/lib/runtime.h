@@ -104,6 +104,10 @@ struct State {
   void (*hook_post)();
   void (*hook_restart)();
   std::atomic<int> ckpt_request;  // no coordinator: a checkpoint was asked for
+  // Set by a subsystem that cannot save its state exactly (CheckpointFailed):
+  // the checkpoint then fails with this message and the previous
+  // generation stays the newest.
+  char ckpt_error[1024];
 };
 
 extern State g;
@@ -112,6 +116,9 @@ extern State g;
 void Log(const char* a, const char* b = "", const char* c = "", const char* d = "");
 void LogNum(const char* what, long value);
 [[noreturn]] void Fatal(const char* a, const char* b = "", const char* c = "");
+// Fails the checkpoint in progress with "<program>: a b c" (the first
+// failure stands). Only on the checkpoint thread, before the image is written.
+void CheckpointFailed(const char* a, const char* b = "", const char* c = "");
 
 // Small async-signal-safe string helpers.
 size_t StrLen(const char* s);

@@ -92,4 +92,13 @@ void Fatal(const char* a, const char* b, const char* c) {
   __builtin_unreachable();
 }
 
+void CheckpointFailed(const char* a, const char* b, const char* c) {
+  if (g.ckpt_error[0]) return;
+  StrCopy(g.ckpt_error, sizeof g.ckpt_error, g.program);
+  StrCat(g.ckpt_error, sizeof g.ckpt_error, ": ");
+  StrCat(g.ckpt_error, sizeof g.ckpt_error, a);
+  StrCat(g.ckpt_error, sizeof g.ckpt_error, b);
+  StrCat(g.ckpt_error, sizeof g.ckpt_error, c);
+}
+
 }  // namespace dmtcp::rt

@@ -3,6 +3,9 @@
 // (writing its real pid there) and waits, at most 60 s, until $DMTCP_STALL_DIR/go exists. The
 // test then kills that process or the coordinator in the middle of the checkpoint, while the
 // other processes have written their new images and wait for the verdict.
+// If $DMTCP_STALL_DIR/forever exists too, it blocks for good instead, in a read from a pipe that no
+// one writes to (as a checkpoint thread stuck in the kernel would): the test of
+// `dmtcp_command -k` on such a process (tests/e2e/kill_stuck.sh).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +34,14 @@ static void stall_if_armed(void) {
   int n = snprintf(pid, sizeof pid, "%ld\n", (long)syscall(SYS_getpid));
   if (write(fd, pid, (size_t)n) != n) _exit(3);
   close(fd);
+  if (exists(dir, "forever")) {
+    int p[2];
+    char c;
+    if (pipe(p) == 0)
+      while (read(p[0], &c, 1) <= 0) {
+      }
+    _exit(4);  // not reached: nothing writes to the pipe
+  }
   for (int i = 0; i < 6000 && !exists(dir, "go"); i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);

@@ -49,6 +49,10 @@ class FakeEffects : public Effects {
     return "";
   }
   void Exit() override { exited = true; }
+  bool KillProcess(const proto::ProcessIdentity& who) override {
+    killed_pids.push_back(who.real_pid);
+    return who.real_pid > 0;
+  }
 
   // Messages of `type` sent to `to` since the last Clear().
   std::vector<Sent> To(ClientId to, MsgType type) const {
@@ -67,6 +71,7 @@ class FakeEffects : public Effects {
   std::string script_error;
   std::string script_dir;
   bool exited = false;
+  std::vector<int32_t> killed_pids;
 };
 
 class StateTest : public ::testing::Test {
@@ -116,6 +121,27 @@ class StateTest : public ::testing::Test {
   }
 
   bool AddWorker(ClientId id, int pid) { return SayHello(id, HelloFor(proto::Role::kWorker, pid)); }
+  // A worker whose runtime passes kBarrierRefilled, as today's runtime does,
+  // and that reports its kernel identity (real pid pid + 50000).
+  bool AddResumingWorker(ClientId id, int pid, bool restarting = false, uint32_t peers = 0) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, pid);
+    h.features = proto::kFeatureRefillBarrier;
+    h.self.real_pid = pid + 50000;
+    if (restarting) {
+      h.restarting = 1;
+      h.computation_id = 0x77;
+      h.generation = 3;
+      h.restart_peers = peers;
+    }
+    return SayHello(id, h);
+  }
+  // Runs workers through a whole checkpoint up to its commit.
+  void CheckpointUpToCommit(std::initializer_list<ClientId> workers) {
+    for (ClientId w : workers) Barrier(w, proto::kBarrierSuspended);
+    for (ClientId w : workers) Done(w, true, "/ckpt/" + std::to_string(w) + ".dmtcp");
+    for (ClientId w : workers) Barrier(w, proto::kBarrierCheckpointed);
+    for (ClientId w : workers) Barrier(w, proto::kBarrierCommitted);
+  }
   bool AddRestarted(ClientId id, int pid, uint64_t comp, uint32_t gen, uint32_t peers) {
     proto::Hello h = HelloFor(proto::Role::kWorker, pid);
     h.restarting = 1;
@@ -657,6 +683,98 @@ TEST_F(StateTest, KillAndQuit) {
   EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 2u);
   EXPECT_TRUE(fx.exited);
   EXPECT_EQ(LastReply(1).status, 0);
+}
+
+TEST_F(StateTest, ProcessesResumeOnlyAfterEveryRefill) {
+  Make();
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  CheckpointUpToCommit({2, 3});
+  EXPECT_EQ(LastReply(1).status, 0);  // the images are complete
+  // Not yet running: the processes still put drained data back.
+  EXPECT_FALSE(state->running());
+  EXPECT_EQ(state->worker_state(2), WorkerState::kResuming);
+  // A process that joins now is not part of the resume barriers.
+  ASSERT_TRUE(AddResumingWorker(4, 102));
+  for (const char* b : {proto::kBarrierNameService, proto::kBarrierRefilled}) {
+    Barrier(2, b);
+    EXPECT_FALSE(Released(2, b)) << b;
+    Barrier(3, b);
+    EXPECT_TRUE(Released(2, b)) << b;
+    EXPECT_TRUE(Released(3, b)) << b;
+  }
+  EXPECT_TRUE(state->running());
+  EXPECT_EQ(state->worker_state(2), WorkerState::kRunning);
+}
+
+TEST_F(StateTest, CheckpointAskedWhileResumingStartsAfterTheRefill) {
+  Make();
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  AddCommand(1);
+  AddCommand(5);
+  Command(1, 'b');
+  CheckpointUpToCommit({2});
+  ASSERT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
+  // The worker's checkpoint thread is busy with its refill: a DoCheckpoint
+  // now would be lost. The command waits, and so does the timer.
+  Command(5, 'b');
+  state->OnTimer();
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
+  EXPECT_TRUE(fx.To(5, MsgType::kCommandReply).empty());
+  Barrier(2, proto::kBarrierNameService);
+  Barrier(2, proto::kBarrierRefilled);
+  auto d = fx.To(2, MsgType::kDoCheckpoint);
+  ASSERT_EQ(d.size(), 2u);  // one checkpoint, not one per request
+  EXPECT_EQ(d[1].As<proto::DoCheckpoint>().generation, 2u);
+  CheckpointUpToCommit({2});
+  auto r = LastReply(5);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.generation, 2u);
+}
+
+TEST_F(StateTest, RestartedProcessesResumeAfterTheirRefill) {
+  Make();
+  ASSERT_TRUE(AddResumingWorker(2, 100, true, 2));
+  ASSERT_TRUE(AddResumingWorker(3, 101, true, 2));
+  Barrier(2, proto::kBarrierRestarted);
+  Barrier(3, proto::kBarrierRestarted);
+  EXPECT_TRUE(Released(3, proto::kBarrierRestarted));
+  EXPECT_FALSE(state->running());
+  EXPECT_EQ(state->worker_state(3), WorkerState::kResuming);
+  Barrier(2, proto::kBarrierNameService);
+  Barrier(3, proto::kBarrierNameService);
+  Barrier(2, proto::kBarrierRefilled);
+  EXPECT_FALSE(state->running());
+  Barrier(3, proto::kBarrierRefilled);
+  EXPECT_TRUE(Released(2, proto::kBarrierRefilled));
+  EXPECT_TRUE(state->running());
+}
+
+TEST_F(StateTest, ResumingProcessThatExitsDoesNotHoldTheOthers) {
+  Make();
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'c');
+  CheckpointUpToCommit({2, 3});
+  Barrier(2, proto::kBarrierNameService);
+  state->OnDisconnect(3);
+  EXPECT_TRUE(Released(2, proto::kBarrierNameService));
+  Barrier(2, proto::kBarrierRefilled);
+  EXPECT_TRUE(Released(2, proto::kBarrierRefilled));
+  EXPECT_TRUE(state->running());
+}
+
+TEST_F(StateTest, KillAlsoKillsEveryProcessByItsPid) {
+  Make();
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'k');
+  EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 1u);
+  EXPECT_EQ(fx.killed_pids, (std::vector<int32_t>{50100, 50101}));
 }
 
 TEST_F(StateTest, ExitOnLast) {
