@@ -420,6 +420,8 @@ std::string Human(const Image& img) {
     o += " [" + Join(FdFlags(f.info), ",") + "]";
     if (kind == FdKind::kRegular || kind == FdKind::kDeletedFile || kind == FdKind::kDirectory)
       line(" offset %" PRId64 ", size %" PRIu64, f.info.offset, f.info.size);
+    if (f.info.share_pid)
+      line(", one open file with fd %d of pid %d", f.info.share_fd, f.info.share_pid);
     if (kind == FdKind::kSocket) {
       line(" %s %s%s", SockDomainName(f.info.sock_domain), SockTypeName(f.info.sock_type),
            f.info.sock_listening ? " listening" : "");
@@ -584,6 +586,7 @@ std::string Json(const Image& img) {
         .Add("flags", JsonArray(flags))
         .Num("data_bytes", f.data.size())
         .Num("pty_index", f.info.pty_index);
+    if (f.info.share_pid) o.Num("share_pid", f.info.share_pid).Num("share_fd", f.info.share_fd);
     if (static_cast<FdKind>(f.info.kind) == FdKind::kSocket)
       o.Str("domain", SockDomainName(f.info.sock_domain))
           .Str("type", SockTypeName(f.info.sock_type))

@@ -492,17 +492,70 @@ void ProcessTree::MakeNodeLocalFiles() {
   }
 }
 
+int ProcessTree::OpenAgain(const image::Fd& f) const {
+  int fd;
+  const auto kind = static_cast<image::FdKind>(f.info.kind);
+  if (kind == image::FdKind::kDeletedFile) {
+    const std::string link =
+        "/proc/self/fd/" + std::to_string(deleted_.at({f.info.dev, f.info.inode}));
+    fd =
+        open(link.c_str(), (f.info.status_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC);
+    if (fd < 0) throw Errno("open " + f.path + " (deleted)");
+  } else if (kind == image::FdKind::kDirectory) {
+    fd = open(f.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw Errno("cannot open the folder " + f.path + " again");
+  } else {
+    fd = open(f.path.c_str(),
+              (f.info.status_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) throw Errno("cannot open " + f.path + " again");
+  }
+  lseek(fd, f.info.offset, SEEK_SET);
+  return fd;
+}
+
+// Open file descriptions that several descriptors held (a job's output file
+// that every process inherited, 2>&1): opened once here and given to each
+// of them, so they share one offset again. Each record names a descriptor
+// of the process that holds the description too, whose own record names
+// the one that stands for it.
+void ProcessTree::MakeSharedFiles() {
+  std::map<std::pair<int32_t, int32_t>, const image::Fd*> by_place;
+  for (const auto& img : images_)
+    for (const auto& f : img->fds())
+      if (f.info.share_pid != 0) by_place[{img->process().pid, f.info.fd}] = &f;
+  for (size_t i = 0; i < images_.size(); ++i) {
+    for (const auto& f : images_[i]->fds()) {
+      if (f.info.share_pid == 0) continue;
+      std::pair<int32_t, int32_t> key{f.info.share_pid, f.info.share_fd};
+      auto named = by_place.find(key);
+      if (named != by_place.end())
+        key = {named->second->info.share_pid, named->second->info.share_fd};
+      shared_file_of_[{i, f.info.fd}] = key;
+      if (shared_files_.count(key)) continue;
+      // The process that stands for it may be missing (a forced restart).
+      auto rep = by_place.find(key);
+      shared_files_[key] =
+          MoveHigh(OpenAgain(rep != by_place.end() ? *rep->second : f), high_fd_, true);
+    }
+  }
+}
+
 void ProcessTree::PlaceDescriptors(size_t index) {
   for (const auto& f : images_[index]->fds()) {
+    auto shared = shared_file_of_.find({index, f.info.fd});
+    if (shared != shared_file_of_.end()) {
+      // dup2 clears close-on-exec; the runtime sets the program's flag again.
+      if (dup2(shared_files_.at(shared->second), f.info.fd) < 0) throw Errno("dup2");
+      continue;
+    }
     if (static_cast<image::FdKind>(f.info.kind) == image::FdKind::kDeletedFile) {
       // A description of its own (with its own offset), as a reopened file has.
-      const std::string link =
-          "/proc/self/fd/" + std::to_string(deleted_.at({f.info.dev, f.info.inode}));
-      int fd = open(link.c_str(), f.info.status_flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
-      if (fd < 0) throw Errno("open " + f.path + " (deleted)");
-      if (fd != f.info.fd && dup2(fd, f.info.fd) < 0) throw Errno("dup2");
-      if (fd != f.info.fd) close(fd);
-      lseek(f.info.fd, f.info.offset, SEEK_SET);
+      int fd = OpenAgain(f);
+      if (fd != f.info.fd && dup3(fd, f.info.fd, 0) < 0) throw Errno("dup2");
+      if (fd != f.info.fd)
+        close(fd);
+      else
+        fcntl(fd, F_SETFD, 0);
       continue;
     }
     auto sock = sockets_.find(f.info.inode);
@@ -654,6 +707,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   MakeUdpSockets();
   MakeDeletedFiles();
   MakeNodeLocalFiles();
+  MakeSharedFiles();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);
   if (fd < 0) throw Errno("memfd_create");

@@ -49,6 +49,10 @@ class ProcessTree {
   void MakeUdpSockets();
   void MakeDeletedFiles();
   void MakeNodeLocalFiles();
+  void MakeSharedFiles();
+  // A new open file description for a file record (by path, or a deleted
+  // file made again), at its offset; close-on-exec.
+  int OpenAgain(const image::Fd& f) const;
 
   std::vector<std::unique_ptr<image::ImageReader>>& images_;
   std::vector<std::vector<size_t>> children_;
@@ -69,6 +73,10 @@ class ProcessTree {
   std::map<uint64_t, int> sockets_;  // new socketpair ends, by the old socket inode
   // Unlinked files made again, by the old (device, inode).
   std::map<std::pair<uint64_t, uint64_t>, int> deleted_;
+  // Shared open file descriptions, by the (virtual pid, descriptor) that
+  // stands for each; and which one each (image index, descriptor) gets.
+  std::map<std::pair<int32_t, int32_t>, int> shared_files_;
+  std::map<std::pair<size_t, int32_t>, std::pair<int32_t, int32_t>> shared_file_of_;
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this

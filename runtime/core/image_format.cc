@@ -29,8 +29,8 @@ void SealHeader(FileHeader* h) {
 bool HeaderValid(const FileHeader& h) {
   FileHeader copy = h;
   copy.header_crc = 0;
-  return memcmp(h.magic, kMagic, sizeof kMagic) == 0 && h.version == kVersion &&
-         h.header_size == sizeof(FileHeader) && h.page_size == kPageSize &&
+  return memcmp(h.magic, kMagic, sizeof kMagic) == 0 && h.version >= kOldestVersion &&
+         h.version <= kVersion && h.header_size == sizeof(FileHeader) && h.page_size == kPageSize &&
          Crc32(0, &copy, sizeof copy) == h.header_crc;
 }
 

@@ -16,7 +16,10 @@
 namespace dmtcp::image {
 
 inline constexpr char kMagic[8] = {'D', 'M', 'T', 'C', 'P', 'I', 'M', 'G'};
-constexpr uint32_t kVersion = 2;
+// 3: FdInfo gained share_pid and share_fd. Version 2 images are still read
+// (their FdInfo records are kFdInfoV2Size bytes).
+constexpr uint32_t kVersion = 3;
+constexpr uint32_t kOldestVersion = 2;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
 
@@ -155,7 +158,17 @@ struct FdInfo {
   // through the coordinator), so a restart connects the two again even when
   // they now run on different hosts.
   uint16_t peer_in_computation;
+  uint16_t reserved;
+  // An open file description that other descriptors hold too (inherited
+  // through fork, or duplicated), so they share one offset: descriptor
+  // share_fd of the process whose virtual pid is share_pid holds it as well
+  // (that process's own record of it names the one descriptor that stands
+  // for it). A restart opens it once for all of them. 0: not shared.
+  int32_t share_pid;
+  int32_t share_fd;
 };
+constexpr size_t kFdInfoV2Size = 336;  // FdInfo up to peer_in_computation, padded
+static_assert(offsetof(FdInfo, share_pid) == kFdInfoV2Size && sizeof(FdInfo) == 344);
 
 enum class AreaKind : uint32_t {
   kAnonPrivate = 1,

@@ -41,9 +41,10 @@ bool ImageReader::Load(const std::string& path) {
     return Fail("not a checkpoint image (too short for a header)");
   if (memcmp(header_.magic, kMagic, sizeof kMagic) != 0)
     return Fail("not a checkpoint image (bad magic)");
-  if (header_.version != kVersion)
+  if (header_.version < kOldestVersion || header_.version > kVersion)
     return Fail("image format version " + std::to_string(header_.version) +
-                " is not supported (this build reads version " + std::to_string(kVersion) + ")");
+                " is not supported (this build reads versions " + std::to_string(kOldestVersion) +
+                " to " + std::to_string(kVersion) + ")");
   if (!HeaderValid(header_)) return Fail("corrupt image header (checksum mismatch)");
 
   // Padding is not checksummed, so it must be zero: then no byte of the
@@ -104,13 +105,14 @@ bool ImageReader::Load(const std::string& path) {
         have_process = true;
         break;
       case RecordType::kFd: {
-        Fd fd;
-        if (h.length < sizeof fd.info) return Fail("corrupt fd record");
-        memcpy(&fd.info, buf.data(), sizeof fd.info);
-        if (static_cast<uint64_t>(fd.info.path_len) + fd.info.data_len != h.length - sizeof fd.info)
+        Fd fd{};
+        const size_t info_len = header_.version < 3 ? kFdInfoV2Size : sizeof fd.info;
+        if (h.length < info_len) return Fail("corrupt fd record");
+        memcpy(&fd.info, buf.data(), info_len);  // fields a version 2 image lacks stay 0
+        if (static_cast<uint64_t>(fd.info.path_len) + fd.info.data_len != h.length - info_len)
           return Fail("corrupt fd record");
-        fd.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof fd.info, fd.info.path_len);
-        fd.data.assign(reinterpret_cast<char*>(buf.data()) + sizeof fd.info + fd.info.path_len,
+        fd.path.assign(reinterpret_cast<char*>(buf.data()) + info_len, fd.info.path_len);
+        fd.data.assign(reinterpret_cast<char*>(buf.data()) + info_len + fd.info.path_len,
                        fd.info.data_len);
         fds_.push_back(std::move(fd));
         break;

@@ -124,6 +124,9 @@ inline constexpr const char kBarrierRestarted[] = "restart:ready";
 inline constexpr const char kBarrierPipesElected[] = "ckpt:pipes-elected";
 // Every process has drained its TCP connections (it read while waiting).
 inline constexpr const char kBarrierTcpDrained[] = "ckpt:tcp-drained";
+// Every process has marked the open file descriptions it shares with the
+// one that won them (see runtime/lib/shared_files.cc).
+inline constexpr const char kBarrierFilesMarked[] = "ckpt:files-marked";
 // After resume or restart: every published key-value pair is visible.
 inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 // After resume or restart: every process has put back the data it drained

@@ -138,6 +138,7 @@ void Checkpoint(const char* dir) {
       CoordBarrier(proto::kBarrierSuspended);
       CoordBarrier(proto::kBarrierPipesElected);
       CoordBarrier(proto::kBarrierTcpDrained);
+      CoordBarrier(proto::kBarrierFilesMarked);
       CoordBarrier(proto::kBarrierCheckpointed);
       CoordBarrier(proto::kBarrierCommitted);
       CoordBarrier(proto::kBarrierNameService);

@@ -17,9 +17,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "pids.h"
 #include "plugins.h"
 #include "proc_dir.h"
+#include "protocol.h"
 #include "runtime.h"
+#include "shared_files.h"
 #include "sockets.h"
 #include "unix_datagrams.h"
 
@@ -400,6 +403,47 @@ bool Reopenable(image::FdKind k) {
 
 namespace {
 
+// Fills share_pid and share_fd of every recorded file whose open file
+// description another descriptor holds too (see shared_files.h). The
+// process that won a description names, for all of them, its lowest
+// descriptor of it; the others name any descriptor of the winner's.
+void RecordSharing() {
+  const pid_t me = static_cast<pid_t>(RawSyscall(SYS_getpid));
+  const pid_t my_vpid = MyVirtualPid();
+  for (int i = 0; i < g_num_fds; ++i) {
+    image::FdInfo& f = g_fds[i].info;
+    const auto kind = static_cast<image::FdKind>(f.kind);
+    if (kind != image::FdKind::kRegular && kind != image::FdKind::kDirectory &&
+        kind != image::FdKind::kDeletedFile)
+      continue;
+    if (!TrackedFile(f.fd, static_cast<mode_t>(f.mode))) continue;
+    bool others = false;
+    const pid_t winner = DescriptionWinner(f.fd, &others);
+    if (winner <= 0) continue;
+    if (winner != me) {
+      const int theirs = SameDescriptionIn(winner, f.fd);
+      if (theirs >= 0) {
+        f.share_pid = VirtualPid(winner);
+        f.share_fd = theirs;
+      }
+      continue;
+    }
+    // Ours: the lowest of our descriptors that hold it (recorded in order).
+    int first = i;
+    for (int j = 0; j < i && first == i; ++j) {
+      const image::FdInfo& o = g_fds[j].info;
+      if (o.dev == f.dev && o.inode == f.inode && o.kind == f.kind &&
+          SameDescriptionHere(o.fd, f.fd))
+        first = j;
+    }
+    if (first == i && !others) continue;
+    f.share_pid = my_vpid;
+    f.share_fd = g_fds[first].info.fd;
+    g_fds[first].info.share_pid = my_vpid;
+    g_fds[first].info.share_fd = g_fds[first].info.fd;
+  }
+}
+
 void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   struct stat st;
   if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return;
@@ -467,6 +511,7 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (!skipped && g_num_fds < kMaxFds) RecordOne(fd, sock_data, sock_cap, &sock_used);
   });
+  if (listed) RecordSharing();
   return listed && !g_record_error[0];
 }
 
@@ -499,8 +544,8 @@ bool RestoreFds() {
       }
       continue;
     }
-    if (!Reopenable(kind)) {
-      // Placed by dmtcp_restart (pipes) or given by the restart command
+    if (!Reopenable(kind) || e.info.share_pid != 0) {
+      // Placed by dmtcp_restart (pipes, shared files) or given by the restart command
       // (0-2): give back the program's close-on-exec flag.
       if (e.info.fd > 2 && (e.info.fd_flags & FD_CLOEXEC))
         RawSyscall(SYS_fcntl, e.info.fd, F_SETFD, FD_CLOEXEC);
@@ -533,8 +578,24 @@ namespace {
 
 // Built in, on the plugin interface: files come back first at restart
 // (restart events go to built-ins before user plugins).
-void FilesEventHook(const DmtcpEvent_t event, DmtcpEventData_t*) {
-  if (event == DMTCP_EVENT_RESTART) RestoreFds();
+void FilesEventHook(const DmtcpEvent_t event, DmtcpEventData_t* data) {
+  switch (event) {
+    case DMTCP_EVENT_DRAIN:  // before the pipes' election barrier ends the claims
+      ClaimFileDescriptions();
+      break;
+    case DMTCP_EVENT_PRECHECKPOINT:
+      MarkSharedFileDescriptions();
+      if (!g.cfg.no_coordinator) CoordBarrier(proto::kBarrierFilesMarked);
+      break;
+    case DMTCP_EVENT_RESTART:
+      RestoreFds();
+      break;
+    case DMTCP_EVENT_REFILL:  // every image is written
+      if (!(data && data->refillInfo.isRestart)) ReleaseFileDescriptions();
+      break;
+    default:
+      break;
+  }
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ class ImageTest : public ::testing::TestWithParam<bool> {
   static constexpr int kWorkers = 3;
 
   // With helper threads, as the runtime has them: the image must not depend on their number.
-  void WriteImage(bool compress, int workers = 0) {
+  // fd_info_len: kFdInfoV2Size writes the file record as a version 2 image had it.
+  void WriteImage(bool compress, int workers = 0, size_t fd_info_len = sizeof(FdInfo)) {
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     ImageWriter w;
@@ -65,7 +66,11 @@ class ImageTest : public ::testing::TestWithParam<bool> {
     fdi.offset = 123;
     const char fpath[] = "/tmp/some/file";
     fdi.path_len = sizeof fpath - 1;
-    ASSERT_TRUE(w.WriteRecord(RecordType::kFd, &fdi, sizeof fdi, fpath, fdi.path_len));
+    if (fd_info_len == sizeof fdi) {
+      fdi.share_pid = 77;
+      fdi.share_fd = 3;
+    }
+    ASSERT_TRUE(w.WriteRecord(RecordType::kFd, &fdi, fd_info_len, fpath, fdi.path_len));
     AreaInfo a{};
     a.start = 0x10000000;
     a.end = a.start + memory_.size();
@@ -127,9 +132,39 @@ TEST_P(ImageTest, RoundTrip) {
   ASSERT_EQ(r.fds().size(), 1u);
   EXPECT_EQ(r.fds()[0].path, "/tmp/some/file");
   EXPECT_EQ(r.fds()[0].info.offset, 123);
+  EXPECT_EQ(r.fds()[0].info.share_pid, 77);
+  EXPECT_EQ(r.fds()[0].info.share_fd, 3);
   ASSERT_EQ(r.areas().size(), 2u);
   EXPECT_EQ(ReadBack(r), memory_);
   EXPECT_EQ(r.data_bytes(), memory_.size());
+}
+
+// Images of the previous format (version 2, shorter file records) still restart.
+TEST_P(ImageTest, ReadsVersion2Images) {
+  WriteImage(GetParam(), 0, kFdInfoV2Size);
+  int fd = open(path_.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  FileHeader h;
+  ASSERT_EQ(pread(fd, &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+  h.version = 2;
+  SealHeader(&h);
+  ASSERT_EQ(pwrite(fd, &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+  close(fd);
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.fds().size(), 1u);
+  EXPECT_EQ(r.fds()[0].path, "/tmp/some/file");
+  EXPECT_EQ(r.fds()[0].info.offset, 123);
+  EXPECT_EQ(r.fds()[0].info.share_pid, 0);  // not in version 2
+  EXPECT_EQ(ReadBack(r), memory_);
+  // A version 3 reader of that record would take the path for the new fields.
+  h.version = 3;
+  SealHeader(&h);
+  fd = open(path_.c_str(), O_RDWR);
+  ASSERT_EQ(pwrite(fd, &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+  close(fd);
+  ImageReader r3;
+  EXPECT_FALSE(r3.Load(path_));
 }
 
 TEST_P(ImageTest, HelperThreadsWriteTheSameImage) {
