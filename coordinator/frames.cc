@@ -19,6 +19,8 @@ uint32_t MaxPayload(MsgType type) {
     case MsgType::kKvPut:
     case MsgType::kKvGet:
       return sizeof(proto::KeyValue);
+    case MsgType::kChildren:
+      return sizeof(proto::Children);
     default:
       return 0;  // not something a client sends
   }

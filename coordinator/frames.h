@@ -44,6 +44,7 @@ union Message {
   proto::CheckpointDone done;
   proto::Command command;
   proto::KeyValue kv;
+  proto::Children children;
 };
 
 // Copies the payload of a kFrame frame into *msg. Returns false (and

@@ -151,7 +151,10 @@ void Server::HandleEvent(uint64_t tag, uint32_t events) {
     }
     case kTickTag: {
       uint64_t ticks;
-      if (read(tick_fd_, &ticks, sizeof ticks) == sizeof ticks) ExpireUnauthenticated();
+      if (read(tick_fd_, &ticks, sizeof ticks) == sizeof ticks) {
+        ExpireUnauthenticated();
+        state_.OnTick();
+      }
       return;
     }
     case kStdinTag:

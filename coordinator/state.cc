@@ -118,6 +118,8 @@ bool State::OnHello(ClientId id, const proto::Hello& in, const uint8_t* nonce) {
   }
   fx_.Send(id, MsgType::kHelloReply, &reply, sizeof reply);
   if (!ok) fx_.Close(id);
+  // After the reply: the client reads nothing else before it.
+  if (ok && workers_.count(id)) JoinCheckpointInProgress(id);
   return ok;
 }
 
@@ -205,6 +207,13 @@ void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /
       OnCheckpointDone(id, d);
       break;
     }
+    case MsgType::kChildren: {
+      auto* c = new proto::Children;  // 16 KiB: not on the stack
+      memcpy(c, payload, sizeof *c);
+      OnChildren(id, *c);
+      delete c;
+      break;
+    }
     case MsgType::kKvPut:
     case MsgType::kKvGet: {
       proto::KeyValue kv;
@@ -231,6 +240,10 @@ void State::OnDisconnect(ClientId id) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return;
   const std::string who = Describe(it->second.program, it->second.pid, it->second.host);
+  // Not yet stopped for the checkpoint: it ended before the checkpoint's
+  // cut (a shell's short-lived command, or the old connection of a process
+  // that exec'd), and the checkpoint goes on without it.
+  const bool before_cut = it->second.state == WorkerState::kCheckpointing;
   workers_.erase(it);
   LogInfo("%s disconnected (%zu processes left)", who.c_str(), workers_.size());
   for (auto& [name, b] : general_barriers_) {
@@ -240,9 +253,15 @@ void State::OnDisconnect(ClientId id) {
   restart_arrived_.erase(id);
   if (ckpt_ && ckpt_->participants.erase(id)) {
     for (auto& [name, arrived] : ckpt_->barriers) arrived.erase(id);
-    // Even after its report: its image is only in place once the others'
-    // are, and it can no longer put it there.
-    ckpt_->errors.push_back(who + " exited during checkpoint " + std::to_string(ckpt_->generation));
+    if (before_cut) {
+      LogInfo("%s ended before checkpoint %u stopped it: left out of it", who.c_str(),
+              ckpt_->generation);
+    } else {
+      // Even after its report: its image is only in place once the others'
+      // are, and it can no longer put it there.
+      ckpt_->errors.push_back(who + " exited during checkpoint " +
+                              std::to_string(ckpt_->generation));
+    }
     if (ckpt_->participants.empty()) {
       AbortCheckpoint("every process exited during checkpoint " +
                       std::to_string(ckpt_->generation));
@@ -308,6 +327,8 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
   proto::Barrier b{};
   proto::CopyField(b.name, sizeof b.name, name.c_str());
   b.commit = commit ? 1 : 0;
+  if (ckpt_ && name == proto::kBarrierSuspended)
+    b.num_peers = static_cast<uint32_t>(ckpt_->participants.size());
   const bool resumed = name == proto::kBarrierRefilled;
   for (ClientId id : to) {
     auto it = workers_.find(id);
@@ -350,6 +371,7 @@ void State::CheckCheckpointBarriers() {
     // each would make a barrier of n processes cost n^2. The commit ends the
     // checkpoint, so it never passes before the images are written.
     if (arrived.size() < ckpt_->participants.size() ||
+        (it->first == proto::kBarrierSuspended && !ckpt_->awaited.empty()) ||
         !std::includes(arrived.begin(), arrived.end(), ckpt_->participants.begin(),
                        ckpt_->participants.end()) ||
         (it->first == proto::kBarrierCommitted && !ckpt_->written_released)) {
@@ -369,6 +391,7 @@ void State::CheckCheckpointBarriers() {
       FinishCheckpoint();
       return;
     }
+    if (name == proto::kBarrierSuspended) ckpt_->suspended_released = true;
     if (name == proto::kBarrierCheckpointed) {
       ckpt_->written_released = true;
       it = ckpt_->barriers.begin();  // the commit may be complete already
@@ -440,15 +463,73 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
     w.resuming = w.refill_barrier;
   }
   ckpt_ = std::move(c);
-  proto::DoCheckpoint msg{};
-  msg.generation = generation_;
-  msg.num_peers = static_cast<uint32_t>(workers_.size());
-  proto::CopyField(msg.ckpt_dir, sizeof msg.ckpt_dir, config_.worker_ckpt_dir.c_str());
-  uint32_t len = TrimmedLen(msg, msg.ckpt_dir, sizeof msg.ckpt_dir);
-  for (const auto& [id, w] : workers_) fx_.Send(id, MsgType::kDoCheckpoint, &msg, len);
+  for (const auto& [id, w] : workers_) SendDoCheckpoint(id);
   LogInfo("checkpoint %u of computation %s started (%zu processes)", generation_,
           Hex16(computation_id_).c_str(), workers_.size());
   return true;
+}
+
+void State::SendDoCheckpoint(ClientId id) {
+  proto::DoCheckpoint msg{};
+  msg.generation = generation_;
+  msg.num_peers = static_cast<uint32_t>(ckpt_->participants.size());
+  proto::CopyField(msg.ckpt_dir, sizeof msg.ckpt_dir, config_.worker_ckpt_dir.c_str());
+  fx_.Send(id, MsgType::kDoCheckpoint, &msg, TrimmedLen(msg, msg.ckpt_dir, sizeof msg.ckpt_dir));
+}
+
+void State::AddParticipant(ClientId id) {
+  Worker& w = workers_.at(id);
+  if (!ckpt_ || ckpt_->suspended_released || ckpt_->participants.count(id) || w.restart_waiting)
+    return;
+  ckpt_->participants.insert(id);
+  w.state = WorkerState::kCheckpointing;
+  w.resuming = w.refill_barrier;
+  SendDoCheckpoint(id);
+  LogInfo("%s, a child that started just before checkpoint %u, joins it",
+          Describe(w.program, w.pid, w.host).c_str(), ckpt_->generation);
+}
+
+void State::JoinCheckpointInProgress(ClientId id) {
+  if (!ckpt_ || ckpt_->suspended_released) return;
+  const Worker& w = workers_.at(id);
+  // A child reported before it joined, or the program a participant just
+  // exec'd (the same process: its old connection leaves before the cut).
+  bool successor = false;
+  for (ClientId p : ckpt_->participants) {
+    const Worker& pw = workers_.at(p);
+    successor |= p != id && pw.pid == w.pid && pw.host == w.host;
+  }
+  if (ckpt_->awaited.erase({w.host, w.pid}) || successor) AddParticipant(id);
+}
+
+void State::OnChildren(ClientId id, const proto::Children& children) {
+  if (!ckpt_ || !ckpt_->participants.count(id)) return;
+  const std::string host = workers_.at(id).host;
+  const uint32_t n = std::min(children.count, proto::kMaxChildren);
+  for (uint32_t i = 0; i < n; ++i) {
+    const int32_t pid = children.pids[i];
+    ClientId found = 0;
+    for (const auto& [wid, w] : workers_)
+      if (w.pid == pid && w.host == host) found = wid;
+    if (found)
+      AddParticipant(found);
+    else
+      ckpt_->awaited[{host, pid}] = ticks_ + kChildWaitTicks;
+  }
+}
+
+void State::OnTick() {
+  ++ticks_;
+  if (!ckpt_ || ckpt_->awaited.empty()) return;
+  const bool expired = std::erase_if(ckpt_->awaited, [&](const auto& a) {
+    if (a.second > ticks_) return false;
+    LogInfo(
+        "process %d on %s, a child of a process of the computation, did not join within %" PRIu64
+        " s: checkpoint %u goes on without it",
+        a.first.second, a.first.first.c_str(), kChildWaitTicks, ckpt_->generation);
+    return true;
+  });
+  if (expired) CheckCheckpointBarriers();
 }
 
 void State::FinishCheckpoint() {

@@ -91,6 +91,10 @@ class State {
   void OnDisconnect(ClientId id);
   void OnCommand(ClientId from, const proto::Command& cmd);
   void OnTimer();
+  // Once a second: children a checkpoint waits for stop being waited for
+  // after kChildWaitTicks.
+  void OnTick();
+  static constexpr uint64_t kChildWaitTicks = 10;
 
   // Introspection (status lines, tests).
   size_t num_workers() const { return workers_.size(); }
@@ -132,12 +136,24 @@ class State {
     std::vector<ImageRecord> images;
     std::vector<std::string> errors;
     bool written_released = false;  // kBarrierCheckpointed passed
+    // Children that participants reported (host, virtual pid) and that have
+    // not joined yet: ckpt:suspended waits for them, until a deadline (tick).
+    std::map<std::pair<std::string, int32_t>, uint64_t> awaited;
+    bool suspended_released = false;  // no process joins the checkpoint after it
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
   void OnBarrier(ClientId id, const std::string& name);
   void OnCheckpointDone(ClientId id, const proto::CheckpointDone& done);
   void OnKvPut(const proto::KeyValue& kv);
+  void OnChildren(ClientId id, const proto::Children& children);
+  // A process that joins the checkpoint in progress (a child forked just
+  // before it): it gets its DoCheckpoint now.
+  void AddParticipant(ClientId id);
+  // A process that joined while a checkpoint is stopping processes: in it
+  // if it is a reported child or a participant's exec'd successor.
+  void JoinCheckpointInProgress(ClientId id);
+  void SendDoCheckpoint(ClientId id);
   void OnKvGet(ClientId id, const proto::KeyValue& kv);
 
   // Starts a checkpoint; false (with the reply status and text) if it cannot.
@@ -180,6 +196,7 @@ class State {
   // A checkpoint asked for (by a command or the timer) while processes
   // resumed, and the 'b' commands waiting for it.
   bool deferred_checkpoint_ = false;
+  uint64_t ticks_ = 0;
   std::vector<ClientId> deferred_waiters_;
 };
 

@@ -87,12 +87,29 @@ ProcessTree::ProcessTree(std::vector<std::unique_ptr<image::ImageReader>>& image
     by_vpid[images_[i]->process().pid] = i;
     for (const auto& f : images_[i]->fds()) max_fd = std::max(max_fd, f.info.fd);
   }
+  std::vector<size_t> parent_of(images_.size(), SIZE_MAX);
   for (size_t i = 0; i < images_.size(); ++i) {
     auto parent = by_vpid.find(images_[i]->process().ppid);
-    if (parent != by_vpid.end() && parent->second != i)
+    if (parent != by_vpid.end() && parent->second != i) {
       children_[parent->second].push_back(i);
-    else
+      parent_of[i] = parent->second;
+    } else {
       roots_.push_back(i);
+    }
+  }
+  // A session or group whose leader had ended (a daemon's, after the middle
+  // process of a double fork exited) is made again by its first member whose
+  // parent here is not in it; the others are forked into it or join it.
+  std::set<int32_t> led;
+  for (size_t i = 0; i < images_.size(); ++i) {
+    const auto& pi = images_[i]->process();
+    const auto* pp = parent_of[i] == SIZE_MAX ? nullptr : &images_[parent_of[i]]->process();
+    if (pi.sid != pi.pid && !by_vpid.count(pi.sid) && !(pp && pp->sid == pi.sid) &&
+        led.insert(pi.sid).second)
+      new_leader_[i] = kNewSession;
+    else if (pi.pgid != pi.pid && pi.pgid != pi.sid && !by_vpid.count(pi.pgid) &&
+             !(pp && pp->pgid == pi.pgid) && led.insert(pi.pgid).second)
+      new_leader_[i] = kNewGroup;
   }
   // The restart command becomes the first root: the program's own process
   // rather than a helper that ssh or srun started for it (its exit code is
@@ -505,8 +522,10 @@ int ProcessTree::OpenAgain(const image::Fd& f) const {
     fd = open(f.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) throw Errno("cannot open the folder " + f.path + " again");
   } else {
-    fd = open(f.path.c_str(),
-              (f.info.status_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+    int flags = (f.info.status_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
+    // An output file removed since the checkpoint is made again.
+    if ((flags & O_ACCMODE) != O_RDONLY) flags |= O_CREAT;
+    fd = open(f.path.c_str(), flags, f.info.mode & 07777);
     if (fd < 0) throw Errno("cannot open " + f.path + " again");
   }
   lseek(fd, f.info.offset, SEEK_SET);
@@ -635,6 +654,16 @@ void ProcessTree::KillOthers() {
   }
   uint32_t slot = table_->count.fetch_add(1);
   table_->entries[slot] = PidTable::Entry{pi.pid, real};
+  auto lead = new_leader_.find(index);
+  if (lead != new_leader_.end()) {
+    // The restart command itself may lead its group already, and then cannot
+    // start a session: it keeps the one it has, under the old id.
+    const int32_t now_id = lead->second == kNewSession ? (setsid() >= 0 ? real : getsid(0))
+                                                       : (setpgid(0, 0) == 0 ? real : getpgid(0));
+    // Known to the program by its old leader's pid.
+    const int32_t old_id = lead->second == kNewSession ? pi.sid : pi.pgid;
+    table_->entries[table_->count.fetch_add(1)] = PidTable::Entry{old_id, -now_id};
+  }
   for (size_t child : children_[index]) {
     pid_t pid = fork();
     if (pid < 0) throw Errno("fork");
@@ -662,9 +691,9 @@ void ProcessTree::KillOthers() {
     nanosleep(&ts, nullptr);
     if (waited > 60000) throw std::runtime_error("processes of the computation did not start");
   }
-  if (pi.pgid != pi.pid && pi.sid != pi.pid) {
+  if (pi.pgid != pi.pid && pi.sid != pi.pid && lead == new_leader_.end()) {
     for (uint32_t i = 0; i < table_->count.load(); ++i)
-      if (table_->entries[i].vpid == pi.pgid) setpgid(0, table_->entries[i].real);
+      if (table_->entries[i].vpid == pi.pgid) setpgid(0, std::abs(table_->entries[i].real));
   }
   std::vector<int> keep = {table_fd_};
   for (const auto& [key, fd] : shared_.fds) keep.push_back(fd);
@@ -684,7 +713,9 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
     for (const auto& f : img->fds()) {
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kPipe) continue;
       ends_seen[f.info.inode] |= (f.info.status_flags & O_ACCMODE) == O_RDONLY ? 1 : 2;
-      if (f.info.fd <= 2) outside_stdio_.emplace(f.info.inode, f.info.fd);
+      // Not one whose writers had all ended: its data, then end of file.
+      if (f.info.fd <= 2 && !f.info.pipe_no_writers)
+        outside_stdio_.emplace(f.info.inode, f.info.fd);
     }
   }
   std::erase_if(outside_stdio_, [&](const auto& p) { return ends_seen[p.first] == 3; });
@@ -719,9 +750,10 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   table_->expected = static_cast<uint32_t>(images_.size());
   for (const auto& img : images_)
     table_->expected += std::min<uint32_t>(img->process().num_zombies, 32);
+  table_->expected += static_cast<uint32_t>(new_leader_.size());  // their old ids
   table_fd_ = MoveHigh(fd, high_fd_, false);
   info.pid_table_fd = table_fd_;
-  shared_ = MakeSharedObjects(images_, high_fd_);
+  shared_ = MakeSharedObjects(images_, high_fd_, &deleted_);
   if (shared_.fds.size() > sizeof info.shared_fds / sizeof info.shared_fds[0])
     throw std::runtime_error("too many shared memory objects to restore (the limit is 64)");
   for (const auto& [key, sfd] : shared_.fds) info.shared_fds[info.num_shared_fds++] = sfd;

@@ -77,6 +77,9 @@ class ProcessTree {
   // stands for each; and which one each (image index, descriptor) gets.
   std::map<std::pair<int32_t, int32_t>, int> shared_files_;
   std::map<std::pair<size_t, int32_t>, std::pair<int32_t, int32_t>> shared_file_of_;
+  // Processes that make again a session or group whose leader had ended.
+  enum NewLeader { kNewSession, kNewGroup };
+  std::map<size_t, NewLeader> new_leader_;
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,7 +143,25 @@ void CheckRestorable(const image::ImageReader& img) {
   for (const auto& f : img.fds()) {
     const auto kind = static_cast<image::FdKind>(f.info.kind);
     if (kind != image::FdKind::kRegular && kind != image::FdKind::kDirectory) continue;
+    // Files of /proc/<pid>/ name processes that the restart makes.
+    if (f.path.rfind("/proc/", 0) == 0) continue;
+    const bool written = (f.info.status_flags & O_ACCMODE) != O_RDONLY;
     struct stat st;
+    if (stat(f.path.c_str(), &st) != 0 && errno == ENOENT && written &&
+        kind == image::FdKind::kRegular && !RemakesNodeLocalFile(img, f)) {
+      // An output file moved or removed since the checkpoint: made again
+      // (by the process, with its mode), the program writing on from its
+      // offset. Its folder must be there.
+      const std::string dir = f.path.substr(0, f.path.rfind('/') + 1);
+      if (stat(dir.c_str(), &st) != 0)
+        throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
+                             ") is missing, and so is its folder: " + strerror(errno));
+      fprintf(stderr,
+              "dmtcp_restart: %s (descriptor %d, open for writing) is missing: it is made again, "
+              "and the program writes on from offset %lld\n",
+              f.path.c_str(), f.info.fd, static_cast<long long>(f.info.offset));
+      continue;
+    }
     if (stat(f.path.c_str(), &st) != 0) {
       // POSIX shared memory the image holds is made again by the restart,
       // and so are node-local files whose contents it holds.
@@ -181,7 +200,7 @@ void MakeParentDirs(const std::string& path) {
 }
 
 SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
-                                int min_fd) {
+                                int min_fd, const FilesByInode* files) {
   SharedObjects out;
   std::vector<char> buf;
   for (auto& img : images) {
@@ -196,7 +215,16 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
         // if this node lacks them; anything else into a memory file of ours.
         const bool by_name = NodeLocalFile(a.name);
         if (by_name) MakeParentDirs(a.name);
-        int fd = by_name ? open(a.name.c_str(), O_RDWR | O_CREAT, 0600) : MakeMemfd("dmtcp-shared");
+        int file_fd = -1;
+        for (const auto& [id, f] : files ? *files : FilesByInode{}) {
+          // Areas name their device as /proc/<pid>/maps does (major << 32 | minor).
+          if (id.second == key.second &&
+              (uint64_t{major(id.first)} << 32 | minor(id.first)) == key.first)
+            file_fd = f;
+        }
+        int fd = file_fd >= 0 ? dup(file_fd)
+                 : by_name    ? open(a.name.c_str(), O_RDWR | O_CREAT, 0600)
+                              : MakeMemfd("dmtcp-shared");
         if (fd < 0) throw Error(*img, "cannot recreate " + a.name + ": " + strerror(errno));
         int high = fcntl(fd, F_DUPFD, min_fd);  // kept across the loader's exec
         close(fd);
@@ -270,6 +298,12 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     pa.end = a.info.end;
     pa.file_offset = a.info.file_offset;
     pa.prot = a.info.prot;
+    static_assert(plan::kAdviseHugepage == image::kAdviseHugepage &&
+                  plan::kAdviseNoHugepage == image::kAdviseNoHugepage &&
+                  plan::kAdviseDontFork == image::kAdviseDontFork &&
+                  plan::kAdviseDontDump == image::kAdviseDontDump &&
+                  plan::kAdviseWipeOnFork == image::kAdviseWipeOnFork);
+    pa.advice = a.info.advice;
     switch (kind) {
       case AreaKind::kAnonShared:
         pa.kind = plan::kAnonShared;

@@ -43,8 +43,11 @@ void CheckRestorable(const image::ImageReader& img);
 PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc,
                                const SharedObjects* shared = nullptr);
 // Creates the memory files for every shared object of the images, filled
-// from the first image that has it; descriptors at or above min_fd.
+// from the first image that has it; descriptors at or above min_fd. An
+// object that is also an open unlinked file (a memfd the program maps and
+// holds) is that file, given in `files` by (device, inode): one object again.
+using FilesByInode = std::map<std::pair<uint64_t, uint64_t>, int>;
 SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
-                                int min_fd);
+                                int min_fd, const FilesByInode* files = nullptr);
 
 }  // namespace dmtcp::restart

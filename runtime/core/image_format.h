@@ -158,7 +158,10 @@ struct FdInfo {
   // through the coordinator), so a restart connects the two again even when
   // they now run on different hosts.
   uint16_t peer_in_computation;
-  uint16_t reserved;
+  // A pipe's read end with no writer left anywhere (it ended): a restart
+  // gives it back its data and then end of file, never the restart
+  // command's standard input, even on 0-2.
+  uint16_t pipe_no_writers;
   // An open file description that other descriptors hold too (inherited
   // through fork, or duplicated), so they share one offset: descriptor
   // share_fd of the process whose virtual pid is share_pid holds it as well
@@ -192,8 +195,13 @@ struct AreaInfo {
   uint32_t prot;      // PROT_*
   uint32_t kind;      // AreaKind
   uint32_t name_len;  // bytes of name that follow
-  uint32_t reserved;
+  uint32_t advice;    // kAdvise* (madvise the program gave); 0 in images before it was kept
 };
+constexpr uint32_t kAdviseHugepage = 1;     // MADV_HUGEPAGE
+constexpr uint32_t kAdviseNoHugepage = 2;   // MADV_NOHUGEPAGE
+constexpr uint32_t kAdviseDontFork = 4;     // MADV_DONTFORK
+constexpr uint32_t kAdviseDontDump = 8;     // MADV_DONTDUMP
+constexpr uint32_t kAdviseWipeOnFork = 16;  // MADV_WIPEONFORK
 
 // The processors of the node a process was checkpointed on, in hwloc's
 // logical terms, so that a restart elsewhere can bind threads to the

@@ -23,6 +23,7 @@ enum class MsgType : uint16_t {
   kBarrierRelease = 12,  // coordinator -> worker: everyone reached; Barrier
   kCheckpointDone = 13,  // worker -> coordinator, payload CheckpointDone
   kKill = 14,            // coordinator -> worker, no payload
+  kChildren = 15,        // worker -> coordinator, payload Children
   kCommand = 20,         // command client -> coordinator, payload Command
   kCommandReply = 21,    // coordinator -> command client, CommandReply
   kKvPut = 30,           // worker -> coordinator, payload KeyValue
@@ -142,6 +143,24 @@ struct Barrier {
   // the checkpoint failed and the new images must go (the previous
   // generation stays whole).
   int32_t commit;
+  // In the release of kBarrierSuspended: the processes the checkpoint
+  // holds (those that ended before it stopped them are left out), which
+  // each image records for its restart to wait for. 0 in other releases.
+  uint32_t num_peers;
+};
+
+// Sent by a worker once its threads are stopped for a checkpoint, before
+// ckpt:suspended: its live children that run the runtime (one message per
+// kMaxChildren). A child forked (or spawned) just before the checkpoint may
+// not have joined yet, or joined after the checkpoint began: the
+// coordinator brings it into the checkpoint, or waits for it to join,
+// before it releases ckpt:suspended, so that no process is left out of the
+// images while its parent waits for it.
+constexpr uint32_t kMaxChildren = 4096;
+struct Children {
+  uint32_t count;
+  uint32_t reserved;
+  int32_t pids[kMaxChildren];  // virtual pids, as their Hello names them
 };
 
 struct CheckpointDone {

@@ -12,9 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "children.h"
+#include "clocks.h"
+#include "environment.h"
 #include "forked_checkpoint.h"
 #include "pids.h"
 #include "plugins.h"
+#include "posix_timers.h"
+#include "process_settings.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -67,6 +72,9 @@ void ContinueAfterRestart() {
     RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
+  RestoreProcessSettings();
+  RestorePosixTimers();
+  RestoreProcessCpuTime();
   // Perhaps another host now: the coordinator, the restart script and the
   // next images name this one.
   struct utsname uts;
@@ -78,9 +86,11 @@ void ContinueAfterRestart() {
     if (!CoordConnect(true))
       Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
     if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
+    PointEnvironmentAtCoordinator();
   }
   g.num_restarts.fetch_add(1);
   g.restarting = false;
+  RaisePendingSignals(g.shared_pending, false);
   ResumeEvents(1);
 }
 
@@ -132,8 +142,10 @@ void Checkpoint(const char* dir) {
   Event(DMTCP_EVENT_PRESUSPEND);
   if (!SuspendThreads()) {
     ResumeThreads();
+    if (!g.ckpt_error[0]) CheckpointFailed("its threads did not stop for the checkpoint");
+    Log("checkpoint failed: ", g.ckpt_error);
     if (!g.cfg.no_coordinator) {
-      ReportDone(false, "threads did not stop for the checkpoint", 0);
+      ReportDone(false, g.ckpt_error, 0);
       // Keep step with the others through every barrier of a checkpoint.
       CoordBarrier(proto::kBarrierSuspended);
       CoordBarrier(proto::kBarrierPipesElected);
@@ -147,9 +159,17 @@ void Checkpoint(const char* dir) {
     return;
   }
   Event(DMTCP_EVENT_THREADS_SUSPEND);
-  if (!Barrier(proto::kBarrierSuspended)) {
-    ResumeThreads();
-    return;
+  if (!g.cfg.no_coordinator) {
+    ReportChildrenToJoin();
+    uint32_t peers = 0;
+    if (!CoordBarrierPolling(proto::kBarrierSuspended, nullptr, nullptr, nullptr, nullptr,
+                             &peers)) {
+      ResumeThreads();
+      return;
+    }
+    // Fewer than asked when some ended before they were stopped: the image
+    // says how many processes its restart waits for.
+    if (peers) g.num_peers = peers;
   }
   Event(DMTCP_EVENT_LEADER_ELECTION);
   Event(DMTCP_EVENT_DRAIN);
@@ -157,6 +177,10 @@ void Checkpoint(const char* dir) {
   if (g.hook_pre) g.hook_pre();
   Event(DMTCP_EVENT_WRITE_CKPT);
   SaveSignalActions();
+  SaveProcessSettings();
+  SavePosixTimers();
+  SaveCpuTimes();
+  g.shared_pending = PendingSignals(GetTid(), "ShdPnd:");
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
     uint64_t bytes = 0;
@@ -226,8 +250,15 @@ void StartCheckpointThread() {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  if (RealPthreadCreate()(&t, &attr, CheckpointThreadMain, nullptr) != 0)
-    Fatal("cannot start the checkpoint thread");
+  // It starts with the creator's mask: all blocked from its first
+  // instruction, or a signal sent to the process early (kill(getpid())
+  // right at the start of main) may land in it, not in the program.
+  uint64_t all = ~uint64_t{0}, old = 0;
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all),
+             reinterpret_cast<long>(&old), sizeof all);
+  const int r = RealPthreadCreate()(&t, &attr, CheckpointThreadMain, nullptr);
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, sizeof old);
+  if (r != 0) Fatal("cannot start the checkpoint thread");
   pthread_attr_destroy(&attr);
 }
 

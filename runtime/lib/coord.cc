@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "environment.h"
 #include "io.h"
 #include "pids.h"
 #include "process_identity.h"
@@ -110,6 +111,7 @@ bool CoordConnect(bool restarting) {
       return false;
   }
   if (!restarting) g.computation_id = reply.computation_id;
+  RememberCoordinatorForEnvironment();
   return true;
 }
 
@@ -193,7 +195,7 @@ void KilledByCoordinator() {
 bool CoordBarrier(const char* name) { return CoordBarrierPolling(name, nullptr, nullptr, nullptr); }
 
 bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds,
-                         int* commit) {
+                         int* commit, uint32_t* peers) {
   proto::Barrier b;
   memset(&b, 0, sizeof b);
   StrCopy(b.name, sizeof b.name, name);
@@ -212,6 +214,7 @@ bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)()
     if (type == static_cast<int>(proto::MsgType::kBarrierRelease) &&
         strncmp(r.name, name, sizeof r.name) == 0) {
       if (commit) *commit = r.commit;
+      if (peers) *peers = r.num_peers;
       return true;
     }
     if (type == static_cast<int>(proto::MsgType::kKill)) KilledByCoordinator();

@@ -9,14 +9,17 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "file_locks.h"
 #include "pids.h"
 #include "plugins.h"
 #include "proc_dir.h"
@@ -38,6 +41,8 @@ struct FdEntry {
   uint32_t fdinfo_off;   // /proc/self/fdinfo text, for kernel objects
   uint64_t data_off;     // queued socket data, in the checkpoint's buffer
   const char* data_ptr;  // or here (drained TCP data)
+  int num_locks;         // held through this descriptor, taken again at restart
+  HeldLock locks[kMaxLocksPerFd];
 };
 const char* g_sock_data;    // valid while an image is written
 char g_record_error[1024];  // why RecordFds failed
@@ -79,11 +84,6 @@ void RecordPty(int fd, const struct stat& st, image::FdInfo* info) {
   static_assert(sizeof(struct termios) <= sizeof info->termios);
   RawSyscall(SYS_ioctl, fd, TCGETS, reinterpret_cast<long>(info->termios));
   RawSyscall(SYS_ioctl, fd, TIOCGWINSZ, reinterpret_cast<long>(info->winsize));
-}
-
-bool StartsWith(const char* s, const char* prefix) {
-  while (*prefix && *s == *prefix) ++s, ++prefix;
-  return *prefix == 0;
 }
 
 image::FdKind AnonKind(const char* path) {
@@ -180,8 +180,16 @@ long RemakeKernelObject(const FdEntry& e) {
         spec.interval_sec = static_cast<int64_t>(a);
         spec.interval_nsec = static_cast<int64_t>(b);
       }
+      // A periodic timer that expired shows no time left until it is read
+      // (the kernel moves it on then): it is due at once.
+      if (!spec.value_sec && !spec.value_nsec && (spec.interval_sec || spec.interval_nsec))
+        spec.value_nsec = 1;
       if (spec.value_sec || spec.value_nsec)
         RawSyscall(SYS_timerfd_settime, fd, 0, reinterpret_cast<long>(&spec), 0);
+      // Expirations not read yet are the program's to read.
+      uint64_t ticks = 0;
+      if (FdinfoNumber(info, "ticks:", 10, &ticks) && ticks)
+        RawSyscall(SYS_ioctl, fd, 0x40085400 /*TFD_IOC_SET_TICKS*/, reinterpret_cast<long>(&ticks));
       return fd;
     }
     case image::FdKind::kEpoll:
@@ -417,6 +425,9 @@ void RecordSharing() {
         kind != image::FdKind::kDeletedFile)
       continue;
     if (!TrackedFile(f.fd, static_cast<mode_t>(f.mode))) continue;
+    // /proc files are opened anew by each process under its own pids.
+    if (f.path_len >= 6 && __builtin_memcmp(g_paths + g_fds[i].path_off, "/proc/", 6) == 0)
+      continue;
     bool others = false;
     const pid_t winner = DescriptionWinner(f.fd, &others);
     if (winner <= 0) continue;
@@ -444,12 +455,49 @@ void RecordSharing() {
   }
 }
 
+// Kernel objects a restart cannot make again are refused at checkpoint, by
+// name, rather than coming back as something else or not at all.
+void RefuseUnsupported(int fd, const FdEntry& e, const char* path, image::FdKind anon) {
+  const char* what = nullptr;
+  struct statfs fs;
+  if (StartsWith(path, "anon_inode:") && anon == image::FdKind::kOther)
+    what = path + 11;  // inotify, [fanotify], [pidfd], [io_uring], [userfaultfd], ...
+  else if (e.info.kind == static_cast<uint32_t>(image::FdKind::kRegular) &&
+           RawSyscall(SYS_fstatfs, fd, reinterpret_cast<long>(&fs)) == 0 &&
+           fs.f_type == 0x19800202)  // MQUEUE_MAGIC
+    what = "POSIX message queue";
+  if (!what || g_record_error[0]) return;
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCopy(g_record_error, sizeof g_record_error, "descriptor ");
+  StrCat(g_record_error, sizeof g_record_error, num);
+  StrCat(g_record_error, sizeof g_record_error, " (");
+  StrCat(g_record_error, sizeof g_record_error, path);
+  StrCat(g_record_error, sizeof g_record_error, ") is of a kind a restart cannot make again (");
+  StrCat(g_record_error, sizeof g_record_error, what);
+  StrCat(g_record_error, sizeof g_record_error, "): not supported");
+}
+
+void RecordLocks(int fd, FdEntry* e) {
+  e->num_locks =
+      ReadHeldLocks(fd, static_cast<pid_t>(RawSyscall(SYS_getpid)), e->locks, kMaxLocksPerFd);
+  if (e->num_locks >= 0) return;
+  e->num_locks = 0;
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCopy(g_record_error, sizeof g_record_error, "descriptor ");
+  StrCat(g_record_error, sizeof g_record_error, num);
+  StrCat(g_record_error, sizeof g_record_error,
+         " holds more record locks than a checkpoint keeps (4 per descriptor)");
+}
+
 void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   struct stat st;
   if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return;
   FdEntry& e = g_fds[g_num_fds];
   e.info = image::FdInfo{};
   e.data_ptr = nullptr;
+  e.num_locks = 0;
   e.info.fd = fd;
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
   e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
@@ -461,6 +509,12 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   e.info.inode = st.st_ino;
   e.info.mode = st.st_mode;
   RecordPty(fd, st, &e.info);
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) RecordLocks(fd, &e);
+  if (S_ISFIFO(st.st_mode) && (e.info.status_flags & O_ACCMODE) == O_RDONLY) {
+    pollfd p = {fd, POLLIN, 0};
+    e.info.pipe_no_writers =
+        RawSyscall(SYS_poll, reinterpret_cast<long>(&p), 1, 0) > 0 && (p.revents & POLLHUP) ? 1 : 0;
+  }
   e.data_off = 0;
   if (S_ISSOCK(st.st_mode)) RecordSocket(fd, &e, sock_data, sock_cap, sock_used);
   char link[32] = "/proc/self/fd/";
@@ -471,6 +525,15 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   long n = RawSyscall(SYS_readlink, reinterpret_cast<long>(link),
                       reinterpret_cast<long>(g_paths + g_paths_used), 4095);
   if (n < 0) n = 0;
+  g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
+  // A file of /proc/<pid>/ is kept under the pid the program knows: the
+  // restart opens it under that process's pid then.
+  char proc[4096];
+  const char* virt = VirtualProcPath(g_paths + g_paths_used, proc, sizeof proc);
+  if (virt != g_paths + g_paths_used) {
+    StrCopy(g_paths + g_paths_used, 4096, virt);
+    n = static_cast<long>(StrLen(virt));
+  }
   if (S_ISREG(st.st_mode) && st.st_nlink == 0)
     RecordDeleted(link, st, &e, &n, sock_data, sock_cap, sock_used);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
@@ -487,6 +550,7 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   e.info.path_len = static_cast<uint32_t>(n);
   g_paths_used += static_cast<size_t>(n) + 1;
   const auto anon = AnonKind(g_paths + e.path_off);
+  RefuseUnsupported(fd, e, g_paths + e.path_off, anon);
   if (anon != image::FdKind::kOther) {
     e.info.kind = static_cast<uint32_t>(anon);
     e.fdinfo_off = static_cast<uint32_t>(g_paths_used);
@@ -507,7 +571,7 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   g_paths_used = 0;
   const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
-    bool skipped = fd == dir || fd == g.coord_fd;
+    bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd();
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (!skipped && g_num_fds < kMaxFds) RecordOne(fd, sock_data, sock_cap, &sock_used);
   });
@@ -554,7 +618,13 @@ bool RestoreFds() {
     const char* path = g_paths + e.path_off;
     long flags = (e.info.status_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;
     if (kind == image::FdKind::kDirectory) flags = O_RDONLY | O_DIRECTORY;
-    long tmp = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), flags);
+    // A file opened for writing that was removed since the checkpoint is
+    // made again (empty up to the offset), with its mode, as DMTCP does.
+    if ((flags & O_ACCMODE) != O_RDONLY && kind == image::FdKind::kRegular) flags |= O_CREAT;
+    char proc[4096];
+    const char* kernel_path = KernelProcPath(path, proc, sizeof proc);
+    long tmp = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kernel_path), flags,
+                          e.info.mode & 07777);
     if (tmp < 0) Fatal("cannot reopen ", path, " at restart");
     if (tmp != e.info.fd) {
       long flags3 = (e.info.fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0;
@@ -566,6 +636,13 @@ bool RestoreFds() {
     }
     if (kind == image::FdKind::kRegular || kind == image::FdKind::kDirectory)
       RawSyscall(SYS_lseek, e.info.fd, e.info.offset, SEEK_SET);
+  }
+  // Locks last: shared descriptions are in place now too.
+  for (int i = 0; i < g_num_fds; ++i) {
+    const FdEntry& e = g_fds[i];
+    if (e.num_locks && !RetakeLocks(e.info.fd, e.locks, e.num_locks))
+      Fatal("restart: another process holds a lock on ", g_paths + e.path_off,
+            " that the program held at the checkpoint");
   }
   // Epoll sets last: what they watch must exist again first.
   for (int i = 0; i < g_num_fds; ++i)

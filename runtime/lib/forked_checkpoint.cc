@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 
 #include "image_format.h"
+#include "memory.h"
+#include "memory_advice.h"
+#include "pids.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -29,51 +32,27 @@ struct Result {
 Result* g_result;  // shared with the child
 long g_child;
 
-// Whether some area is not inherited as it is by a child (VmFlags "dc" or
-// "wf" in /proc/self/smaps).
-bool HasAreasForkDoesNotCopy() {
-  static char buf[8192];
-  int fd = static_cast<int>(RawSyscall(
-      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/smaps"), O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return true;  // cannot tell: do not fork
-  bool found = false;
-  size_t kept = 0;
-  for (;;) {
-    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf + kept),
-                        static_cast<long>(sizeof buf - 1 - kept));
-    if (n <= 0) break;
-    size_t len = kept + static_cast<size_t>(n);
-    buf[len] = 0;
-    // Complete lines only; the last partial one is kept for the next read.
-    size_t line = 0;
-    for (size_t i = 0; i < len; ++i) {
-      if (buf[i] != '\n') continue;
-      buf[i] = 0;
-      const char* l = buf + line;
-      if (l[0] == 'V' && l[1] == 'm' && l[2] == 'F') {  // "VmFlags: rd wr mr ..."
-        for (const char* p = l; *p; ++p)
-          if (p[0] == ' ' && ((p[1] == 'd' && p[2] == 'c') || (p[1] == 'w' && p[2] == 'f')) &&
-              (p[3] == ' ' || p[3] == 0))
-            found = true;
-      }
-      line = i + 1;
-    }
-    kept = len - line;
-    for (size_t i = 0; i < kept; ++i) buf[i] = buf[line + i];
-    if (kept == sizeof buf - 1) kept = 0;  // a line this long is no VmFlags line
-  }
-  RawSyscall(SYS_close, fd);
-  return found;
-}
-
 }  // namespace
 
-bool ForkAllowed() {
-  static bool warned;
-  if (HasAreasForkDoesNotCopy()) {
-    if (!warned)
+bool ForkAllowed(const char* maps) {
+  static bool warned_advice, warned_shared;
+  if (AnyAreaAdvised(image::kAdviseDontFork | image::kAdviseWipeOnFork)) {
+    if (!warned_advice)
       Log("forked checkpoint: some memory is not inherited by a child; writing in place");
-    warned = true;
+    warned_advice = true;
+    return false;
+  }
+  // Shared memory is not copied on write: a child would save it as the
+  // program goes on changing it (a lock taken after the checkpoint, half a
+  // message), not as it was.
+  uint64_t table_start = 0, table_end = 0;
+  PidTableRange(&table_start, &table_end);
+  const auto result = reinterpret_cast<uint64_t>(g_result);
+  if (HasSharedMemoryToSave(maps, result, result ? result + sizeof(Result) : 0, table_start,
+                            table_end)) {
+    if (!warned_shared)
+      Log("forked checkpoint: memory shared with other processes; writing in place");
+    warned_shared = true;
     return false;
   }
   if (!g_result) {

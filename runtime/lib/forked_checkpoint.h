@@ -8,8 +8,9 @@
 
 namespace dmtcp::rt {
 
-// Whether this process's memory can be written by a forked child.
-bool ForkAllowed();
+// Whether this process's memory can be written by a forked child; maps is the
+// text of /proc/self/maps.
+bool ForkAllowed(const char* maps);
 // Forks the writer: its pid, 0 in the child, <0 if it failed.
 long ForkWriter();
 // In the child: hands the result to the parent and exits.

@@ -18,6 +18,7 @@
 #include "helper_threads.h"
 #include "image_writer.h"
 #include "memory.h"
+#include "memory_advice.h"
 #include "pids.h"
 #include "proc_dir.h"
 #include "process_identity.h"
@@ -67,34 +68,17 @@ void ReadStatFields(image::ProcessInfo* pi) {
 // status (waitid with WNOWAIT leaves them for the program to reap).
 void RecordZombies(image::ProcessInfo* pi) {
   pi->num_zombies = 0;
-  ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
-    char path[64] = "/proc/self/task/";
-    char num[16];
-    FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
-    StrCat(path, sizeof path, num);
-    StrCat(path, sizeof path, "/children");
-    static char list[4096];
-    int fd = static_cast<int>(
-        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
-    if (fd < 0) return;
-    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(list), sizeof list - 1);
-    RawSyscall(SYS_close, fd);
-    list[n > 0 ? n : 0] = 0;
-    for (const char* p = list; *p;) {
-      long child = 0;
-      while (*p >= '0' && *p <= '9') child = child * 10 + (*p++ - '0');
-      while (*p == ' ' || *p == '\n') ++p;
-      if (child <= 0 || pi->num_zombies >= 32) continue;
-      siginfo_t info{};
-      if (RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(&info),
-                     WEXITED | WNOWAIT | WNOHANG, 0) != 0 ||
-          info.si_pid != child)
-        continue;  // still running (it is a process of the computation)
-      auto& z = pi->zombies[pi->num_zombies++];
-      z.vpid = VirtualPid(static_cast<pid_t>(child));
-      z.code = info.si_code;
-      z.status = info.si_status;
-    }
+  ForEachChild([&](pid_t child) {
+    if (pi->num_zombies >= 32) return;
+    siginfo_t info{};
+    if (RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(&info),
+                   WEXITED | WNOWAIT | WNOHANG, 0) != 0 ||
+        info.si_pid != child)
+      return;  // still running (it is a process of the computation)
+    auto& z = pi->zombies[pi->num_zombies++];
+    z.vpid = VirtualPid(child);
+    z.code = info.si_code;
+    z.status = info.si_status;
   });
 }
 
@@ -129,8 +113,8 @@ void FillProcessInfo(image::ProcessInfo* pi) {
   pi->real_pid = static_cast<int32_t>(RawSyscall(SYS_getpid));
   pi->pid = MyVirtualPid();
   pi->ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
-  pi->pgid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0)));
-  pi->sid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getsid, 0)));
+  pi->pgid = VirtualGroupId(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0)));
+  pi->sid = VirtualGroupId(static_cast<pid_t>(RawSyscall(SYS_getsid, 0)));
   pi->generation = g.generation;
   pi->num_peers = g.num_peers;
   pi->computation_id = g.computation_id;
@@ -258,7 +242,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   // Everything that is not memory is recorded: a forked child may write the
   // rest while the program runs.
   bool child = false;
-  if (forked && ForkAllowed()) {
+  ReadMemoryAdvice();  // before the fork: what a child would not inherit decides it
+  if (forked && ForkAllowed(scratch + writer_len + stacks_len)) {  // maps, as read above
     long pid = ForkWriter();
     if (pid > 0) {
       RawSyscall(SYS_close, fd);

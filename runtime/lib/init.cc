@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "environment.h"
 #include "files.h"
 #include "io.h"
 #include "pids.h"
@@ -21,13 +23,13 @@ namespace dmtcp::rt {
 namespace {
 
 const char* Env(const char* a, const char* b = nullptr) {
-  const char* v = getenv(a);
-  if ((!v || !*v) && b) v = getenv(b);
+  const char* v = EnvironmentValue(a);
+  if ((!v || !*v) && b) v = EnvironmentValue(b);
   return v && *v ? v : nullptr;
 }
 
 int EnvInt(const char* name, int def) {
-  const char* v = getenv(name);
+  const char* v = EnvironmentValue(name);
   if (!v || !*v) return def;
   char* end;
   long n = strtol(v, &end, 10);
@@ -141,13 +143,52 @@ bool JoinAsNewProcess() {
 
 namespace {
 
+// After an exec (see ExecInThisProcess): the connection the process had
+// before it, kept until now so that the process never counted as gone.
+void CloseInheritedConnection() {
+  const char* v = EnvironmentValue(kInheritedCoordFd);
+  if (!v) return;
+  const int fd = atoi(v);
+  struct stat st;
+  if (fd > 2 && fd != g.coord_fd && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) close(fd);
+  RemoveFromEnvironment(kInheritedCoordFd);
+}
+
+// After an exec or spawn in a restarted computation: the table of virtual
+// pids, so that this program keeps its process's virtual pid and sees the
+// others' (and a fork never makes a pid that stands for another process).
+int InheritedPidTableFd() {
+  const char* v = EnvironmentValue(kPidTableFd);
+  RemoveFromEnvironment(kPidTableFd);
+  if (!v) return -1;
+  const int fd = atoi(v);
+  struct stat st;
+  return fd > 2 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fd : -1;
+}
+
+void MapInheritedPidTable() {
+  const int fd = InheritedPidTableFd();
+  if (fd >= 0 && !MapPidTable(fd))
+    Log("an inherited pid table is not one; pids are not translated");
+}
+
+void CloseInheritedPidTable() {
+  const int fd = InheritedPidTableFd();
+  if (fd >= 0) close(fd);
+}
+
 __attribute__((constructor)) void DmtcpInit() {
   StrCopy(g.program, sizeof g.program, program_invocation_short_name);
-  if (IsOwnCommand(g.program) || getenv("DMTCP_DISABLE")) return;
+  if (IsOwnCommand(g.program) || EnvironmentValue("DMTCP_DISABLE")) {
+    CloseInheritedConnection();
+    CloseInheritedPidTable();
+    return;
+  }
   ReadConfig();
   gethostname(g.hostname, sizeof g.hostname - 1);
-  MakeUniqueId();
+  MapInheritedPidTable();
   InitPids();
+  MakeUniqueId();
   ProbeRseq();
   g.coord_fd = -1;
   RegisterFilesPlugin();
@@ -159,11 +200,12 @@ __attribute__((constructor)) void DmtcpInit() {
     FormatUint(port + 1, sizeof port - 1, static_cast<uint64_t>(g.cfg.coord_port));
     Fatal("cannot join the coordinator at ", g.cfg.coord_host, port);
   }
+  CloseInheritedConnection();
   g.enabled = true;
   StartCheckpointThread();
   PluginEvent(DMTCP_EVENT_INIT);
-  if (getenv("DMTCP_EXEC_MARK")) {
-    unsetenv("DMTCP_EXEC_MARK");
+  if (EnvironmentValue("DMTCP_EXEC_MARK")) {
+    RemoveFromEnvironment("DMTCP_EXEC_MARK");
     PluginEvent(DMTCP_EVENT_POST_EXEC);
   }
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "memory_advice.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -253,6 +254,7 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
   a.file_offset = m.offset + (start - m.start);
   a.dev = (static_cast<uint64_t>(m.dev_major) << 32) | m.dev_minor;
   a.inode = m.inode;
+  a.advice = AdviceAt(m.start);
   if (kind == image::AreaKind::kFilePrivate || kind == image::AreaKind::kFileShared) {
     char path[4096];
     uint32_t n = m.name_len < sizeof path - 1 ? m.name_len : sizeof path - 1;
@@ -316,6 +318,19 @@ bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap) {
     for (size_t i = 0; i < len; ++i) dev[i] = m.name[i];
     dev[len] = 0;
     return true;
+  }
+  return false;
+}
+
+bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_end,
+                           uint64_t skip2_start, uint64_t skip2_end) {
+  const char* p = maps;
+  MapsLine m;
+  while (ParseLine(p, &m)) {
+    if (m.perms[1] != 'w' || Classify(m) != image::AreaKind::kAnonShared) continue;
+    const bool ours =
+        (m.start < skip_end && skip_start < m.end) || (m.start < skip2_end && skip2_start < m.end);
+    if (!ours) return true;
   }
   return false;
 }

@@ -21,6 +21,13 @@ struct MemoryScratch {
 // dev. maps is a buffer of cap bytes for /proc/self/maps.
 bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap);
 
+// True if maps (the text of /proc/self/maps) has writable memory shared with
+// other processes whose pages an image holds (anonymous shared memory, /dev/shm,
+// memfd), outside [skip_start, skip_end) and [skip2_start, skip2_end): a
+// forked child would see it change while it writes.
+bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_end,
+                           uint64_t skip2_start, uint64_t skip2_end);
+
 // Writes an area record and the saved pages of every area. Counts areas.
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas);
 

@@ -20,6 +20,7 @@ namespace {
 
 pid_t g_vpid;
 const PidTable* g_table;
+int g_table_fd = -1;
 __thread pid_t t_vtid __attribute__((tls_model("initial-exec")));
 // This process's recreated threads: virtual -> real thread ids.
 constexpr int kMaxThreadIds = 4096;
@@ -32,20 +33,29 @@ pid_t RealGetpid() { return static_cast<pid_t>(RawSyscall(SYS_getpid)); }
 
 }  // namespace
 
-void InitPids() { g_vpid = RealGetpid(); }
+void InitPids() { g_vpid = VirtualPid(RealGetpid()); }
 
 bool MapPidTable(int fd) {
   if (g_table) {
     RawSyscall(SYS_munmap, reinterpret_cast<long>(g_table), sizeof(PidTable));
     g_table = nullptr;
   }
+  // Not after a restart: the restored process never had this descriptor.
+  if (g_table_fd >= 0 && g_table_fd != fd && !g.restarting) RawSyscall(SYS_close, g_table_fd);
+  g_table_fd = -1;
   if (fd < 0) return true;
   long p = RawSyscall(SYS_mmap, 0, sizeof(PidTable), PROT_READ, MAP_SHARED, fd, 0);
-  RawSyscall(SYS_close, fd);
-  if (p < 0 && p > -4096) return false;
+  if (p < 0 && p > -4096) {
+    RawSyscall(SYS_close, fd);
+    return false;
+  }
+  RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+  g_table_fd = fd;
   g_table = reinterpret_cast<const PidTable*>(p);
   return g_table->magic == kPidTableMagic;
 }
+
+int PidTableFd() { return g_table_fd; }
 
 void PidTableRange(uint64_t* start, uint64_t* end) {
   *start = reinterpret_cast<uint64_t>(g_table);
@@ -56,8 +66,19 @@ pid_t RealPid(pid_t vpid) {
   if (!g_table || vpid <= 0) return vpid;
   const uint32_t n = g_table->count.load();
   for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
-    if (g_table->entries[i].vpid == vpid) return g_table->entries[i].real;
+    if (g_table->entries[i].vpid == vpid) {
+      const int32_t real = g_table->entries[i].real;
+      return real < 0 ? -real : real;
+    }
   return vpid;
+}
+
+pid_t VirtualGroupId(pid_t real) {
+  if (!g_table || real <= 0) return real;
+  const uint32_t n = g_table->count.load();
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
+    if (g_table->entries[i].real == -real) return g_table->entries[i].vpid;
+  return VirtualPid(real);
 }
 
 pid_t VirtualPid(pid_t real) {
@@ -69,6 +90,8 @@ pid_t VirtualPid(pid_t real) {
 }
 
 pid_t MyVirtualPid() { return g_vpid ? g_vpid : RealGetpid(); }
+
+bool InVforkChild() { return RealPid(MyVirtualPid()) != RealGetpid(); }
 
 pid_t MyVirtualTid() {
   if (!t_vtid) {
@@ -89,14 +112,12 @@ void ThreadIdsAfterFork() {
   t_vtid = 0;  // the child's one thread is its main thread
 }
 
-namespace {
 pid_t RealTid(pid_t vtid) {
   if (vtid == MyVirtualPid()) return RealGetpid();
   for (int i = 0; i < g_num_tids; ++i)
     if (g_tids[i].vtid == vtid) return g_tids[i].real;
   return vtid;
 }
-}  // namespace
 
 // True if a new process's real pid is some restored process's virtual pid:
 // the two could not be told apart.
@@ -163,7 +184,7 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   return r;
 }
 
-pid_t getpgrp(void) { return VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0))); }
+pid_t getpgrp(void) { return VirtualGroupId(static_cast<pid_t>(RawSyscall(SYS_getpgid, 0))); }
 
 pid_t getpgid(pid_t pid) {
   long r = RawSyscall(SYS_getpgid, RealPid(pid));
@@ -171,7 +192,7 @@ pid_t getpgid(pid_t pid) {
     errno = static_cast<int>(-r);
     return -1;
   }
-  return VirtualPid(static_cast<pid_t>(r));
+  return VirtualGroupId(static_cast<pid_t>(r));
 }
 
 pid_t getsid(pid_t pid) {
@@ -180,7 +201,7 @@ pid_t getsid(pid_t pid) {
     errno = static_cast<int>(-r);
     return -1;
   }
-  return VirtualPid(static_cast<pid_t>(r));
+  return VirtualGroupId(static_cast<pid_t>(r));
 }
 
 int setpgid(pid_t pid, pid_t pgid) {
@@ -190,7 +211,7 @@ int setpgid(pid_t pid, pid_t pgid) {
 
 pid_t tcgetpgrp(int fd) {
   static auto real = Next<pid_t (*)(int)>("tcgetpgrp");
-  return VirtualPid(real(fd));
+  return VirtualGroupId(real(fd));
 }
 
 int tcsetpgrp(int fd, pid_t pgrp) {
@@ -204,17 +225,19 @@ int tcsetpgrp(int fd, pid_t pgrp) {
 // real pid (only when the pid is a translated one).
 namespace {
 
-const char* ProcPath(const char* path, char* buf, size_t cap) {
+// "/proc/<n>/rest" with n replaced by map(n) when that differs; else path.
+template <typename Map>
+const char* MapProcPid(const char* path, char* buf, size_t cap, Map map) {
   if (!path || path[0] != '/' || __builtin_strncmp(path, "/proc/", 6) != 0) return path;
   const char* p = path + 6;
   long v = 0;
   const char* q = p;
   while (*q >= '0' && *q <= '9') v = v * 10 + (*q++ - '0');
   if (q == p || (*q && *q != '/')) return path;
-  pid_t real = RealPid(static_cast<pid_t>(v));
-  if (real == v) return path;
+  const pid_t mapped = map(static_cast<pid_t>(v));
+  if (mapped == v) return path;
   char num[16];
-  FormatUint(num, sizeof num, static_cast<uint64_t>(real));
+  FormatUint(num, sizeof num, static_cast<uint64_t>(mapped));
   buf[0] = 0;
   StrCat(buf, cap, "/proc/");
   StrCat(buf, cap, num);
@@ -222,7 +245,25 @@ const char* ProcPath(const char* path, char* buf, size_t cap) {
   return buf;
 }
 
+const char* ProcPath(const char* path, char* buf, size_t cap) {
+  return MapProcPid(path, buf, cap, [](pid_t v) { return RealPid(v); });
+}
+
 }  // namespace
+
+namespace dmtcp::rt {
+
+const char* KernelProcPath(const char* path, char* buf, size_t cap) {
+  return ProcPath(path, buf, cap);
+}
+
+const char* VirtualProcPath(const char* path, char* buf, size_t cap) {
+  return MapProcPid(path, buf, cap, [](pid_t real) {
+    return real == static_cast<pid_t>(RawSyscall(SYS_getpid)) ? MyVirtualPid() : VirtualPid(real);
+  });
+}
+
+}  // namespace dmtcp::rt
 
 extern "C" {
 

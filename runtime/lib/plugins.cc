@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "environment.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -79,7 +80,7 @@ void CheckPlugin(const char* path) {
 }  // namespace
 
 void LoadPlugins() {
-  const char* list = getenv("DMTCP_PLUGIN");
+  const char* list = EnvironmentValue("DMTCP_PLUGIN");
   if (list && *list) {
     char path[4096];
     for (const char* p = list; *p;) {

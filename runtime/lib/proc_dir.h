@@ -42,4 +42,30 @@ bool ForEachNumericEntry(const char* path, Fn fn) {
   return true;
 }
 
+// Calls fn(pid) for every child of this process (of any of its threads),
+// from /proc/self/task/<tid>/children.
+template <typename Fn>
+void ForEachChild(Fn fn) {
+  ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
+    char path[64] = "/proc/self/task/";
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
+    StrCat(path, sizeof path, num);
+    StrCat(path, sizeof path, "/children");
+    static char list[8192];
+    int fd = static_cast<int>(
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+    if (fd < 0) return;
+    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(list), sizeof list - 1);
+    RawSyscall(SYS_close, fd);
+    list[n > 0 ? n : 0] = 0;
+    for (const char* p = list; *p;) {
+      long child = 0;
+      while (*p >= '0' && *p <= '9') child = child * 10 + (*p++ - '0');
+      while (*p == ' ' || *p == '\n') ++p;
+      if (child > 0) fn(static_cast<pid_t>(child));
+    }
+  });
+}
+
 }  // namespace dmtcp::rt

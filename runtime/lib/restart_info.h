@@ -52,6 +52,8 @@ struct PidTable {
   uint32_t expected;  // processes being restored
   std::atomic<uint32_t> count;
   uint32_t reserved;
+  // real < 0: -real is the new leader of a session or process group whose
+  // old leader (vpid) had ended; the program still knows it by that id.
   struct Entry {
     int32_t vpid;
     int32_t real;

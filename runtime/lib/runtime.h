@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -41,9 +42,20 @@ struct ThreadRec {
   size_t robust_len;
   stack_t altstack;
   char comm[16];
+  long personality;   // per thread in the kernel: the execution domain flags
+  long nice;          // per thread too (setpriority(PRIO_PROCESS, 0) sets the caller's)
+  int64_t cpu_ns;     // CPU time the thread had used, as the program sees it
+  uint64_t pending;   // signals pending for this thread only, raised again at restart
   int cpus_saved;     // cpus holds the thread's affinity
   uint64_t cpus[16];  // sched_getaffinity, by kernel CPU number
   Ctx ctx;
+};
+
+struct ProcessSettings {
+  bool saved;
+  uint32_t umask;
+  int subreaper;
+  itimerval itimers[3];  // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
 };
 
 struct Config {
@@ -108,6 +120,11 @@ struct State {
   // the checkpoint then fails with this message and the previous
   // generation stays the newest.
   char ckpt_error[1024];
+  // The program's resource limits (process_settings.cc): {soft, hard} per resource.
+  uint64_t limits[16][2];
+  bool limits_saved[16];
+  ProcessSettings settings;
+  uint64_t shared_pending;  // signals pending for the whole process
 };
 
 extern State g;
@@ -122,6 +139,7 @@ void CheckpointFailed(const char* a, const char* b = "", const char* c = "");
 
 // Small async-signal-safe string helpers.
 size_t StrLen(const char* s);
+bool StartsWith(const char* s, const char* prefix);
 void StrCopy(char* dst, size_t cap, const char* src);
 void StrCat(char* dst, size_t cap, const char* src);
 void FormatUint(char* out, size_t cap, uint64_t v, int base = 10);
@@ -139,8 +157,9 @@ bool CoordBarrier(const char* name);
 // A barrier during which fill(fds) names descriptors to watch (returns how
 // many) and ready() runs whenever one of them may have data. fds has room
 // for every descriptor fill names, plus one. Without fill: CoordBarrier.
+// The release's commit and num_peers go to *commit and *peers if given.
 bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds,
-                         int* commit = nullptr);
+                         int* commit = nullptr, uint32_t* peers = nullptr);
 // A short-lived command connection, for calls from the program's threads.
 bool CoordCommand(char command, int arg, void* reply, size_t cap);
 bool CoordKvCommand(bool put, void* kv, size_t cap);
@@ -160,6 +179,10 @@ void ResumeThreads();
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();
+// Signals pending (the hex field of /proc/self/task/<tid>/status, e.g.
+// "SigPnd:" or "ShdPnd:"), without the checkpoint signal; and raised again.
+uint64_t PendingSignals(pid_t tid, const char* field);
+void RaisePendingSignals(uint64_t set, bool thread);
 
 // The ids, address-space fields and zombies of this process, for its image.
 void FillProcessInfo(image::ProcessInfo* pi);

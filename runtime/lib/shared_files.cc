@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "pids.h"
 #include "proc_dir.h"
 #include "runtime.h"
 
@@ -29,7 +30,7 @@ template <typename Fn>
 void ForEachTrackedFile(Fn fn) {
   ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
-    if (fd == dir || fd == g.coord_fd) return;
+    if (fd == dir || fd == g.coord_fd || fd == PidTableFd()) return;
     struct stat st;
     if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && TrackedFile(fd, st.st_mode))
       fn(fd);

@@ -27,11 +27,26 @@ SigactionFn RealSigaction() {
 
 bool Ours(int sig) { return g.enabled && sig == g.cfg.ckpt_signal; }
 
+// Whether this thread's program asked to block the checkpoint signal: it
+// never is blocked (the checkpoint must reach every thread), but the
+// program sees its mask as it set it.
+__thread bool t_ckpt_signal_blocked __attribute__((tls_model("initial-exec")));
+
 const sigset_t* WithoutCkptSignal(int how, const sigset_t* set, sigset_t* copy) {
-  if (!set || !g.enabled || how == SIG_UNBLOCK || !sigismember(set, g.cfg.ckpt_signal)) return set;
+  if (!set || !g.enabled) return set;
+  const bool in_set = sigismember(set, g.cfg.ckpt_signal);
+  if (how == SIG_BLOCK && in_set) t_ckpt_signal_blocked = true;
+  if (how == SIG_UNBLOCK && in_set) t_ckpt_signal_blocked = false;
+  if (how == SIG_SETMASK) t_ckpt_signal_blocked = in_set;
+  if (how == SIG_UNBLOCK || !in_set) return set;
   *copy = *set;
   sigdelset(copy, g.cfg.ckpt_signal);
   return copy;
+}
+
+// The mask as the program knows it.
+void ShowCkptSignal(bool was_blocked, sigset_t* old) {
+  if (old && g.enabled && was_blocked) sigaddset(old, g.cfg.ckpt_signal);
 }
 
 }  // namespace
@@ -46,10 +61,25 @@ void InstallSignalHandler() {
 }
 
 void ForwardToProgram(int sig, siginfo_t* info, void* uc) {
-  const struct sigaction& a = g.user_ckpt_action;
-  if (a.sa_flags & SA_SIGINFO) {
-    if (a.sa_sigaction) a.sa_sigaction(sig, info, uc);
-  } else if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN && a.sa_handler) {
+  const struct sigaction a = g.user_ckpt_action;
+  if (a.sa_flags & SA_RESETHAND) {
+    g.user_ckpt_action.sa_handler = SIG_DFL;
+    g.user_ckpt_action.sa_flags &= ~SA_SIGINFO;
+  }
+  if ((a.sa_flags & SA_SIGINFO) && a.sa_sigaction) {
+    a.sa_sigaction(sig, info, uc);
+  } else if (a.sa_handler == SIG_DFL || !a.sa_handler) {
+    // What the signal does when nobody handles it (SIGUSR2: end the
+    // process): with our handler out of the way.
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    RealSigaction()(sig, &dfl, nullptr);
+    uint64_t unblock = 1ULL << (sig - 1);
+    RawSyscall(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&unblock), 0, 8);
+    RawSyscall(SYS_tgkill, RawSyscall(SYS_getpid), RawSyscall(SYS_gettid), sig);
+    InstallSignalHandler();  // if it did not end the process
+  } else if (a.sa_handler != SIG_IGN) {
     a.sa_handler(sig);
   }
 }
@@ -129,11 +159,17 @@ extern "C" sighandler_t signal(int sig, sighandler_t handler) {
 extern "C" int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
   static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "sigprocmask"));
   sigset_t copy;
-  return real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+  const bool was = dmtcp::rt::t_ckpt_signal_blocked;
+  const int r = real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+  if (r == 0) dmtcp::rt::ShowCkptSignal(was, old);
+  return r;
 }
 
 extern "C" int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
   static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "pthread_sigmask"));
   sigset_t copy;
-  return real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+  const bool was = dmtcp::rt::t_ckpt_signal_blocked;
+  const int r = real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
+  if (r == 0) dmtcp::rt::ShowCkptSignal(was, old);
+  return r;
 }

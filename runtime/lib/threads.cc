@@ -13,15 +13,18 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "affinity.h"
+#include "clocks.h"
 #include "pids.h"
 #include "plugins.h"
 #include "proc_dir.h"
 #include "runtime.h"
+#include "thread_ids.h"
 
 namespace dmtcp::rt {
 
@@ -98,11 +101,94 @@ void SaveCurrentThread(ThreadRec* rec) {
              reinterpret_cast<long>(&rec->robust_len));
   RawSyscall(SYS_sigaltstack, 0, reinterpret_cast<long>(&rec->altstack));
   RawSyscall(SYS_prctl, PR_GET_NAME, reinterpret_cast<long>(rec->comm));
+  rec->personality = RawSyscall(SYS_personality, 0xffffffff);
+  rec->cpu_ns = ThreadCpuTimeNs();
+  rec->nice = 20 - RawSyscall(SYS_getpriority, PRIO_PROCESS, 0);  // the kernel returns 20 - nice
   SaveThreadAffinity(rec);
+  rec->pending = PendingSignals(rec->tid, "SigPnd:");
+}
+
+namespace {
+
+// A signal set of /proc/self/task/<tid>/status (SigPnd, ShdPnd, SigBlk).
+uint64_t TaskSignalSet(pid_t tid, const char* field) {
+  char path[64] = "/proc/self/task/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
+  StrCat(path, sizeof path, num);
+  StrCat(path, sizeof path, "/status");
+  int fd = static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return 0;
+  char buf[2048];  // SigPnd and ShdPnd come early in the file
+  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
+  RawSyscall(SYS_close, fd);
+  buf[n > 0 ? n : 0] = 0;
+  const size_t len = StrLen(field);
+  for (const char* p = buf; *p; ++p) {
+    if ((p == buf || p[-1] == '\n') && __builtin_memcmp(p, field, len) == 0) {
+      p += len;
+      while (*p == ' ' || *p == '\t') ++p;
+      uint64_t v = 0;
+      for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); ++p)
+        v = v * 16 + static_cast<uint64_t>(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+      return v;
+    }
+  }
+  return 0;
+}
+
+// A thread that blocks the checkpoint signal in the kernel (it set its mask
+// without the wrapped calls, as glibc does for its own helper threads)
+// never stops: it is named, and the checkpoint refused, instead of a hang.
+bool BlocksCheckpointSignal(pid_t tid, char* why, size_t cap) {
+  if (!(TaskSignalSet(tid, "SigBlk:") & (1ULL << (g.cfg.ckpt_signal - 1)))) return false;
+  char num[16], comm[32] = "";
+  FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
+  char path[64] = "/proc/self/task/";
+  StrCat(path, sizeof path, num);
+  StrCat(path, sizeof path, "/comm");
+  int fd = static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+  if (fd >= 0) {
+    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(comm), sizeof comm - 1);
+    RawSyscall(SYS_close, fd);
+    comm[n > 0 ? n - 1 : 0] = 0;  // without the newline
+  }
+  StrCopy(why, cap, g.program);
+  StrCat(why, cap, ": thread ");
+  StrCat(why, cap, num);
+  StrCat(why, cap, " (");
+  StrCat(why, cap, comm);
+  StrCat(why, cap,
+         ") blocks the checkpoint signal and cannot be stopped (glibc's helper thread of a "
+         "SIGEV_THREAD timer or mq_notify does)");
+  return true;
+}
+
+}  // namespace
+
+uint64_t PendingSignals(pid_t tid, const char* field) {
+  // Not the checkpoint signal: that one is ours.
+  return TaskSignalSet(tid, field) & ~(1ULL << (g.cfg.ckpt_signal - 1));
+}
+
+void RaisePendingSignals(uint64_t set, bool thread) {
+  const long pid = RawSyscall(SYS_getpid);
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (!(set & (1ULL << (sig - 1)))) continue;
+    if (thread)
+      RawSyscall(SYS_tgkill, pid, GetTid(), sig);
+    else
+      RawSyscall(SYS_kill, pid, sig);
+  }
 }
 
 void RestoreThreadKernelState(const ThreadRec* rec) {
   pid_t tid = GetTid();
+  NoteThreadMoved(rec->tid, tid, rec->robust_head);
+  // Blocked here until the thread goes back to the program's mask.
+  RaisePendingSignals(rec->pending, true);
   if (rec->tid_addr) {
     RawSyscall(SYS_set_tid_address, reinterpret_cast<long>(rec->tid_addr));
     *rec->tid_addr = tid;
@@ -111,6 +197,10 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
     RawSyscall(SYS_set_robust_list, reinterpret_cast<long>(rec->robust_head),
                static_cast<long>(rec->robust_len));
   RegisterRseq(rec->fs_base);
+  if (rec->personality >= 0) RawSyscall(SYS_personality, rec->personality);
+  RestoreThreadCpuTime(rec->cpu_ns);
+  // A lower nice value (higher priority) needs privilege: as close as may be.
+  RawSyscall(SYS_setpriority, PRIO_PROCESS, 0, rec->nice);
   if (!(rec->altstack.ss_flags & SS_DISABLE)) {
     stack_t ss = rec->altstack;
     ss.ss_flags = 0;
@@ -183,9 +273,15 @@ bool SuspendThreads() {
           g_tasks[alive++] = g_tasks[i];
       }
       expected = alive;
+      // Two seconds on, a thread the signal cannot reach fails the checkpoint.
+      for (int i = 0; waited_ms >= 2000 && i < expected; ++i) {
+        if (!Recorded(g_tasks[i]) &&
+            BlocksCheckpointSignal(g_tasks[i], g.ckpt_error, sizeof g.ckpt_error))
+          return false;
+      }
     }
     if (waited_ms > 60000) {
-      Log("a thread did not stop for the checkpoint within 60 s");
+      CheckpointFailed("a thread did not stop for the checkpoint within 60 s");
       return false;
     }
   }

@@ -14,6 +14,11 @@ size_t StrLen(const char* s) {
   return n;
 }
 
+bool StartsWith(const char* s, const char* prefix) {
+  while (*prefix && *s == *prefix) ++s, ++prefix;
+  return *prefix == 0;
+}
+
 void StrCopy(char* dst, size_t cap, const char* src) {
   if (cap == 0) return;
   size_t n = 0;

@@ -4,13 +4,19 @@
 // for plugins come from here too.
 #include <alloca.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "environment.h"
 #include "pids.h"
 #include "plugins.h"
+#include "posix_timers.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -64,6 +70,7 @@ void AfterForkChild() {
   g.coord_fd = -1;
   InitPids();
   ThreadIdsAfterFork();
+  ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
   if (!JoinAsNewProcess()) {
@@ -184,6 +191,46 @@ extern "C" void pthread_exit(void* value) {
 
 extern char** environ;
 
+namespace dmtcp::rt {
+namespace {
+
+// An exec keeps the process: the new program's runtime joins the
+// coordinator before this connection closes (it closes the descriptor the
+// environment names), so the coordinator never counts the process as gone
+// (one started with --exit-on-last would end). The new program gets the
+// current coordinator in its environment, whatever copy the program passes.
+template <typename Real>
+int ExecInThisProcess(Real real, const char* file, char* const argv[], char* const envp[]) {
+  if (!g.enabled) return real(file, argv, envp);
+  // A vfork child is a new process that shares its parent's memory: it
+  // leaves the parent's state and connection alone.
+  const bool vfork_child = InVforkChild();
+  const bool plugins = HaveUserPlugins() && !vfork_child;
+  if (plugins) PluginEvent(DMTCP_EVENT_PRE_EXEC);
+  if (!vfork_child) WrapperEnter();  // not in the middle of a checkpoint
+  char coord[48] = "", table[48];
+  if (!vfork_child) HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord);
+  HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
+  const char* const extra[2] = {coord, table};
+  const size_t cap = EnvCount(envp) + kEnvironmentExtra + 2;
+  auto** current = static_cast<char**>(alloca(cap * sizeof(char*)));
+  char** env = CurrentEnvironment(envp, current, extra);
+  if (plugins) {
+    auto** marked = static_cast<char**>(alloca((cap + 1) * sizeof(char*)));
+    env = MarkedEnv(env, marked);
+  }
+  int r = real(file, argv, env);
+  if (!vfork_child) {
+    TakeBack(g.coord_fd);
+    WrapperExit();
+  }
+  TakeBack(PidTableFd());
+  return r;
+}
+
+}  // namespace
+}  // namespace dmtcp::rt
+
 extern "C" int execve(const char* path, char* const argv[], char* const envp[]) {
   static auto real = Next<int (*)(const char*, char* const*, char* const*)>("execve");
   if (const char* ssh = LauncherReplacement(path, envp)) {
@@ -191,10 +238,7 @@ extern "C" int execve(const char* path, char* const argv[], char* const envp[]) 
     argv =
         ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));
   }
-  if (!g.enabled || !HaveUserPlugins()) return real(path, argv, envp);
-  PluginEvent(DMTCP_EVENT_PRE_EXEC);
-  auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));
-  return real(path, argv, MarkedEnv(envp, env));
+  return ExecInThisProcess(real, path, argv, envp);
 }
 
 extern "C" int execv(const char* path, char* const argv[]) { return execve(path, argv, environ); }
@@ -206,13 +250,81 @@ extern "C" int execvpe(const char* file, char* const argv[], char* const envp[])
     argv =
         ReplacedArgv(argv, ssh, static_cast<char**>(alloca((EnvCount(argv) + 2) * sizeof(char*))));
   }
-  if (!g.enabled || !HaveUserPlugins()) return real(file, argv, envp);
-  PluginEvent(DMTCP_EVENT_PRE_EXEC);
-  auto** env = static_cast<char**>(alloca((EnvCount(envp) + 2) * sizeof(char*)));
-  return real(file, argv, MarkedEnv(envp, env));
+  return ExecInThisProcess(real, file, argv, envp);
 }
 
 extern "C" int execvp(const char* file, char* const argv[]) { return execvpe(file, argv, environ); }
+
+// execl, execlp, execle: glibc's call its execve internally, past our
+// wrapper; these collect their arguments and take the wrapped path.
+#define DMTCP_COLLECT_ARGS(first, last_named, extra_env)                         \
+  va_list ap;                                                                    \
+  va_start(ap, last_named);                                                      \
+  size_t n = 1;                                                                  \
+  {                                                                              \
+    va_list count;                                                               \
+    va_copy(count, ap);                                                          \
+    while (va_arg(count, char*)) ++n;                                            \
+    va_end(count);                                                               \
+  }                                                                              \
+  auto** argv = static_cast<char**>(alloca((n + 1) * sizeof(char*)));            \
+  argv[0] = const_cast<char*>(first);                                            \
+  for (size_t i = 1; i <= n; ++i) argv[i] = i < n ? va_arg(ap, char*) : nullptr; \
+  if (extra_env) va_arg(ap, char*);                                              \
+  char* const* envp = extra_env ? va_arg(ap, char* const*) : environ;            \
+  va_end(ap)
+
+extern "C" int execl(const char* path, const char* arg, ...) {
+  DMTCP_COLLECT_ARGS(arg, arg, false);
+  return execve(path, argv, envp);
+}
+
+extern "C" int execlp(const char* file, const char* arg, ...) {
+  DMTCP_COLLECT_ARGS(arg, arg, false);
+  return execvpe(file, argv, envp);
+}
+
+extern "C" int execle(const char* path, const char* arg, ...) {
+  DMTCP_COLLECT_ARGS(arg, arg, true);
+  return execve(path, argv, envp);
+}
+
+// A spawned program is a new process: it gets the current coordinator in
+// its environment and, after a restart, the table of virtual pids.
+namespace dmtcp::rt {
+namespace {
+
+template <typename Real>
+int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions,
+          const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
+  if (!g.enabled) return real(pid, file, actions, attr, argv, envp);
+  char table[48];
+  HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
+  const char* const extra[2] = {nullptr, table};
+  auto** env =
+      static_cast<char**>(alloca((EnvCount(envp) + kEnvironmentExtra + 1) * sizeof(char*)));
+  int r = real(pid, file, actions, attr, argv, CurrentEnvironment(envp, env, extra));
+  TakeBack(PidTableFd());
+  return r;
+}
+
+using SpawnFn = int (*)(pid_t*, const char*, const posix_spawn_file_actions_t*,
+                        const posix_spawnattr_t*, char* const*, char* const*);
+
+}  // namespace
+}  // namespace dmtcp::rt
+
+extern "C" int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions,
+                           const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
+  static auto real = Next<SpawnFn>("posix_spawn");
+  return Spawn(real, pid, path, actions, attr, argv, envp);
+}
+
+extern "C" int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions,
+                            const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
+  static auto real = Next<SpawnFn>("posix_spawnp");
+  return Spawn(real, pid, file, actions, attr, argv, envp);
+}
 
 extern "C" pid_t fork(void) {
   static auto real = Next<pid_t (*)()>("fork");

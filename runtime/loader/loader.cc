@@ -281,6 +281,23 @@ void FillChunks(int plan_fd, int data_fd, int image_fd) {
   }
 }
 
+// The madvise the program gave an area. Not fatal: advice a kernel does not
+// know (huge pages off) leaves the memory as it is.
+void GiveAdvice(const PlanArea& a) {
+  static constexpr struct {
+    uint32_t bit;
+    int advice;
+  } kAdvice[] = {{kAdviseHugepage, 14},
+                 {kAdviseNoHugepage, 15},
+                 {kAdviseDontFork, 10},
+                 {kAdviseDontDump, 16},
+                 {kAdviseWipeOnFork, 18}};
+  for (const auto& k : kAdvice)
+    if (a.advice & k.bit)
+      Syscall(loader::kMadvise, static_cast<long>(a.start), static_cast<long>(a.end - a.start),
+              k.advice);
+}
+
 // Second pass over the areas (re-read from the plan) to set final protections.
 void ProtectAreas(int plan_fd, uint64_t areas_offset) {
   // Rewind by reopening is not possible without libc: we seek with pread.
@@ -289,6 +306,7 @@ void ProtectAreas(int plan_fd, uint64_t areas_offset) {
     PlanArea a;
     if (!PreadAll(plan_fd, &a, sizeof a, off)) Die("truncated restore plan");
     off += sizeof a + a.name_len;
+    GiveAdvice(a);
     if (a.kind == kFileShared) continue;
     if (Syscall(loader::kMprotect, static_cast<long>(a.start), static_cast<long>(a.end - a.start),
                 a.prot) < 0)

@@ -56,8 +56,13 @@ struct PlanArea {
   uint32_t prot;
   uint32_t kind;  // AreaKind
   uint32_t name_len;
-  uint32_t reserved;
+  uint32_t advice;  // kAdvise* below (the same bits as the image's)
 };
+constexpr uint32_t kAdviseHugepage = 1;
+constexpr uint32_t kAdviseNoHugepage = 2;
+constexpr uint32_t kAdviseDontFork = 4;
+constexpr uint32_t kAdviseDontDump = 8;
+constexpr uint32_t kAdviseWipeOnFork = 16;
 
 struct PlanChunk {
   uint64_t addr;

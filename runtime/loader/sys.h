@@ -30,6 +30,7 @@ enum : long {
   kMunmap = 11,
   kPread = 17,
   kMremap = 25,
+  kMadvise = 28,
   kPrctl = 157,
   kArchPrctl = 158,
   kExitGroup = 231,

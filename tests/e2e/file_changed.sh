@@ -2,10 +2,13 @@
 # file_changed.sh
 #
 # A file the program had open is reopened at restart at its saved offset. If, before the restart,
-# that file has become shorter than the saved offset or has been removed, the restart must fail
-# loudly: exit code DMTCP_FAIL_RC (99), a message on stderr naming the file, no process left
-# joined to the coordinator, and the file left as it was (not extended, not recreated). Once the
-# file is put back, the same image restarts and the file ends up exactly "line 1".."line N".
+# that file has become shorter than the saved offset, the restart must fail loudly: exit code
+# DMTCP_FAIL_RC (99), a message on stderr naming the file, no process left joined to the
+# coordinator, and the file left as it was (not extended). If the file (open for writing) was
+# removed, the restart makes it again with its mode, and the program writes on from its offset
+# (as DMTCP does): the new file holds zeros up to the offset, then the rest of the lines. A file
+# open only for reading that was removed stays an error. Once the file is put back, the same image
+# restarts and the file ends up exactly "line 1".."line N".
 . "$(dirname "$0")/lib.sh"
 e2e_init file-changed
 
@@ -36,14 +39,21 @@ grep -qF "data.txt" "$T/short.err" || fail "restart error message does not name 
 [[ $(cat "$data") == "line 1" ]] || fail "the failed restart changed $data"
 wait_peers 0
 
-# 2. The file is gone.
+# 2. The file is gone: made again, the program writing on from its offset.
 rm -f "$data"
-rc=0
-timeout 20 "$DMTCP_BIN/dmtcp_restart" -h "$COORD_HOST" -p "$PORT" --join "$IMG" \
-  >"$T/missing.out" 2>"$T/missing.err" </dev/null || rc=$?
-assert_rc "$rc" 99 "restart with $data removed"
-grep -qF "data.txt" "$T/missing.err" || fail "restart error message does not name data.txt: $(cat "$T/missing.err")"
-[[ ! -e $data ]] || fail "the failed restart recreated $data"
+start_bg RPID "$T/remade.out" "$T/remade.err" "$DMTCP_BIN/dmtcp_restart" \
+  -h "$COORD_HOST" -p "$PORT" --join "$IMG"
+wait_exit "$RPID" 90
+assert_rc "$WAIT_RC" 0 "restart with $data removed"
+grep -qF "data.txt (descriptor" "$T/remade.err" ||
+  fail "the restart did not say it made data.txt again: $(cat "$T/remade.err")"
+offset=$(grep -o 'from offset [0-9]*' "$T/remade.err" | awk '{print $3}')
+[[ $offset =~ ^[0-9]+$ && $offset -gt 0 ]] || fail "no offset in: $(cat "$T/remade.err")"
+[[ $(stat -c %a "$data") == 644 ]] || fail "data.txt made again with mode $(stat -c %a "$data"), not 644"
+[[ $(head -c "$offset" "$data" | tr -d '\0' | wc -c) == 0 ]] ||
+  fail "the remade data.txt does not start with $offset zero bytes"
+cmp -s <(tail -c +$((offset + 1)) "$data") <(tail -c +$((offset + 1)) "$expected") ||
+  fail "the remade data.txt does not hold the lines after the checkpoint"
 wait_peers 0
 
 # 3. Put the file back as it was when the process was killed: the restart now succeeds.

@@ -294,8 +294,12 @@ checkpoint_blocking() {
   ((rc == 0)) || fail "dmtcp_command --bcheckpoint exited $rc: $out"
   [[ -e $CKPT/dmtcp_restart_script.sh ]] ||
     fail "no $CKPT/dmtcp_restart_script.sh after a blocking checkpoint"
-  # With forked checkpoints, every image must have been written by a forked child.
-  if [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 ]]; then
+  # With forked checkpoints, every image must have been written by a forked child; a program
+  # with memory a child does not inherit (E2E_FORKED_IN_PLACE=1) writes its image itself.
+  if [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 && ${E2E_FORKED_IN_PLACE:-0} == 1 ]]; then
+    grep -q 'complete: [0-9]* images$' "$T/coord.log" ||
+      fail "an image was written by a forked child: $(grep 'complete: ' "$T/coord.log" | tail -n 1)"
+  elif [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 ]]; then
     local line re='complete: ([0-9]+) images \(([0-9]+) written by forked children\)'
     line=$(grep 'complete: ' "$T/coord.log" | tail -n 1)
     [[ $line =~ $re && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] ||

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -344,8 +346,9 @@ TEST_F(StateTest, DisconnectDuringCheckpointReleasesOthersAndFailsIt) {
   ASSERT_TRUE(AddWorker(3, 101));
   AddCommand(1);
   Command(1, 'b');
+  Barrier(3, proto::kBarrierSuspended);
+  state->OnDisconnect(3);  // stopped for the checkpoint, then killed
   Barrier(2, proto::kBarrierSuspended);
-  state->OnDisconnect(3);
   EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
   Done(2, true, "/a");
   Barrier(2, proto::kBarrierCheckpointed);
@@ -355,6 +358,23 @@ TEST_F(StateTest, DisconnectDuringCheckpointReleasesOthersAndFailsIt) {
   auto r = LastReply(1);
   EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
   EXPECT_NE(std::string(r.text).find("exited during checkpoint 1"), std::string::npos) << r.text;
+}
+
+TEST_F(StateTest, ProcessThatEndedBeforeTheCutIsLeftOut) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  state->OnDisconnect(3);  // a short-lived command that ended before it was stopped
+  Barrier(2, proto::kBarrierSuspended);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(2, proto::kBarrierCommitted);
+  ASSERT_EQ(fx.completed.size(), 1u);
+  EXPECT_EQ(fx.completed[0].images.size(), 1u);
+  EXPECT_EQ(LastReply(1).status, 0);
 }
 
 TEST_F(StateTest, EveryoneLeavingAbortsTheCheckpoint) {
@@ -775,6 +795,60 @@ TEST_F(StateTest, KillAlsoKillsEveryProcessByItsPid) {
   Command(1, 'k');
   EXPECT_EQ(fx.To(2, MsgType::kKill).size(), 1u);
   EXPECT_EQ(fx.killed_pids, (std::vector<int32_t>{50100, 50101}));
+}
+
+void ReportChildren(State& state, ClientId from, std::initializer_list<int32_t> pids) {
+  auto c = std::make_unique<proto::Children>();
+  for (int32_t p : pids) c->pids[c->count++] = p;
+  state.OnMessage(from, MsgType::kChildren, c.get(), sizeof *c);
+}
+
+TEST_F(StateTest, ChildForkedJustBeforeTheCheckpointJoinsIt) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  ReportChildren(*state, 2, {200});  // forked, not joined yet
+  Barrier(2, proto::kBarrierSuspended);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  ASSERT_TRUE(AddWorker(3, 200));
+  ASSERT_EQ(fx.To(3, MsgType::kDoCheckpoint).size(), 1u);
+  // The client reads its HelloReply first, whatever comes after it.
+  EXPECT_EQ(
+      std::find_if(fx.sent.begin(), fx.sent.end(), [](const Sent& s) { return s.to == 3; })->type,
+      MsgType::kHelloReply);
+  EXPECT_EQ(state->worker_state(3), WorkerState::kCheckpointing);
+  Barrier(3, proto::kBarrierSuspended);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  EXPECT_EQ(fx.To(3, MsgType::kBarrierRelease).back().As<proto::Barrier>().num_peers, 2u);
+}
+
+TEST_F(StateTest, ChildThatJoinedAfterTheCheckpointBeganJoinsIt) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  ASSERT_TRUE(AddWorker(3, 200));  // joined after DoCheckpoint went out
+  EXPECT_TRUE(fx.To(3, MsgType::kDoCheckpoint).empty());
+  ReportChildren(*state, 2, {200});
+  EXPECT_EQ(fx.To(3, MsgType::kDoCheckpoint).size(), 1u);
+  Barrier(2, proto::kBarrierSuspended);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  Barrier(3, proto::kBarrierSuspended);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+}
+
+TEST_F(StateTest, ChildThatNeverJoinsIsWaitedForABoundedTime) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  AddCommand(1);
+  Command(1, 'b');
+  ReportChildren(*state, 2, {300});
+  Barrier(2, proto::kBarrierSuspended);
+  for (uint64_t i = 1; i < State::kChildWaitTicks; ++i) state->OnTick();
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  state->OnTick();
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
 }
 
 TEST_F(StateTest, ExitOnLast) {

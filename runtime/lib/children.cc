@@ -1,0 +1,97 @@
+#include "children.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include <cstddef>
+
+#include "pids.h"
+#include "proc_dir.h"
+#include "protocol.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+int OpenProc(pid_t pid, const char* leaf) {
+  char path[64] = "/proc/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(pid));
+  StrCat(path, sizeof path, num);
+  StrCat(path, sizeof path, leaf);
+  return static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+}
+
+// Whether /proc/<pid>/<leaf> holds `needle`: read in pieces, a needle cut
+// between two of them is found with the piece's tail kept.
+bool ProcFileHas(pid_t pid, const char* leaf, const char* needle) {
+  constexpr size_t kMaxNeedle = 32;
+  const size_t keep = StrLen(needle);
+  if (keep > kMaxNeedle) return false;
+  int fd = OpenProc(pid, leaf);
+  if (fd < 0) return false;
+  static char buf[65536 + kMaxNeedle + 1];
+  size_t kept = 0;
+  bool found = false;
+  for (;;) {
+    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf + kept), 65536);
+    if (n <= 0) break;
+    const size_t len = kept + static_cast<size_t>(n);
+    for (size_t i = 0; i + keep <= len && !found; ++i)
+      found = __builtin_memcmp(buf + i, needle, keep) == 0;
+    if (found) break;
+    kept = len < keep ? len : keep;
+    for (size_t i = 0; i < kept; ++i) buf[i] = buf[len - kept + i];
+  }
+  RawSyscall(SYS_close, fd);
+  return found;
+}
+
+bool WillJoin(pid_t child) {
+  char text[64];
+  int fd = OpenProc(child, "/comm");
+  if (fd < 0) return false;
+  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(text), sizeof text - 1);
+  RawSyscall(SYS_close, fd);
+  text[n > 0 ? n : 0] = 0;
+  // Our own commands load the runtime but never join (comm is cut at 15).
+  for (const char* own : {"dmtcp_launch", "dmtcp_command", "dmtcp_coordinat", "dmtcp_restart"})
+    if (StartsWith(text, own)) return false;
+  fd = OpenProc(child, "/stat");
+  if (fd < 0) return false;
+  static char stat[1024];
+  n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(stat), sizeof stat - 1);
+  RawSyscall(SYS_close, fd);
+  stat[n > 0 ? n : 0] = 0;
+  const char* state = nullptr;
+  for (const char* p = stat; *p; ++p)
+    if (*p == ')') state = p + 2;
+  if (!state || *state == 'Z' || *state == 'X') return false;
+  if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
+  // Just after execve the kernel has mapped the program and its loader, and
+  // the loader has not yet loaded the runtime the environment preloads.
+  return ProcFileHas(child, "/maps", "/ld-linux") &&
+         ProcFileHas(child, "/environ", "/libdmtcp.so");
+}
+
+}  // namespace
+
+void ReportChildrenToJoin() {
+  static proto::Children msg;
+  auto send = [] {
+    const auto len =
+        static_cast<uint32_t>(offsetof(proto::Children, pids) + msg.count * sizeof msg.pids[0]);
+    CoordSend(static_cast<int>(proto::MsgType::kChildren), &msg, len);
+    msg.count = 0;
+  };
+  msg.count = 0;
+  ForEachChild([&](pid_t child) {
+    if (!WillJoin(child)) return;
+    msg.pids[msg.count++] = VirtualPid(child);
+    if (msg.count == proto::kMaxChildren) send();
+  });
+  if (msg.count) send();
+}
+
+}  // namespace dmtcp::rt

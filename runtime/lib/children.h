@@ -1,0 +1,13 @@
+// The children of a process at checkpoint time that are not in the
+// checkpoint yet: forked (or spawned) just before it, they may not have
+// joined the coordinator, or joined after the checkpoint began.
+#pragma once
+
+namespace dmtcp::rt {
+
+// With the threads stopped, before ckpt:suspended: tells the coordinator
+// which children will join (they run the runtime and are not our own
+// commands), so that it brings them into this checkpoint.
+void ReportChildrenToJoin();
+
+}  // namespace dmtcp::rt

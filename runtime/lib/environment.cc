@@ -1,0 +1,126 @@
+#include "environment.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include "runtime.h"
+
+extern char** environ;
+
+namespace dmtcp::rt {
+namespace {
+
+// "NAME=value", in static storage (saved with the image).
+char g_host[300];
+char g_port[32];
+char g_secret[sizeof g.cfg.secret + 32];
+char g_ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
+
+void Entry(char* out, size_t cap, const char* name, const char* value) {
+  StrCopy(out, cap, name);
+  StrCat(out, cap, "=");
+  StrCat(out, cap, value);
+}
+
+// The current entry that replaces e, or null if e names no coordinator.
+char* Replacement(const char* e) {
+  static char* const kEntries[] = {g_host, g_port, g_secret, g_ckpt_dir};
+  for (char* current : kEntries) {
+    if (!current[0]) continue;
+    size_t n = 0;
+    while (current[n] && current[n] != '=') ++n;
+    bool same = true;
+    for (size_t i = 0; i <= n && same; ++i) same = e[i] == current[i];
+    if (same) return current;
+  }
+  return nullptr;
+}
+
+// Whether e is "name=...".
+bool Names(const char* e, const char* name) {
+  size_t i = 0;
+  while (name[i] && e[i] == name[i]) ++i;
+  return name[i] == 0 && e[i] == '=';
+}
+
+}  // namespace
+
+const char* EnvironmentValue(const char* name) {
+  for (size_t i = 0; environ && environ[i]; ++i)
+    if (Names(environ[i], name)) return environ[i] + StrLen(name) + 1;
+  return nullptr;
+}
+
+void RemoveFromEnvironment(const char* name) {
+  if (!environ) return;
+  size_t to = 0;
+  for (size_t i = 0; environ[i]; ++i)
+    if (!Names(environ[i], name)) environ[to++] = environ[i];
+  environ[to] = nullptr;
+}
+
+void RememberCoordinatorForEnvironment() {
+  if (g.cfg.no_coordinator) return;
+  char port[16];
+  FormatUint(port, sizeof port, static_cast<uint64_t>(g.cfg.coord_port));
+  Entry(g_host, sizeof g_host, "DMTCP_COORD_HOST", g.cfg.coord_host);
+  Entry(g_port, sizeof g_port, "DMTCP_COORD_PORT", port);
+  if (g.cfg.secret[0]) Entry(g_secret, sizeof g_secret, "DMTCP_COORD_SECRET", g.cfg.secret);
+  if (g.cfg.ckpt_dir[0])
+    Entry(g_ckpt_dir, sizeof g_ckpt_dir, "DMTCP_CHECKPOINT_DIR", g.cfg.ckpt_dir);
+}
+
+void PointEnvironmentAtCoordinator() {
+  RememberCoordinatorForEnvironment();
+  // In place, where the new value fits: the strings may be the program's
+  // own (bash frees and replaces them), so they are neither swapped nor
+  // grown. Exec and spawn correct the rest (CurrentEnvironment).
+  for (size_t i = 0; environ && environ[i]; ++i) {
+    const char* current = Replacement(environ[i]);
+    if (current && StrLen(current) <= StrLen(environ[i]))
+      StrCopy(environ[i], StrLen(current) + 1, current);
+  }
+}
+
+bool HandOn(const char* name, int fd, char* entry, size_t cap) {
+  entry[0] = 0;
+  if (fd < 0 || RawSyscall(SYS_fcntl, fd, F_SETFD, 0) != 0) return false;
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCopy(entry, cap, name);
+  StrCat(entry, cap, "=");
+  StrCat(entry, cap, num);
+  return true;
+}
+
+void TakeBack(int fd) {
+  if (fd >= 0) RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+}
+
+char** CurrentEnvironment(char* const* envp, char** out, const char* const extra[2]) {
+  bool have_host = false, have_port = false, have_secret = false, preload = false;
+  size_t n = 0;
+  for (size_t i = 0; envp && envp[i]; ++i) {
+    // Stale ones (a shell keeps them among its variables): ours come last.
+    if (Names(envp[i], kInheritedCoordFd) || Names(envp[i], kPidTableFd)) continue;
+    char* current = Replacement(envp[i]);
+    have_host |= current == g_host;
+    have_port |= current == g_port;
+    have_secret |= current == g_secret;
+    preload |= Names(envp[i], "LD_PRELOAD");
+    out[n++] = current ? current : envp[i];
+  }
+  // Only where the runtime will be in the new program: one started without
+  // it is not under checkpoint control, and needs no coordinator.
+  if (preload) {
+    if (g_host[0] && !have_host) out[n++] = g_host;
+    if (g_port[0] && !have_port) out[n++] = g_port;
+    if (g_secret[0] && !have_secret) out[n++] = g_secret;
+  }
+  for (int k = 0; k < 2; ++k)
+    if (extra[k] && extra[k][0]) out[n++] = const_cast<char*>(extra[k]);
+  out[n] = nullptr;
+  return out;
+}
+
+}  // namespace dmtcp::rt

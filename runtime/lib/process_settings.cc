@@ -1,0 +1,90 @@
+// Resource limits the program set (setrlimit, ulimit in a script) belong to
+// its state, and so do its umask, subreaper flag
+// and interval timers: saved at each checkpoint and set again at restart,
+// where the restart command's own would otherwise apply. A hard limit above
+// what the restart's hard limit allows cannot be raised without privilege:
+// then the limit is kept as close as it may be, and the restart says so. A
+// timer gets back what was left of it at the checkpoint.
+#include "process_settings.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+const char* const kNames[kNumLimits] = {
+    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+
+long Prlimit(int resource, const struct rlimit* set, struct rlimit* get) {
+  return RawSyscall(SYS_prlimit64, 0, resource, reinterpret_cast<long>(set),
+                    reinterpret_cast<long>(get));
+}
+
+void SaveLimits() {
+  for (int r = 0; r < kNumLimits; ++r) {
+    struct rlimit l;
+    g.limits_saved[r] = Prlimit(r, nullptr, &l) == 0;
+    if (g.limits_saved[r]) {
+      g.limits[r][0] = l.rlim_cur;
+      g.limits[r][1] = l.rlim_max;
+    }
+  }
+}
+
+void RestoreLimits() {
+  for (int r = 0; r < kNumLimits; ++r) {
+    if (!g.limits_saved[r]) continue;
+    struct rlimit want = {g.limits[r][0], g.limits[r][1]}, now;
+    if (Prlimit(r, nullptr, &now) != 0) continue;
+    if (now.rlim_cur == want.rlim_cur && now.rlim_max == want.rlim_max) continue;
+    if (Prlimit(r, &want, nullptr) == 0) continue;
+    // The hard limit cannot go up here: as much of the program's as fits.
+    struct rlimit fit = {want.rlim_cur < now.rlim_max ? want.rlim_cur : now.rlim_max,
+                         want.rlim_max < now.rlim_max ? want.rlim_max : now.rlim_max};
+    Prlimit(r, &fit, nullptr);
+    char was[24], is[24];
+    FormatUint(was, sizeof was, want.rlim_max);
+    FormatUint(is, sizeof is, now.rlim_max);
+    Log("restart: the hard limit ", kNames[r], " cannot be raised back to ", was);
+    Log("restart: it stays at ", is);
+  }
+}
+
+}  // namespace
+
+void SaveProcessSettings() {
+  SaveLimits();
+  ProcessSettings& p = g.settings;
+  // umask can only be read by setting it: set it back at once.
+  p.umask = static_cast<uint32_t>(RawSyscall(SYS_umask, 022));
+  RawSyscall(SYS_umask, p.umask);
+  int subreaper = 0;
+  RawSyscall(SYS_prctl, PR_GET_CHILD_SUBREAPER, reinterpret_cast<long>(&subreaper));
+  p.subreaper = subreaper;
+  for (int which = 0; which < 3; ++which)
+    RawSyscall(SYS_getitimer, which, reinterpret_cast<long>(&p.itimers[which]));
+  p.saved = true;
+}
+
+void RestoreProcessSettings() {
+  RestoreLimits();
+  const ProcessSettings& p = g.settings;
+  if (!p.saved) return;
+  RawSyscall(SYS_umask, p.umask);
+  if (p.subreaper) RawSyscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
+  for (int which = 0; which < 3; ++which) {
+    const itimerval& t = p.itimers[which];
+    if (t.it_value.tv_sec || t.it_value.tv_usec)
+      RawSyscall(SYS_setitimer, which, reinterpret_cast<long>(&t), 0);
+  }
+}
+
+}  // namespace dmtcp::rt
