@@ -6,16 +6,26 @@
 # SANITIZE (default 1: also build the non-injected parts with ASan/UBSan and run their tests),
 # FUZZ_SECONDS (default 60: run each libFuzzer target that long, see ci/fuzz.sh; 0 skips),
 # CTEST_ARGS (extra ctest arguments, e.g. "-L e2e" or "-R counter").
+# With --full, every conformance test runs in every mode (see tests/conformance/CMakeLists.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-2}
+# --full: every conformance test in every mode (uncompressed, compressed, forked), not one each.
+all_modes=OFF
+for arg in "$@"; do
+  case $arg in
+    --full) all_modes=ON ;;
+    *) echo "usage: ci/test.sh [--full]" >&2 && exit 2 ;;
+  esac
+done
 
 bash ci/install-deps.sh
 
 start=$SECONDS
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DDMTCP_BUILD_TESTS=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DDMTCP_BUILD_TESTS=ON \
+  -DDMTCP_CONFORMANCE_ALL_MODES="$all_modes"
 cmake --build "$build" -j "$jobs"
 echo "ci/test.sh: built in $((SECONDS - start))s"
 

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# run.sh PROGRAM MODE  One conformance program (tests/conformance/PROGRAM.c, or a real program's
+# script real/PROGRAM.sh) through launch -> checkpoint -> kill -> restart -> checkpoint -> kill ->
+# restart, each time under a coordinator started the way job scripts start it (--exit-on-last, so
+# it ends with the computation, and a new one, on another port, for each restart).
+#
+# MODE: plain (uncompressed images), gzip (compressed), forked (forked checkpoints, compressed).
+#
+# A C program prints "ready" once it is set up, checks its own state all along, and after
+# $CONFORMANCE_DONE exists prints PASS and exits 0 (see conformance.h). A source that says
+#   // EXPECT-REFUSED: <extended regex>
+# is about something that cannot be checkpointed: the first checkpoint must fail with a message
+# matching the regex, the program must go on unharmed, and it must still end with PASS. A source
+# that says "// FORKED-IN-PLACE" has memory a forked child would not inherit: in forked mode its
+# images must be written by the process itself.
+#
+# A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
+# (a regex its output matches once it runs), and check (a function that checks its result after
+# it ended); the command must exit 0.
+. "$(dirname "$0")/../e2e/lib.sh"
+prog=${1:?usage: run.sh PROGRAM plain|gzip|forked}
+mode=${2:?usage: run.sh PROGRAM plain|gzip|forked}
+e2e_init "conformance-$prog-$mode"
+case $mode in
+  plain) export DMTCP_GZIP=0 ;;
+  gzip) export DMTCP_GZIP=1 ;;
+  forked) export DMTCP_GZIP=1 DMTCP_FORKED_CHECKPOINT=1 ;;
+  *) fail "unknown mode $mode" ;;
+esac
+here=$(cd "$(dirname "$0")" && pwd)
+export CONFORMANCE_DONE=$T/run/done
+out=$T/run/out.txt
+
+# For real/*.sh: a command that runs BODY (bash) again and again until the driver says it is
+# done, printing "iteration N" after each; and a check that every "sum X" line the body printed
+# says X = $1 (the result of an uninterrupted run, computed by the check).
+until_done() {
+  printf 'n=0; while [[ ! -e $CONFORMANCE_DONE ]]; do %s; n=$((n + 1)); echo "iteration $n"; done' "$1"
+}
+all_sums_are() {
+  local n bad
+  n=$(grep -c '^sum ' "$out")
+  ((n >= 1)) || fail "$prog printed no result"
+  bad=$(grep '^sum ' "$out" | grep -vxF "sum $1" | head -n 1)
+  [[ -z $bad ]] || fail "$prog: a result differs from an uninterrupted run's ($1): $bad"
+  log "$prog: $n results, all equal to an uninterrupted run's"
+}
+
+real=""
+refused=""
+if [[ -f $here/real/$prog.sh ]]; then
+  real=$here/real/$prog.sh
+  CMD=""
+  READY=""
+  check() { :; }
+  # shellcheck source=/dev/null
+  . "$real"
+  [[ -n $CMD && -n $READY ]] || fail "$real sets no CMD or READY"
+  cmd=(bash -c "$CMD")
+else
+  src=$here/$prog.c
+  [[ -f $src ]] || fail "no program $prog in $here"
+  refused=$(sed -n 's|^// EXPECT-REFUSED: ||p' "$src")
+  # A program whose memory a forked child would not inherit writes its images itself.
+  if grep -q '^// FORKED-IN-PLACE' "$src"; then export E2E_FORKED_IN_PLACE=1; fi
+  cmd=("${CONFORMANCE_BIN:?}/$prog")
+  READY='^ready$'
+fi
+
+# Fails at once if the program already said it failed.
+no_failure() {
+  if grep -q '^FAIL' "$out" 2>/dev/null; then fail "$prog $1: $(grep '^FAIL' "$out" | head -n 1)"; fi
+}
+
+wait_gone() {
+  local deadline=$((SECONDS + E2E_WAIT))
+  while is_alive "$1"; do
+    ((SECONDS < deadline)) || fail "$2 still runs ${E2E_WAIT}s later"
+    sleep 0.05
+  done
+}
+
+start_coordinator --exit-on-last
+start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" --join \
+  "${cmd[@]}"
+wait_line "$out" "$READY|^FAIL" 60 "$PID"
+no_failure "before the first checkpoint"
+
+if [[ -n $refused ]]; then
+  msg=$(dc --bcheckpoint 2>&1) && fail "the checkpoint of $prog succeeded; it must be refused ($refused)"
+  [[ $msg =~ $refused ]] || fail "the checkpoint was refused, but not saying /$refused/: $msg"
+  log "refused as expected: $msg"
+  [[ ! -e $CKPT/dmtcp_restart_script.sh ]] || fail "a refused checkpoint left a restart script"
+else
+  for round in 1 2; do
+    checkpoint_blocking
+    no_failure "after checkpoint $round"
+    kill_program "$PID"
+    wait_gone "$COORD_PID" "the --exit-on-last coordinator"
+    restart_script
+    start_coordinator --exit-on-last
+    start_bg PID "$T/restart$round.out" "$T/restart$round.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+    wait_status RUNNING yes 60
+    sleep 0.2 # a few ticks of the program's own checks
+    no_failure "after restart $round"
+    log "round $round: checkpointed, killed, restarted"
+  done
+fi
+touch "$CONFORMANCE_DONE"
+wait_exit "$PID" 60
+no_failure "at its end"
+assert_rc "$WAIT_RC" 0 "$prog"
+if [[ -n $real ]]; then
+  check
+else
+  [[ $(tail -n 1 "$out") == PASS ]] || fail "$prog ended without PASS: $(tail -n 3 "$out")"
+fi
+log "$prog: PASS in mode $mode"
