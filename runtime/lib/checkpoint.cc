@@ -21,6 +21,7 @@
 #include "posix_timers.h"
 #include "process_settings.h"
 #include "protocol.h"
+#include "queued_signals.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -91,6 +92,7 @@ void ContinueAfterRestart() {
   g.num_restarts.fetch_add(1);
   g.restarting = false;
   RaisePendingSignals(g.shared_pending, false);
+  QueueSignalsAgain();
   ResumeEvents(1);
 }
 
@@ -135,7 +137,7 @@ bool WriteImageUnlessFailed(const char* dir, char* path, size_t cap, uint64_t* b
   return WriteImage(dir, path, cap, bytes, error, errcap, forked);
 }
 
-void Checkpoint(const char* dir) {
+void CheckpointSteps(const char* dir) {
   static char path[4200];
   static char error[1024];
   g.ckpt_error[0] = 0;
@@ -180,6 +182,7 @@ void Checkpoint(const char* dir) {
   SaveProcessSettings();
   SavePosixTimers();
   SaveCpuTimes();
+  TakeQueuedSignals();  // first: what remains pending is one instance each
   g.shared_pending = PendingSignals(GetTid(), "ShdPnd:");
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
@@ -191,6 +194,7 @@ void Checkpoint(const char* dir) {
       bool forked = false;
       bool ok =
           WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error, &forked);
+      QueueSignalsAgain();
       ResumeEvents(0);
       ResumeThreads();
       Event(DMTCP_EVENT_RUNNING);
@@ -199,6 +203,7 @@ void Checkpoint(const char* dir) {
       return;
     }
     bool ok = WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error);
+    QueueSignalsAgain();
     Conclude(ok, path, bytes, false, error, sizeof error);
     ResumeEvents(0);
   } else {
@@ -206,6 +211,13 @@ void Checkpoint(const char* dir) {
   }
   ResumeThreads();
   Event(DMTCP_EVENT_RUNNING);
+}
+
+void Checkpoint(const char* dir) {
+  g.ckpt_active.store(1);
+  CheckpointSteps(dir);
+  g.ckpt_active.store(0);
+  FutexWakeAll(&g.ckpt_active);
 }
 
 void* CheckpointThreadMain(void*) {

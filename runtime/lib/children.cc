@@ -71,8 +71,7 @@ bool WillJoin(pid_t child) {
   if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
   // Just after execve the kernel has mapped the program and its loader, and
   // the loader has not yet loaded the runtime the environment preloads.
-  return ProcFileHas(child, "/maps", "/ld-linux") &&
-         ProcFileHas(child, "/environ", "/libdmtcp.so");
+  return ProcFileHas(child, "/maps", "/ld-linux") && ProcFileHas(child, "/environ", "/libdmtcp.so");
 }
 
 }  // namespace

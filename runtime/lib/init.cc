@@ -211,7 +211,11 @@ __attribute__((constructor)) void DmtcpInit() {
 }
 
 __attribute__((destructor)) void DmtcpFinish() {
-  if (g.enabled) PluginEvent(DMTCP_EVENT_EXIT);
+  if (!g.enabled) return;
+  // A forked checkpoint still writing this process's image: it ends first.
+  if (GetTid() != g.ckpt_tid)
+    for (int active; (active = g.ckpt_active.load()) != 0;) FutexWait(&g.ckpt_active, active);
+  PluginEvent(DMTCP_EVENT_EXIT);
 }
 
 }  // namespace

@@ -92,6 +92,10 @@ struct State {
   std::atomic<int> num_arrived;
   std::atomic<int> resume_gen;
   std::atomic<int> in_checkpoint;
+  // 1 from the start of a checkpoint until its end (past the resume of the
+  // program's threads when a forked child writes the image): a process that
+  // exits meanwhile waits, or its image would be lost with it.
+  std::atomic<int> ckpt_active;
   // Wrapped calls that must not overlap a checkpoint (pthread_create, fork).
   std::atomic<int> wrappers_active;
   std::atomic<int> ckpt_pending;

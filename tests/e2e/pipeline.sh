@@ -19,7 +19,7 @@ case $mode in
 esac
 e2e_init "pipeline-$mode"
 
-N=300
+N=500  # 20 rounds of about 15 lines each must end before the counter does
 DELAY=20
 progress=$T/run/progress.txt
 out=$T/run/out.txt

@@ -1,0 +1,1 @@
+dmtcp_restart_script_b4ff148eb432112b.sh

@@ -1,0 +1,43 @@
+// The checkpoint thread blocks every signal, so a zero-timeout sigtimedwait
+// there takes the process-directed instances only. More than the table
+// holds stay pending in the kernel: a checkpoint keeps them, and a restart
+// raises each such signal once (see RaisePendingSignals).
+#include "queued_signals.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+constexpr int kMaxQueued = 256;
+siginfo_t g_queued[kMaxQueued];
+int g_num_queued;
+
+}  // namespace
+
+void TakeQueuedSignals() {
+  g_num_queued = 0;
+  uint64_t set = PendingSignals(GetTid(), "ShdPnd:") & ~((1ULL << 31) - 1);  // signals 32-64
+  if (!set) return;
+  struct timespec zero = {0, 0};
+  while (g_num_queued < kMaxQueued) {
+    siginfo_t* info = &g_queued[g_num_queued];
+    if (RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&set), reinterpret_cast<long>(info),
+                   reinterpret_cast<long>(&zero), 8) <= 0)
+      break;
+    ++g_num_queued;
+  }
+}
+
+void QueueSignalsAgain() {
+  const long pid = RawSyscall(SYS_getpid);
+  for (int i = 0; i < g_num_queued; ++i)
+    RawSyscall(SYS_rt_sigqueueinfo, pid, g_queued[i].si_signo,
+               reinterpret_cast<long>(&g_queued[i]));
+  g_num_queued = 0;
+}
+
+}  // namespace dmtcp::rt
