@@ -107,7 +107,9 @@ wait_for() {
   die "no line matching '$2' in $1"
 }
 
-"$BIN/dmtcp_coordinator" --port 0 --port-file "$WORK/port" >"$WORK/coord.log" 2>&1 &
+# Started in $WORK: its restart scripts go there, not to the folder the bench was started in
+# (--ckptdir would also send the images there).
+(cd "$WORK" && exec "$BIN/dmtcp_coordinator" --port 0 --port-file "$WORK/port") >"$WORK/coord.log" 2>&1 &
 COORD_PID=$!
 for _ in $(seq 200); do [[ -s $WORK/port ]] && break; sleep 0.05; done
 PORT=$(cat "$WORK/port")

@@ -242,7 +242,18 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   // Everything that is not memory is recorded: a forked child may write the
   // rest while the program runs.
   bool child = false;
-  ReadMemoryAdvice();  // before the fork: what a child would not inherit decides it
+  // Before the fork: what a child would not inherit decides it.
+  if (!ReadMemoryAdvice()) {
+    err[0] = 0;
+    StrCat(err, errcap, g.program);
+    StrCat(err, errcap,
+           ": cannot read the madvise advice of its memory (/proc/self/smaps), or "
+           "more than 65536 areas carry advice");
+    RawSyscall(SYS_close, fd);
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    return false;
+  }
   if (forked && ForkAllowed(scratch + writer_len + stacks_len)) {  // maps, as read above
     long pid = ForkWriter();
     if (pid > 0) {

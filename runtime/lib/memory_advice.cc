@@ -1,6 +1,7 @@
 // Few areas carry advice: only those are kept, in a static table (no
-// allocation on the checkpoint path). smaps is read in pieces, one complete
-// line at a time: an area's header line ("start-end perms ...") comes before
+// allocation on the checkpoint path) as large as the kernel's default limit
+// of areas (vm.max_map_count); more fail the checkpoint rather than lose it. smaps is read in
+// pieces, one complete line at a time: an area's header line ("start-end perms ...") comes before
 // its "VmFlags:" line.
 #include "memory_advice.h"
 
@@ -13,7 +14,7 @@
 namespace dmtcp::rt {
 namespace {
 
-constexpr int kMaxAdvised = 4096;
+constexpr int kMaxAdvised = 65536;
 struct Advised {
   uint64_t start;
   uint32_t bits;
@@ -61,6 +62,7 @@ bool ReadMemoryAdvice() {
   if (fd < 0) return false;
   uint64_t area = 0;
   size_t kept = 0;
+  bool overflow = false;
   for (;;) {
     long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf + kept),
                         static_cast<long>(sizeof buf - 1 - kept));
@@ -75,14 +77,15 @@ bool ReadMemoryAdvice() {
       if (AreaStart(l, &area)) continue;
       if (!StartsWith(l, "VmFlags:")) continue;
       const uint32_t bits = Bits(l + 7);
-      if (bits && g_num_advised < kMaxAdvised) g_advised[g_num_advised++] = {area, bits};
+      if (bits && g_num_advised == kMaxAdvised) overflow = true;
+      if (bits && !overflow) g_advised[g_num_advised++] = {area, bits};
     }
     kept = len - line;
     for (size_t i = 0; i < kept; ++i) buf[i] = buf[line + i];
     if (kept == sizeof buf - 1) kept = 0;  // a line this long is a file name, not flags
   }
   RawSyscall(SYS_close, fd);
-  return true;
+  return !overflow;
 }
 
 uint32_t AdviceAt(uint64_t start) {

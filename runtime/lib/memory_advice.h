@@ -8,7 +8,8 @@
 
 namespace dmtcp::rt {
 
-// Reads the advice of every area; false if /proc/self/smaps cannot be read.
+// Reads the advice of every area; false if /proc/self/smaps cannot be read
+// or more areas carry advice than are kept (the checkpoint fails then).
 bool ReadMemoryAdvice();
 // image::kAdvise* bits of the area that starts at `start`.
 uint32_t AdviceAt(uint64_t start);

@@ -1,7 +1,6 @@
 // The checkpoint thread blocks every signal, so a zero-timeout sigtimedwait
 // there takes the process-directed instances only. More than the table
-// holds stay pending in the kernel: a checkpoint keeps them, and a restart
-// raises each such signal once (see RaisePendingSignals).
+// holds fail the checkpoint (those taken are queued again all the same).
 #include "queued_signals.h"
 
 #include <signal.h>
@@ -27,9 +26,12 @@ void TakeQueuedSignals() {
     siginfo_t* info = &g_queued[g_num_queued];
     if (RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&set), reinterpret_cast<long>(info),
                    reinterpret_cast<long>(&zero), 8) <= 0)
-      break;
+      return;
     ++g_num_queued;
   }
+  // A restart would raise the rest once each: refused rather than lost.
+  if (PendingSignals(GetTid(), "ShdPnd:") & set)
+    CheckpointFailed("more than 256 realtime signals are queued for the process");
 }
 
 void QueueSignalsAgain() {

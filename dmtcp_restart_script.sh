@@ -1,1 +1,0 @@
-dmtcp_restart_script_b4ff148eb432112b.sh
