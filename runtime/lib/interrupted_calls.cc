@@ -23,12 +23,6 @@ Fn Next(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
-int64_t NowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Whether an EINTR came from our checkpoint: the resume generation moved.
 bool CheckpointedDuring(int gen, int r) {
   return r < 0 && errno == EINTR && g.enabled && g.resume_gen.load() != gen;
@@ -37,7 +31,7 @@ bool CheckpointedDuring(int gen, int r) {
 // What remains of a millisecond timeout (negative: none).
 int Remaining(int timeout_ms, int64_t start) {
   if (timeout_ms < 0) return timeout_ms;
-  int64_t left = timeout_ms - (NowMs() - start);
+  int64_t left = timeout_ms - (MonotonicMs() - start);
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
@@ -47,7 +41,7 @@ extern "C" {
 
 int poll(struct pollfd* fds, nfds_t n, int timeout) {
   static auto real = Next<int (*)(struct pollfd*, nfds_t, int)>("poll");
-  const int64_t start = NowMs();
+  const int64_t start = MonotonicMs();
   for (int t = timeout;;) {
     const int gen = g.resume_gen.load();
     int r = real(fds, n, t);
@@ -58,7 +52,7 @@ int poll(struct pollfd* fds, nfds_t n, int timeout) {
 
 int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
   static auto real = Next<int (*)(int, struct epoll_event*, int, int)>("epoll_wait");
-  const int64_t start = NowMs();
+  const int64_t start = MonotonicMs();
   for (int t = timeout;;) {
     const int gen = g.resume_gen.load();
     int r = real(epfd, events, max, t);
@@ -70,7 +64,7 @@ int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
 int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, const sigset_t* mask) {
   static auto real =
       Next<int (*)(int, struct epoll_event*, int, int, const sigset_t*)>("epoll_pwait");
-  const int64_t start = NowMs();
+  const int64_t start = MonotonicMs();
   for (int t = timeout;;) {
     const int gen = g.resume_gen.load();
     int r = real(epfd, events, max, t, mask);

@@ -30,6 +30,9 @@ extern "C" long dmtcp_raw_clone(unsigned long flags, void* stack, int* ptid, int
                                 unsigned long tls, void (*fn)(void*), void* arg);
 
 constexpr int kMaxThreads = 4096;
+// si_code of the checkpoint signal (rt_tgsigqueueinfo): not one the kernel
+// or libc uses, so the program's own signals are never taken for it.
+constexpr int kCkptSiCode = -0x444d;
 
 struct ThreadRec {
   pid_t tid;
@@ -92,6 +95,7 @@ struct State {
   std::atomic<int> num_arrived;
   std::atomic<int> resume_gen;
   std::atomic<int> in_checkpoint;
+  std::atomic<int> ckpt_round;  // carried by the checkpoint signal (si_int)
   // 1 from the start of a checkpoint until its end (past the resume of the
   // program's threads when a forked child writes the image): a process that
   // exits meanwhile waits, or its image would be lost with it.
@@ -150,6 +154,7 @@ void FormatUint(char* out, size_t cap, uint64_t v, int base = 10);
 
 long RawSyscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
 pid_t GetTid();
+long MonotonicMs();  // CLOCK_MONOTONIC in milliseconds, by a raw system call
 void FutexWait(std::atomic<int>* addr, int expected);
 void FutexWakeAll(std::atomic<int>* addr);
 

@@ -59,12 +59,6 @@ int g_num_conns;
 char* g_drain;  // drained data, per connection at off
 char* g_peer;   // the other ends' drained data, during the exchange
 
-long NowMs() {
-  struct timespec ts;
-  RawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 char* MapSpace() {
   long p = RawSyscall(SYS_mmap, 0, kDrainSpace, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -281,14 +275,14 @@ void DrainTcp() {
   // Read until nothing we sent is unacknowledged (so it is all in the
   // other ends' queues, where they read it out too).
   static pollfd fds[kMaxConnections];
-  const long deadline = NowMs() + kFlushTimeoutMs;
+  const long deadline = MonotonicMs() + kFlushTimeoutMs;
   for (;;) {
     ReadAllAvailable();
     bool flushed = true;
     for (int i = 0; i < g_num_conns; ++i)
       if (g_conns[i].drained && !g_conns[i].eof && Unacknowledged(g_conns[i])) flushed = false;
     if (flushed) break;
-    if (NowMs() > deadline) {
+    if (MonotonicMs() > deadline) {
       Log("TCP data still unacknowledged after 10 s: it may be lost at restart");
       break;
     }
@@ -390,7 +384,7 @@ void ExchangeDrainedData() {
     c.in_header = 0;
   }
   static pollfd fds[kMaxConnections];
-  const long deadline = NowMs() + kFlushTimeoutMs;
+  const long deadline = MonotonicMs() + kFlushTimeoutMs;
   for (int phase = 0; phase < 2; ++phase) {
     for (;;) {
       int m = 0;
@@ -402,7 +396,7 @@ void ExchangeDrainedData() {
         fds[m++] = pollfd{c.fd, static_cast<short>(phase == 0 ? POLLIN | POLLOUT : POLLOUT), 0};
       }
       if (!m) break;
-      if (NowMs() > deadline) {
+      if (MonotonicMs() > deadline) {
         Log("could not give back the data drained from a TCP connection");
         return;
       }

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -142,7 +143,10 @@ uint64_t TaskSignalSet(pid_t tid, const char* field) {
 // without the wrapped calls, as glibc does for its own helper threads)
 // never stops: it is named, and the checkpoint refused, instead of a hang.
 bool BlocksCheckpointSignal(pid_t tid, char* why, size_t cap) {
-  if (!(TaskSignalSet(tid, "SigBlk:") & (1ULL << (g.cfg.ckpt_signal - 1)))) return false;
+  // Pending as well: a thread inside our handler blocks every signal too.
+  const uint64_t bit = 1ULL << (g.cfg.ckpt_signal - 1);
+  if (!(TaskSignalSet(tid, "SigPnd:") & bit) || !(TaskSignalSet(tid, "SigBlk:") & bit))
+    return false;
   char num[16], comm[32] = "";
   FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
   char path[64] = "/proc/self/task/";
@@ -212,10 +216,14 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
 
 extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {
   const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
-  if (!g.in_checkpoint.load() || info->si_code != SI_TKILL || info->si_pid != pid) {
+  if (info->si_code != kCkptSiCode || info->si_pid != pid) {
     ForwardToProgram(sig, info, uc);
     return;
   }
+  // Sent for a checkpoint that has already given up on this thread (it
+  // resumed the others without it): nothing to do, and nothing for the
+  // program to see.
+  if (!g.in_checkpoint.load() || info->si_int != g.ckpt_round.load()) return;
   const int saved_errno = errno;
   const int slot = g.num_threads.fetch_add(1);
   if (slot >= kMaxThreads) Fatal("too many threads to checkpoint");
@@ -254,19 +262,33 @@ bool SuspendThreads() {
   const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
   const int n = ListTasks(g_tasks, kMaxThreads);
   if (n < 0) return false;
+  // The signal carries the round: one that reaches a thread only after its
+  // checkpoint gave up is told apart from the program's own and dropped.
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  info.si_signo = g.cfg.ckpt_signal;
+  info.si_code = kCkptSiCode;
+  info.si_pid = pid;
+  info.si_uid = static_cast<uid_t>(RawSyscall(SYS_getuid));
+  info.si_int = g.ckpt_round.fetch_add(1) + 1;
   int expected = 0;
   for (int i = 0; i < n; ++i) {
     if (g_tasks[i] == self->tid) continue;
-    if (RawSyscall(SYS_tgkill, pid, g_tasks[i], g.cfg.ckpt_signal) == 0)
+    if (RawSyscall(SYS_rt_tgsigqueueinfo, pid, g_tasks[i], g.cfg.ckpt_signal,
+                   reinterpret_cast<long>(&info)) == 0)
       g_tasks[expected++] = g_tasks[i];
   }
   // Threads that exit before they see the signal are dropped from the count.
-  for (int waited_ms = 0;;) {
+  // Time is the clock's, not counted waits: a wait ends early each time a
+  // thread arrives.
+  const long start_ms = MonotonicMs();
+  for (long next_check_ms = 500;;) {
     int arrived = g.num_arrived.load();
     if (arrived >= expected) break;
     TimedWait(&g.num_arrived, arrived, 50);
-    waited_ms += 50;
-    if (waited_ms % 500 == 0) {
+    const long waited_ms = MonotonicMs() - start_ms;
+    if (waited_ms >= next_check_ms) {
+      next_check_ms = waited_ms + 500;
       int alive = 0;
       for (int i = 0; i < expected; ++i) {
         if (Recorded(g_tasks[i]) || RawSyscall(SYS_tgkill, pid, g_tasks[i], 0) == 0)

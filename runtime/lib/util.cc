@@ -1,5 +1,6 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -78,6 +79,12 @@ void Log(const char* a, const char* b, const char* c, const char* d) {
   StrCat(buf, sizeof buf, d);
   StrCat(buf, sizeof buf, "\n");
   RawSyscall(SYS_write, 2, reinterpret_cast<long>(buf), static_cast<long>(StrLen(buf)));
+}
+
+long MonotonicMs() {
+  struct timespec ts;
+  RawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void LogNum(const char* what, long value) {
