@@ -51,6 +51,11 @@ struct ThreadRec {
   uint64_t pending;   // signals pending for this thread only, raised again at restart
   int cpus_saved;     // cpus holds the thread's affinity
   uint64_t cpus[16];  // sched_getaffinity, by kernel CPU number
+  // A wait the thread was blocked in names a process by its kernel pid; the
+  // kernel makes the call again after a restart, with the pid of the new
+  // run put in its place (threads.cc).
+  int pid_arg_reg;  // 0, or the register (REG_RDI, REG_RSI) that holds it
+  pid_t pid_arg;    // the process's virtual pid; negative for a group
   Ctx ctx;
 };
 

@@ -16,6 +16,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +216,49 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
   RestoreThreadAffinity(rec);
 }
 
+namespace {
+
+// The thread stopped at a system call instruction (interrupted there with
+// SA_RESTART, or about to make it) whose pid argument the restarted
+// process must translate: wait4(pid or -pgid), waitid(P_PID or P_PGID).
+void SaveSyscallPidArg(ThreadRec* rec, const ucontext_t* uc) {
+  rec->pid_arg_reg = 0;
+  const greg_t* r = uc->uc_mcontext.gregs;
+  uint16_t insn;
+  memcpy(&insn, reinterpret_cast<const void*>(r[REG_RIP]), sizeof insn);
+  if (insn != 0x050f) return;  // syscall
+  long arg;
+  int reg;
+  bool group;
+  if (r[REG_RAX] == SYS_wait4) {
+    reg = REG_RDI;
+    arg = static_cast<int>(r[REG_RDI]);
+    group = arg < -1;
+    if (group) arg = -arg;
+  } else if (r[REG_RAX] == SYS_waitid && (r[REG_RDI] == P_PID || r[REG_RDI] == P_PGID)) {
+    reg = REG_RSI;
+    arg = static_cast<int>(r[REG_RSI]);
+    group = r[REG_RDI] == P_PGID;
+  } else {
+    return;
+  }
+  if (arg <= 0) return;  // any child, or the caller's own group
+  const pid_t virt =
+      group ? VirtualGroupId(static_cast<pid_t>(arg)) : VirtualPid(static_cast<pid_t>(arg));
+  rec->pid_arg = group ? -virt : virt;
+  rec->pid_arg_reg = reg;
+}
+
+void RestoreSyscallPidArg(const ThreadRec* rec, ucontext_t* uc) {
+  if (!rec->pid_arg_reg) return;
+  greg_t* r = uc->uc_mcontext.gregs;
+  const pid_t real = RealPid(rec->pid_arg < 0 ? -rec->pid_arg : rec->pid_arg);
+  const bool wait4_group = rec->pid_arg_reg == REG_RDI && rec->pid_arg < 0;
+  r[rec->pid_arg_reg] = wait4_group ? -real : real;
+}
+
+}  // namespace
+
 extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {
   const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
   if (info->si_code != kCkptSiCode || info->si_pid != pid) {
@@ -229,6 +274,7 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   if (slot >= kMaxThreads) Fatal("too many threads to checkpoint");
   ThreadRec* rec = &g.threads[slot];
   SaveCurrentThread(rec);
+  SaveSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
   const bool plugins = HaveUserPlugins();
   if (plugins) PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD);
   volatile int gen = g.resume_gen.load();
@@ -239,6 +285,7 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   }
   // Both after a checkpoint and after a restart: wait to be resumed.
   while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
+  if (restarted) RestoreSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
   if (plugins) {
     DmtcpEventData_t data;
     data.resumeUserThreadInfo.isRestart = restarted ? 1 : 0;

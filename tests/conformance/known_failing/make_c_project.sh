@@ -1,5 +1,7 @@
-# make -j2 building a C project of 40 files with gcc, again and again (hundreds of short-lived
-# processes that fork and exec); each build is run and must print its checksum.
+# make -j2 building a C project of 40 files with gcc, again and again, each build in a build
+# directory of its own as a user's would be (hundreds of short-lived processes that fork and exec,
+# compilers writing objects and temporary files at the checkpoints); each build's program is run
+# and must print the same checksum as a build that was never interrupted.
 # shellcheck shell=bash disable=SC2034,SC2154  # sourced by ../run.sh: it uses CMD, READY, check; sets out, T
 mkdir -p proj
 for i in $(seq 1 40); do
@@ -21,6 +23,6 @@ prog: $(SRCS:.c=.o)
 clean:
 	rm -f *.o prog
 MK
-CMD="cd proj; $(until_done 'make -s clean; make -s -j2 >/dev/null; echo "sum $(./prog)"')"
+CMD="$(until_done 'rm -rf "build$n"; cp -r proj "build$n"; make -s -j2 -C "build$n" >/dev/null; echo "sum $("build$n/prog")"')"
 READY='^iteration 1$'
-check() { (cd proj && make -s clean && make -s -j2 >/dev/null) || fail "make_c_project: a native build failed"; all_sums_are "$(proj/prog)"; }
+check() { make -s -j2 -C proj >/dev/null || fail "make_c_project: a native build failed"; all_sums_are "$(proj/prog)"; }
