@@ -441,6 +441,12 @@ std::string Human(const Image& img) {
       line(", %zu bytes %s", f.data.size(), kind == FdKind::kSocket ? "queued" : "of contents");
     o += "\n";
   }
+  if (!r.made_files().empty()) {
+    line("  files it made in temporary folders (%zu), made again at restart where missing:\n",
+         r.made_files().size());
+    for (const auto& f : r.made_files())
+      line("    %s mode %04o, %zu bytes\n", Printable(f.path).c_str(), f.info.mode, f.data.size());
+  }
   line("  totals: %zu areas, %" PRIu64 " bytes of memory (%s), %" PRIu64 " stored (%s)",
        r.areas().size(), raw, Mib(raw).c_str(), stored, Mib(stored).c_str());
   o += raw ? ", ratio " + Ratio(stored, raw) + "\n" : "\n";

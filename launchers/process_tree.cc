@@ -506,6 +506,19 @@ void ProcessTree::MakeNodeLocalFiles() {
       close(fd);
       if (!ok) throw Errno("cannot write " + f.path + " again");
     }
+    // Made by the process and named by it, open or not: the run that went
+    // on after the checkpoint may have removed them, on any node.
+    for (const auto& f : img->made_files()) {
+      struct stat st;
+      if (!NodeLocalFile(f.path) || lstat(f.path.c_str(), &st) == 0) continue;
+      MakeParentDirs(f.path);
+      int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, f.info.mode & 07777);
+      if (fd < 0 && errno == EEXIST) continue;  // another image holds it too
+      if (fd < 0) throw Errno("cannot make " + f.path + " again");
+      const bool ok = io::WriteAll(fd, f.data.data(), f.data.size());
+      close(fd);
+      if (!ok) throw Errno("cannot write " + f.path + " again");
+    }
   }
 }
 

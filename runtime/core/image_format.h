@@ -36,13 +36,14 @@ struct FileHeader {
 };
 
 enum class RecordType : uint32_t {
-  kProcess = 1,  // ProcessInfo
-  kFd = 2,       // FdInfo + path
-  kArea = 3,     // AreaInfo + name
-  kData = 4,     // memory of the preceding area at address `aux`
-  kEnd = 5,      // EndInfo
-  kCpus = 6,     // CpusInfo + CpuInfo[num_cpus]: the node's processors
-  kBinding = 7,  // ThreadBinding: a thread bound to fewer than all of them
+  kProcess = 1,   // ProcessInfo
+  kFd = 2,        // FdInfo + path
+  kArea = 3,      // AreaInfo + name
+  kData = 4,      // memory of the preceding area at address `aux`
+  kEnd = 5,       // EndInfo
+  kCpus = 6,      // CpusInfo + CpuInfo[num_cpus]: the node's processors
+  kBinding = 7,   // ThreadBinding: a thread bound to fewer than all of them
+  kMadeFile = 8,  // MadeFileInfo + path + contents: see below
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -121,6 +122,18 @@ enum class FdKind : uint32_t {
   // bytes) follow the path; made again, unlinked, in the same folder.
   kDeletedFile = 12,
 };
+
+// A file the process made in the node's temporary folders and still named
+// at the checkpoint, open or not (a compiler driver's /tmp/cc*.s between
+// its passes). A restart makes it again, with these contents, where it is
+// missing: the run that went on after the checkpoint may have removed it.
+struct MadeFileInfo {
+  uint32_t mode;
+  uint32_t path_len;  // bytes of path that follow (no terminator)
+  uint64_t size;      // bytes of contents that follow the path
+};
+static_assert(sizeof(MadeFileInfo) == 16);
+constexpr uint64_t kMaxMadeFileSize = 1 << 20;
 
 struct FdInfo {
   int32_t fd;

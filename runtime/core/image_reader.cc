@@ -18,6 +18,7 @@ namespace dmtcp::image {
 namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
 constexpr uint64_t kMaxFdRecord = 64ULL << 20;  // with a socket's queued data
+constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;
 constexpr size_t kMaxAreas = 1 << 20;
 }  // namespace
 
@@ -78,7 +79,9 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
     const auto type = static_cast<RecordType>(h.type);
     const bool is_data = type == RecordType::kData;
-    const uint64_t meta_max = type == RecordType::kFd ? kMaxFdRecord : kMaxMetaRecord;
+    const uint64_t meta_max = type == RecordType::kFd         ? kMaxFdRecord
+                              : type == RecordType::kMadeFile ? kMaxMadeFileRecord
+                                                              : kMaxMetaRecord;
     if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > meta_max)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
     if (!padding_clean(off + sizeof h, payload_off))
@@ -156,6 +159,21 @@ bool ImageReader::Load(const std::string& path) {
         for (const CpuInfo& c : cpus_)
           if (c.os_index < 0 || c.os_index >= kMaxCpus || c.core < 0 || c.package < 0)
             return Fail("corrupt processor record");
+        break;
+      }
+      case RecordType::kMadeFile: {
+        MadeFile f;
+        if (h.length < sizeof f.info) return Fail("corrupt made-file record");
+        memcpy(&f.info, buf.data(), sizeof f.info);
+        if (f.info.path_len == 0 || f.info.path_len > 4096 || f.info.size > kMaxMadeFileSize ||
+            sizeof f.info + f.info.path_len + f.info.size != h.length)
+          return Fail("corrupt made-file record");
+        f.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info, f.info.path_len);
+        if (f.path[0] != '/' || f.path.find('\0') != std::string::npos)
+          return Fail("corrupt made-file record (path)");
+        f.data.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info + f.info.path_len,
+                      f.info.size);
+        made_files_.push_back(std::move(f));
         break;
       }
       case RecordType::kBinding: {

@@ -30,6 +30,12 @@ struct Fd {
   std::string data;  // bytes that were waiting to be read (sockets)
 };
 
+struct MadeFile {
+  MadeFileInfo info;
+  std::string path;
+  std::string data;
+};
+
 class ImageReader {
  public:
   ImageReader() = default;
@@ -56,6 +62,7 @@ class ImageReader {
   const ProcessInfo& process() const { return process_; }
   const std::vector<Area>& areas() const { return areas_; }
   const std::vector<Fd>& fds() const { return fds_; }
+  const std::vector<MadeFile>& made_files() const { return made_files_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -77,6 +84,7 @@ class ImageReader {
   ProcessInfo process_{};
   std::vector<Area> areas_;
   std::vector<Fd> fds_;
+  std::vector<MadeFile> made_files_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;

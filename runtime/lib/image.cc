@@ -17,6 +17,7 @@
 #include "forked_checkpoint.h"
 #include "helper_threads.h"
 #include "image_writer.h"
+#include "made_files.h"
 #include "memory.h"
 #include "memory_advice.h"
 #include "pids.h"
@@ -34,6 +35,25 @@ namespace {
 constexpr uint64_t kMapsCap = 8 << 20;
 constexpr uint64_t kPagemapEntries = 64 * 1024;
 constexpr uint64_t kSocketData = 8 << 20;  // queued data of Unix sockets
+static_assert(kSocketData >= image::kMaxMadeFileSize);
+constexpr int kMaxKeptFds = 1024;  // the image, and the made files' (made_files.h)
+
+// Closes every descriptor but keep[0..n) (in any order).
+void CloseAllBut(int* keep, int n) {
+  for (int i = 1; i < n; ++i)  // insertion sort: a few hundred at most
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      const int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned from = 0;
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<unsigned>(keep[i]) > from)
+      RawSyscall(SYS_close_range, from, static_cast<unsigned>(keep[i]) - 1, 0);
+    from = static_cast<unsigned>(keep[i]) + 1;
+  }
+  RawSyscall(SYS_close_range, from, ~0U, 0);
+}
 
 void ReadStatFields(image::ProcessInfo* pi) {
   static char buf[4096];
@@ -254,10 +274,16 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
     return false;
   }
+  // Opened now, before a forked writer exists, and after the descriptors
+  // were listed: they are not the program's.
+  static int keep[kMaxKeptFds];
+  keep[0] = fd;
+  const int num_keep = 1 + OpenMadeFiles(keep + 1, kMaxKeptFds - 1);
   if (forked && ForkAllowed(scratch + writer_len + stacks_len)) {  // maps, as read above
     long pid = ForkWriter();
     if (pid > 0) {
       RawSyscall(SYS_close, fd);
+      CloseMadeFiles();
       RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
       *forked = true;
       return true;
@@ -266,8 +292,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
       // It needs none of the program's descriptors: holding them would
       // delay what their closing means (end of file, a peer's FIN).
       child = true;
-      if (fd > 0) RawSyscall(SYS_close_range, 0, fd - 1, 0);
-      RawSyscall(SYS_close_range, fd + 1, ~0U, 0);
+      CloseAllBut(keep, num_keep);
     }
   }
 
@@ -291,9 +316,13 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
                      RunHelper, &work[started]))
       break;  // fewer helpers: the writer encodes what they do not
   }
-  ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMemory(w, ms, &pi.num_areas) &&
+  // The queued socket data is in the image once the descriptors are: its
+  // room holds each made file in turn.
+  ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) &&
+       WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) && WriteMemory(w, ms, &pi.num_areas) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
+  CloseMadeFiles();  // those a failure left unwritten
   for (int i = 0; i < started; ++i) JoinHelper(&threads[i]);
   int e = w.error();
   if (ok && RawSyscall(SYS_fsync, fd) != 0) {

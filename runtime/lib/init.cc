@@ -212,9 +212,14 @@ __attribute__((constructor)) void DmtcpInit() {
 
 __attribute__((destructor)) void DmtcpFinish() {
   if (!g.enabled) return;
-  // A forked checkpoint still writing this process's image: it ends first.
-  if (GetTid() != g.ckpt_tid)
-    for (int active; (active = g.ckpt_active.load()) != 0;) FutexWait(&g.ckpt_active, active);
+  if (GetTid() != g.ckpt_tid) {
+    // From here to the end of the process no checkpoint starts: one that
+    // stopped it now would see it exit halfway (the coordinator counts a
+    // process that ends before it is stopped as left out, and one that
+    // ends after as a failed checkpoint). Never left: exit ends it.
+    WrapperEnter();
+    WaitForCheckpointEnd();
+  }
   PluginEvent(DMTCP_EVENT_EXIT);
 }
 

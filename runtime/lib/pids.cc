@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "made_files.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -117,6 +118,14 @@ pid_t RealTid(pid_t vtid) {
   for (int i = 0; i < g_num_tids; ++i)
     if (g_tids[i].vtid == vtid) return g_tids[i].real;
   return vtid;
+}
+
+bool PidsMoved() {
+  if (!g_table) return false;
+  const uint32_t n = g_table->count.load();
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
+    if (g_table->entries[i].vpid != g_table->entries[i].real) return true;
+  return false;
 }
 
 // True if a new process's real pid is some restored process's virtual pid:
@@ -326,7 +335,9 @@ int open(const char* path, int flags, ...) {
   mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
   va_end(ap);
   char buf[4096];
-  return real(ProcPath(path, buf, sizeof buf), flags, mode);
+  const int fd = real(ProcPath(path, buf, sizeof buf), flags, mode);
+  if (fd >= 0 && (flags & O_CREAT)) NoteMadeFile(AT_FDCWD, path);
+  return fd;
 }
 
 int open64(const char* path, int flags, ...) __attribute__((alias("open")));
@@ -338,7 +349,9 @@ int openat(int dirfd, const char* path, int flags, ...) {
   mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
   va_end(ap);
   char buf[4096];
-  return real(dirfd, ProcPath(path, buf, sizeof buf), flags, mode);
+  const int fd = real(dirfd, ProcPath(path, buf, sizeof buf), flags, mode);
+  if (fd >= 0 && (flags & O_CREAT)) NoteMadeFile(dirfd, path);
+  return fd;
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) __attribute__((alias("openat")));
@@ -346,7 +359,9 @@ int openat64(int dirfd, const char* path, int flags, ...) __attribute__((alias("
 FILE* fopen(const char* path, const char* mode) {
   static auto real = Next<FILE* (*)(const char*, const char*)>("fopen");
   char buf[4096];
-  return real(ProcPath(path, buf, sizeof buf), mode);
+  FILE* f = real(ProcPath(path, buf, sizeof buf), mode);
+  if (f && mode && (mode[0] == 'w' || mode[0] == 'a')) NoteMadeFile(AT_FDCWD, path);
+  return f;
 }
 
 FILE* fopen64(const char* path, const char* mode) __attribute__((alias("fopen")));

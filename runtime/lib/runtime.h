@@ -185,7 +185,10 @@ long CoordKvGet(const char* key, void* value, uint32_t cap);
 void StartCheckpointThread();  // checkpoint.cc
 bool JoinAsNewProcess();       // init.cc: after fork
 bool PidTaken(pid_t real);     // pids.cc
-void InstallSignalHandler();   // signals.cc
+// Whether some process of the computation runs under a kernel pid that is
+// not its virtual pid (it was restarted): a new pid may then be ambiguous.
+bool PidsMoved();             // pids.cc
+void InstallSignalHandler();  // signals.cc
 void SaveSignalActions();
 void RestoreSignalActions();
 bool SuspendThreads();  // threads.cc
@@ -212,5 +215,9 @@ using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(voi
 PthreadCreateFn RealPthreadCreate();  // wrappers.cc
 void WrapperEnter();
 void WrapperExit();
+// Until a checkpoint whose forked child still writes this process's image
+// has ended: a process that exits or execs meanwhile would lose it. Called
+// inside WrapperEnter, so that no other checkpoint starts.
+void WaitForCheckpointEnd();
 
 }  // namespace dmtcp::rt

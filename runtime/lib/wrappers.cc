@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "made_files.h"
 #include "pids.h"
 #include "plugins.h"
 #include "posix_timers.h"
@@ -40,6 +41,10 @@ void WrapperEnter() {
     if (!g.ckpt_pending.load()) return;
     if (g.wrappers_active.fetch_sub(1) == 1) FutexWakeAll(&g.wrappers_active);
   }
+}
+
+void WaitForCheckpointEnd() {
+  for (int active; (active = g.ckpt_active.load()) != 0;) FutexWait(&g.ckpt_active, active);
 }
 
 void WrapperExit() {
@@ -70,6 +75,7 @@ void AfterForkChild() {
   g.coord_fd = -1;
   InitPids();
   ThreadIdsAfterFork();
+  MadeFilesAfterFork();
   ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
@@ -207,7 +213,10 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   const bool vfork_child = InVforkChild();
   const bool plugins = HaveUserPlugins() && !vfork_child;
   if (plugins) PluginEvent(DMTCP_EVENT_PRE_EXEC);
-  if (!vfork_child) WrapperEnter();  // not in the middle of a checkpoint
+  if (!vfork_child) {
+    WrapperEnter();  // not in the middle of a checkpoint
+    WaitForCheckpointEnd();
+  }
   char coord[48] = "", table[48];
   if (!vfork_child) HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord);
   HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
@@ -326,7 +335,9 @@ extern "C" int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file
   return Spawn(real, pid, file, actions, attr, argv, envp);
 }
 
-extern "C" pid_t fork(void) {
+// A child whose pid some restored process has as its virtual pid would be
+// ambiguous: it leaves at once (AfterForkChild) and fork tries again.
+extern "C" __attribute__((visibility("hidden"))) pid_t dmtcp_fork_with_free_pid(void) {
   static auto real = Next<pid_t (*)()>("fork");
   for (int tries = 0;; ++tries) {
     pid_t pid = real();
@@ -337,3 +348,23 @@ extern "C" pid_t fork(void) {
     return pid;
   }
 }
+
+extern "C" pid_t fork(void) { return dmtcp_fork_with_free_pid(); }
+
+// vfork (vfork.S) takes the path of fork once pids have moved: a vfork
+// child's pid cannot be chosen again, and one equal to a restored process's
+// virtual pid would make the parent's waitpid wait for that other process
+// (gcc's driver: "No child processes"). POSIX lets vfork be fork.
+extern "C" {
+__attribute__((visibility("hidden"))) void* dmtcp_real_vfork;
+
+__attribute__((visibility("hidden"))) int dmtcp_vfork_must_fork(void) {
+  return dmtcp_real_vfork == nullptr || (g.enabled && PidsMoved());
+}
+}
+
+namespace {
+__attribute__((constructor(102))) void FindRealVfork() {
+  dmtcp_real_vfork = dlsym(RTLD_NEXT, "vfork");
+}
+}  // namespace

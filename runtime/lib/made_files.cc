@@ -1,0 +1,207 @@
+// The table is small and fixed: the most recent files made are the ones a
+// process still names. A full table first forgets files that are gone,
+// then the oldest.
+#include "made_files.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <atomic>
+
+#include "image_format.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+constexpr int kMaxMade = 256;
+constexpr size_t kMaxMadePath = 1024;
+
+struct Made {
+  char path[kMaxMadePath];  // empty: a free slot
+  int fd;                   // open during a checkpoint
+  uint32_t mode;
+};
+Made g_made[kMaxMade];
+int g_next;  // the slot taken when every slot is in use
+std::atomic_flag g_lock = ATOMIC_FLAG_INIT;
+
+bool Exists(const char* path) {
+  struct stat st;
+  return RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(path),
+                    reinterpret_cast<long>(&st), AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+// The absolute path of path relative to dirfd, in out.
+bool Absolute(int dirfd, const char* path, char* out, size_t cap) {
+  if (!path || !path[0]) return false;
+  if (path[0] == '/') {
+    if (StrLen(path) >= cap) return false;
+    StrCopy(out, cap, path);
+    return true;
+  }
+  long n;
+  if (dirfd == AT_FDCWD) {
+    n = RawSyscall(SYS_getcwd, reinterpret_cast<long>(out), static_cast<long>(cap));
+    if (n <= 0) return false;
+    n = static_cast<long>(StrLen(out));
+  } else {
+    char link[64] = "/proc/self/fd/";
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(dirfd));
+    StrCat(link, sizeof link, num);
+    n = RawSyscall(SYS_readlinkat, AT_FDCWD, reinterpret_cast<long>(link),
+                   reinterpret_cast<long>(out), static_cast<long>(cap - 1));
+    if (n <= 0) return false;
+    out[n] = 0;
+  }
+  if (static_cast<size_t>(n) + 1 + StrLen(path) >= cap) return false;
+  StrCat(out, cap, "/");
+  StrCat(out, cap, path);
+  return true;
+}
+
+}  // namespace
+
+void NoteMadeFile(int dirfd, const char* path) {
+  // The checkpoint thread (plugins' event handlers) must not wait for itself.
+  if (!g.enabled || GetTid() == g.ckpt_tid) return;
+  char abs[kMaxMadePath];
+  if (!Absolute(dirfd, path, abs, sizeof abs) || !image::NodeLocalPath(abs, StrLen(abs))) return;
+  // Never half-written when a checkpoint reads the table: it waits.
+  WrapperEnter();
+  while (g_lock.test_and_set(std::memory_order_acquire)) RawSyscall(SYS_sched_yield);
+  int free_slot = -1;
+  for (int i = 0; i < kMaxMade; ++i) {
+    if (!g_made[i].path[0]) {
+      if (free_slot < 0) free_slot = i;
+    } else if (StrLen(g_made[i].path) == StrLen(abs) && StartsWith(g_made[i].path, abs)) {
+      free_slot = -2;  // made again under the same name
+      break;
+    }
+  }
+  for (int i = 0; free_slot == -1 && i < kMaxMade; ++i)
+    if (!Exists(g_made[i].path)) free_slot = i;
+  if (free_slot == -1) {
+    free_slot = g_next;
+    g_next = (g_next + 1) % kMaxMade;
+  }
+  if (free_slot >= 0) StrCopy(g_made[free_slot].path, kMaxMadePath, abs);
+  g_lock.clear(std::memory_order_release);
+  WrapperExit();
+}
+
+void MadeFilesAfterFork() { g_lock.clear(); }
+
+// Every thread of the program is stopped, none inside NoteMadeFile.
+int OpenMadeFiles(int* keep, int cap) {
+  int n = 0;
+  for (auto& m : g_made) {
+    m.fd = -1;
+    if (!m.path[0]) continue;
+    long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(m.path),
+                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+      m.path[0] = 0;  // gone: forgotten
+      continue;
+    }
+    const bool wanted = RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 &&
+                        S_ISREG(st.st_mode) &&
+                        static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize && n < cap;
+    if (!wanted) {
+      RawSyscall(SYS_close, fd);
+      continue;
+    }
+    m.fd = static_cast<int>(fd);
+    m.mode = st.st_mode & 07777;
+    keep[n++] = m.fd;
+  }
+  return n;
+}
+
+void CloseMadeFiles() {
+  for (auto& m : g_made) {
+    if (m.fd >= 0) RawSyscall(SYS_close, m.fd);
+    m.fd = -1;
+  }
+}
+
+bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
+  bool ok = true;
+  for (auto& m : g_made) {
+    if (m.fd < 0) continue;
+    size_t got = 0;
+    for (;;) {
+      long r = RawSyscall(SYS_pread64, m.fd, reinterpret_cast<long>(buf + got),
+                          static_cast<long>(cap - got), static_cast<long>(got));
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+      if (got == cap) break;
+    }
+    RawSyscall(SYS_close, m.fd);
+    m.fd = -1;
+    image::MadeFileInfo info{};
+    info.mode = m.mode;
+    info.path_len = static_cast<uint32_t>(StrLen(m.path));
+    info.size = got;
+    ok = ok && w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path,
+                             info.path_len, buf, got);
+  }
+  return ok;
+}
+
+}  // namespace dmtcp::rt
+
+// Calls that make a file and are not open, openat or fopen (pids.cc):
+// glibc's mkstemp opens through an internal call no wrapper sees.
+namespace {
+
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+int Noted(int fd, const char* path) {
+  if (fd >= 0) dmtcp::rt::NoteMadeFile(AT_FDCWD, path);
+  return fd;
+}
+
+}  // namespace
+
+extern "C" {
+
+int creat(const char* path, mode_t mode) {
+  static auto real = Next<int (*)(const char*, mode_t)>("creat");
+  return Noted(real(path, mode), path);
+}
+int creat64(const char* path, mode_t mode) __attribute__((alias("creat")));
+
+int mkstemp(char* tmpl) {
+  static auto real = Next<int (*)(char*)>("mkstemp");
+  return Noted(real(tmpl), tmpl);
+}
+int mkstemp64(char* tmpl) __attribute__((alias("mkstemp")));
+
+int mkostemp(char* tmpl, int flags) {
+  static auto real = Next<int (*)(char*, int)>("mkostemp");
+  return Noted(real(tmpl, flags), tmpl);
+}
+int mkostemp64(char* tmpl, int flags) __attribute__((alias("mkostemp")));
+
+int mkstemps(char* tmpl, int suffixlen) {
+  static auto real = Next<int (*)(char*, int)>("mkstemps");
+  return Noted(real(tmpl, suffixlen), tmpl);
+}
+int mkstemps64(char* tmpl, int suffixlen) __attribute__((alias("mkstemps")));
+
+int mkostemps(char* tmpl, int suffixlen, int flags) {
+  static auto real = Next<int (*)(char*, int, int)>("mkostemps");
+  return Noted(real(tmpl, suffixlen, flags), tmpl);
+}
+int mkostemps64(char* tmpl, int suffixlen, int flags) __attribute__((alias("mkostemps")));
+
+}  // extern "C"
