@@ -13,6 +13,7 @@
 #include "thread_ids.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <time.h>
@@ -76,6 +77,36 @@ Fn Next(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
+// The dynamic loader's own locks (dlopen, dlsym, dlclose and
+// dl_iterate_phdr take them) are recursive mutexes in ld.so's _rtld_global,
+// out of reach of the wrappers: a thread caught inside dlopen came back
+// from a restart unable to unlock them, and the next dlopen or dlsym of any
+// thread waited for ever. Found once, at startup: dlsym itself takes them.
+char* g_rtld_global;
+size_t g_rtld_global_size;
+
+__attribute__((constructor)) void FindLoaderLocks() {
+  void* p = dlsym(RTLD_DEFAULT, "_rtld_global");
+  Dl_info info;
+  void* entry = nullptr;  // the symbol's ElfW(Sym)
+  if (!p || !dladdr1(p, &info, &entry, RTLD_DL_SYMENT) || !entry) return;
+  const auto* sym = static_cast<const ElfW(Sym)*>(entry);
+  g_rtld_global = static_cast<char*>(p);
+  g_rtld_global_size = sym->st_size;
+}
+
+// A held recursive mutex (kind PTHREAD_MUTEX_RECURSIVE_NP) that names
+// `from` as its owner: anything else there is left as it is.
+void FixLoaderLocks(pid_t from, pid_t to) {
+  constexpr size_t kMutex = sizeof(pthread_mutex_t);
+  for (size_t off = 0; g_rtld_global && off + kMutex <= g_rtld_global_size; off += 8) {
+    auto* m = reinterpret_cast<pthread_mutex_t*>(g_rtld_global + off);
+    if (m->__data.__kind == PTHREAD_MUTEX_RECURSIVE_NP && m->__data.__lock != 0 &&
+        m->__data.__count >= 1 && m->__data.__owner == from)
+      m->__data.__owner = to;
+  }
+}
+
 }  // namespace
 
 pid_t CurrentTid(pid_t tid) {
@@ -98,6 +129,7 @@ void NoteThreadMoved(pid_t from, pid_t to, void* robust_head) {
       break;
     }
   }
+  FixLoaderLocks(from, to);
   // The robust mutexes this thread holds, linked from its robust list
   // (entries are tagged in bit 0 for PI futexes).
   struct RobustList {
