@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "image_format.h"
+#include "pids.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -71,6 +72,9 @@ void NoteMadeFile(int dirfd, const char* path) {
   if (!g.enabled || GetTid() == g.ckpt_tid) return;
   char abs[kMaxMadePath];
   if (!Absolute(dirfd, path, abs, sizeof abs) || !image::NodeLocalPath(abs, StrLen(abs))) return;
+  // A vfork child runs on its parent's memory while the parent cannot stop
+  // for a checkpoint: it must not wait for one (and it is about to exec).
+  if (InVforkChild()) return;
   // Never half-written when a checkpoint reads the table: it waits.
   WrapperEnter();
   while (g_lock.test_and_set(std::memory_order_acquire)) RawSyscall(SYS_sched_yield);
