@@ -12,7 +12,6 @@
 #include <atomic>
 
 #include "image_format.h"
-#include "pids.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -21,20 +20,28 @@ namespace {
 constexpr int kMaxMade = 256;
 constexpr size_t kMaxMadePath = 1024;
 
+// A slot is written only by the thread that claimed it, and read at a
+// checkpoint only once published: a thread stopped halfway through leaves
+// an unpublished slot, and nothing here waits for a checkpoint (a plugin
+// may open files from inside one, on any thread).
+enum SlotState : int { kFree = 0, kWriting = 1, kPublished = 2 };
 struct Made {
-  char path[kMaxMadePath];  // empty: a free slot
-  int fd;                   // open during a checkpoint
+  std::atomic<int> state;
+  char path[kMaxMadePath];
+  int fd;  // open during a checkpoint
   uint32_t mode;
 };
 Made g_made[kMaxMade];
-int g_next;  // the slot taken when every slot is in use
-std::atomic_flag g_lock = ATOMIC_FLAG_INIT;
+int g_next;                                  // the slot taken when every slot is in use
+std::atomic_flag g_lock = ATOMIC_FLAG_INIT;  // claiming slots, among the program's threads
 
 bool Exists(const char* path) {
   struct stat st;
   return RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(path),
                     reinterpret_cast<long>(&st), AT_SYMLINK_NOFOLLOW) == 0;
 }
+
+bool Same(const char* a, const char* b) { return StrLen(a) == StrLen(b) && StartsWith(a, b); }
 
 // The absolute path of path relative to dirfd, in out.
 bool Absolute(int dirfd, const char* path, char* out, size_t cap) {
@@ -68,49 +75,46 @@ bool Absolute(int dirfd, const char* path, char* out, size_t cap) {
 }  // namespace
 
 void NoteMadeFile(int dirfd, const char* path) {
-  // The checkpoint thread (plugins' event handlers) must not wait for itself.
   if (!g.enabled || GetTid() == g.ckpt_tid) return;
   char abs[kMaxMadePath];
   if (!Absolute(dirfd, path, abs, sizeof abs) || !image::NodeLocalPath(abs, StrLen(abs))) return;
-  // A vfork child runs on its parent's memory while the parent cannot stop
-  // for a checkpoint: it must not wait for one (and it is about to exec).
-  if (InVforkChild()) return;
-  // Never half-written when a checkpoint reads the table: it waits.
-  WrapperEnter();
   while (g_lock.test_and_set(std::memory_order_acquire)) RawSyscall(SYS_sched_yield);
-  int free_slot = -1;
-  for (int i = 0; i < kMaxMade; ++i) {
-    if (!g_made[i].path[0]) {
-      if (free_slot < 0) free_slot = i;
-    } else if (StrLen(g_made[i].path) == StrLen(abs) && StartsWith(g_made[i].path, abs)) {
-      free_slot = -2;  // made again under the same name
-      break;
-    }
+  int slot = -1;
+  bool known = false;
+  for (int i = 0; i < kMaxMade && !known; ++i) {
+    const int state = g_made[i].state.load(std::memory_order_acquire);
+    if (state == kFree && slot < 0) slot = i;
+    known = state == kPublished && Same(g_made[i].path, abs);  // made again, same name
   }
-  for (int i = 0; free_slot == -1 && i < kMaxMade; ++i)
-    if (!Exists(g_made[i].path)) free_slot = i;
-  if (free_slot == -1) {
-    free_slot = g_next;
+  for (int i = 0; !known && slot < 0 && i < kMaxMade; ++i)
+    if (g_made[i].state.load() == kPublished && !Exists(g_made[i].path)) slot = i;
+  for (int tries = 0; !known && slot < 0 && tries < kMaxMade; ++tries) {
+    if (g_made[g_next].state.load() == kPublished) slot = g_next;  // the oldest goes
     g_next = (g_next + 1) % kMaxMade;
   }
-  if (free_slot >= 0) StrCopy(g_made[free_slot].path, kMaxMadePath, abs);
+  if (slot < 0) known = true;  // every slot is being written: this one is not noted
+  if (!known) g_made[slot].state.store(kWriting, std::memory_order_relaxed);
   g_lock.clear(std::memory_order_release);
-  WrapperExit();
+  if (known) return;
+  StrCopy(g_made[slot].path, kMaxMadePath, abs);
+  g_made[slot].state.store(kPublished, std::memory_order_release);
 }
 
 void MadeFilesAfterFork() { g_lock.clear(); }
 
-// Every thread of the program is stopped, none inside NoteMadeFile.
+// Every thread of the program is stopped.
 int OpenMadeFiles(int* keep, int cap) {
   int n = 0;
   for (auto& m : g_made) {
     m.fd = -1;
-    if (!m.path[0]) continue;
+    if (m.state.load(std::memory_order_acquire) != kPublished) continue;
     long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(m.path),
                          O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0) {
-      m.path[0] = 0;  // gone: forgotten
+      // Gone: forgotten (a thread claiming it meanwhile has set it to kWriting).
+      int published = kPublished;
+      m.state.compare_exchange_strong(published, kFree);
       continue;
     }
     const bool wanted = RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 &&
