@@ -217,8 +217,7 @@ __attribute__((destructor)) void DmtcpFinish() {
     // stopped it now would see it exit halfway (the coordinator counts a
     // process that ends before it is stopped as left out, and one that
     // ends after as a failed checkpoint). Never left: exit ends it.
-    WrapperEnter();
-    WaitForCheckpointEnd();
+    HoldOffCheckpoints();
   }
   PluginEvent(DMTCP_EVENT_EXIT);
 }

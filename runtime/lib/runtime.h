@@ -215,9 +215,9 @@ using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(voi
 PthreadCreateFn RealPthreadCreate();  // wrappers.cc
 void WrapperEnter();
 void WrapperExit();
-// Until a checkpoint whose forked child still writes this process's image
-// has ended: a process that exits or execs meanwhile would lose it. Called
-// inside WrapperEnter, so that no other checkpoint starts.
-void WaitForCheckpointEnd();
+// WrapperEnter once no checkpoint is active, not even one whose forked
+// child still writes this process's image (a process that exits or execs
+// meanwhile would lose it); no other starts until WrapperExit.
+void HoldOffCheckpoints();
 
 }  // namespace dmtcp::rt

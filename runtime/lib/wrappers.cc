@@ -43,8 +43,21 @@ void WrapperEnter() {
   }
 }
 
-void WaitForCheckpointEnd() {
-  for (int active; (active = g.ckpt_active.load()) != 0;) FutexWait(&g.ckpt_active, active);
+void HoldOffCheckpoints() {
+  // Already holding them off (dmtcp_disable_ckpt): an active checkpoint
+  // may be waiting for this thread, which must not wait for it.
+  if (t_wrapper_depth > 0) {
+    WrapperEnter();
+    return;
+  }
+  for (;;) {
+    WrapperEnter();
+    // A checkpoint marks itself active before it asks threads to stop:
+    // waiting for one while holding it off would wait for ever.
+    if (g.ckpt_active.load() == 0) return;
+    WrapperExit();
+    for (int active; (active = g.ckpt_active.load()) != 0;) FutexWait(&g.ckpt_active, active);
+  }
 }
 
 void WrapperExit() {
@@ -213,10 +226,7 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   const bool vfork_child = InVforkChild();
   const bool plugins = HaveUserPlugins() && !vfork_child;
   if (plugins) PluginEvent(DMTCP_EVENT_PRE_EXEC);
-  if (!vfork_child) {
-    WrapperEnter();  // not in the middle of a checkpoint
-    WaitForCheckpointEnd();
-  }
+  if (!vfork_child) HoldOffCheckpoints();
   char coord[48] = "", table[48];
   if (!vfork_child) HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord);
   HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
