@@ -64,6 +64,11 @@ bool ForkAllowed(const char* maps) {
   return true;
 }
 
+void ForgetForkedResult() {
+  if (g_result) RawSyscall(SYS_munmap, reinterpret_cast<long>(g_result), sizeof(Result));
+  g_result = nullptr;
+}
+
 long ForkWriter() {
   g_result->done = 0;
   g_child = RawSyscall(SYS_clone, 0, 0, 0, 0, 0);  // no exit signal

@@ -11,6 +11,11 @@ namespace dmtcp::rt {
 // Whether this process's memory can be written by a forked child; maps is the
 // text of /proc/self/maps.
 bool ForkAllowed(const char* maps);
+// In a child the program forked: the result page is shared with the
+// parent, whose image path the child's checkpoints would overwrite (both
+// then reported the same image, and the parent's was lost). Its own comes
+// with its first forked checkpoint.
+void ForgetForkedResult();
 // Forks the writer: its pid, 0 in the child, <0 if it failed.
 long ForkWriter();
 // In the child: hands the result to the parent and exits.

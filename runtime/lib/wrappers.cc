@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "forked_checkpoint.h"
 #include "made_files.h"
 #include "pids.h"
 #include "plugins.h"
@@ -89,6 +90,7 @@ void AfterForkChild() {
   InitPids();
   ThreadIdsAfterFork();
   MadeFilesAfterFork();
+  ForgetForkedResult();
   ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
