@@ -447,6 +447,29 @@ std::string Human(const Image& img) {
     for (const auto& f : r.made_files())
       line("    %s mode %04o, %zu bytes\n", Printable(f.path).c_str(), f.info.mode, f.data.size());
   }
+  if (!r.sysv_objects().empty()) {
+    line("  System V IPC objects (%zu), made again at restart where missing:\n",
+         r.sysv_objects().size());
+    for (const auto& s : r.sysv_objects()) {
+      const auto& i = s.info;
+      const auto kind = static_cast<image::SysvKind>(i.kind);
+      line("    %s id %d (kernel id %d then), key 0x%08x, mode %04o",
+           kind == image::SysvKind::kShm   ? "shared memory"
+           : kind == image::SysvKind::kSem ? "semaphore set"
+                                           : "message queue",
+           i.virt_id, i.real_id, static_cast<unsigned>(i.key), i.mode);
+      if (kind == image::SysvKind::kShm) {
+        uint64_t saved = 0;
+        for (const auto& d : s.data) saved += d.raw_len;
+        line(", %" PRIu64 " bytes, %" PRIu64 " saved%s\n", i.size, saved,
+             (i.flags & image::kSysvRemoved) ? ", removed while attached" : "");
+      } else if (kind == image::SysvKind::kSem) {
+        line(", %" PRIu64 " semaphores\n", i.size);
+      } else {
+        line(", %" PRIu64 " messages (%zu bytes)\n", i.size, s.state.size());
+      }
+    }
+  }
   line("  totals: %zu areas, %" PRIu64 " bytes of memory (%s), %" PRIu64 " stored (%s)",
        r.areas().size(), raw, Mib(raw).c_str(), stored, Mib(stored).c_str());
   o += raw ? ", ratio " + Ratio(stored, raw) + "\n" : "\n";

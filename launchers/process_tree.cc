@@ -709,6 +709,7 @@ void ProcessTree::KillOthers() {
       if (table_->entries[i].vpid == pi.pgid) setpgid(0, std::abs(table_->entries[i].real));
   }
   std::vector<int> keep = {table_fd_};
+  if (sysv_table_fd_ >= 0) keep.push_back(sysv_table_fd_);
   for (const auto& [key, fd] : shared_.fds) keep.push_back(fd);
   CloseOnExecAllBut(keep);
   PlaceDescriptors(index);
@@ -766,7 +767,12 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   table_->expected += static_cast<uint32_t>(new_leader_.size());  // their old ids
   table_fd_ = MoveHigh(fd, high_fd_, false);
   info.pid_table_fd = table_fd_;
-  shared_ = MakeSharedObjects(images_, high_fd_, &deleted_);
+  const SysvRestored sysv = RestoreSysvObjects(images_);
+  if (sysv.table_fd >= 0) {
+    sysv_table_fd_ = MoveHigh(sysv.table_fd, high_fd_, false);
+    info.sysv_table_fd = sysv_table_fd_;
+  }
+  shared_ = MakeSharedObjects(images_, high_fd_, &deleted_, &sysv.segments);
   if (shared_.fds.size() > sizeof info.shared_fds / sizeof info.shared_fds[0])
     throw std::runtime_error("too many shared memory objects to restore (the limit is 64)");
   for (const auto& [key, sfd] : shared_.fds) info.shared_fds[info.num_shared_fds++] = sfd;

@@ -15,6 +15,7 @@
 #include "image_reader.h"
 #include "restart_info.h"
 #include "restore_planner.h"
+#include "sysv_restore.h"
 #include "tcp_reconnect.h"
 
 namespace dmtcp::restart {
@@ -82,6 +83,7 @@ class ProcessTree {
   std::map<size_t, NewLeader> new_leader_;
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
+  int sysv_table_fd_ = -1;
   int high_fd_ = 0;  // our own descriptors live at and above this
   RestartInfo info_{};
   ExecImage exec_image_;

@@ -105,6 +105,12 @@ void Append(std::vector<char>& out, const void* p, size_t n) {
   out.insert(out.end(), c, c + n);
 }
 
+// An attachment of a System V segment (/SYSV<key> (deleted), its inode the
+// segment's id) that was made again: the loader attaches it.
+bool IsSysvSegment(const image::Area& a, const SharedObjects& s) {
+  return a.name.rfind("/SYSV", 0) == 0 && s.sysv_segments.count(a.info.inode) != 0;
+}
+
 }  // namespace
 
 void CheckRestorable(const image::ImageReader& img) {
@@ -200,13 +206,16 @@ void MakeParentDirs(const std::string& path) {
 }
 
 SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
-                                int min_fd, const FilesByInode* files) {
+                                int min_fd, const FilesByInode* files,
+                                const std::map<uint64_t, SysvSegment>* sysv) {
   SharedObjects out;
+  if (sysv) out.sysv_segments = *sysv;
   std::vector<char> buf;
   for (auto& img : images) {
     for (const auto& a : img->areas()) {
       if (static_cast<AreaKind>(a.info.kind) != AreaKind::kAnonShared || a.info.inode == 0)
         continue;
+      if (IsSysvSegment(a, out)) continue;
       auto key = std::make_pair(a.info.dev, a.info.inode);
       auto it = out.fds.find(key);
       if (it == out.fds.end()) {
@@ -283,7 +292,11 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   const int image_fd = dup(img.fd());  // without close-on-exec
   if (image_fd < 0) throw Error(img, strerror(errno));
   data_fd = img.compressed() ? MakeMemfd("dmtcp-restore-data") : image_fd;
-  for (const auto& a : img.areas()) {
+  // The attachment of a System V segment that areas being planned belong to.
+  uint64_t attach_inode = 0, attach_next = 0;
+  const auto& all = img.areas();
+  for (size_t ai = 0; ai < all.size(); ++ai) {
+    const auto& a = all[ai];
     const auto kind = static_cast<AreaKind>(a.info.kind);
     if (kind == AreaKind::kSpecial) {
       plan::PlanSpecial s{};
@@ -324,7 +337,31 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     std::string name = a.name;
     bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
     bool from_object = false;
-    if (kind == AreaKind::kAnonShared && shared) {
+    if (kind == AreaKind::kAnonShared && shared && IsSysvSegment(a, *shared)) {
+      const auto& seg = shared->sysv_segments.at(a.info.inode);
+      pa.kind = plan::kSysvShm;
+      pa.object_id = static_cast<uint64_t>(seg.id);
+      pa.object_size = seg.size;
+      const uint64_t base = a.info.start - a.info.file_offset;
+      if (attach_inode == a.info.inode && a.info.start == attach_next) {
+        pa.attach = plan::kAttachCovered;
+        attach_next = a.info.end;
+      } else {
+        // Whole if this area and the ones after it cover the segment.
+        const uint64_t size = (seg.size + 4095) & ~uint64_t{4095};
+        uint64_t next = a.info.start;
+        for (size_t j = ai; j < all.size() && all[j].info.inode == a.info.inode &&
+                            all[j].name.rfind("/SYSV", 0) == 0 && all[j].info.start == next &&
+                            all[j].info.start - all[j].info.file_offset == base;
+             ++j)
+          next = all[j].info.end;
+        const bool whole = a.info.file_offset == 0 && next == base + size;
+        pa.attach = whole ? plan::kAttachWhole : plan::kAttachPart;
+        attach_inode = whole ? a.info.inode : 0;
+        attach_next = a.info.end;
+      }
+      from_object = true;
+    } else if (kind == AreaKind::kAnonShared && shared) {
       auto it = shared->fds.find({a.info.dev, a.info.inode});
       if (it != shared->fds.end()) {
         pa.kind = plan::kFileShared;

@@ -11,6 +11,7 @@
 
 #include "image_reader.h"
 #include "restart_info.h"
+#include "sysv_restore.h"
 
 namespace dmtcp::restart {
 
@@ -25,6 +26,9 @@ struct PreparedRestore {
 // keyed by the (device, inode) the kernel showed, mapped by every process.
 struct SharedObjects {
   std::map<std::pair<uint64_t, uint64_t>, int> fds;
+  // System V segments made again or found (sysv_restore.h), by their id at
+  // checkpoint: attached again where they were.
+  std::map<uint64_t, SysvSegment> sysv_segments;
 };
 
 // POSIX shared memory and files in the node's temporary folders: they stay
@@ -47,7 +51,9 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
 // object that is also an open unlinked file (a memfd the program maps and
 // holds) is that file, given in `files` by (device, inode): one object again.
 using FilesByInode = std::map<std::pair<uint64_t, uint64_t>, int>;
+// Segments in `sysv` are left to it.
 SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>& images,
-                                int min_fd, const FilesByInode* files = nullptr);
+                                int min_fd, const FilesByInode* files = nullptr,
+                                const std::map<uint64_t, SysvSegment>* sysv = nullptr);
 
 }  // namespace dmtcp::restart

@@ -44,6 +44,9 @@ enum class RecordType : uint32_t {
   kCpus = 6,      // CpusInfo + CpuInfo[num_cpus]: the node's processors
   kBinding = 7,   // ThreadBinding: a thread bound to fewer than all of them
   kMadeFile = 8,  // MadeFileInfo + path + contents: see below
+  // SysvObjectInfo + state (semaphore values, queued messages); a shared
+  // memory segment's pages follow as kData records at their offsets.
+  kSysvObject = 9,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -134,6 +137,27 @@ struct MadeFileInfo {
 };
 static_assert(sizeof(MadeFileInfo) == 16);
 constexpr uint64_t kMaxMadeFileSize = 1 << 20;
+
+// A System V IPC object the process used (by id, or attached). Ids are
+// virtual: the program keeps the one it was given, a restart makes the
+// object again (or finds it still there) and translates.
+enum class SysvKind : uint32_t { kShm = 1, kSem = 2, kMsg = 3 };
+struct SysvObjectInfo {
+  uint32_t kind;      // SysvKind
+  int32_t virt_id;    // the id the program knows
+  int32_t real_id;    // the kernel's at checkpoint (a /SYSV area's inode)
+  int32_t key;        // IPC_PRIVATE (0) or the program's key
+  uint32_t mode;      // permission bits
+  uint32_t flags;     // kSysv* below
+  uint64_t size;      // shm: bytes; sem: semaphores; msg: messages
+  uint64_t qbytes;    // msg: the queue's byte limit
+  uint64_t data_len;  // bytes of state that follow (sem: uint16 values;
+                      // msg: per message int64 type, uint64 length, bytes)
+};
+static_assert(sizeof(SysvObjectInfo) == 48);
+constexpr uint32_t kSysvRemoved = 1;   // shm: marked for removal (IPC_RMID) while attached
+constexpr uint32_t kSysvKeyMoved = 2;  // made again under IPC_PRIVATE: its key was taken
+constexpr uint64_t kMaxSysvState = 64ULL << 20;
 
 struct FdInfo {
   int32_t fd;

@@ -18,6 +18,7 @@ namespace dmtcp::image {
 namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
 constexpr uint64_t kMaxFdRecord = 64ULL << 20;  // with a socket's queued data
+constexpr uint64_t kMaxSysvRecord = sizeof(SysvObjectInfo) + kMaxSysvState;
 constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;
 constexpr size_t kMaxAreas = 1 << 20;
 }  // namespace
@@ -66,7 +67,9 @@ bool ImageReader::Load(const std::string& path) {
   uint64_t records = 0;
   bool ended = false;
   bool have_process = false;
-  Area* current = nullptr;
+  // Where data records go: the memory area or shared memory segment before them.
+  std::vector<DataRef>* current = nullptr;
+  uint64_t cur_start = 0, cur_end = 0;
   while (!ended) {
     RecordHeader h;
     if (off + sizeof h > file_size) return Fail("truncated image (no end record)");
@@ -79,9 +82,10 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
     const auto type = static_cast<RecordType>(h.type);
     const bool is_data = type == RecordType::kData;
-    const uint64_t meta_max = type == RecordType::kFd         ? kMaxFdRecord
-                              : type == RecordType::kMadeFile ? kMaxMadeFileRecord
-                                                              : kMaxMetaRecord;
+    const uint64_t meta_max = type == RecordType::kFd           ? kMaxFdRecord
+                              : type == RecordType::kMadeFile   ? kMaxMadeFileRecord
+                              : type == RecordType::kSysvObject ? kMaxSysvRecord
+                                                                : kMaxMetaRecord;
     if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > meta_max)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
     if (!padding_clean(off + sizeof h, payload_off))
@@ -130,20 +134,22 @@ bool ImageReader::Load(const std::string& path) {
         if (areas_.size() >= kMaxAreas) return Fail("corrupt image (too many areas)");
         a.name.assign(reinterpret_cast<char*>(buf.data()) + sizeof a.info, a.info.name_len);
         areas_.push_back(std::move(a));
-        current = &areas_.back();
+        current = &areas_.back().data;
+        cur_start = areas_.back().info.start;
+        cur_end = areas_.back().info.end;
         break;
       }
       case RecordType::kData: {
         // aux < end first: end - aux must not wrap (data past the area would pass).
-        if (!current || h.aux < current->info.start || h.aux >= current->info.end ||
-            h.raw_len == 0 || h.raw_len > current->info.end - h.aux || h.aux % kPageSize != 0)
+        if (!current || h.aux < cur_start || h.aux >= cur_end || h.raw_len == 0 ||
+            h.raw_len > cur_end - h.aux || h.aux % kPageSize != 0)
           return Fail("corrupt data record at offset " + std::to_string(off));
         if (h.codec != static_cast<uint32_t>(Codec::kRaw) &&
             h.codec != static_cast<uint32_t>(Codec::kZlib))
           return Fail("unknown data encoding");
         if (h.codec == static_cast<uint32_t>(Codec::kRaw) && h.length != h.raw_len)
           return Fail("corrupt data record at offset " + std::to_string(off));
-        current->data.push_back(
+        current->push_back(
             DataRef{h.aux, h.raw_len, h.length, payload_off, static_cast<Codec>(h.codec)});
         data_bytes_ += h.raw_len;
         break;
@@ -174,6 +180,26 @@ bool ImageReader::Load(const std::string& path) {
         f.data.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info + f.info.path_len,
                       f.info.size);
         made_files_.push_back(std::move(f));
+        break;
+      }
+      case RecordType::kSysvObject: {
+        SysvObject o;
+        if (h.length < sizeof o.info) return Fail("corrupt System V object record");
+        memcpy(&o.info, buf.data(), sizeof o.info);
+        const auto kind = static_cast<SysvKind>(o.info.kind);
+        if ((kind != SysvKind::kShm && kind != SysvKind::kSem && kind != SysvKind::kMsg) ||
+            o.info.data_len != h.length - sizeof o.info || o.info.virt_id < 0 ||
+            o.info.real_id < 0 || (kind == SysvKind::kSem && o.info.data_len != o.info.size * 2) ||
+            (kind == SysvKind::kShm && (o.info.data_len != 0 || o.info.size == 0)))
+          return Fail("corrupt System V object record");
+        o.state.assign(reinterpret_cast<char*>(buf.data()) + sizeof o.info, o.info.data_len);
+        sysv_objects_.push_back(std::move(o));
+        current = nullptr;
+        if (kind == SysvKind::kShm) {
+          current = &sysv_objects_.back().data;
+          cur_start = 0;
+          cur_end = (sysv_objects_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
+        }
         break;
       }
       case RecordType::kBinding: {

@@ -36,6 +36,12 @@ struct MadeFile {
   std::string data;
 };
 
+struct SysvObject {
+  SysvObjectInfo info;
+  std::string state;          // semaphore values or queued messages
+  std::vector<DataRef> data;  // shm pages, addr = offset in the segment
+};
+
 class ImageReader {
  public:
   ImageReader() = default;
@@ -63,6 +69,7 @@ class ImageReader {
   const std::vector<Area>& areas() const { return areas_; }
   const std::vector<Fd>& fds() const { return fds_; }
   const std::vector<MadeFile>& made_files() const { return made_files_; }
+  const std::vector<SysvObject>& sysv_objects() const { return sysv_objects_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -85,6 +92,7 @@ class ImageReader {
   std::vector<Area> areas_;
   std::vector<Fd> fds_;
   std::vector<MadeFile> made_files_;
+  std::vector<SysvObject> sysv_objects_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;

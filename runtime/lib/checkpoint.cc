@@ -23,6 +23,7 @@
 #include "protocol.h"
 #include "queued_signals.h"
 #include "runtime.h"
+#include "sysv_ipc.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -69,6 +70,8 @@ void ResumeEvents(int is_restart) {
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
+  if (!TranslateSysvIds(g.restart.sysv_table_fd))
+    Fatal("restart: bad System V id table from dmtcp_restart");
   for (uint32_t i = 0; i < g.restart.num_shared_fds && i < 64; ++i)
     RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
@@ -89,6 +92,8 @@ void ContinueAfterRestart() {
     if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
     PointEnvironmentAtCoordinator();
   }
+  // Every process of the computation has attached its segments by now.
+  MarkRemovedSysvSegments();
   g.num_restarts.fetch_add(1);
   g.restarting = false;
   RaisePendingSignals(g.shared_pending, false);

@@ -17,6 +17,7 @@
 #include "memory_advice.h"
 #include "pids.h"
 #include "runtime.h"
+#include "sysv_ipc.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -52,6 +53,13 @@ bool ForkAllowed(const char* maps) {
                             table_end)) {
     if (!warned_shared)
       Log("forked checkpoint: memory shared with other processes; writing in place");
+    warned_shared = true;
+    return false;
+  }
+  // Semaphores and message queues go on changing too.
+  if (SysvObjectsInUse()) {
+    if (!warned_shared)
+      Log("forked checkpoint: System V IPC objects shared with other processes; writing in place");
     warned_shared = true;
     return false;
   }

@@ -24,6 +24,7 @@
 #include "proc_dir.h"
 #include "process_identity.h"
 #include "runtime.h"
+#include "sysv_ipc.h"
 
 namespace dmtcp::rt {
 
@@ -235,6 +236,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
     return false;
   }
+  NoteAttachedSysvSegments(scratch + writer_len + stacks_len);
   int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(tmp),
                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd < 0) {
@@ -318,8 +320,11 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   }
   // The queued socket data is in the image once the descriptors are: its
   // room holds each made file in turn.
+  static char sysv_err[512];
+  sysv_err[0] = 0;
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) &&
-       WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) && WriteMemory(w, ms, &pi.num_areas) &&
+       WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) &&
+       WriteSysvObjects(w, sysv_err, sizeof sysv_err) && WriteMemory(w, ms, &pi.num_areas) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
   CloseMadeFiles();  // those a failure left unwritten
@@ -332,7 +337,10 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   RawSyscall(SYS_close, fd);
   RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
   if (!ok) {
-    SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
+    if (sysv_err[0])
+      StrCopy(err, errcap, sysv_err);
+    else
+      SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
     if (child) ExitWriter(false, path, err, 0);
     return false;

@@ -143,11 +143,15 @@ bool Deleted(const MapsLine& m) {
   return true;
 }
 
+}  // namespace
+
 bool PageIsZero(const uint64_t* p) {
   uint64_t acc = 0;
   for (int i = 0; i < static_cast<int>(kPage / 8); ++i) acc |= p[i];
   return acc == 0;
 }
+
+namespace {
 
 uint32_t Prot(const MapsLine& m) {
   return (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -277,6 +281,8 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
   if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, m.name, m.name_len)) return false;
   ++*count;
   if (kind == image::AreaKind::kSpecial || kind == image::AreaKind::kFileShared) return true;
+  // A System V segment's pages are in its own record (sysv_ipc.cc).
+  if (kind == image::AreaKind::kAnonShared && NameStarts(m, "/SYSV")) return true;
   return WritePages(w, s, pagemap_fd, start, end, kind, a.prot);
 }
 

@@ -28,6 +28,9 @@ bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap);
 bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_end,
                            uint64_t skip2_start, uint64_t skip2_end);
 
+// Whether the page at p (4 KiB) holds only zeros.
+bool PageIsZero(const uint64_t* p);
+
 // Writes an area record and the saved pages of every area. Counts areas.
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas);
 

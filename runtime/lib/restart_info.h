@@ -27,7 +27,8 @@ struct RestartInfo {
   char ckpt_dir[4096];  // empty: keep the checkpointed one
   int32_t fail_rc;
   uint32_t no_coordinator;
-  int32_t pid_table_fd;  // a memfd holding a PidTable, -1 if none
+  int32_t pid_table_fd;   // a memfd holding a PidTable, -1 if none
+  int32_t sysv_table_fd;  // a memfd holding a SysvRestartTable, -1 if none
   // Descriptors of shared memory objects that the loader mapped: the
   // runtime closes them once the program's own descriptors are back.
   uint32_t num_shared_fds;
@@ -58,6 +59,21 @@ struct PidTable {
     int32_t vpid;
     int32_t real;
   } entries[kMaxPidEntries];
+};
+
+// The System V objects dmtcp_restart made again or found: the program's id
+// of each and the kernel's now. A SysvRestartTable, then `count` entries.
+constexpr uint32_t kSysvTableMagic = 0x56535953;  // "SYSV"
+struct SysvRestartTable {
+  uint32_t magic;
+  uint32_t count;
+};
+struct SysvRestartEntry {
+  uint32_t kind;  // image::SysvKind
+  int32_t virt_id;
+  int32_t old_id;  // the kernel's at checkpoint
+  int32_t real_id;
+  uint32_t flags;  // image::kSysv*
 };
 
 constexpr uint32_t kRestartInfoMagic = 0x52535452;  // "RTSR"

@@ -20,6 +20,7 @@
 #include "plugins.h"
 #include "posix_timers.h"
 #include "runtime.h"
+#include "sysv_ipc.h"
 
 namespace dmtcp::rt {
 
@@ -90,6 +91,7 @@ void AfterForkChild() {
   InitPids();
   ThreadIdsAfterFork();
   MadeFilesAfterFork();
+  SysvAfterFork();
   ForgetForkedResult();
   ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);

@@ -224,6 +224,33 @@ void ClearOldAddressSpace() {
   }
 }
 
+// The part of a System V segment the area held, at its place: the segment
+// attached whole where the program had it, or attached anywhere and the
+// part moved (the program unmapped or replaced the rest).
+long AttachSegment(const PlanArea& a) {
+  constexpr long kShmRdonly = 010000, kShmRemap = 040000, kShmExec = 0100000;
+  constexpr long kMremapMayMove = 1, kMremapFixed = 2;
+  const long len = static_cast<long>(a.end - a.start);
+  const long size = static_cast<long>((a.object_size + 4095) & ~4095ULL);
+  const long id = static_cast<long>(a.object_id);
+  long flags = (a.prot & 4) ? kShmExec : 0;
+  if (a.attach == kAttachCovered) return static_cast<long>(a.start);
+  if (a.attach == kAttachWhole) {
+    const long at = static_cast<long>(a.start - a.file_offset);
+    long r = Syscall(loader::kShmat, id, at, flags | kShmRemap);
+    if (r < 0 && r > -4096)  // a segment we may only read
+      r = Syscall(loader::kShmat, id, at, flags | kShmRemap | kShmRdonly);
+    return r == at ? static_cast<long>(a.start) : -1;
+  }
+  long base = Syscall(loader::kShmat, id, 0, flags);
+  if (base < 0 && base > -4096) base = Syscall(loader::kShmat, id, 0, flags | kShmRdonly);
+  if (base < 0 && base > -4096) return base;
+  long r = Syscall6(loader::kMremap, base + static_cast<long>(a.file_offset), len, len,
+                    kMremapMayMove | kMremapFixed, static_cast<long>(a.start), 0);
+  Syscall(loader::kMunmap, base, size);  // what is left of it
+  return r;
+}
+
 void MapAreas(int plan_fd) {
   for (uint32_t i = 0; i < g_header.num_areas; ++i) {
     PlanArea a;
@@ -252,6 +279,9 @@ void MapAreas(int plan_fd) {
         Syscall(loader::kClose, fd);
         break;
       }
+      case kSysvShm:
+        r = AttachSegment(a);
+        break;
       default: {
         long flags = kMapFixed | kMapAnon | kMapNoReserve;
         flags |= a.kind == kAnonShared ? kMapShared : kMapPrivate;

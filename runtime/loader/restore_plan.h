@@ -11,7 +11,7 @@
 namespace dmtcp::plan {
 
 constexpr uint64_t kMagic = 0x4e414c50504d5444ULL;  // "DTMPPLAN"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 // The loader is linked here; images may not use [kLoaderBase, kLoaderEnd).
 constexpr uint64_t kLoaderBase = 0x1f0000000000ULL;
 constexpr uint64_t kLoaderEnd = kLoaderBase + (1ULL << 30);
@@ -24,6 +24,7 @@ enum AreaKind : uint32_t {
   kFilePrivate = 3,
   kFileShared = 4,
   kStack = 5,
+  kSysvShm = 6,  // a System V segment (id: object_id), attached again
 };
 
 struct PlanHeader {
@@ -56,8 +57,18 @@ struct PlanArea {
   uint32_t prot;
   uint32_t kind;  // AreaKind
   uint32_t name_len;
-  uint32_t advice;  // kAdvise* below (the same bits as the image's)
+  uint32_t advice;       // kAdvise* below (the same bits as the image's)
+  uint64_t object_id;    // kSysvShm: the segment's id now
+  uint64_t object_size;  // kSysvShm: its size in bytes
+  uint32_t attach;       // kSysvShm: kAttach* below
+  uint32_t reserved;
 };
+// One attachment of a segment may be several areas (a page made read-only
+// in it): attached whole at the first, the others are parts of it. A part
+// of a segment whose rest was unmapped is attached alone and moved there.
+constexpr uint32_t kAttachWhole = 0;
+constexpr uint32_t kAttachCovered = 1;
+constexpr uint32_t kAttachPart = 2;
 constexpr uint32_t kAdviseHugepage = 1;
 constexpr uint32_t kAdviseNoHugepage = 2;
 constexpr uint32_t kAdviseDontFork = 4;

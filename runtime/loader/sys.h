@@ -31,6 +31,7 @@ enum : long {
   kPread = 17,
   kMremap = 25,
   kMadvise = 28,
+  kShmat = 30,
   kPrctl = 157,
   kArchPrctl = 158,
   kExitGroup = 231,

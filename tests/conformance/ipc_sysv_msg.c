@@ -1,5 +1,7 @@
 // A System V message queue with three messages of two types waiting: after restarts they are
-// there, in order, under the id the program knows.
+// there, in order, under the id the program knows, on a node that never had the queue.
+// FORKED-IN-PLACE: semaphores and queues change while a forked child would write
+// AFTER-KILL-REMOVE-IPC
 #include <sys/ipc.h>
 #include <sys/msg.h>
 

@@ -1,5 +1,7 @@
 // A System V semaphore set of three (values 3, 0, 7): after restarts the values are the same,
-// under the id the program knows, and semop works on it.
+// under the id the program knows, and semop works on it, on a node that never had the set.
+// FORKED-IN-PLACE: semaphores and queues change while a forked child would write
+// AFTER-KILL-REMOVE-IPC
 #include <sys/ipc.h>
 #include <sys/sem.h>
 

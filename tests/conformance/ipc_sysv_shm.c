@@ -1,7 +1,10 @@
 // A System V shared memory segment, attached by a parent and its child: after restarts its data
-// and the attachment come back, and both see each other's writes.
+// and the attachment come back on a node that never had it (in the parent in three parts: a page
+// in the middle made read-only), both see each other's writes, and the parent can detach it.
 // FORKED-IN-PLACE: memory shared with other processes is not copied on write for a child
+// AFTER-KILL-REMOVE-IPC
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 
@@ -16,6 +19,8 @@ static void setup(void) {
   mem = shmat(id, NULL, 0);
   CHECK(mem != (void *)-1, "shmat");
   mem[0] = 41;
+  mem[8192] = 43;  // byte 32768: its page made read-only
+  SYS(mprotect((char *)mem + 32768, 4096, PROT_READ));
   child = fork();
   if (child == 0) {
     while (mem[1] != 2) sleep_ms(5);
@@ -24,7 +29,7 @@ static void setup(void) {
   }
 }
 
-static void tick(void) { CHECK(mem[0] == 41, "data"); }
+static void tick(void) { CHECK(mem[0] == 41 && mem[8192] == 43, "data"); }
 
 static void finish(void) {
   mem[1] = 2;
@@ -34,6 +39,9 @@ static void finish(void) {
   struct shmid_ds ds;
   CHECK(shmctl(id, IPC_STAT, &ds) == 0, "shmctl on the program's id: %s", strerror(errno));
   CHECK(ds.shm_segsz == 65536, "size");
+  SYS(shmdt((void *)mem));
+  SYS(shmctl(id, IPC_STAT, &ds));
+  CHECK(ds.shm_nattch == 0, "%lu attachments left after shmdt", (unsigned long)ds.shm_nattch);
   shmctl(id, IPC_RMID, NULL);
 }
 

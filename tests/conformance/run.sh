@@ -12,7 +12,10 @@
 # is about something that cannot be checkpointed: the first checkpoint must fail with a message
 # matching the regex, the program must go on unharmed, and it must still end with PASS. A source
 # that says "// FORKED-IN-PLACE" has memory a forked child would not inherit: in forked mode its
-# images must be written by the process itself.
+# images must be written by the process itself. A source that says "// AFTER-KILL-REMOVE-IPC" has
+# System V IPC objects: after each kill, those made since the test began are removed, as on a node
+# the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
+# other objects then take their keys (another job of the same program on that node).
 #
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
@@ -48,6 +51,20 @@ all_sums_are() {
 
 real=""
 refused=""
+remove_ipc=""
+occupy_keys=""
+# System V objects, one "kind id key" a line (m: shared memory, s: semaphores, q: message queues).
+ipc_objects() {
+  local k
+  for k in m s q; do ipcs -"$k" | awk -v k="$k" '$1 ~ /^0x/ { print k, $2, $1 }'; done
+}
+# An object of that kind under that key, made by someone else (perl has the calls built in).
+occupy_key() {
+  perl -e 'my ($k, $key) = @ARGV; $key = hex($key);
+    my $id = $k eq "m" ? shmget($key, 4096, 01600) : $k eq "s" ? semget($key, 1, 01600)
+      : msgget($key, 01600);
+    defined $id or die "cannot occupy key $key: $!\n";' "$1" "$2"
+}
 if [[ -f $here/real/$prog.sh ]]; then
   real=$here/real/$prog.sh
   CMD=""
@@ -63,6 +80,8 @@ else
   refused=$(sed -n 's|^// EXPECT-REFUSED: ||p' "$src")
   # A program whose memory a forked child would not inherit writes its images itself.
   if grep -q '^// FORKED-IN-PLACE' "$src"; then export E2E_FORKED_IN_PLACE=1; fi
+  if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
+  if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
   cmd=("${CONFORMANCE_BIN:?}/$prog")
   READY='^ready$'
 fi
@@ -80,6 +99,16 @@ wait_gone() {
   done
 }
 
+ipc_before=$(ipc_objects)
+# What the program (or occupy_key) made and left: removed when the test ends.
+remove_new_ipc() {
+  local kind id key
+  while read -r kind id key; do
+    [[ -n $kind ]] && ! grep -qxF "$kind $id $key" <<<"$ipc_before" && ipcrm -"$kind" "$id"
+  done <<<"$(ipc_objects)"
+  return 0
+}
+if [[ -n $remove_ipc ]] || grep -qsE "sys/ipc.h|IPC::SysV" "${src:-$real}"; then on_exit remove_new_ipc; fi
 start_coordinator --exit-on-last
 start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" --join \
   "${cmd[@]}"
@@ -97,6 +126,24 @@ else
     no_failure "after checkpoint $round"
     kill_program "$PID"
     wait_gone "$COORD_PID" "the --exit-on-last coordinator"
+    if [[ -n $remove_ipc ]]; then
+      removed=0
+      keys=()
+      while read -r kind id key; do
+        [[ -n $kind ]] || continue
+        grep -qxF "$kind $id $key" <<<"$ipc_before" && continue
+        ipcrm -"$kind" "$id" || fail "cannot remove System V object $kind $id"
+        removed=$((removed + 1))
+        [[ $key == 0x00000000 ]] || keys+=("$kind $key")
+      done <<<"$(ipc_objects)"
+      ((removed > 0)) || fail "$prog left no System V object to remove after the kill"
+      log "removed the $removed System V objects $prog had made (a new node)"
+      if [[ -n $occupy_keys ]]; then
+        ((${#keys[@]} > 0)) || fail "$prog had no object under a key to occupy"
+        for k in "${keys[@]}"; do occupy_key $k || fail "cannot occupy $k"; done
+        log "other objects took the keys ${keys[*]}"
+      fi
+    fi
     restart_script
     start_coordinator --exit-on-last
     start_bg PID "$T/restart$round.out" "$T/restart$round.err" "$RS" -h "$COORD_HOST" -p "$PORT"

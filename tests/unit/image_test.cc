@@ -139,6 +139,72 @@ TEST_P(ImageTest, RoundTrip) {
   EXPECT_EQ(r.data_bytes(), memory_.size());
 }
 
+// System V objects: a segment's pages at their offsets, semaphore values, queued messages.
+// data_offset: where the segment's second run of pages goes (past its end: a corrupt image).
+void WriteSysvImage(const std::string& path, void* scratch, bool compress, uint64_t data_offset) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ImageWriter w;
+  ASSERT_TRUE(w.Begin(fd, compress, scratch, 0));
+  std::vector<uint8_t> pages(8192, 0x5a);
+  SysvObjectInfo shm{};
+  shm.kind = static_cast<uint32_t>(SysvKind::kShm);
+  shm.virt_id = 7;
+  shm.real_id = 9;
+  shm.key = 0x1234;
+  shm.mode = 0640;
+  shm.size = 5 * 4096 + 10;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kSysvObject, &shm, sizeof shm));
+  ASSERT_TRUE(w.WriteData(0, pages.data(), 4096));
+  ASSERT_TRUE(w.WriteData(data_offset, pages.data(), pages.size()));
+  SysvObjectInfo sem{};
+  sem.kind = static_cast<uint32_t>(SysvKind::kSem);
+  sem.virt_id = sem.real_id = 3;
+  sem.size = 3;
+  sem.data_len = 6;
+  const uint16_t values[3] = {1, 2, 3};
+  ASSERT_TRUE(w.WriteRecord(RecordType::kSysvObject, &sem, sizeof sem, values, sizeof values));
+  SysvObjectInfo msg{};
+  msg.kind = static_cast<uint32_t>(SysvKind::kMsg);
+  msg.virt_id = msg.real_id = 4;
+  msg.size = 1;
+  const char text[] = "\x05\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0hi";
+  msg.data_len = sizeof text - 1;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kSysvObject, &msg, sizeof msg, text, msg.data_len));
+  ProcessInfo pi{};
+  pi.pid = 77;
+  pi.restore_entry = 1;
+  pi.restore_stack_top = 2;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  ASSERT_TRUE(w.End());
+  close(fd);
+}
+
+TEST_P(ImageTest, SysvObjectsRoundTrip) {
+  WriteSysvImage(path_, scratch_, GetParam(), 2 * 4096);
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.sysv_objects().size(), 3u);
+  const auto& shm = r.sysv_objects()[0];
+  EXPECT_EQ(shm.info.virt_id, 7);
+  EXPECT_EQ(shm.info.key, 0x1234);
+  ASSERT_EQ(shm.data.size(), 2u);
+  EXPECT_EQ(shm.data[1].addr, 2u * 4096);
+  std::vector<uint8_t> back(shm.data[1].raw_len);
+  ASSERT_TRUE(r.ReadData(shm.data[1], back.data())) << r.error();
+  EXPECT_EQ(back, std::vector<uint8_t>(8192, 0x5a));
+  EXPECT_EQ(r.sysv_objects()[1].state, std::string("\1\0\2\0\3\0", 6));
+  EXPECT_EQ(r.sysv_objects()[2].state.substr(16), "hi");
+  EXPECT_EQ(r.data_bytes(), 3u * 4096);
+}
+
+TEST_P(ImageTest, SysvPagesPastTheSegmentAreRejected) {
+  WriteSysvImage(path_, scratch_, GetParam(), 5 * 4096);  // 8 KiB from 20 KiB: past 20 KiB + 10
+  ImageReader r;
+  EXPECT_FALSE(r.Load(path_));
+  EXPECT_NE(r.error().find("corrupt data record"), std::string::npos) << r.error();
+}
+
 // Images of the previous format (version 2, shorter file records) still restart.
 TEST_P(ImageTest, ReadsVersion2Images) {
   WriteImage(GetParam(), 0, kFdInfoV2Size);
