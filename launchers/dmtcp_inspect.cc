@@ -447,6 +447,16 @@ std::string Human(const Image& img) {
     for (const auto& f : r.made_files())
       line("    %s mode %04o, %zu bytes\n", Printable(f.path).c_str(), f.info.mode, f.data.size());
   }
+  if (!r.saved_files().empty()) {
+    line("  files open for writing, saved (%zu), written back at restart:\n",
+         r.saved_files().size());
+    for (const auto& f : r.saved_files()) {
+      uint64_t saved = 0;
+      for (const auto& d : f.data) saved += d.raw_len;
+      line("    %s mode %04o, %" PRIu64 " bytes, %" PRIu64 " saved, %zu names after it\n",
+           Printable(f.path).c_str(), f.info.mode, f.info.size, saved, f.names.size());
+    }
+  }
   if (!r.sysv_objects().empty()) {
     line("  System V IPC objects (%zu), made again at restart where missing:\n",
          r.sysv_objects().size());

@@ -138,6 +138,11 @@ int main(int argc, char** argv) {
   app.add_flag("--forked-checkpoint", forked,
                "Write images from a copy-on-write child: the program runs again at once "
                "(DMTCP_FORKED_CHECKPOINT=1)");
+  bool ckpt_open_files = false;
+  app.add_flag("--checkpoint-open-files", ckpt_open_files,
+               "Save the files the program has open for writing with each checkpoint and write "
+               "them back at restart (a database the program updates) "
+               "(DMTCP_CKPT_OPEN_FILES=1)");
   // One string: a vector option would swallow the program's name too.
   app.add_option("--with-plugin", plugin_arg,
                  "Plugin libraries to load, absolute paths separated by ':' (default: "
@@ -232,6 +237,7 @@ int main(int argc, char** argv) {
   if (gzip || no_gzip || !getenv("DMTCP_GZIP")) SetEnv("DMTCP_GZIP", no_gzip ? "0" : "1");
   if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
   if (forked) SetEnv("DMTCP_FORKED_CHECKPOINT", "1");
+  if (ckpt_open_files) SetEnv("DMTCP_CKPT_OPEN_FILES", "1");
   if (!plugins.empty()) {
     std::string list;
     for (const std::string& p : plugins) list += (list.empty() ? "" : ":") + p;

@@ -26,6 +26,7 @@
 
 #include "io.h"
 #include "restore_planner.h"
+#include "saved_files.h"
 #include "socket_addr.h"
 #include "tcp_reconnect.h"
 
@@ -752,6 +753,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   MakeUdpSockets();
   MakeDeletedFiles();
   MakeNodeLocalFiles();
+  WriteBackSavedFiles(images_);
   MakeSharedFiles();
   // The pid table, shared by all the processes made here.
   int fd = memfd_create("dmtcp-pids", 0);

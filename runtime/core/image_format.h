@@ -47,6 +47,10 @@ enum class RecordType : uint32_t {
   // SysvObjectInfo + state (semaphore values, queued messages); a shared
   // memory segment's pages follow as kData records at their offsets.
   kSysvObject = 9,
+  // SavedFileInfo + path + names: a file the program had open for writing
+  // (DMTCP_CHECKPOINT_OPEN_FILES=1), its pages following as kData records
+  // at their offsets; written back at restart.
+  kSavedFile = 10,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -137,6 +141,19 @@ struct MadeFileInfo {
 };
 static_assert(sizeof(MadeFileInfo) == 16);
 constexpr uint64_t kMaxMadeFileSize = 1 << 20;
+
+// A file open for writing whose contents the image holds. `names`: the
+// files of its folder named after it (its name, then "-" and more: a
+// database's journal) that were there at the checkpoint, NUL-separated;
+// those that appeared after it are moved aside at restart.
+struct SavedFileInfo {
+  uint32_t mode;
+  uint32_t path_len;
+  uint64_t size;
+  uint32_t names_len;
+  uint32_t reserved;
+};
+static_assert(sizeof(SavedFileInfo) == 24);
 
 // A System V IPC object the process used (by id, or attached). Ids are
 // virtual: the program keeps the one it was given, a restart makes the

@@ -19,6 +19,7 @@ namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
 constexpr uint64_t kMaxFdRecord = 64ULL << 20;  // with a socket's queued data
 constexpr uint64_t kMaxSysvRecord = sizeof(SysvObjectInfo) + kMaxSysvState;
+constexpr uint64_t kMaxSavedFileRecord = sizeof(SavedFileInfo) + 4096 + (1 << 20);
 constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;
 constexpr size_t kMaxAreas = 1 << 20;
 }  // namespace
@@ -85,6 +86,7 @@ bool ImageReader::Load(const std::string& path) {
     const uint64_t meta_max = type == RecordType::kFd           ? kMaxFdRecord
                               : type == RecordType::kMadeFile   ? kMaxMadeFileRecord
                               : type == RecordType::kSysvObject ? kMaxSysvRecord
+                              : type == RecordType::kSavedFile  ? kMaxSavedFileRecord
                                                                 : kMaxMetaRecord;
     if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > meta_max)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
@@ -200,6 +202,32 @@ bool ImageReader::Load(const std::string& path) {
           cur_start = 0;
           cur_end = (sysv_objects_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         }
+        break;
+      }
+      case RecordType::kSavedFile: {
+        SavedFile f;
+        if (h.length < sizeof f.info) return Fail("corrupt saved-file record");
+        memcpy(&f.info, buf.data(), sizeof f.info);
+        if (f.info.path_len == 0 || f.info.path_len > 4096 ||
+            sizeof f.info + f.info.path_len + f.info.names_len != h.length)
+          return Fail("corrupt saved-file record");
+        const char* p = reinterpret_cast<char*>(buf.data()) + sizeof f.info;
+        f.path.assign(p, f.info.path_len);
+        if (f.path[0] != '/' || f.path.find('\0') != std::string::npos)
+          return Fail("corrupt saved-file record (path)");
+        for (const char *n = p + f.info.path_len, *end = n + f.info.names_len; n < end;) {
+          const char* z = static_cast<const char*>(memchr(n, 0, static_cast<size_t>(end - n)));
+          if (!z || z == n) return Fail("corrupt saved-file record (names)");
+          f.names.emplace_back(n, z);
+          if (f.names.back().find('/') != std::string::npos || f.names.back() == "." ||
+              f.names.back() == "..")
+            return Fail("corrupt saved-file record (names)");
+          n = z + 1;
+        }
+        saved_files_.push_back(std::move(f));
+        current = &saved_files_.back().data;
+        cur_start = 0;
+        cur_end = (saved_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
       case RecordType::kBinding: {

@@ -42,6 +42,13 @@ struct SysvObject {
   std::vector<DataRef> data;  // shm pages, addr = offset in the segment
 };
 
+struct SavedFile {
+  SavedFileInfo info;
+  std::string path;
+  std::vector<std::string> names;  // of its folder, named after it, at the checkpoint
+  std::vector<DataRef> data;       // addr = offset in the file
+};
+
 class ImageReader {
  public:
   ImageReader() = default;
@@ -70,6 +77,7 @@ class ImageReader {
   const std::vector<Fd>& fds() const { return fds_; }
   const std::vector<MadeFile>& made_files() const { return made_files_; }
   const std::vector<SysvObject>& sysv_objects() const { return sysv_objects_; }
+  const std::vector<SavedFile>& saved_files() const { return saved_files_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -93,6 +101,7 @@ class ImageReader {
   std::vector<Fd> fds_;
   std::vector<MadeFile> made_files_;
   std::vector<SysvObject> sysv_objects_;
+  std::vector<SavedFile> saved_files_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;

@@ -10,6 +10,21 @@
 
 namespace dmtcp::io {
 
+bool PwriteAll(int fd, const void* buf, size_t n, off_t off) {
+  const char* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t w = pwrite(fd, p, n, off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    off += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
 bool WriteAll(int fd, const void* buf, size_t n) {
   const char* p = static_cast<const char*>(buf);
   while (n > 0) {

@@ -19,6 +19,7 @@ bool WriteAll(int fd, const void* buf, size_t n);
 bool WritevAll(int fd, iovec* iov, int n);
 bool ReadAll(int fd, void* buf, size_t n);
 bool PreadAll(int fd, void* buf, size_t n, off_t off);
+bool PwriteAll(int fd, const void* buf, size_t n, off_t off);
 
 bool SendFrame(int fd, proto::MsgType type, const void* payload, uint32_t len);
 // Receives one frame. The payload is copied into buf (cap bytes); a shorter

@@ -581,6 +581,12 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
 
 int RecordedFdCount() { return g_num_fds; }
 
+const image::FdInfo* RecordedFd(int i, const char** path) {
+  if (i < 0 || i >= g_num_fds) return nullptr;
+  *path = g_paths + g_fds[i].path_off;
+  return &g_fds[i].info;
+}
+
 bool WriteFdRecords(image::ImageWriter& w) {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];

@@ -12,6 +12,8 @@ namespace dmtcp::rt {
 bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap);
 const char* RecordFdsError();
 int RecordedFdCount();
+// The i-th recorded descriptor and its path (path_len bytes, not terminated).
+const image::FdInfo* RecordedFd(int i, const char** path);
 bool WriteFdRecords(image::ImageWriter& w);
 // Reopens regular files, directories and devices at restart.
 bool RestoreFds();

@@ -15,6 +15,7 @@
 #include "image_format.h"
 #include "memory.h"
 #include "memory_advice.h"
+#include "open_files.h"
 #include "pids.h"
 #include "runtime.h"
 #include "sysv_ipc.h"
@@ -61,6 +62,12 @@ bool ForkAllowed(const char* maps) {
     if (!warned_shared)
       Log("forked checkpoint: System V IPC objects shared with other processes; writing in place");
     warned_shared = true;
+    return false;
+  }
+  if (OpenFilesToSave()) {
+    static bool warned_files;
+    if (!warned_files) Log("forked checkpoint: files open for writing are saved; writing in place");
+    warned_files = true;
     return false;
   }
   if (!g_result) {

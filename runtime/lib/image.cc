@@ -20,6 +20,7 @@
 #include "made_files.h"
 #include "memory.h"
 #include "memory_advice.h"
+#include "open_files.h"
 #include "pids.h"
 #include "proc_dir.h"
 #include "process_identity.h"
@@ -320,11 +321,12 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   }
   // The queued socket data is in the image once the descriptors are: its
   // room holds each made file in turn.
-  static char sysv_err[512];
-  sysv_err[0] = 0;
+  static char object_err[512];  // why an object could not be saved
+  object_err[0] = 0;
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) &&
        WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) &&
-       WriteSysvObjects(w, sysv_err, sizeof sysv_err) && WriteMemory(w, ms, &pi.num_areas) &&
+       WriteSysvObjects(w, object_err, sizeof object_err) &&
+       WriteOpenFiles(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
   CloseMadeFiles();  // those a failure left unwritten
@@ -337,8 +339,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   RawSyscall(SYS_close, fd);
   RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
   if (!ok) {
-    if (sysv_err[0])
-      StrCopy(err, errcap, sysv_err);
+    if (object_err[0])
+      StrCopy(err, errcap, object_err);
     else
       SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));

@@ -127,6 +127,7 @@ void ReadConfig() {
   if (const char* r = Env("DMTCP_REFUSE_DEVICES"))
     StrCopy(c.refuse_devices, sizeof c.refuse_devices, r);
   c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
+  c.ckpt_open_files = EnvInt("DMTCP_CKPT_OPEN_FILES", 0) == 1;
 }
 
 }  // namespace

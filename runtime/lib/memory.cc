@@ -151,6 +151,33 @@ bool PageIsZero(const uint64_t* p) {
   return acc == 0;
 }
 
+bool WriteObjectPages(image::ImageWriter& w, const char* base, uint64_t size, bool resident_only) {
+  unsigned char vec[1024];
+  uint64_t run_start = 0, run_len = 0;
+  const uint64_t total = (size + kPage - 1) / kPage;
+  for (uint64_t first = 0; first < total; first += sizeof vec) {
+    const uint64_t n = total - first < sizeof vec ? total - first : sizeof vec;
+    if (!resident_only ||
+        RawSyscall(SYS_mincore, reinterpret_cast<long>(base + first * kPage),
+                   static_cast<long>(n * kPage), reinterpret_cast<long>(vec)) != 0) {
+      for (uint64_t i = 0; i < n; ++i) vec[i] = 1;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t off = (first + i) * kPage;
+      if (!(vec[i] & 1) || PageIsZero(reinterpret_cast<const uint64_t*>(base + off))) continue;
+      if (run_len && run_start + run_len == off) {
+        run_len += kPage;
+        continue;
+      }
+      if (run_len && !w.WriteData(run_start, base + run_start, run_len)) return false;
+      run_start = off;
+      run_len = kPage;
+    }
+  }
+  // The blocks must be read before the caller unmaps the object.
+  return (!run_len || w.WriteData(run_start, base + run_start, run_len)) && w.Drain();
+}
+
 namespace {
 
 uint32_t Prot(const MapsLine& m) {

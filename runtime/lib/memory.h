@@ -31,6 +31,11 @@ bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_
 // Whether the page at p (4 KiB) holds only zeros.
 bool PageIsZero(const uint64_t* p);
 
+// The pages of an object mapped at base (a System V segment, a file) as
+// data records at their offsets, zero pages left out; with resident_only,
+// only those the kernel has (shared memory: mincore), else every one.
+bool WriteObjectPages(image::ImageWriter& w, const char* base, uint64_t size, bool resident_only);
+
 // Writes an area record and the saved pages of every area. Counts areas.
 bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_areas);
 

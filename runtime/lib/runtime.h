@@ -78,6 +78,7 @@ struct Config {
   int interval;               // only without a coordinator
   int checkpoint_threads;     // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
   bool forked_checkpoint;     // DMTCP_FORKED_CHECKPOINT=1
+  bool ckpt_open_files;       // DMTCP_CKPT_OPEN_FILES=1: files open for writing are saved
   char refuse_devices[1024];  // DMTCP_REFUSE_DEVICES: more devices to refuse
 };
 

@@ -246,33 +246,6 @@ void SetErr(char* err, size_t cap, const char* what, int id, long e) {
   }
 }
 
-// The pages of a segment the kernel has (mincore), zero pages left out.
-bool WriteSegmentPages(image::ImageWriter& w, const char* base, uint64_t size) {
-  unsigned char vec[1024];
-  uint64_t run_start = 0, run_len = 0;
-  const uint64_t pages_total = (size + kPage - 1) / kPage;
-  for (uint64_t first = 0; first < pages_total; first += sizeof vec) {
-    uint64_t n = pages_total - first < sizeof vec ? pages_total - first : sizeof vec;
-    if (RawSyscall(SYS_mincore, reinterpret_cast<long>(base + first * kPage),
-                   static_cast<long>(n * kPage), reinterpret_cast<long>(vec)) != 0) {
-      for (uint64_t i = 0; i < n; ++i) vec[i] = 1;
-    }
-    for (uint64_t i = 0; i < n; ++i) {
-      const uint64_t off = (first + i) * kPage;
-      const bool save = (vec[i] & 1) && !PageIsZero(reinterpret_cast<const uint64_t*>(base + off));
-      if (!save) continue;
-      if (run_len && run_start + run_len == off) {
-        run_len += kPage;
-        continue;
-      }
-      if (run_len && !w.WriteData(run_start, base + run_start, run_len)) return false;
-      run_start = off;
-      run_len = kPage;
-    }
-  }
-  return (!run_len || w.WriteData(run_start, base + run_start, run_len)) && w.Drain();
-}
-
 bool WriteShm(image::ImageWriter& w, image::SysvObjectInfo& info, char* err, size_t cap) {
   struct shmid_ds ds;
   if (RawSyscall(SYS_shmctl, info.real_id, IPC_STAT, reinterpret_cast<long>(&ds)) != 0)
@@ -286,7 +259,7 @@ bool WriteShm(image::ImageWriter& w, image::SysvObjectInfo& info, char* err, siz
     return false;
   }
   bool ok = w.WriteRecord(image::RecordType::kSysvObject, &info, sizeof info) &&
-            WriteSegmentPages(w, reinterpret_cast<const char*>(base), info.size);
+            WriteObjectPages(w, reinterpret_cast<const char*>(base), info.size, true);
   RawSyscall(SYS_shmdt, base);
   return ok;
 }

@@ -19,7 +19,8 @@
 #
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
-# it ended); the command must exit 0.
+# it ended); the command must exit 0. It may set LAUNCH_ARGS (an array of dmtcp_launch options) and
+# RUN_ON (seconds the program runs on after each checkpoint before it is killed, as a job does).
 . "$(dirname "$0")/../e2e/lib.sh"
 prog=${1:?usage: run.sh PROGRAM plain|gzip|forked}
 mode=${2:?usage: run.sh PROGRAM plain|gzip|forked}
@@ -51,6 +52,8 @@ all_sums_are() {
 
 real=""
 refused=""
+LAUNCH_ARGS=()
+RUN_ON=0
 remove_ipc=""
 occupy_keys=""
 # System V objects, one "kind id key" a line (m: shared memory, s: semaphores, q: message queues).
@@ -111,7 +114,7 @@ remove_new_ipc() {
 if [[ -n $remove_ipc ]] || grep -qsE "sys/ipc.h|IPC::SysV" "${src:-$real}"; then on_exit remove_new_ipc; fi
 start_coordinator --exit-on-last
 start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" --join \
-  "${cmd[@]}"
+  "${LAUNCH_ARGS[@]}" "${cmd[@]}"
 wait_line "$out" "$READY|^FAIL" 60 "$PID"
 no_failure "before the first checkpoint"
 
@@ -124,6 +127,7 @@ else
   for round in 1 2; do
     checkpoint_blocking
     no_failure "after checkpoint $round"
+    sleep "$RUN_ON"
     kill_program "$PID"
     wait_gone "$COORD_PID" "the --exit-on-last coordinator"
     if [[ -n $remove_ipc ]]; then

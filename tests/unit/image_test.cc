@@ -205,6 +205,52 @@ TEST_P(ImageTest, SysvPagesPastTheSegmentAreRejected) {
   EXPECT_NE(r.error().find("corrupt data record"), std::string::npos) << r.error();
 }
 
+// A saved file: its pages at offsets, the names of its folder made after it.
+void WriteSavedFileImage(const std::string& path, void* scratch, const std::string& names) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ImageWriter w;
+  ASSERT_TRUE(w.Begin(fd, false, scratch, 0));
+  const std::string file = "/data/run/test.db";
+  SavedFileInfo f{};
+  f.mode = 0644;
+  f.path_len = static_cast<uint32_t>(file.size());
+  f.size = 3 * 4096 + 1;
+  f.names_len = static_cast<uint32_t>(names.size());
+  ASSERT_TRUE(w.WriteRecord(RecordType::kSavedFile, &f, sizeof f, file.data(), file.size(),
+                            names.data(), names.size()));
+  std::vector<uint8_t> page(4096, 0x33);
+  ASSERT_TRUE(w.WriteData(3 * 4096, page.data(), page.size()));
+  ProcessInfo pi{};
+  pi.restore_entry = 1;
+  pi.restore_stack_top = 2;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  ASSERT_TRUE(w.End());
+  close(fd);
+}
+
+TEST_F(ImageTest, SavedFilesRoundTrip) {
+  WriteSavedFileImage(path_, scratch_, std::string("test.db-journal\0test.db-wal\0", 28));
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.saved_files().size(), 1u);
+  const auto& f = r.saved_files()[0];
+  EXPECT_EQ(f.path, "/data/run/test.db");
+  EXPECT_EQ(f.names, (std::vector<std::string>{"test.db-journal", "test.db-wal"}));
+  ASSERT_EQ(f.data.size(), 1u);
+  EXPECT_EQ(f.data[0].addr, 3u * 4096);
+}
+
+TEST_F(ImageTest, SavedFileNamesOutsideTheFolderAreRejected) {
+  for (const std::string names : {std::string("../x\0", 5), std::string("a\0\0", 3),
+                                  std::string("..\0", 3), std::string("no-terminator")}) {
+    WriteSavedFileImage(path_, scratch_, names);
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path_)) << names;
+    EXPECT_NE(r.error().find("saved-file"), std::string::npos) << r.error();
+  }
+}
+
 // Images of the previous format (version 2, shorter file records) still restart.
 TEST_P(ImageTest, ReadsVersion2Images) {
   WriteImage(GetParam(), 0, kFdInfoV2Size);

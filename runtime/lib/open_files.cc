@@ -1,0 +1,155 @@
+#include "open_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "files.h"
+#include "image_format.h"
+#include "memory.h"
+#include "runtime.h"
+
+namespace dmtcp::rt {
+namespace {
+
+// A regular file open for writing, not one an earlier descriptor named.
+bool ToSave(int i, const image::FdInfo** out, const char** path) {
+  const image::FdInfo* f = RecordedFd(i, path);
+  if (!f || static_cast<image::FdKind>(f->kind) != image::FdKind::kRegular ||
+      (f->status_flags & O_ACCMODE) == O_RDONLY || f->path_len == 0 || (*path)[0] != '/')
+    return false;
+  for (int j = 0; j < i; ++j) {
+    const char* other;
+    const image::FdInfo* o = RecordedFd(j, &other);
+    if (o && static_cast<image::FdKind>(o->kind) == image::FdKind::kRegular &&
+        (o->status_flags & O_ACCMODE) != O_RDONLY && o->dev == f->dev && o->inode == f->inode)
+      return false;
+  }
+  *out = f;
+  return true;
+}
+
+void Fail(char* err, size_t cap, const char* what, const char* path, size_t path_len, long e) {
+  char p[4096];
+  size_t n = path_len < sizeof p - 1 ? path_len : sizeof p - 1;
+  __builtin_memcpy(p, path, n);
+  p[n] = 0;
+  err[0] = 0;
+  StrCat(err, cap, g.program);
+  StrCat(err, cap, ": ");
+  StrCat(err, cap, what);
+  StrCat(err, cap, p);
+  if (e) {
+    char num[24];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(e));
+    StrCat(err, cap, " (errno ");
+    StrCat(err, cap, num);
+    StrCat(err, cap, ")");
+  }
+}
+
+// The names in path's folder that are its own name, "-" and more (a
+// database's journal, write-ahead log), NUL-separated into names.
+long CompanionNames(const char* path, size_t path_len, char* names, size_t cap) {
+  size_t slash = path_len;
+  while (slash > 0 && path[slash - 1] != '/') --slash;
+  char dir[4096];
+  if (slash == 0 || slash >= sizeof dir) return -1;
+  __builtin_memcpy(dir, path, slash);
+  dir[slash] = 0;
+  const char* base = path + slash;
+  const size_t base_len = path_len - slash;
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(dir),
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  static char buf[32768];
+  size_t used = 0;
+  for (;;) {
+    long n = RawSyscall(SYS_getdents64, fd, reinterpret_cast<long>(buf), sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      const size_t len = StrLen(d->d_name);
+      if (len <= base_len + 1 || d->d_name[base_len] != '-' ||
+          __builtin_memcmp(d->d_name, base, base_len) != 0)
+        continue;
+      if (used + len + 1 > cap) {
+        RawSyscall(SYS_close, fd);
+        return -2;
+      }
+      __builtin_memcpy(names + used, d->d_name, len + 1);
+      used += len + 1;
+    }
+  }
+  RawSyscall(SYS_close, fd);
+  return static_cast<long>(used);
+}
+
+bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, char* err,
+             size_t cap) {
+  char link[64] = "/proc/self/fd/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(f.fd));
+  StrCat(link, sizeof link, num);
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
+    Fail(err, cap, "cannot read the file it has open for writing ", path, f.path_len,
+         fd < 0 ? -fd : 0);
+    if (fd >= 0) RawSyscall(SYS_close, fd);
+    return false;
+  }
+  static char names[65536];
+  const long names_len = CompanionNames(path, f.path_len, names, sizeof names);
+  if (names_len == -2) {
+    Fail(err, cap, "too many files named after ", path, f.path_len, 0);
+    RawSyscall(SYS_close, fd);
+    return false;
+  }
+  image::SavedFileInfo info{};
+  info.mode = st.st_mode & 07777;
+  info.path_len = f.path_len;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.names_len = names_len > 0 ? static_cast<uint32_t>(names_len) : 0;
+  bool ok = w.WriteRecord(image::RecordType::kSavedFile, &info, sizeof info, path, f.path_len,
+                          names, info.names_len);
+  if (ok && info.size > 0) {
+    long p = RawSyscall(SYS_mmap, 0, static_cast<long>(info.size), PROT_READ, MAP_SHARED, fd, 0);
+    if (p < 0 && p > -4096) {
+      Fail(err, cap, "cannot map the file it has open for writing ", path, f.path_len, -p);
+      RawSyscall(SYS_close, fd);
+      return false;
+    }
+    ok = WriteObjectPages(w, reinterpret_cast<const char*>(p), info.size, false);
+    RawSyscall(SYS_munmap, p, static_cast<long>(info.size));
+  }
+  RawSyscall(SYS_close, fd);
+  return ok;
+}
+
+}  // namespace
+
+bool OpenFilesToSave() {
+  if (!g.cfg.ckpt_open_files) return false;
+  for (int i = 0; i < RecordedFdCount(); ++i) {
+    const image::FdInfo* f;
+    const char* path;
+    if (ToSave(i, &f, &path)) return true;
+  }
+  return false;
+}
+
+bool WriteOpenFiles(image::ImageWriter& w, char* err, size_t errcap) {
+  if (!g.cfg.ckpt_open_files) return true;
+  for (int i = 0; i < RecordedFdCount(); ++i) {
+    const image::FdInfo* f;
+    const char* path;
+    if (ToSave(i, &f, &path) && !SaveOne(w, *f, path, err, errcap)) return false;
+  }
+  return true;
+}
+
+}  // namespace dmtcp::rt

@@ -1,0 +1,22 @@
+// Files the program has open for writing, saved with each checkpoint when
+// it asks for it (DMTCP_CKPT_OPEN_FILES=1, dmtcp_launch
+// --checkpoint-open-files): a database the program goes on updating after
+// a checkpoint would otherwise disagree, at restart, with the program
+// taken back to that checkpoint.
+#pragma once
+
+#include <stddef.h>
+
+#include "image_writer.h"
+
+namespace dmtcp::rt {
+
+// Checkpoint thread, after the descriptors are recorded. Whether there is
+// a file to save: a forked writer would read it as the program changes it,
+// so the process writes its image itself.
+bool OpenFilesToSave();
+// One record per file (its contents, the names of its folder made after it)
+// False with a message in err when one cannot be read.
+bool WriteOpenFiles(image::ImageWriter& w, char* err, size_t errcap);
+
+}  // namespace dmtcp::rt
