@@ -138,6 +138,29 @@ bool PidTaken(pid_t real) {
   return false;
 }
 
+void SkipTakenPids() {
+  if (!PidsMoved()) return;
+  for (int tries = 0; tries < 64; ++tries) {
+    long fd =
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/sys/kernel/ns_last_pid"),
+                   O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[24];
+    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
+    RawSyscall(SYS_close, fd);
+    if (n <= 0) return;
+    long last = 0;
+    for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+      last = last * 10 + (buf[i] - '0');
+    if (!PidTaken(static_cast<pid_t>(last + 1))) return;
+    // No exit signal: the program's wait never sees it (only __WCLONE does).
+    long pid = RawSyscall(SYS_clone, 0, 0, 0, 0, 0);
+    if (pid == 0) RawSyscall(SYS_exit, 0);
+    if (pid < 0) return;
+    RawSyscall(SYS_wait4, pid, 0, __WCLONE, 0);
+  }
+}
+
 }  // namespace dmtcp::rt
 
 using namespace dmtcp::rt;

@@ -188,7 +188,11 @@ bool JoinAsNewProcess();       // init.cc: after fork
 bool PidTaken(pid_t real);     // pids.cc
 // Whether some process of the computation runs under a kernel pid that is
 // not its virtual pid (it was restarted): a new pid may then be ambiguous.
-bool PidsMoved();             // pids.cc
+bool PidsMoved();  // pids.cc
+// Before a process is made whose pid cannot be chosen again (posix_spawn):
+// while the kernel's next pid is a restored process's virtual pid, it is
+// used up by a child that exits at once.
+void SkipTakenPids();         // pids.cc
 void InstallSignalHandler();  // signals.cc
 void SaveSignalActions();
 void RestoreSignalActions();

@@ -326,6 +326,7 @@ int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_action
   const char* const extra[2] = {nullptr, table};
   auto** env =
       static_cast<char**>(alloca((EnvCount(envp) + kEnvironmentExtra + 1) * sizeof(char*)));
+  SkipTakenPids();
   int r = real(pid, file, actions, attr, argv, CurrentEnvironment(envp, env, extra));
   TakeBack(PidTableFd());
   return r;
