@@ -35,9 +35,10 @@ bool StillThere(const image::SysvObjectInfo& o) {
   switch (static_cast<SysvKind>(o.kind)) {
     case SysvKind::kShm: {
       struct shmid_ds ds;
+      // Attached: the run that was checkpointed is still using it.
       return shmctl(o.real_id, IPC_STAT, &ds) == 0 && ds.shm_perm.__key == key &&
              ds.shm_perm.uid == geteuid() && ds.shm_segsz == o.size &&
-             !(ds.shm_perm.mode & SHM_DEST);
+             !(ds.shm_perm.mode & SHM_DEST) && ds.shm_nattch == 0;
     }
     case SysvKind::kSem: {
       struct semid_ds ds;
