@@ -506,6 +506,12 @@ void ProcessTree::MakeNodeLocalFiles() {
       const bool ok = io::WriteAll(fd, f.data.data(), f.data.size());
       close(fd);
       if (!ok) throw Errno("cannot write " + f.path + " again");
+      fprintf(stderr,
+              "dmtcp_restart: %s (descriptor %d%s) is missing: it is made again with the %zu "
+              "bytes the image holds, and the program goes on from offset %lld\n",
+              f.path.c_str(), f.info.fd,
+              (f.info.status_flags & O_ACCMODE) != O_RDONLY ? ", open for writing" : "",
+              f.data.size(), static_cast<long long>(f.info.offset));
     }
     // Made by the process and named by it, open or not: the run that went
     // on after the checkpoint may have removed them, on any node.

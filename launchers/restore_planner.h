@@ -35,9 +35,9 @@ struct SharedObjects {
 // on their node, so a restart elsewhere makes them again.
 bool NodeLocalFile(const std::string& path);
 // Whether a restart makes a missing node-local file of the image again from
-// the contents the image holds: on another host than the one that wrote it,
-// or where its folder is gone too (a job's /tmp wiped between two runs); a
-// file removed from a folder that is still there was removed on purpose.
+// the contents the image holds (all of it is there): on another node, or
+// on this one where the run that went on after the checkpoint removed it
+// (a compiler's temporary file, rolled back with the program).
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f);
 // Makes the missing folders above path (mode 0700).
 void MakeParentDirs(const std::string& path);
