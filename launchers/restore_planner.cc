@@ -288,7 +288,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   if (image_fd < 0) throw Error(img, strerror(errno));
   data_fd = img.compressed() ? MakeMemfd("dmtcp-restore-data") : image_fd;
   // The attachment of a System V segment that areas being planned belong to.
-  uint64_t attach_inode = 0, attach_next = 0;
+  uint64_t attach_inode = 0, attach_next = 0, attach_base = 0;
   const auto& all = img.areas();
   for (size_t ai = 0; ai < all.size(); ++ai) {
     const auto& a = all[ai];
@@ -338,7 +338,9 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
       pa.object_id = static_cast<uint64_t>(seg.id);
       pa.object_size = seg.size;
       const uint64_t base = a.info.start - a.info.file_offset;
-      if (attach_inode == a.info.inode && a.info.start == attach_next) {
+      const uint64_t seg_end = base + ((seg.size + 4095) & ~uint64_t{4095});
+      if (attach_inode == a.info.inode && a.info.start == attach_next && base == attach_base &&
+          a.info.end <= seg_end) {
         pa.attach = plan::kAttachCovered;
         attach_next = a.info.end;
       } else {
@@ -353,6 +355,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
         const bool whole = a.info.file_offset == 0 && next == base + size;
         pa.attach = whole ? plan::kAttachWhole : plan::kAttachPart;
         attach_inode = whole ? a.info.inode : 0;
+        attach_base = base;
         attach_next = a.info.end;
       }
       from_object = true;

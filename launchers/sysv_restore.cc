@@ -30,7 +30,11 @@ std::runtime_error Failed(const image::SysvObjectInfo& o, const std::string& wha
 
 // The object the checkpoint saw, if it is still there unchanged in kind
 // (the same node, the program killed): its state is put back in place.
-bool StillThere(const image::SysvObjectInfo& o) {
+// On another node an object of the same id is someone else's.
+bool StillThere(const image::SysvObjectInfo& o, const char* image_host) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (strcmp(host, image_host) != 0) return false;
   const key_t key = (o.flags & image::kSysvKeyMoved) ? IPC_PRIVATE : o.key;
   switch (static_cast<SysvKind>(o.kind)) {
     case SysvKind::kShm: {
@@ -135,7 +139,7 @@ SysvRestored RestoreSysvObjects(std::vector<std::unique_ptr<image::ImageReader>>
       const auto where = std::make_tuple(std::string(img->process().hostname), o.kind, o.real_id);
       auto it = made.find(where);
       if (it == made.end()) {
-        const bool reused = StillThere(o);
+        const bool reused = StillThere(o, img->process().hostname);
         int id = o.real_id;
         uint32_t flags = o.flags & image::kSysvRemoved;
         if (!reused) {

@@ -191,7 +191,9 @@ bool ImageReader::Load(const std::string& path) {
         const auto kind = static_cast<SysvKind>(o.info.kind);
         if ((kind != SysvKind::kShm && kind != SysvKind::kSem && kind != SysvKind::kMsg) ||
             o.info.data_len != h.length - sizeof o.info || o.info.virt_id < 0 ||
-            o.info.real_id < 0 || (kind == SysvKind::kSem && o.info.data_len != o.info.size * 2) ||
+            o.info.real_id < 0 ||
+            (kind == SysvKind::kSem &&
+             (o.info.size == 0 || o.info.size > 65536 || o.info.data_len != o.info.size * 2)) ||
             (kind == SysvKind::kShm && (o.info.data_len != 0 || o.info.size == 0)))
           return Fail("corrupt System V object record");
         o.state.assign(reinterpret_cast<char*>(buf.data()) + sizeof o.info, o.info.data_len);

@@ -116,16 +116,44 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   info.names_len = names_len > 0 ? static_cast<uint32_t>(names_len) : 0;
   bool ok = w.WriteRecord(image::RecordType::kSavedFile, &info, sizeof info, path, f.path_len,
                           names, info.names_len);
+  // Read, not mapped: a process outside the computation may truncate the
+  // file meanwhile (a mapping would then fault); what is past a short read
+  // comes back as zeros.
+  constexpr uint64_t kChunk = 4 << 20;
+  long buf = 0;
   if (ok && info.size > 0) {
-    long p = RawSyscall(SYS_mmap, 0, static_cast<long>(info.size), PROT_READ, MAP_SHARED, fd, 0);
-    if (p < 0 && p > -4096) {
-      Fail(err, cap, "cannot map the file it has open for writing ", path, f.path_len, -p);
+    buf =
+        RawSyscall(SYS_mmap, 0, kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf < 0 && buf > -4096) {
+      Fail(err, cap, "no memory to save the file ", path, f.path_len, -buf);
       RawSyscall(SYS_close, fd);
       return false;
     }
-    ok = WriteObjectPages(w, reinterpret_cast<const char*>(p), info.size, false);
-    RawSyscall(SYS_munmap, p, static_cast<long>(info.size));
   }
+  auto* b = reinterpret_cast<char*>(buf);
+  for (uint64_t off = 0; ok && off < info.size; off += kChunk) {
+    const uint64_t want = info.size - off < kChunk ? info.size - off : kChunk;
+    long got = RawSyscall(SYS_pread64, fd, buf, static_cast<long>(want), static_cast<long>(off));
+    if (got <= 0) break;
+    const uint64_t padded = (static_cast<uint64_t>(got) + 4095) & ~uint64_t{4095};
+    for (uint64_t i = static_cast<uint64_t>(got); i < padded; ++i) b[i] = 0;
+    // The pages are data records at their offsets in the file; Drain:
+    // the buffer is read again for the next chunk.
+    uint64_t run = 0, run_len = 0;
+    for (uint64_t at = 0; ok && at < padded; at += 4096) {
+      if (PageIsZero(reinterpret_cast<const uint64_t*>(b + at))) continue;
+      if (run_len && run + run_len == at) {
+        run_len += 4096;
+        continue;
+      }
+      if (run_len) ok = w.WriteData(off + run, b + run, run_len);
+      run = at;
+      run_len = 4096;
+    }
+    ok = ok && (!run_len || w.WriteData(off + run, b + run, run_len)) && w.Drain();
+    if (static_cast<uint64_t>(got) < want) break;
+  }
+  if (buf) RawSyscall(SYS_munmap, buf, kChunk);
   RawSyscall(SYS_close, fd);
   return ok;
 }

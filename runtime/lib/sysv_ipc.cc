@@ -100,6 +100,29 @@ void Lock() {
 }
 void Unlock() { g_lock.clear(std::memory_order_release); }
 
+// Whether the kernel still has the object (IPC_STAT of every kind fits in
+// the largest of the three structures).
+bool Alive(uint32_t kind, int real) {
+  union {
+    struct shmid_ds shm;
+    struct semid_ds sem;
+    struct msqid_ds msg;
+  } ds;
+  long r;
+  switch (static_cast<SysvKind>(kind)) {
+    case SysvKind::kShm:
+      r = RawSyscall(SYS_shmctl, real, IPC_STAT, reinterpret_cast<long>(&ds));
+      break;
+    case SysvKind::kSem:
+      r = RawSyscall(SYS_semctl, real, 0, IPC_STAT, reinterpret_cast<long>(&ds));
+      break;
+    default:
+      r = RawSyscall(SYS_msgctl, real, IPC_STAT, reinterpret_cast<long>(&ds));
+      break;
+  }
+  return r == 0 || (r != -EINVAL && r != -EIDRM);
+}
+
 // The program's id for the kernel's `real`, noting the object if new. Its
 // id is the kernel's unless a restart left that id to another object.
 int NoteLocked(uint32_t kind, int real, int key) {
@@ -116,6 +139,12 @@ int NoteLocked(uint32_t kind, int real, int key) {
     Write(slot, kind, virt, real, key, 0);
     g_used.store(n + 1, std::memory_order_release);
     return virt;
+  }
+  // Full: objects removed since they were noted (shmctl IPC_RMID, or by
+  // another process) give their slots back.
+  for (int i = 0; i < n && slot < 0; ++i) {
+    const uint32_t k = g_slots[i].kind.load(std::memory_order_relaxed);
+    if (k != 0 && !Alive(k, g_slots[i].real.load(std::memory_order_relaxed))) slot = i;
   }
   if (slot < 0) {
     g_overflow = true;
@@ -250,6 +279,7 @@ bool WriteShm(image::ImageWriter& w, image::SysvObjectInfo& info, char* err, siz
   struct shmid_ds ds;
   if (RawSyscall(SYS_shmctl, info.real_id, IPC_STAT, reinterpret_cast<long>(&ds)) != 0)
     return true;  // gone
+  if (!(info.flags & image::kSysvKeyMoved)) info.key = ds.shm_perm.__key;
   info.mode = ds.shm_perm.mode & 0777;
   info.size = ds.shm_segsz;
   if (ds.shm_perm.mode & SHM_DEST) info.flags |= image::kSysvRemoved;
@@ -269,6 +299,7 @@ bool WriteSem(image::ImageWriter& w, image::SysvObjectInfo& info, Buffer& buf, c
   struct semid_ds ds;
   if (RawSyscall(SYS_semctl, info.real_id, 0, IPC_STAT, reinterpret_cast<long>(&ds)) != 0)
     return true;
+  if (!(info.flags & image::kSysvKeyMoved)) info.key = ds.sem_perm.__key;
   info.mode = ds.sem_perm.mode & 0777;
   info.size = ds.sem_nsems;
   info.data_len = info.size * 2;
@@ -288,6 +319,7 @@ bool WriteMsg(image::ImageWriter& w, image::SysvObjectInfo& info, Buffer& buf, c
               size_t cap) {
   struct msqid_ds ds;
   if (RawSyscall(SYS_msgctl, info.real_id, IPC_STAT, reinterpret_cast<long>(&ds)) != 0) return true;
+  if (!(info.flags & image::kSysvKeyMoved)) info.key = ds.msg_perm.__key;
   info.mode = ds.msg_perm.mode & 0777;
   info.qbytes = ds.msg_qbytes;
   const uint64_t count = ds.msg_qnum;
@@ -388,6 +420,10 @@ bool WriteSysvObjects(image::ImageWriter& w, char* err, size_t cap) {
     info.real_id = g_slots[i].real.load(std::memory_order_relaxed);
     info.key = g_slots[i].key.load(std::memory_order_relaxed);
     info.flags = g_slots[i].flags.load(std::memory_order_relaxed) & image::kSysvKeyMoved;
+    if (!Alive(kind, info.real_id)) {
+      Write(i, 0, 0, 0, 0, 0);  // removed (by anyone): its slot is free again
+      continue;
+    }
     switch (static_cast<SysvKind>(kind)) {
       case SysvKind::kShm:
         ok = WriteShm(w, info, err, cap);

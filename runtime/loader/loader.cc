@@ -247,7 +247,15 @@ long AttachSegment(const PlanArea& a) {
   if (base < 0 && base > -4096) return base;
   long r = Syscall6(loader::kMremap, base + static_cast<long>(a.file_offset), len, len,
                     kMremapMayMove | kMremapFixed, static_cast<long>(a.start), 0);
-  Syscall(loader::kMunmap, base, size);  // what is left of it
+  // What is left of it: [base, base + size) was free before, and the part
+  // now at [a.start, a.end) may lie inside it.
+  const long start = static_cast<long>(a.start), end = static_cast<long>(a.end);
+  if (base < start)
+    Syscall(loader::kMunmap, base, (base + size < start ? base + size : start) - base);
+  if (base + size > end) {
+    const long from = base > end ? base : end;
+    Syscall(loader::kMunmap, from, base + size - from);
+  }
   return r;
 }
 

@@ -1,6 +1,7 @@
 // A System V shared memory segment, attached by a parent and its child: after restarts its data
 // and the attachment come back on a node that never had it (in the parent in three parts: a page
 // in the middle made read-only), both see each other's writes, and the parent can detach it.
+// Before it, 5,000 segments made and removed (more than the runtime's table holds at once).
 // FORKED-IN-PLACE: memory shared with other processes is not copied on write for a child
 // AFTER-KILL-REMOVE-IPC
 #include <sys/ipc.h>
@@ -15,6 +16,10 @@ static volatile int *mem;
 static pid_t child;
 
 static void setup(void) {
+  for (int i = 0; i < 5000; i++) {
+    int gone = SYS(shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600));
+    SYS(shmctl(gone, IPC_RMID, NULL));
+  }
   id = SYS(shmget(IPC_PRIVATE, 65536, IPC_CREAT | 0600));
   mem = shmat(id, NULL, 0);
   CHECK(mem != (void *)-1, "shmat");
