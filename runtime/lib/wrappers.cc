@@ -81,6 +81,14 @@ void AfterForkParent() {
 }
 void AfterForkChild() {
   if (!g.enabled) return;
+  // The parent's checkpoint is not the child's: one the parent was still
+  // finishing (its forked writer, or the events after a restart while the
+  // program already runs) would never end here, and the child would wait
+  // for it in its first fork or at its exit. A checkpoint the child must
+  // join starts again in its own checkpoint thread.
+  g.ckpt_active.store(0);
+  g.ckpt_pending.store(0);
+  g.in_checkpoint.store(0);
   g.wrappers_active.store(0);
   t_wrapper_depth = 0;
   // A new process whose pid some restored process has as its virtual pid

@@ -15,7 +15,8 @@
 # images must be written by the process itself. A source that says "// AFTER-KILL-REMOVE-IPC" has
 # System V IPC objects: after each kill, those made since the test began are removed, as on a node
 # the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
-# other objects then take their keys (another job of the same program on that node).
+# other objects then take their keys (another job of the same program on that node). A source
+# that says "// LAUNCH-WITH-PLUGIN: NAME" runs with the test plugin $DMTCP_TEST_PLUGINS/NAME.so.
 #
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
@@ -85,6 +86,11 @@ else
   if grep -q '^// FORKED-IN-PLACE' "$src"; then export E2E_FORKED_IN_PLACE=1; fi
   if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
   if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
+  plugin=$(sed -n 's|^// LAUNCH-WITH-PLUGIN: ||p' "$src")
+  if [[ -n $plugin ]]; then
+    [[ -f ${DMTCP_TEST_PLUGINS:?}/$plugin.so ]] || fail "no test plugin $plugin.so"
+    LAUNCH_ARGS=(--with-plugin "$DMTCP_TEST_PLUGINS/$plugin.so")
+  fi
   cmd=("${CONFORMANCE_BIN:?}/$prog")
   READY='^ready$'
 fi
