@@ -309,7 +309,8 @@ int main(int argc, char** argv) {
       max_attempts = static_cast<int>(v);
     }
   }
-  if (*max_attempts > 0) CountAttempt(*readers.front(), *max_attempts);
+  // Neither the option nor the variable: no limit.
+  if (max_attempts.value_or(0) > 0) CountAttempt(*readers.front(), *max_attempts);
 
   RestartInfo info{};
   info.magic = kRestartInfoMagic;

@@ -86,17 +86,51 @@ void ReadStatFields(image::ProcessInfo* pi) {
                      : -1;
 }
 
+// True if the child has begun to exit (PF_EXITING in /proc/<pid>/stat).
+bool ChildExiting(pid_t child) {
+  char path[48] = "/proc/";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(child));
+  StrCat(path, sizeof path, num);
+  StrCat(path, sizeof path, "/stat");
+  static char buf[4096];
+  int fd = static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
+  RawSyscall(SYS_close, fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  uint64_t field[16];
+  constexpr uint64_t kPfExiting = 0x4;
+  return ident::ParseProcStat(buf, field, 16) >= 9 && (field[9] & kPfExiting);
+}
+
+// A zombie's exit status, or false if the child has not exited.
+bool ExitedChild(pid_t child, siginfo_t* info) {
+  *info = siginfo_t{};
+  return RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(info),
+                    WEXITED | WNOWAIT | WNOHANG, 0) == 0 &&
+         info->si_pid == child;
+}
+
 // Our children that have exited but were not waited for, with their
 // status (waitid with WNOWAIT leaves them for the program to reap).
 void RecordZombies(image::ProcessInfo* pi) {
   pi->num_zombies = 0;
   ForEachChild([&](pid_t child) {
     if (pi->num_zombies >= 32) return;
-    siginfo_t info{};
-    if (RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(&info),
-                   WEXITED | WNOWAIT | WNOHANG, 0) != 0 ||
-        info.si_pid != child)
-      return;  // still running (it is a process of the computation)
+    siginfo_t info;
+    bool exited = ExitedChild(child, &info);
+    // One that began to exit before it was stopped was left out of the
+    // checkpoint (its connection closed first): the restored parent must
+    // find it as a zombie, so wait the moment it takes to become one.
+    for (int ms = 0; !exited && ms < 2000 && ChildExiting(child); ++ms) {
+      struct timespec t = {0, 1000 * 1000};
+      RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
+      exited = ExitedChild(child, &info);
+    }
+    if (!exited) return;  // still running (it is a process of the computation)
     auto& z = pi->zombies[pi->num_zombies++];
     z.vpid = VirtualPid(child);
     z.code = info.si_code;

@@ -360,14 +360,20 @@ extern "C" int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file
 
 // A child whose pid some restored process has as its virtual pid would be
 // ambiguous: it leaves at once (AfterForkChild) and fork tries again.
+// No checkpoint may come between the fork and the check: a parent restored
+// from there would take its child's old pid, now that child's virtual pid,
+// for a taken one, and fork the child a second time.
 extern "C" __attribute__((visibility("hidden"))) pid_t dmtcp_fork_with_free_pid(void) {
   static auto real = Next<pid_t (*)()>("fork");
+  if (g.enabled) WrapperEnter();
   for (int tries = 0;; ++tries) {
     pid_t pid = real();
     if (pid > 0 && tries < 64 && PidTaken(pid)) {
       RawSyscall(61 /*wait4*/, pid, 0, 0, 0);  // it exits at once
       continue;
     }
+    // In the child, AfterForkChild left no wrapper to leave.
+    if (pid != 0 && g.enabled) WrapperExit();
     return pid;
   }
 }
