@@ -78,12 +78,25 @@ void Daemonize(int log_fd) {
   if (null > 2) close(null);
 }
 
+// A count of seconds from the environment variable name, if it is set;
+// anything but a non-negative number is an error.
+void SecondsFromEnvironment(const char* name, int* seconds) {
+  const char* env = getenv(name);
+  if (!env || !*env) return;
+  char* end = nullptr;
+  long v = strtol(env, &end, 10);
+  if (*end != '\0' || v < 0 || v > INT32_MAX)
+    Fail(kCmd, std::string("invalid ") + name + " '" + env + "'");
+  *seconds = static_cast<int>(v);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"DMTCP coordinator: drives the checkpoints of one computation.", kCmd};
   int pos_port = -1, opt_port = -1;
   int interval = 0;
+  int ckpt_timeout = 120;
   std::string port_file, ckptdir, logfile;
   bool daemon = false, exit_on_last = false, exit_after_ckpt = false, quiet = false;
   app.add_option("port", pos_port,
@@ -99,6 +112,11 @@ int main(int argc, char** argv) {
   app.add_option("-i,--interval", interval,
                  "Checkpoint interval in seconds, 0 = none (default: "
                  "$DMTCP_CHECKPOINT_INTERVAL or 0)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--checkpoint-timeout", ckpt_timeout,
+                 "Seconds a checkpoint waits for every process to stop; past them it is "
+                 "abandoned, naming the processes, and the others run on; 0 = for ever "
+                 "(default: $DMTCP_CHECKPOINT_TIMEOUT or 120)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--ckptdir", ckptdir,
                  "Checkpoint directory: overrides the processes' own, holds the restart script "
@@ -125,16 +143,9 @@ int main(int argc, char** argv) {
   } catch (const dmtcp::client::ClientError& e) {
     Fail(kCmd, e.what());
   }
-  if (!app.count("--interval")) {
-    if (const char* env = getenv("DMTCP_CHECKPOINT_INTERVAL"); env && *env) {
-      char* end = nullptr;
-      long v = strtol(env, &end, 10);
-      if (*end != '\0' || v < 0 || v > INT32_MAX) {
-        Fail(kCmd, std::string("invalid DMTCP_CHECKPOINT_INTERVAL '") + env + "'");
-      }
-      interval = static_cast<int>(v);
-    }
-  }
+  if (!app.count("--interval")) SecondsFromEnvironment("DMTCP_CHECKPOINT_INTERVAL", &interval);
+  if (!app.count("--checkpoint-timeout"))
+    SecondsFromEnvironment("DMTCP_CHECKPOINT_TIMEOUT", &ckpt_timeout);
   // Only an explicit --ckptdir overrides where the processes write images.
   std::string worker_dir;
   std::string script_dir;
@@ -204,6 +215,7 @@ int main(int argc, char** argv) {
   }
   config.worker_ckpt_dir = worker_dir;
   config.interval = static_cast<uint32_t>(interval);
+  config.checkpoint_timeout = static_cast<uint32_t>(ckpt_timeout);
   config.exit_on_last = exit_on_last;
   config.exit_after_ckpt = exit_after_ckpt;
   config.random_id = RandomId;

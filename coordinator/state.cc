@@ -310,6 +310,13 @@ void State::OnBarrier(ClientId id, const std::string& name) {
     CheckCheckpointBarriers();
     return;
   }
+  if (name == proto::kBarrierSuspended) {
+    // Stopped for a checkpoint that was abandoned meanwhile.
+    LogInfo("%s stopped for a checkpoint that was abandoned: it resumes",
+            Describe(w.program, w.pid, w.host).c_str());
+    SendAbandoned(id);
+    return;
+  }
   auto [it, created] = general_barriers_.try_emplace(name);
   if (created) {
     // Processes resuming after a checkpoint or restart meet each other at
@@ -457,6 +464,7 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
                 [](const auto& kv) { return kv.first.starts_with(proto::kCheckpointKeyPrefix); });
   Checkpoint c;
   c.generation = generation_;
+  c.started_tick = ticks_;
   for (auto& [id, w] : workers_) {
     c.participants.insert(id);
     w.state = WorkerState::kCheckpointing;
@@ -520,6 +528,11 @@ void State::OnChildren(ClientId id, const proto::Children& children) {
 
 void State::OnTick() {
   ++ticks_;
+  if (ckpt_ && !ckpt_->suspended_released && config_.checkpoint_timeout &&
+      ticks_ - ckpt_->started_tick >= config_.checkpoint_timeout) {
+    AbandonCheckpoint();
+    return;
+  }
   if (!ckpt_ || ckpt_->awaited.empty()) return;
   const bool expired = std::erase_if(ckpt_->awaited, [&](const auto& a) {
     if (a.second > ticks_) return false;
@@ -579,6 +592,31 @@ void State::AbortCheckpoint(const std::string& why) {
   LogError("checkpoint %u failed: %s", c.generation, why.c_str());
   for (ClientId w : c.waiters) Reply(w, CommandStatus::kError, text);
   fx_.ArmTimer(config_.interval);
+}
+
+void State::SendAbandoned(ClientId id) {
+  proto::Barrier b{};
+  proto::CopyField(b.name, sizeof b.name, proto::kBarrierSuspended);
+  b.commit = proto::kCheckpointAbandoned;
+  fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+}
+
+void State::AbandonCheckpoint() {
+  const std::set<ClientId>& stopped = ckpt_->barriers[proto::kBarrierSuspended];
+  std::string late;
+  for (ClientId id : ckpt_->participants) {
+    Worker& w = workers_.at(id);
+    if (stopped.count(id)) SendAbandoned(id);
+    if (!stopped.count(id)) late += (late.empty() ? "" : ", ") + Describe(w.program, w.pid, w.host);
+    w.state = WorkerState::kRunning;
+    w.resuming = false;
+  }
+  const uint32_t generation = ckpt_->generation;
+  AbortCheckpoint("checkpoint " + std::to_string(generation) + " abandoned: " + late +
+                  " did not stop within " + std::to_string(config_.checkpoint_timeout) +
+                  " s (stopped by a signal or a debugger, or stuck in the kernel); the other "
+                  "processes run on, and the last complete checkpoint stays the newest");
+  // One that stops later finds its checkpoint gone (OnBarrier) and resumes.
 }
 
 void State::OnCheckpointDone(ClientId id, const proto::CheckpointDone& done) {

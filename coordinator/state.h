@@ -58,6 +58,9 @@ struct Config {
   std::string secret;
   std::string worker_ckpt_dir;  // sent in DoCheckpoint; empty: workers choose
   uint32_t interval = 0;        // seconds, 0 = off
+  // Seconds a checkpoint waits for every process to stop before it is
+  // abandoned (the others resume); 0 = for ever.
+  uint32_t checkpoint_timeout = 120;
   bool exit_on_last = false;
   bool exit_after_ckpt = false;
   std::function<uint64_t()> random_id;  // source of computation ids (0 is redrawn)
@@ -92,7 +95,8 @@ class State {
   void OnCommand(ClientId from, const proto::Command& cmd);
   void OnTimer();
   // Once a second: children a checkpoint waits for stop being waited for
-  // after kChildWaitTicks.
+  // after kChildWaitTicks; a checkpoint whose processes have not all
+  // stopped after config.checkpoint_timeout is abandoned.
   void OnTick();
   static constexpr uint64_t kChildWaitTicks = 10;
 
@@ -140,6 +144,7 @@ class State {
     // not joined yet: ckpt:suspended waits for them, until a deadline (tick).
     std::map<std::pair<std::string, int32_t>, uint64_t> awaited;
     bool suspended_released = false;  // no process joins the checkpoint after it
+    uint64_t started_tick = 0;
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
@@ -161,6 +166,10 @@ class State {
   void CheckCheckpointBarriers();
   void FinishCheckpoint();
   void AbortCheckpoint(const std::string& why);
+  // Some process did not stop within config_.checkpoint_timeout: the ones
+  // that did resume, and the checkpoint is dropped.
+  void AbandonCheckpoint();
+  void SendAbandoned(ClientId id);
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);
   void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit = false);

@@ -136,12 +136,17 @@ inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 // or fill the buffer that a refill waits on.
 inline constexpr const char kBarrierRefilled[] = "resume:refilled";
 
+constexpr int32_t kCheckpointAbandoned = -1;
+
 struct Barrier {
   char name[kNameLen];
   // In the release of kBarrierCheckpointed: 1 when every process wrote its
   // image, so each may put its new image in place of the old one; 0 when
   // the checkpoint failed and the new images must go (the previous
-  // generation stays whole).
+  // generation stays whole). In the release of kBarrierSuspended:
+  // kCheckpointAbandoned when some process did not stop in time (or the
+  // checkpoint is one the coordinator gave up already): the process resumes
+  // its program, nothing of the checkpoint is kept.
   int32_t commit;
   // In the release of kBarrierSuspended: the processes the checkpoint
   // holds (those that ended before it stopped them are left out), which

@@ -61,7 +61,9 @@ int dmtcp_is_enabled(void) __attribute__((weak));
 #define dmtcp_is_enabled() (dmtcp_is_enabled ? dmtcp_is_enabled() : 0)
 
 /* Checkpoints the whole computation; returns after the checkpoint
- * (DMTCP_AFTER_CHECKPOINT) or, in a restarted process, DMTCP_AFTER_RESTART. */
+ * (DMTCP_AFTER_CHECKPOINT) or, in a restarted process, DMTCP_AFTER_RESTART;
+ * -1 if the checkpoint failed or was abandoned (a process did not stop within
+ * the coordinator's --checkpoint-timeout), the previous one staying the newest. */
 int dmtcp_checkpoint(void) __attribute__((weak));
 #define dmtcp_checkpoint() (dmtcp_checkpoint ? dmtcp_checkpoint() : DMTCP_NOT_PRESENT)
 
@@ -192,8 +194,7 @@ typedef union _DmtcpEventData_t {
 } DmtcpEventData_t;
 
 /* DMTCP 2 style: the first plugin's hook is called; each passes the event on. */
-EXTERNC void dmtcp_event_hook(DmtcpEvent_t event, DmtcpEventData_t *data)
-    __attribute__((weak));
+EXTERNC void dmtcp_event_hook(DmtcpEvent_t event, DmtcpEventData_t *data) __attribute__((weak));
 
 /* DMTCP 3 style. Pre-checkpoint events reach plugins in load order, resume
  * and restart events in reverse load order (like pthread_atfork). */
@@ -217,29 +218,29 @@ void *dmtcp_get_libc_dlsym_addr(void) __attribute__((weak));
 
 /* The next definition of func after the calling library (the next plugin's
  * wrapper, finally libc's). */
-#define NEXT_FNC(func)                                                    \
-  ({                                                                      \
-    static __typeof__(&func) _real_##func = (__typeof__(&func))-1;        \
-    if (_real_##func == (__typeof__(&func))-1) {                          \
-      if (dmtcp_initialize) dmtcp_initialize();                           \
-      _real_##func = (__typeof__(&func))dmtcp_dlsym(RTLD_NEXT, #func);    \
-    }                                                                     \
-    _real_##func;                                                         \
+#define NEXT_FNC(func)                                                 \
+  ({                                                                   \
+    static __typeof__(&func) _real_##func = (__typeof__(&func))-1;     \
+    if (_real_##func == (__typeof__(&func))-1) {                       \
+      if (dmtcp_initialize) dmtcp_initialize();                        \
+      _real_##func = (__typeof__(&func))dmtcp_dlsym(RTLD_NEXT, #func); \
+    }                                                                  \
+    _real_##func;                                                      \
   })
 #define NEXT_FNC_DEFAULT(func) NEXT_FNC(func)
 
-#define DMTCP_DECL_PLUGIN(descr)                         \
-  EXTERNC void dmtcp_initialize_plugin(void) {           \
-    dmtcp_register_plugin(descr);                        \
+#define DMTCP_DECL_PLUGIN(descr)                          \
+  EXTERNC void dmtcp_initialize_plugin(void) {            \
+    dmtcp_register_plugin(descr);                         \
     void (*fn)(void) = NEXT_FNC(dmtcp_initialize_plugin); \
-    if (fn != NULL) (*fn)();                             \
+    if (fn != NULL) (*fn)();                              \
   }
 
-#define DMTCP_NEXT_EVENT_HOOK(event, data)                                           \
-  do {                                                                               \
-    static __typeof__(&dmtcp_event_hook) fn = (__typeof__(&dmtcp_event_hook))-1;    \
-    if ((void *)fn == (void *)-1) fn = NEXT_FNC(dmtcp_event_hook);                  \
-    if (fn != NULL) (*fn)(event, data);                                              \
+#define DMTCP_NEXT_EVENT_HOOK(event, data)                                       \
+  do {                                                                           \
+    static __typeof__(&dmtcp_event_hook) fn = (__typeof__(&dmtcp_event_hook))-1; \
+    if ((void *)fn == (void *)-1) fn = NEXT_FNC(dmtcp_event_hook);               \
+    if (fn != NULL) (*fn)(event, data);                                          \
   } while (0)
 
 /* ---- Plugin interface: coordinator services ---------------------------- */
@@ -251,13 +252,11 @@ EXTERNC int dmtcp_send_key_val_pair_to_coordinator(const char *id, const void *k
                                                    uint32_t val_len) __attribute__((weak));
 EXTERNC int dmtcp_send_key_val_pair_to_coordinator_sync(const char *id, const void *key,
                                                         uint32_t key_len, const void *val,
-                                                        uint32_t val_len)
-    __attribute__((weak));
+                                                        uint32_t val_len) __attribute__((weak));
 /* Looks key up. *val_len: size of val in, length of the value out. Returns
  * the value's length, 0 if the key is not found (val untouched). */
-EXTERNC int dmtcp_send_query_to_coordinator(const char *id, const void *key,
-                                            uint32_t key_len, void *val, uint32_t *val_len)
-    __attribute__((weak));
+EXTERNC int dmtcp_send_query_to_coordinator(const char *id, const void *key, uint32_t key_len,
+                                            void *val, uint32_t *val_len) __attribute__((weak));
 
 /* Every process of the computation waits here until all have arrived.
  * Call from event hooks (they run on the checkpoint thread). Put one between
@@ -267,8 +266,7 @@ void dmtcp_local_barrier(const char *barrier) __attribute__((weak));
 
 EXTERNC int dmtcp_plugin_disable_ckpt(void) __attribute__((weak));
 EXTERNC void dmtcp_plugin_enable_ckpt(void) __attribute__((weak));
-#define DMTCP_PLUGIN_DISABLE_CKPT() \
-  int __dmtcp_plugin_ckpt_disabled = dmtcp_plugin_disable_ckpt()
+#define DMTCP_PLUGIN_DISABLE_CKPT() int __dmtcp_plugin_ckpt_disabled = dmtcp_plugin_disable_ckpt()
 #define DMTCP_PLUGIN_ENABLE_CKPT() \
   if (__dmtcp_plugin_ckpt_disabled) dmtcp_plugin_enable_ckpt()
 

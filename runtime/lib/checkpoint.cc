@@ -128,6 +128,8 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
   if (keep) {
     StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
     g.num_checkpoints.fetch_add(1);
+  } else {
+    g.num_failed_checkpoints.fetch_add(1);
   }
 }
 
@@ -151,10 +153,16 @@ void CheckpointSteps(const char* dir) {
     ResumeThreads();
     if (!g.ckpt_error[0]) CheckpointFailed("its threads did not stop for the checkpoint");
     Log("checkpoint failed: ", g.ckpt_error);
+    g.num_failed_checkpoints.fetch_add(1);
     if (!g.cfg.no_coordinator) {
       ReportDone(false, g.ckpt_error, 0);
-      // Keep step with the others through every barrier of a checkpoint.
-      CoordBarrier(proto::kBarrierSuspended);
+      // Keep step with the others through every barrier of a checkpoint
+      // (none after an abandoned one).
+      int verdict = 0;
+      if (!CoordBarrierPolling(proto::kBarrierSuspended, nullptr, nullptr, nullptr, &verdict,
+                               nullptr) ||
+          verdict == proto::kCheckpointAbandoned)
+        return;
       CoordBarrier(proto::kBarrierPipesElected);
       CoordBarrier(proto::kBarrierTcpDrained);
       CoordBarrier(proto::kBarrierFilesMarked);
@@ -169,8 +177,15 @@ void CheckpointSteps(const char* dir) {
   if (!g.cfg.no_coordinator) {
     ReportChildrenToJoin();
     uint32_t peers = 0;
-    if (!CoordBarrierPolling(proto::kBarrierSuspended, nullptr, nullptr, nullptr, nullptr,
-                             &peers)) {
+    int verdict = 0;
+    if (!CoordBarrierPolling(proto::kBarrierSuspended, nullptr, nullptr, nullptr, &verdict,
+                             &peers) ||
+        verdict == proto::kCheckpointAbandoned) {
+      // Another process did not stop in time (or the coordinator is gone):
+      // this one runs on.
+      if (verdict == proto::kCheckpointAbandoned)
+        Log("the coordinator abandoned the checkpoint: a process did not stop in time");
+      g.num_failed_checkpoints.fetch_add(1);
       ResumeThreads();
       return;
     }

@@ -80,6 +80,7 @@ int(dmtcp_checkpoint)(void) {
   if (!g.enabled) return DMTCP_NOT_PRESENT;
   const int ckpts = g.num_checkpoints.load();
   const int restarts = g.num_restarts.load();
+  const int failed = g.num_failed_checkpoints.load();
   if (g.cfg.no_coordinator) {
     g.ckpt_request.store(1);
     FutexWakeAll(&g.ckpt_request);
@@ -88,7 +89,9 @@ int(dmtcp_checkpoint)(void) {
     for (int tries = 0;; ++tries) {
       const bool sent = CoordCommand('c', 0, &reply, sizeof reply);
       // Our own checkpoint may cut the exchange short: that is success.
-      if (g.num_checkpoints.load() != ckpts || g.num_restarts.load() != restarts) break;
+      if (g.num_checkpoints.load() != ckpts || g.num_restarts.load() != restarts ||
+          g.num_failed_checkpoints.load() != failed)
+        break;
       if (sent && reply.status == static_cast<int32_t>(proto::CommandStatus::kOk)) break;
       if (tries > 600) return -1;  // the coordinator stayed busy or away for a minute
       SleepMs(100);
@@ -96,7 +99,10 @@ int(dmtcp_checkpoint)(void) {
   }
   // This thread is stopped by the checkpoint it asked for; when it runs
   // again one of the counters has moved.
-  while (g.num_checkpoints.load() == ckpts && g.num_restarts.load() == restarts) SleepMs(10);
+  while (g.num_checkpoints.load() == ckpts && g.num_restarts.load() == restarts &&
+         g.num_failed_checkpoints.load() == failed)
+    SleepMs(10);
+  if (g.num_checkpoints.load() == ckpts && g.num_restarts.load() == restarts) return -1;
   return g.num_restarts.load() != restarts ? DMTCP_AFTER_RESTART : DMTCP_AFTER_CHECKPOINT;
 }
 

@@ -125,6 +125,9 @@ struct State {
   // Program interface.
   std::atomic<int> num_checkpoints;
   std::atomic<int> num_restarts;
+  // Checkpoints of this process that ended without an image kept (failed,
+  // abandoned): dmtcp_checkpoint() returns an error instead of waiting.
+  std::atomic<int> num_failed_checkpoints;
   char ckpt_filename[4200];
   void (*hook_pre)();
   void (*hook_post)();

@@ -402,6 +402,58 @@ TEST_F(StateTest, FailedImageFailsTheBlockingCheckpoint) {
   EXPECT_NE(std::string(r.text).find("disk full"), std::string::npos);
 }
 
+// The verdict in the last release of kBarrierSuspended to id (0 if none).
+int32_t SuspendedVerdict(FakeEffects& fx, ClientId id) {
+  auto r = fx.To(id, MsgType::kBarrierRelease);
+  for (auto it = r.rbegin(); it != r.rend(); ++it) {
+    auto b = it->As<proto::Barrier>();
+    if (std::string(b.name) == proto::kBarrierSuspended) return b.commit;
+  }
+  return 0;
+}
+
+// A process that never stops (SIGSTOP, a debugger, a hung file system): past
+// the timeout the checkpoint is abandoned, the process that stopped resumes,
+// the 'b' command hears which process did not stop, and the computation runs
+// and checkpoints again. The late process, once it stops, is told to resume.
+TEST_F(StateTest, CheckpointWhoseProcessDoesNotStopIsAbandonedAfterTheTimeout) {
+  Config c;
+  c.checkpoint_timeout = 3;
+  Make(c);
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  state->OnTick();
+  state->OnTick();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  EXPECT_EQ(SuspendedVerdict(fx, 2), 0);
+  state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  EXPECT_TRUE(state->running());
+  EXPECT_EQ(SuspendedVerdict(fx, 2), proto::kCheckpointAbandoned);
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  const std::string text = r.text;
+  EXPECT_NE(text.find("abandoned"), std::string::npos) << text;
+  EXPECT_NE(text.find("101"), std::string::npos) << text;  // the late one, by pid
+  EXPECT_EQ(text.find("[100]"), std::string::npos) << text;
+  EXPECT_TRUE(fx.completed.empty());
+  // The late process stops at last, for the checkpoint that is gone.
+  Barrier(3, proto::kBarrierSuspended);
+  EXPECT_EQ(SuspendedVerdict(fx, 3), proto::kCheckpointAbandoned);
+  // The next checkpoint completes.
+  Command(1, 'b');
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierSuspended);
+  EXPECT_EQ(SuspendedVerdict(fx, 2), 0);
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCheckpointed);
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCommitted);
+  EXPECT_EQ(fx.completed.size(), 1u);
+}
+
 // The release of the written barrier tells each process whether to put its
 // new image in place (two-phase commit of a generation).
 int32_t CommitVerdict(FakeEffects& fx, ClientId id) {

@@ -242,7 +242,7 @@ TEST_F(ImageTest, SavedFilesRoundTrip) {
 }
 
 TEST_F(ImageTest, SavedFileNamesOutsideTheFolderAreRejected) {
-  for (const std::string names : {std::string("../x\0", 5), std::string("a\0\0", 3),
+  for (const std::string& names : {std::string("../x\0", 5), std::string("a\0\0", 3),
                                   std::string("..\0", 3), std::string("no-terminator")}) {
     WriteSavedFileImage(path_, scratch_, names);
     ImageReader r;
