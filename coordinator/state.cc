@@ -196,7 +196,7 @@ void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /
       proto::Barrier b;
       memcpy(&b, payload, sizeof b);
       Terminate(b.name);
-      OnBarrier(id, b.name);
+      OnBarrier(id, b.name, b.generation);
       break;
     }
     case MsgType::kCheckpointDone: {
@@ -293,7 +293,7 @@ void State::MaybeExitOnLast() {
   }
 }
 
-void State::OnBarrier(ClientId id, const std::string& name) {
+void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation) {
   Worker& w = workers_.at(id);
   if (name == proto::kBarrierRestarted) {
     if (!w.restart_waiting) {
@@ -305,6 +305,12 @@ void State::OnBarrier(ClientId id, const std::string& name) {
     return;
   }
   if (ckpt_ && ckpt_->participants.count(id)) {
+    if (name == proto::kBarrierSuspended && generation != 0 && generation != ckpt_->generation) {
+      // The request of an abandoned checkpoint, still queued when the
+      // process stopped for it: it resumes and then takes this one's.
+      SendAbandoned(id);
+      return;
+    }
     ckpt_->barriers[name].insert(id);
     if (name == proto::kBarrierSuspended) w.state = WorkerState::kSuspended;
     CheckCheckpointBarriers();

@@ -148,7 +148,7 @@ class State {
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
-  void OnBarrier(ClientId id, const std::string& name);
+  void OnBarrier(ClientId id, const std::string& name, uint32_t generation);
   void OnCheckpointDone(ClientId id, const proto::CheckpointDone& done);
   void OnKvPut(const proto::KeyValue& kv);
   void OnChildren(ClientId id, const proto::Children& children);

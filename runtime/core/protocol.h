@@ -152,6 +152,11 @@ struct Barrier {
   // holds (those that ended before it stopped them are left out), which
   // each image records for its restart to wait for. 0 in other releases.
   uint32_t num_peers;
+  // Sent by a worker: the checkpoint it is in (DoCheckpoint's generation;
+  // 0 from older runtimes). A process stopped for a while may still hold
+  // the request of a checkpoint that was abandoned: at ckpt:suspended the
+  // coordinator tells it so (kCheckpointAbandoned) and it takes the next.
+  uint32_t generation;
 };
 
 // Sent by a worker once its threads are stopped for a checkpoint, before

@@ -199,6 +199,7 @@ bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)()
   proto::Barrier b;
   memset(&b, 0, sizeof b);
   StrCopy(b.name, sizeof b.name, name);
+  b.generation = g.generation;
   if (!CoordSend(static_cast<int>(proto::MsgType::kBarrier), &b, sizeof b)) return false;
   for (;;) {
     if (fill) {

@@ -167,9 +167,10 @@ class StateTest : public ::testing::Test {
     return r.empty() ? proto::CommandReply{} : r.back().As<proto::CommandReply>();
   }
 
-  void Barrier(ClientId from, const char* name) {
+  void Barrier(ClientId from, const char* name, uint32_t generation = 0) {
     proto::Barrier b{};
     proto::CopyField(b.name, sizeof b.name, name);
+    b.generation = generation;
     state->OnMessage(from, MsgType::kBarrier, &b, sizeof b);
   }
   bool Released(ClientId to, const char* name) {
@@ -440,12 +441,19 @@ TEST_F(StateTest, CheckpointWhoseProcessDoesNotStopIsAbandonedAfterTheTimeout) {
   EXPECT_NE(text.find("101"), std::string::npos) << text;  // the late one, by pid
   EXPECT_EQ(text.find("[100]"), std::string::npos) << text;
   EXPECT_TRUE(fx.completed.empty());
-  // The late process stops at last, for the checkpoint that is gone.
-  Barrier(3, proto::kBarrierSuspended);
+  // The late process stops at last, for the checkpoint that is gone (1).
+  Barrier(3, proto::kBarrierSuspended, 1);
   EXPECT_EQ(SuspendedVerdict(fx, 3), proto::kCheckpointAbandoned);
-  // The next checkpoint completes.
+  // The next checkpoint (2) completes; the late process had asked for 1 by
+  // a second request still queued, which stops it once more: not counted.
   Command(1, 'b');
-  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierSuspended);
+  Barrier(2, proto::kBarrierSuspended, 2);
+  fx.sent.clear();
+  Barrier(3, proto::kBarrierSuspended, 1);
+  EXPECT_EQ(SuspendedVerdict(fx, 3), proto::kCheckpointAbandoned);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  Barrier(3, proto::kBarrierSuspended, 2);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
   EXPECT_EQ(SuspendedVerdict(fx, 2), 0);
   Done(2, true, "/a");
   Done(3, true, "/b");
