@@ -153,6 +153,8 @@ class Hub {
         if (errno == EINTR) continue;
         Die(std::string("poll: ") + strerror(errno));
       }
+      // Only the servers polled this round: one accepted below is polled next.
+      const size_t polled = servers_.size();
       if (p[0].revents) {
         int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd >= 0) servers_.push_back(Server{fd, {}, -1});
@@ -164,7 +166,7 @@ class Hub {
           parent_fd = -1;
         }
       }
-      for (size_t i = 0; i < servers_.size(); ++i) {
+      for (size_t i = 0; i < polled; ++i) {
         if (!p[i + 2].revents) continue;
         if (!servers_[i].reader.Fill(servers_[i].fd) || !Handle(servers_[i])) {
           close(servers_[i].fd);
