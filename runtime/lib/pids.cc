@@ -128,13 +128,17 @@ bool PidsMoved() {
   return false;
 }
 
-// True if a new process's real pid is some restored process's virtual pid:
-// the two could not be told apart.
+// True if a new process's real pid is some restored process's virtual pid
+// (the two could not be told apart), or the real pid of a restored process
+// that has exited since (the table, never pruned, would still translate it
+// to that process's virtual pid: the new one would take itself for it).
 bool PidTaken(pid_t real) {
   if (!g_table) return false;
   const uint32_t n = g_table->count.load();
-  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i)
-    if (g_table->entries[i].vpid == real && g_table->entries[i].real != real) return true;
+  for (uint32_t i = 0; i < n && i < kMaxPidEntries; ++i) {
+    const auto& e = g_table->entries[i];
+    if (e.vpid != e.real && (e.vpid == real || e.real == real)) return true;
+  }
   return false;
 }
 
