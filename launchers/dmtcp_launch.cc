@@ -120,8 +120,11 @@ int main(int argc, char** argv) {
                                 "Join a running coordinator; fail if there is none");
   auto* new_opt = app.add_flag("--new-coordinator", new_coord,
                                "Start a new coordinator (with -p 0: on a free port)");
-  auto* none_opt = app.add_flag("--no-coordinator", no_coord,
-                                "Run without a coordinator (checkpoint by signal only)");
+  auto* none_opt = app.add_flag(
+      "--no-coordinator", no_coord,
+      "Run without a coordinator: each process checkpoints on its own, every -i seconds, when it "
+      "gets the checkpoint signal (kill -USR2, or $DMTCP_SIGCKPT) or when the program calls "
+      "dmtcp_checkpoint(); no restart script (dmtcp_restart IMAGE)");
   join_opt->excludes(new_opt)->excludes(none_opt);
   new_opt->excludes(none_opt);
   app.add_option("-i,--interval", interval,
@@ -224,6 +227,8 @@ int main(int argc, char** argv) {
   SetEnv("LD_PRELOAD", Preload(runtime, plugins));
   if (no_coord) {
     SetEnv("DMTCP_NO_COORDINATOR", "1");
+    // No coordinator to keep the interval: the processes keep it.
+    if (interval >= 0) SetEnv("DMTCP_CHECKPOINT_INTERVAL", std::to_string(interval));
   } else {
     unsetenv("DMTCP_NO_COORDINATOR");
     SetEnv("DMTCP_COORD_HOST", coord.addr.host);

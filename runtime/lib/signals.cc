@@ -60,6 +60,11 @@ void InstallSignalHandler() {
   RealSigaction()(g.cfg.ckpt_signal, &sa, nullptr);
 }
 
+bool ProgramLeavesCheckpointSignal() {
+  const struct sigaction& a = g.user_ckpt_action;
+  return (a.sa_flags & SA_SIGINFO) ? !a.sa_sigaction : a.sa_handler == SIG_DFL || !a.sa_handler;
+}
+
 void ForwardToProgram(int sig, siginfo_t* info, void* uc) {
   const struct sigaction a = g.user_ckpt_action;
   if (a.sa_flags & SA_RESETHAND) {

@@ -32,6 +32,7 @@
 namespace dmtcp::rt {
 
 void ForwardToProgram(int sig, siginfo_t* info, void* uc);
+bool ProgramLeavesCheckpointSignal();
 
 namespace {
 
@@ -262,6 +263,14 @@ void RestoreSyscallPidArg(const ThreadRec* rec, ucontext_t* uc) {
 extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {
   const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
   if (info->si_code != kCkptSiCode || info->si_pid != pid) {
+    // Without a coordinator, the checkpoint signal sent to the process
+    // (kill -USR2) asks for a checkpoint, unless the program handles it.
+    if (g.cfg.no_coordinator && (info->si_code == SI_USER || info->si_code == SI_QUEUE) &&
+        ProgramLeavesCheckpointSignal()) {
+      g.ckpt_request.store(1);
+      FutexWakeAll(&g.ckpt_request);
+      return;
+    }
     ForwardToProgram(sig, info, uc);
     return;
   }
