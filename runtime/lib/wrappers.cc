@@ -213,6 +213,19 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, voi
   return r;
 }
 
+// _exit (dash ends every shell and command with it) skips the destructor
+// that holds off checkpoints at the end of a process: a process that ended
+// while its checkpoint was still open (a forked writer writing) would fail
+// it. Not in a vfork child: what it holds, its parent would hold for ever.
+extern "C" [[noreturn]] void _exit(int status) {
+  static auto real = Next<void (*)(int)>("_exit");
+  if (g.enabled && GetTid() != g.ckpt_tid && !InVforkChild()) HoldOffCheckpoints();
+  real(status);
+  __builtin_unreachable();
+}
+
+extern "C" [[noreturn]] void _Exit(int status) { _exit(status); }
+
 extern "C" void pthread_exit(void* value) {
   static auto real = Next<void (*)(void*)>("pthread_exit");
   if (g.enabled) PluginEvent(DMTCP_EVENT_PTHREAD_EXIT);
