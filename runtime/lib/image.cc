@@ -57,17 +57,23 @@ void CloseAllBut(int* keep, int n) {
   RawSyscall(SYS_close_range, from, ~0U, 0);
 }
 
-void ReadStatFields(image::ProcessInfo* pi) {
+// The numeric fields of a /proc/<pid>/stat file (ident::ParseProcStat);
+// the number of the last one parsed, 0 if it cannot be read.
+int ReadProcStat(const char* path, uint64_t* field, int cap) {
   static char buf[4096];
-  int fd = static_cast<int>(RawSyscall(
-      SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/stat"), O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return;
+  int fd = static_cast<int>(
+      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return 0;
   long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
   RawSyscall(SYS_close, fd);
-  if (n <= 0) return;
+  if (n <= 0) return 0;
   buf[n] = 0;
+  return ident::ParseProcStat(buf, field, cap);
+}
+
+void ReadStatFields(image::ProcessInfo* pi) {
   uint64_t field[64];
-  if (ident::ParseProcStat(buf, field, 64) < 51) return;
+  if (ReadProcStat("/proc/self/stat", field, 64) < 51) return;
   pi->start_code = field[26];
   pi->end_code = field[27];
   pi->start_stack = field[28];
@@ -93,17 +99,9 @@ bool ChildExiting(pid_t child) {
   FormatUint(num, sizeof num, static_cast<uint64_t>(child));
   StrCat(path, sizeof path, num);
   StrCat(path, sizeof path, "/stat");
-  static char buf[4096];
-  int fd = static_cast<int>(
-      RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return false;
-  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
-  RawSyscall(SYS_close, fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
   uint64_t field[16];
   constexpr uint64_t kPfExiting = 0x4;
-  return ident::ParseProcStat(buf, field, 16) >= 9 && (field[9] & kPfExiting);
+  return ReadProcStat(path, field, 16) >= 9 && (field[9] & kPfExiting);
 }
 
 // A zombie's exit status, or false if the child has not exited.

@@ -21,17 +21,6 @@ static void tick(void) {
   CHECK(waitpid(child, &st, WNOHANG) == 0, "the child ended early (%d)", st);
 }
 
-// The kernel gives the next process the pid after ns_last_pid's (root may set it).
-static int next_pid_is(pid_t pid) {
-  int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
-  if (fd < 0) return 0;
-  char buf[24];
-  int n = snprintf(buf, sizeof buf, "%d", pid - 1);
-  int ok = write(fd, buf, n) == n;
-  close(fd);
-  return ok;
-}
-
 static void started(const char *how, pid_t pid) {
   CHECK(pid > 0, "%s: %s", how, strerror(errno));
   CHECK(pid != child, "%s gave a new child the pid %d the restored child has", how, pid);
