@@ -773,6 +773,10 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   for (const auto& img : images_)
     table_->expected += std::min<uint32_t>(img->process().num_zombies, 32);
   table_->expected += static_cast<uint32_t>(new_leader_.size());  // their old ids
+  if (table_->expected > kMaxPidEntries)
+    throw std::runtime_error(
+        "too many processes to restore on one node: " + std::to_string(table_->expected) +
+        " (the limit is " + std::to_string(kMaxPidEntries) + ")");
   table_fd_ = MoveHigh(fd, high_fd_, false);
   info.pid_table_fd = table_fd_;
   const SysvRestored sysv = RestoreSysvObjects(images_);
@@ -781,8 +785,10 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
     info.sysv_table_fd = sysv_table_fd_;
   }
   shared_ = MakeSharedObjects(images_, high_fd_, &deleted_, &sysv.segments);
-  if (shared_.fds.size() > sizeof info.shared_fds / sizeof info.shared_fds[0])
-    throw std::runtime_error("too many shared memory objects to restore (the limit is 64)");
+  if (shared_.fds.size() > kMaxSharedObjects)
+    throw std::runtime_error(
+        "too many shared memory objects to restore: " + std::to_string(shared_.fds.size()) +
+        " (the limit is " + std::to_string(kMaxSharedObjects) + " per node)");
   for (const auto& [key, sfd] : shared_.fds) info.shared_fds[info.num_shared_fds++] = sfd;
   info_ = info;
   // Several roots: the first one's process forks the others.

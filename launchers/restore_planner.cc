@@ -298,7 +298,9 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
       s.start = a.info.start;
       s.end = a.info.end;
       memcpy(s.name, a.name.data(), a.name.size());
-      if (specials.size() < plan::kMaxSpecials) specials.push_back(s);
+      if (specials.size() == plan::kMaxSpecials)
+        throw Error(img, "more kernel special mappings (" + a.name + ", ...) than a restart knows");
+      specials.push_back(s);
       continue;
     }
     plan::PlanArea pa{};

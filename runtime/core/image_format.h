@@ -141,6 +141,9 @@ struct MadeFileInfo {
 };
 static_assert(sizeof(MadeFileInfo) == 16);
 constexpr uint64_t kMaxMadeFileSize = 1 << 20;
+// A descriptor's record: its FdInfo, path and the data queued in it.
+constexpr uint64_t kMaxFdRecord = 64ULL << 20;
+constexpr uint64_t kMaxFdData = kMaxFdRecord - (1 << 20);
 
 // A file open for writing whose contents the image holds. `names`: the
 // files of its folder named after it (its name, then "-" and more: a

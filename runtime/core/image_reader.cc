@@ -17,7 +17,6 @@ namespace dmtcp::image {
 
 namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
-constexpr uint64_t kMaxFdRecord = 64ULL << 20;  // with a socket's queued data
 constexpr uint64_t kMaxSysvRecord = sizeof(SysvObjectInfo) + kMaxSysvState;
 constexpr uint64_t kMaxSavedFileRecord = sizeof(SavedFileInfo) + 4096 + (1 << 20);
 constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;

@@ -72,7 +72,7 @@ void ContinueAfterRestart() {
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
   if (!TranslateSysvIds(g.restart.sysv_table_fd))
     Fatal("restart: bad System V id table from dmtcp_restart");
-  for (uint32_t i = 0; i < g.restart.num_shared_fds && i < 64; ++i)
+  for (uint32_t i = 0; i < g.restart.num_shared_fds && i < kMaxSharedObjects; ++i)
     RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;

@@ -32,8 +32,11 @@
 namespace dmtcp::rt {
 namespace {
 
-constexpr int kMaxFds = 4096;
-constexpr size_t kPathPool = 1 << 20;
+// Descriptors of one process a checkpoint keeps, and room for their paths
+// and fdinfo texts (address space: only what is used is touched). More
+// fail the checkpoint with a message.
+constexpr int kMaxFds = 65536;
+constexpr size_t kPathPool = 32 << 20;
 
 struct FdEntry {
   image::FdInfo info;
@@ -51,6 +54,16 @@ FdEntry g_fds[kMaxFds];
 int g_num_fds;
 char g_paths[kPathPool];
 size_t g_paths_used;
+
+// Fails the recording (the first reason stays): "<before><fd><after>".
+void FdRecordError(const char* before, int fd, const char* after) {
+  if (g_record_error[0]) return;
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
+  StrCopy(g_record_error, sizeof g_record_error, before);
+  StrCat(g_record_error, sizeof g_record_error, num);
+  StrCat(g_record_error, sizeof g_record_error, after);
+}
 
 image::FdKind KindOf(int fd, const struct stat& st) {
   if (S_ISREG(st.st_mode)) return image::FdKind::kRegular;
@@ -331,6 +344,9 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   const char* drained = nullptr;
   uint64_t drained_len = 0;
   if (TcpDrainedData(e->info.inode, &drained, &drained_len)) {
+    if (drained_len > image::kMaxFdData)
+      FdRecordError("the TCP connection on descriptor ", fd,
+                    " had more data in flight than an image keeps for one descriptor (63 MiB)");
     e->data_ptr = drained;
     e->info.data_len = static_cast<uint32_t>(drained_len);
     return;
@@ -344,7 +360,10 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   long want = queued < static_cast<long>(cap - *used) ? queued : static_cast<long>(cap - *used);
   long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + *used), want,
                       MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT, 0, 0);
-  if (n != queued) Log("could not save all the data queued in a socket");
+  if (n != queued)
+    FdRecordError("the data queued in the socket on descriptor ", fd,
+                  " does not fit in the room a checkpoint has for queued socket data and the"
+                  " contents of unlinked files (8 MiB in all)");
   if (n > 0) {
     e->data_off = *used;
     e->info.data_len = static_cast<uint32_t>(n);
@@ -483,12 +502,15 @@ void RecordLocks(int fd, FdEntry* e) {
       ReadHeldLocks(fd, static_cast<pid_t>(RawSyscall(SYS_getpid)), e->locks, kMaxLocksPerFd);
   if (e->num_locks >= 0) return;
   e->num_locks = 0;
-  char num[16];
-  FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
-  StrCopy(g_record_error, sizeof g_record_error, "descriptor ");
-  StrCat(g_record_error, sizeof g_record_error, num);
-  StrCat(g_record_error, sizeof g_record_error,
-         " holds more record locks than a checkpoint keeps (4 per descriptor)");
+  FdRecordError("descriptor ", fd,
+                " holds more record locks than a checkpoint keeps (4 per descriptor)");
+}
+
+void PathPoolFull() {
+  if (!g_record_error[0])
+    StrCopy(g_record_error, sizeof g_record_error,
+            "the paths and kernel descriptions of its descriptors exceed the 32 MiB a checkpoint"
+            " keeps for them");
 }
 
 void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
@@ -521,7 +543,10 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
   StrCat(link, sizeof link, num);
-  if (g_paths_used + 4096 > kPathPool) return;
+  if (g_paths_used + 2 * 4096 > kPathPool) {
+    PathPoolFull();
+    return;
+  }
   long n = RawSyscall(SYS_readlink, reinterpret_cast<long>(link),
                       reinterpret_cast<long>(g_paths + g_paths_used), 4095);
   if (n < 0) n = 0;
@@ -554,7 +579,10 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
   if (anon != image::FdKind::kOther) {
     e.info.kind = static_cast<uint32_t>(anon);
     e.fdinfo_off = static_cast<uint32_t>(g_paths_used);
-    g_paths_used += ReadFdinfo(fd, g_paths + g_paths_used, kPathPool - g_paths_used) + 1;
+    const size_t room = kPathPool - g_paths_used;
+    const size_t len = ReadFdinfo(fd, g_paths + g_paths_used, room);
+    if (len + 1 >= room) PathPoolFull();
+    g_paths_used += len + 1;
   }
   ++g_num_fds;
 }
@@ -569,12 +597,26 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   g_sock_data = sock_data;
   g_num_fds = 0;
   g_paths_used = 0;
+  uint64_t over = 0;  // descriptors past kMaxFds
   const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
     bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd();
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
-    if (!skipped && g_num_fds < kMaxFds) RecordOne(fd, sock_data, sock_cap, &sock_used);
+    if (skipped) return;
+    if (g_num_fds < kMaxFds)
+      RecordOne(fd, sock_data, sock_cap, &sock_used);
+    else
+      ++over;
   });
+  if (over && !g_record_error[0]) {
+    char num[24];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxFds) + over);
+    StrCopy(g_record_error, sizeof g_record_error, "the process has ");
+    StrCat(g_record_error, sizeof g_record_error, num);
+    StrCat(g_record_error, sizeof g_record_error, " descriptors; a checkpoint keeps at most ");
+    FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxFds));
+    StrCat(g_record_error, sizeof g_record_error, num);
+  }
   if (listed) RecordSharing();
   return listed && !g_record_error[0];
 }

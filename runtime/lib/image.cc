@@ -25,6 +25,7 @@
 #include "proc_dir.h"
 #include "process_identity.h"
 #include "runtime.h"
+#include "sockets.h"
 #include "sysv_ipc.h"
 
 namespace dmtcp::rt {
@@ -114,10 +115,11 @@ bool ExitedChild(pid_t child, siginfo_t* info) {
 
 // Our children that have exited but were not waited for, with their
 // status (waitid with WNOWAIT leaves them for the program to reap).
-void RecordZombies(image::ProcessInfo* pi) {
+// Returns how many there are, which may be more than the image holds.
+uint32_t RecordZombies(image::ProcessInfo* pi) {
   pi->num_zombies = 0;
+  uint32_t all = 0;
   ForEachChild([&](pid_t child) {
-    if (pi->num_zombies >= 32) return;
     siginfo_t info;
     bool exited = ExitedChild(child, &info);
     // One that began to exit before it was stopped was left out of the
@@ -129,11 +131,13 @@ void RecordZombies(image::ProcessInfo* pi) {
       exited = ExitedChild(child, &info);
     }
     if (!exited) return;  // still running (it is a process of the computation)
+    if (all++ >= std::size(pi->zombies)) return;
     auto& z = pi->zombies[pi->num_zombies++];
     z.vpid = VirtualPid(child);
     z.code = info.si_code;
     z.status = info.si_status;
   });
+  return all;
 }
 
 void SetError(char* err, size_t cap, const char* what, const char* path, int e) {
@@ -183,7 +187,14 @@ void FillProcessInfo(image::ProcessInfo* pi) {
     if (g.threads[i].is_main) pi->main_fs_base = g.threads[i].fs_base;
   pi->ctty_pty = -1;
   ReadStatFields(pi);
-  RecordZombies(pi);
+  const uint32_t zombies = RecordZombies(pi);
+  if (zombies > pi->num_zombies) {
+    // The restored program would wait for the others in vain.
+    char num[64];
+    FormatUint(num, sizeof num, zombies);
+    StrCat(num, sizeof num, " ended children it has not waited for; a checkpoint keeps ");
+    CheckpointFailed("it has ", num, "at most 32");
+  }
 }
 
 namespace {
@@ -292,6 +303,13 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   }
   image::ProcessInfo pi{};
   FillProcessInfo(&pi);
+  if (g.ckpt_error[0]) {
+    StrCopy(err, errcap, g.ckpt_error);
+    RawSyscall(SYS_close, fd);
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    return false;
+  }
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
   pi.num_fds = static_cast<uint32_t>(RecordedFdCount());
   // Everything that is not memory is recorded: a forked child may write the
@@ -339,6 +357,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ms.skip_start = static_cast<uint64_t>(sm);
   ms.skip_end = static_cast<uint64_t>(sm) + scratch_len;
   PidTableRange(&ms.skip2_start, &ms.skip2_end);
+  TcpDrainRange(&ms.skip3_start, &ms.skip3_end);
 
   static image::ImageWriter w;
   static HelperThread threads[image::ImageWriter::kMaxWorkers];

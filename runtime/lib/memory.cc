@@ -394,22 +394,24 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
   MapsLine m;
   while (ok && ParseLine(p, &m)) {
     if (NameIs(m, "[vsyscall]")) continue;
-    // Cut our own memory (scratch, pid table) out of whatever area it
-    // merged into.
-    uint64_t cut_start = 0, cut_end = 0;
-    if (m.start < s.skip_end && s.skip_start < m.end) {
-      cut_start = s.skip_start;
-      cut_end = s.skip_end;
-    } else if (s.skip2_end && m.start < s.skip2_end && s.skip2_start < m.end) {
-      cut_start = s.skip2_start;
-      cut_end = s.skip2_end;
+    // Cut our own memory (scratch, pid table, drained data) out of
+    // whatever area it merged into.
+    uint64_t cuts[3][2] = {
+        {s.skip_start, s.skip_end}, {s.skip2_start, s.skip2_end}, {s.skip3_start, s.skip3_end}};
+    for (int i = 1; i < 3; ++i)  // by start
+      for (int j = i; j > 0 && cuts[j][0] < cuts[j - 1][0]; --j)
+        for (int k = 0; k < 2; ++k) {
+          const uint64_t t = cuts[j][k];
+          cuts[j][k] = cuts[j - 1][k];
+          cuts[j - 1][k] = t;
+        }
+    uint64_t at = m.start;
+    for (const auto& c : cuts) {
+      if (!ok || c[1] <= at || c[0] >= m.end || c[0] == c[1]) continue;
+      if (c[0] > at) ok = WriteArea(w, s, pagemap_fd, m, at, c[0], num_areas);
+      at = c[1];
     }
-    if (cut_end) {
-      if (m.start < cut_start) ok = WriteArea(w, s, pagemap_fd, m, m.start, cut_start, num_areas);
-      if (ok && cut_end < m.end) ok = WriteArea(w, s, pagemap_fd, m, cut_end, m.end, num_areas);
-      continue;
-    }
-    ok = WriteArea(w, s, pagemap_fd, m, m.start, m.end, num_areas);
+    if (ok && at < m.end) ok = WriteArea(w, s, pagemap_fd, m, at, m.end, num_areas);
   }
   if (pagemap_fd >= 0) RawSyscall(SYS_close, pagemap_fd);
   return ok;

@@ -14,6 +14,7 @@ struct MemoryScratch {
   uint64_t pagemap_cap;             // entries
   uint64_t skip_start, skip_end;    // our own scratch memory, not saved
   uint64_t skip2_start, skip2_end;  // the restart's pid table (empty if none)
+  uint64_t skip3_start, skip3_end;  // drained TCP data (saved with its descriptors)
 };
 
 // True if the process maps a device whose state cannot be checkpointed (an

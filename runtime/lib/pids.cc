@@ -24,7 +24,7 @@ const PidTable* g_table;
 int g_table_fd = -1;
 __thread pid_t t_vtid __attribute__((tls_model("initial-exec")));
 // This process's recreated threads: virtual -> real thread ids.
-constexpr int kMaxThreadIds = 4096;
+constexpr int kMaxThreadIds = kMaxThreads;
 struct {
   pid_t vtid, real;
 } g_tids[kMaxThreadIds];

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <iterator>
+
 #include "environment.h"
 #include "runtime.h"
 
@@ -105,7 +107,11 @@ void LoadPlugins() {
 }
 
 void RegisterBuiltin(const DmtcpPluginDescriptor_t& descr) {
-  if (g_num_builtin < 16) g_builtin[g_num_builtin++] = descr;
+  // Ours, fixed at build time: a new one past the table is a build error at
+  // its first run, never a plugin silently left out.
+  if (g_num_builtin >= static_cast<int>(std::size(g_builtin)))
+    Fatal("internal: more built-in plugins than the runtime's table holds");
+  g_builtin[g_num_builtin++] = descr;
 }
 
 bool HaveUserPlugins() { return g_num_user > 0 || g_hook_chain; }

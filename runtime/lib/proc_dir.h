@@ -52,19 +52,25 @@ void ForEachChild(Fn fn) {
     FormatUint(num, sizeof num, static_cast<uint64_t>(tid));
     StrCat(path, sizeof path, num);
     StrCat(path, sizeof path, "/children");
-    static char list[8192];
     int fd = static_cast<int>(
         RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
     if (fd < 0) return;
-    long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(list), sizeof list - 1);
-    RawSyscall(SYS_close, fd);
-    list[n > 0 ? n : 0] = 0;
-    for (const char* p = list; *p;) {
-      long child = 0;
-      while (*p >= '0' && *p <= '9') child = child * 10 + (*p++ - '0');
-      while (*p == ' ' || *p == '\n') ++p;
-      if (child > 0) fn(static_cast<pid_t>(child));
+    // Read piece by piece, however many children there are; a number cut
+    // between two pieces goes on in the next.
+    static char list[4096];
+    long child = 0;
+    for (long n; (n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(list), sizeof list)) > 0;) {
+      for (long i = 0; i < n; ++i) {
+        if (list[i] >= '0' && list[i] <= '9') {
+          child = child * 10 + (list[i] - '0');
+        } else {
+          if (child > 0) fn(static_cast<pid_t>(child));
+          child = 0;
+        }
+      }
     }
+    RawSyscall(SYS_close, fd);
+    if (child > 0) fn(static_cast<pid_t>(child));
   });
 }
 

@@ -10,6 +10,8 @@
 namespace dmtcp {
 
 constexpr int kRestartMaxCpus = 1024;  // image::kMaxCpus
+// Shared memory objects (POSIX, memfd, shared file mappings) restored on one node.
+constexpr int kMaxSharedObjects = 4096;
 enum : uint32_t {
   kCpuKeep = 0,   // threads keep what the restart gave them
   kCpuRemap = 1,  // bound through cpu_map
@@ -32,7 +34,7 @@ struct RestartInfo {
   // Descriptors of shared memory objects that the loader mapped: the
   // runtime closes them once the program's own descriptors are back.
   uint32_t num_shared_fds;
-  int32_t shared_fds[64];
+  int32_t shared_fds[kMaxSharedObjects];
   // How threads are bound again (kCpu*), and for kCpuRemap where each CPU
   // of the checkpointed node went: its kernel number then -> now, -1 none.
   uint32_t cpu_mode;
@@ -45,7 +47,7 @@ struct RestartInfo {
 // Virtual -> real pids of every process dmtcp_restart restored on this
 // node, in shared memory: each process adds itself once it exists and
 // waits until the table is complete before it runs the program again.
-constexpr int kMaxPidEntries = 4096;
+constexpr int kMaxPidEntries = 65536;            // more than the kernel's default pid_max
 constexpr uint32_t kPidTableMagic = 0x44495056;  // "VPID"
 
 struct PidTable {

@@ -29,7 +29,9 @@ extern "C" [[noreturn]] void dmtcp_ctx_restore(const Ctx* c, int value);
 extern "C" long dmtcp_raw_clone(unsigned long flags, void* stack, int* ptid, int* ctid,
                                 unsigned long tls, void (*fn)(void*), void* arg);
 
-constexpr int kMaxThreads = 4096;
+// Threads of one process a checkpoint keeps (the kernel's default pid_max):
+// more fail the checkpoint with a message (threads.cc).
+constexpr int kMaxThreads = 32768;
 // si_code of the checkpoint signal (rt_tgsigqueueinfo): not one the kernel
 // or libc uses, so the program's own signals are never taken for it.
 constexpr int kCkptSiCode = -0x444d;

@@ -32,10 +32,8 @@
 namespace dmtcp::rt {
 namespace {
 
-constexpr int kMaxConnections = 1024;
-
-constexpr uint64_t kDrainSpace = 1ULL << 30;  // address space; touched pages only
-constexpr uint64_t kMaxPerConnection = 64ULL << 20;
+// TCP connections of one process a checkpoint keeps; more fail it.
+constexpr int kMaxConnections = 16384;
 constexpr long kFlushTimeoutMs = 10000;
 
 struct Connection {
@@ -51,22 +49,55 @@ struct Connection {
   uint64_t off, len, cap;  // drained data, in g_drain
   // The exchange after a checkpoint.
   uint64_t out_done, in_len, in_got, back_done;
+  uint64_t in_off;  // the other end's data, in g_peer
   uint8_t in_header;
 };
 
 Connection g_conns[kMaxConnections];
 int g_num_conns;
-char* g_drain;  // drained data, per connection at off
-char* g_peer;   // the other ends' drained data, during the exchange
+char* g_drain;          // drained data, per connection at off
+char* g_peer;           // the other ends' drained data, during the exchange
+uint64_t g_space;       // bytes of g_drain (address space; touched pages only)
+uint64_t g_peer_space;  // bytes of g_peer
 
-char* MapSpace() {
-  long p = RawSyscall(SYS_mmap, 0, kDrainSpace, PROT_READ | PROT_WRITE,
+// The first number in a /proc/sys file (0 if none).
+uint64_t SysctlNumber(const char* path, int index = 0) {
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[96];
+  long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(buf), sizeof buf - 1);
+  RawSyscall(SYS_close, fd);
+  uint64_t v = 0;
+  for (long i = 0; i < n && index >= 0; ++i) {
+    if (buf[i] >= '0' && buf[i] <= '9') {
+      if (index == 0) v = v * 10 + static_cast<uint64_t>(buf[i] - '0');
+    } else if (i > 0 && buf[i - 1] >= '0' && buf[i - 1] <= '9') {
+      --index;
+    }
+  }
+  return v;
+}
+
+// The most the other end of a connection can have in its send queue: what
+// the kernel lets a socket's send buffer grow to.
+uint64_t MaxSendQueue() {
+  const uint64_t set = 2 * SysctlNumber("/proc/sys/net/core/wmem_max");
+  const uint64_t tuned = SysctlNumber("/proc/sys/net/ipv4/tcp_wmem", 2);
+  const uint64_t most = set > tuned ? set : tuned;
+  return most > (4ULL << 20) ? most : 4ULL << 20;
+}
+
+char* MapSpace(uint64_t bytes) {
+  long p = RawSyscall(SYS_mmap, 0, static_cast<long>(bytes), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p < 0 && p > -4096 ? nullptr : reinterpret_cast<char*>(p);
 }
 
 void Unmap(char** p) {
-  if (*p) RawSyscall(SYS_munmap, reinterpret_cast<long>(*p), kDrainSpace);
+  if (*p) {
+    const uint64_t bytes = p == &g_peer ? g_peer_space : g_space;
+    RawSyscall(SYS_munmap, reinterpret_cast<long>(*p), static_cast<long>(bytes));
+  }
   *p = nullptr;
 }
 
@@ -79,8 +110,11 @@ bool ReadAvailable(Connection& c) {
     if (n > 0) {
       c.len += static_cast<uint64_t>(n);
       any = true;
-      // Once, when it fills up (this runs every few milliseconds).
-      if (c.len == c.cap) Log("too much TCP data in flight to drain (64 MiB)");
+      // More than the kernel's buffers can hold (a setting changed
+      // meanwhile?): what stays in the kernel would be overtaken by what is
+      // given back.
+      if (c.len == c.cap)
+        CheckpointFailed("a TCP connection held more data in flight than its socket buffers can");
       continue;
     }
     if (n == 0) {
@@ -217,8 +251,13 @@ void PushPendingTcpData() {
 
 void PublishTcpEndpoints() {
   g_num_conns = 0;
+  static int over;
+  over = 0;
   ForEachTcpSocket([](int fd) {
-    if (g_num_conns >= kMaxConnections) return;
+    if (g_num_conns >= kMaxConnections) {
+      ++over;
+      return;
+    }
     Connection& c = g_conns[g_num_conns];
     memset(&c, 0, sizeof c);
     socklen_t len = sizeof c.local;
@@ -242,6 +281,14 @@ void PublishTcpEndpoints() {
     // The last process to claim a socket that several share drains it.
     ClaimSharedSocket("tcp", c.inode);
   });
+  if (over) {
+    char num[64];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxConnections + over));
+    StrCat(num, sizeof num, " TCP sockets; a checkpoint keeps at most ");
+    char cap[16];
+    FormatUint(cap, sizeof cap, static_cast<uint64_t>(kMaxConnections));
+    CheckpointFailed("the process has ", num, cap);
+  }
 }
 
 void FindTcpPeers() {
@@ -257,17 +304,34 @@ void FindTcpPeers() {
 void DrainTcp() {
   int n = 0;
   for (int i = 0; i < g_num_conns; ++i) n += g_conns[i].peer_in_computation && g_conns[i].owner;
-  if (n && !g_drain) g_drain = MapSpace();
-  uint64_t per = kDrainSpace / static_cast<uint64_t>(n ? n : 1);
-  per = (per < kMaxPerConnection ? per : kMaxPerConnection) & ~4095ULL;
-  int k = 0;
+  // Room for all of it, so that none stays behind in the kernel to be
+  // overtaken by what is given back: what is queued here (every process is
+  // frozen: it only grows by what the other end still has to send) and the
+  // most the other end's send queue can hold.
+  const uint64_t peer_queue = n ? MaxSendQueue() : 0;
+  uint64_t total = 0;
+  for (int i = 0; i < g_num_conns; ++i) {
+    Connection& c = g_conns[i];
+    if (!c.peer_in_computation || !c.owner) continue;
+    int queued = 0;
+    RawSyscall(SYS_ioctl, c.fd, FIONREAD, reinterpret_cast<long>(&queued));
+    c.off = total;
+    c.cap = (static_cast<uint64_t>(queued > 0 ? queued : 0) + peer_queue + 4095) & ~4095ULL;
+    total += c.cap;
+  }
+  Unmap(&g_drain);
+  if (n) {
+    g_space = total;
+    g_drain = MapSpace(g_space);
+    // Then nothing is drained: the program's streams stay untouched.
+    if (!g_drain)
+      CheckpointFailed("no address space to save the data in flight on its TCP connections");
+  }
   for (int i = 0; i < g_num_conns && g_drain; ++i) {
     Connection& c = g_conns[i];
     if (!c.peer_in_computation || !c.owner) continue;
     c.drained = true;
     c.eof = false;
-    c.off = per * static_cast<uint64_t>(k++);
-    c.cap = per;
     c.len = 0;
     c.saved_flags = static_cast<int>(RawSyscall(SYS_fcntl, c.fd, F_GETFL));
     RawSyscall(SYS_fcntl, c.fd, F_SETFL, c.saved_flags | O_NONBLOCK);
@@ -283,7 +347,8 @@ void DrainTcp() {
       if (g_conns[i].drained && !g_conns[i].eof && Unacknowledged(g_conns[i])) flushed = false;
     if (flushed) break;
     if (MonotonicMs() > deadline) {
-      Log("TCP data still unacknowledged after 10 s: it may be lost at restart");
+      // What stays in our send queue would be missing after a restart.
+      CheckpointFailed("data it sent on a TCP connection was not acknowledged within 10 s");
       break;
     }
     PollDrained(fds, 2);
@@ -309,6 +374,11 @@ bool TcpDrainedElsewhere(uint64_t inode) {
   return false;
 }
 
+void TcpDrainRange(uint64_t* start, uint64_t* end) {
+  *start = reinterpret_cast<uint64_t>(g_drain);
+  *end = g_drain ? *start + g_space : 0;
+}
+
 bool TcpDrainedData(uint64_t inode, const char** data, uint64_t* len) {
   for (int i = 0; i < g_num_conns; ++i) {
     const Connection& c = g_conns[i];
@@ -322,10 +392,18 @@ bool TcpDrainedData(uint64_t inode, const char** data, uint64_t* len) {
 
 namespace {
 
-// One round of the exchange on connection c; true when it is complete.
-bool ExchangeStep(Connection& c, short revents) {
+// A connection whose other end has gone (ended since the checkpoint):
+// there is nobody to give its data back to.
+void Gone(Connection& c, long r) {
+  if (r == 0 || (r < 0 && r != -EAGAIN && r != -EINTR)) c.eof = true;
+}
+
+// One round of the exchange on connection c: in the first part the two
+// ends tell each other how much they drained, in the second they send it;
+// true when this part is complete on c.
+bool ExchangeStep(Connection& c, short revents, bool lengths) {
+  const uint64_t total = lengths ? sizeof c.len : sizeof c.len + c.len;
   if (revents & POLLOUT) {
-    uint64_t total = sizeof c.len + c.len;
     while (c.out_done < total) {
       const char* src = c.out_done < sizeof c.len
                             ? reinterpret_cast<const char*>(&c.len) + c.out_done
@@ -333,7 +411,10 @@ bool ExchangeStep(Connection& c, short revents) {
       uint64_t chunk = c.out_done < sizeof c.len ? sizeof c.len - c.out_done : total - c.out_done;
       long w = RawSyscall(SYS_sendto, c.fd, reinterpret_cast<long>(src), static_cast<long>(chunk),
                           MSG_NOSIGNAL, 0, 0);
-      if (w <= 0) break;
+      if (w <= 0) {
+        Gone(c, w);
+        break;
+      }
       c.out_done += static_cast<uint64_t>(w);
     }
   }
@@ -341,30 +422,55 @@ bool ExchangeStep(Connection& c, short revents) {
     while (c.in_header < sizeof c.in_len) {
       long r = RawSyscall(SYS_read, c.fd, reinterpret_cast<long>(&c.in_len) + c.in_header,
                           static_cast<long>(sizeof c.in_len - c.in_header));
-      if (r <= 0) break;
+      if (r <= 0) {
+        Gone(c, r);
+        break;
+      }
       c.in_header = static_cast<uint8_t>(c.in_header + r);
     }
-    if (c.in_header == sizeof c.in_len && c.in_len > c.cap) c.in_len = c.cap;  // cannot be
-    while (c.in_header == sizeof c.in_len && c.in_got < c.in_len) {
+    while (!lengths && c.in_got < c.in_len) {
       // Only what the other end announced: what follows is ours to keep.
-      long r = RawSyscall(SYS_read, c.fd, reinterpret_cast<long>(g_peer + c.off + c.in_got),
+      long r = RawSyscall(SYS_read, c.fd, reinterpret_cast<long>(g_peer + c.in_off + c.in_got),
                           static_cast<long>(c.in_len - c.in_got));
-      if (r <= 0) break;
+      if (r <= 0) {
+        Gone(c, r);
+        break;
+      }
       c.in_got += static_cast<uint64_t>(r);
     }
   }
-  return c.out_done == sizeof c.len + c.len && c.in_header == sizeof c.in_len &&
-         c.in_got == c.in_len;
+  return c.eof || (c.out_done == total && c.in_header == sizeof c.in_len &&
+                   (lengths || c.in_got == c.in_len));
 }
 
 bool WriteBackStep(Connection& c) {
   while (c.back_done < c.in_len) {
-    long w = RawSyscall(SYS_sendto, c.fd, reinterpret_cast<long>(g_peer + c.off + c.back_done),
+    long w = RawSyscall(SYS_sendto, c.fd, reinterpret_cast<long>(g_peer + c.in_off + c.back_done),
                         static_cast<long>(c.in_len - c.back_done), MSG_NOSIGNAL, 0, 0);
-    if (w <= 0) break;
+    if (w <= 0) {
+      Gone(c, w);
+      break;
+    }
     c.back_done += static_cast<uint64_t>(w);
   }
-  return c.back_done == c.in_len;
+  return c.eof || c.back_done == c.in_len;
+}
+
+// Polls the drained connections until step is done on each, or the
+// deadline passes (false).
+template <typename Step>
+bool StepAll(Step step, short events, long deadline) {
+  static pollfd fds[kMaxConnections];
+  for (;;) {
+    int m = 0;
+    for (int i = 0; i < g_num_conns; ++i) {
+      Connection& c = g_conns[i];
+      if (c.drained && !c.eof && !step(c)) fds[m++] = pollfd{c.fd, events, 0};
+    }
+    if (!m) return true;
+    if (MonotonicMs() > deadline) return false;
+    RawSyscall(SYS_poll, reinterpret_cast<long>(fds), m, 10);
+  }
 }
 
 // Every drained connection: send our data, take the other end's, write it
@@ -373,36 +479,35 @@ void ExchangeDrainedData() {
   int n = 0;
   for (int i = 0; i < g_num_conns; ++i) n += g_conns[i].drained && !g_conns[i].eof;
   if (!n) return;
-  if (!g_peer) g_peer = MapSpace();
-  if (!g_peer) {
-    Log("no memory to give back drained TCP data");
-    return;
-  }
   for (int i = 0; i < g_num_conns; ++i) {
     Connection& c = g_conns[i];
-    c.out_done = c.in_len = c.in_got = c.back_done = 0;
+    c.out_done = c.in_len = c.in_got = c.back_done = c.in_off = 0;
     c.in_header = 0;
   }
-  static pollfd fds[kMaxConnections];
   const long deadline = MonotonicMs() + kFlushTimeoutMs;
-  for (int phase = 0; phase < 2; ++phase) {
-    for (;;) {
-      int m = 0;
-      for (int i = 0; i < g_num_conns; ++i) {
-        Connection& c = g_conns[i];
-        if (!c.drained || c.eof) continue;
-        bool done = phase == 0 ? ExchangeStep(c, POLLIN | POLLOUT) : WriteBackStep(c);
-        if (done) continue;
-        fds[m++] = pollfd{c.fd, static_cast<short>(phase == 0 ? POLLIN | POLLOUT : POLLOUT), 0};
-      }
-      if (!m) break;
-      if (MonotonicMs() > deadline) {
-        Log("could not give back the data drained from a TCP connection");
-        return;
-      }
-      RawSyscall(SYS_poll, reinterpret_cast<long>(fds), m, 10);
-    }
+  const short both = POLLIN | POLLOUT;
+  bool ok = StepAll([](Connection& c) { return ExchangeStep(c, POLLIN | POLLOUT, true); }, both,
+                    deadline);
+  // Room for exactly what the other ends drained.
+  uint64_t total = 0;
+  for (int i = 0; ok && i < g_num_conns; ++i) {
+    Connection& c = g_conns[i];
+    if (!c.drained || c.eof) continue;
+    c.in_off = total;
+    total += (c.in_len + 4095) & ~4095ULL;
   }
+  Unmap(&g_peer);
+  g_peer_space = total;
+  if (ok && total) g_peer = MapSpace(total);
+  if (ok && total && !g_peer) {
+    Fatal("no memory to give back the data drained from its TCP connections");
+  }
+  ok = ok &&
+       StepAll([](Connection& c) { return ExchangeStep(c, POLLIN | POLLOUT, false); }, both,
+               deadline) &&
+       StepAll(WriteBackStep, POLLOUT, deadline);
+  // The program's streams would go on with a hole: it must not run on.
+  if (!ok) Fatal("could not give back the data drained from a TCP connection within 10 s");
 }
 
 }  // namespace
@@ -417,6 +522,8 @@ void RefillTcp(bool restart) {
     c.drained = false;
   }
   g_num_conns = 0;
+  // Not in the image: after a restart there is nothing there to unmap.
+  if (restart) g_drain = nullptr;
   Unmap(&g_drain);
   Unmap(&g_peer);
 }

@@ -29,6 +29,9 @@ bool TcpPeerInComputation(uint64_t inode);
 // process drains it (then this one records none).
 bool TcpDrainedData(uint64_t inode, const char** data, uint64_t* len);
 bool TcpDrainedElsewhere(uint64_t inode);
+// The memory that holds the drained data: the image leaves it out (the
+// data goes with the descriptors).
+void TcpDrainRange(uint64_t* start, uint64_t* end);
 // After the image is written (the two ends give each other their data
 // back), or after a restart (dmtcp_restart did that).
 void RefillTcp(bool restart);

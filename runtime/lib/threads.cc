@@ -64,10 +64,12 @@ void RegisterRseq(uint64_t fs_base) {
   (void)kRseqFlagUnregister;
 }
 
+// The threads of the process, up to cap of them in out; the count of all.
 int ListTasks(pid_t* out, int cap) {
   int n = 0;
   bool ok = ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
-    if (n < cap) out[n++] = static_cast<pid_t>(tid);
+    if (n < cap) out[n] = static_cast<pid_t>(tid);
+    ++n;
   });
   return ok ? n : -1;
 }
@@ -280,7 +282,17 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   if (!g.in_checkpoint.load() || info->si_int != g.ckpt_round.load()) return;
   const int saved_errno = errno;
   const int slot = g.num_threads.fetch_add(1);
-  if (slot >= kMaxThreads) Fatal("too many threads to checkpoint");
+  if (slot >= kMaxThreads) {
+    // Started after the count (by a raw clone): the checkpoint fails, and
+    // this thread waits for the resume like the others.
+    CheckpointFailed("it started more threads during the checkpoint than a checkpoint keeps");
+    volatile int gen = g.resume_gen.load();
+    g.num_arrived.fetch_add(1);
+    FutexWakeAll(&g.num_arrived);
+    while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
+    errno = saved_errno;
+    return;
+  }
   ThreadRec* rec = &g.threads[slot];
   SaveCurrentThread(rec);
   SaveSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
@@ -318,6 +330,16 @@ bool SuspendThreads() {
   const pid_t pid = static_cast<pid_t>(RawSyscall(SYS_getpid));
   const int n = ListTasks(g_tasks, kMaxThreads);
   if (n < 0) return false;
+  if (n > kMaxThreads) {
+    // Threads left unfrozen would be missing at restart: refuse instead.
+    char num[48];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(n));
+    StrCat(num, sizeof num, " threads; a checkpoint keeps at most ");
+    char cap[16];
+    FormatUint(cap, sizeof cap, static_cast<uint64_t>(kMaxThreads));
+    CheckpointFailed("the process has ", num, cap);
+    return false;
+  }
   // The signal carries the round: one that reaches a thread only after its
   // checkpoint gave up is told apart from the program's own and dropped.
   siginfo_t info;

@@ -16,7 +16,9 @@
 namespace dmtcp::rt {
 namespace {
 
-constexpr int kMaxSockets = 1024;
+// Unix datagram sockets with queued data that one process checkpoints; more
+// fail the checkpoint.
+constexpr int kMaxSockets = 16384;
 constexpr const char* kKind = "unix";
 
 struct Claimed {
@@ -44,12 +46,17 @@ void ClaimQueuedDatagrams() {
   ForEachNumericEntry("/proc/self/fd", [](long n, int dir) {
     const int fd = static_cast<int>(n);
     struct stat st;
-    if (fd == dir || fd == g.coord_fd || g_num_claimed >= kMaxSockets ||
+    if (fd == dir || fd == g.coord_fd ||
         RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0 || !S_ISSOCK(st.st_mode) ||
         !HasQueuedDatagram(fd))
       return;
     for (int i = 0; i < g_num_claimed; ++i)
       if (g_claimed[i].inode == st.st_ino) return;  // the same socket on another fd
+    if (g_num_claimed >= kMaxSockets) {
+      CheckpointFailed("more of its Unix datagram sockets hold data than a checkpoint keeps (",
+                       "16384)");
+      return;
+    }
     g_claimed[g_num_claimed++] = {st.st_ino, false};
     ClaimSharedSocket(kKind, st.st_ino);
   });

@@ -15,7 +15,7 @@ constexpr uint32_t kVersion = 2;
 // The loader is linked here; images may not use [kLoaderBase, kLoaderEnd).
 constexpr uint64_t kLoaderBase = 0x1f0000000000ULL;
 constexpr uint64_t kLoaderEnd = kLoaderBase + (1ULL << 30);
-constexpr uint32_t kMaxRestartInfo = 16384;
+constexpr uint32_t kMaxRestartInfo = 65536;
 constexpr uint32_t kMaxSpecials = 8;
 
 enum AreaKind : uint32_t {
