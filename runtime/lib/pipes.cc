@@ -26,6 +26,7 @@
 #include "plugins.h"
 #include "proc_dir.h"
 #include "protocol.h"
+#include "pty_buffers.h"
 #include "runtime.h"
 #include "sockets.h"
 #include "unix_datagrams.h"
@@ -280,6 +281,7 @@ void PipesEventHook(const DmtcpEvent_t event, DmtcpEventData_t* data) {
     const long me = RawSyscall(SYS_getpid);
     ForEachOwnedReadEnd(
         0, [&](int fd, const struct stat&) { RawSyscall(SYS_fcntl, fd, F_SETOWN, me); });
+    ClaimPtyMasters();
     if (!g.cfg.no_coordinator) {
       PublishTcpEndpoints();
       ClaimQueuedDatagrams();
@@ -291,10 +293,15 @@ void PipesEventHook(const DmtcpEvent_t event, DmtcpEventData_t* data) {
       DrainTcp();
     }
     Save();
+    SavePtyOutput();
   }
   if (event == DMTCP_EVENT_REFILL) {
-    if (restart) RefillAfterRestart();
+    if (restart) {
+      RefillAfterRestart();
+      RestorePtyOutput();
+    }
     Unmap();
+    ReleasePtyOutput();
     RefillTcp(restart);
   }
 }
@@ -307,8 +314,8 @@ void RegisterPipesPlugin() {
                                "pipes",
                                "dmtcp-ng",
                                "",
-                               "pipe and FIFO buffers: saved without taking them out, refilled "
-                               "at restart",
+                               "pipe, FIFO and pseudo-terminal buffers: saved, refilled at "
+                               "restart",
                                PipesEventHook};
   RegisterBuiltin(d);
 }
