@@ -336,10 +336,10 @@ void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation)
   CheckGeneralBarriers();
 }
 
-void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit) {
+void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, int32_t commit) {
   proto::Barrier b{};
   proto::CopyField(b.name, sizeof b.name, name.c_str());
-  b.commit = commit ? 1 : 0;
+  b.commit = commit;
   if (ckpt_ && name == proto::kBarrierSuspended)
     b.num_peers = static_cast<uint32_t>(ckpt_->participants.size());
   const bool resumed = name == proto::kBarrierRefilled;
@@ -396,9 +396,14 @@ void State::CheckCheckpointBarriers() {
     it = ckpt_->barriers.erase(it);
     // Every process reported an image, and none failed or vanished: the
     // processes may replace their previous images with these.
-    const bool commit = name == proto::kBarrierCheckpointed && ckpt_->errors.empty() &&
-                        ckpt_->reported.size() == ckpt_->participants.size() &&
-                        ckpt_->images.size() == ckpt_->participants.size();
+    const bool all_written = ckpt_->errors.empty() &&
+                             ckpt_->reported.size() == ckpt_->participants.size() &&
+                             ckpt_->images.size() == ckpt_->participants.size();
+    int32_t commit = 0;
+    if (name == proto::kBarrierCheckpointed) commit = all_written ? 1 : 0;
+    // A process that could not put its image in place reported it before
+    // it came here: then every process puts its previous image back.
+    if (name == proto::kBarrierCommitted) commit = all_written ? 1 : proto::kCommitFailed;
     ReleaseBarrier(name, to, commit);
     if (name == proto::kBarrierCommitted) {
       FinishCheckpoint();
@@ -626,6 +631,13 @@ void State::AbandonCheckpoint() {
 }
 
 void State::OnCheckpointDone(ClientId id, const proto::CheckpointDone& done) {
+  if (ckpt_ && ckpt_->participants.count(id) && ckpt_->reported.count(id) &&
+      ckpt_->written_released && done.ok == 0) {
+    // Its image was written, but it could not put it in place.
+    const Worker& w = workers_.at(id);
+    ckpt_->errors.push_back(Describe(w.program, w.pid, w.host) + ": " + done.image_path);
+    return;
+  }
   if (!ckpt_ || !ckpt_->participants.count(id) || ckpt_->reported.count(id)) {
     LogInfo("ignoring an image report from client %u outside its checkpoint", id);
     return;

@@ -172,7 +172,7 @@ class State {
   void SendAbandoned(ClientId id);
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);
-  void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, bool commit = false);
+  void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, int32_t commit = 0);
   // A checkpoint asked for while processes resume starts once they have.
   void DeferCheckpoint(ClientId from, char command);
   void StartDeferredCheckpoint();

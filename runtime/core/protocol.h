@@ -137,6 +137,9 @@ inline constexpr const char kBarrierNameService[] = "resume:nameservice";
 inline constexpr const char kBarrierRefilled[] = "resume:refilled";
 
 constexpr int32_t kCheckpointAbandoned = -1;
+// In the release of kBarrierCommitted: a process could not put its image in
+// place, so every process puts its previous image back.
+constexpr int32_t kCommitFailed = -2;
 
 struct Barrier {
   char name[kNameLen];

@@ -116,14 +116,35 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
       Log(released ? "the checkpoint failed in another process; keeping the previous image"
                    : "lost the coordinator during the checkpoint; keeping the previous image");
     }
-    if (ok && !CommitImage(path, keep, error, cap)) {
-      Log("checkpoint failed: ", error);
-      keep = false;
+    bool placed = false;
+    if (keep) {
+      placed = PutImageInPlace(path, error, cap);
+      if (!placed) {
+        Log("checkpoint failed: ", error);
+        ReportDone(false, error, 0);  // the others take their images back
+      }
+    } else if (ok) {
+      DropImage(path);
     }
-    if (released) CoordBarrier(proto::kBarrierCommitted);
-  } else if (ok && !CommitImage(path, keep, error, cap)) {
-    Log("checkpoint failed: ", error);
-    keep = false;
+    if (released) {
+      int verdict = 0;
+      // Lost the coordinator here: whether every process put its image in
+      // place is unknown, and the previous generation is whole for sure.
+      if (!CoordBarrierPolling(proto::kBarrierCommitted, nullptr, nullptr, nullptr, &verdict) ||
+          verdict == proto::kCommitFailed)
+        keep = false;
+    }
+    keep = keep && placed;
+    if (placed) FinishCommit(path, keep);
+    if (placed && !keep)
+      Log("another process could not put its image in place; keeping the "
+          "previous image");
+  } else if (ok) {
+    keep = PutImageInPlace(path, error, cap);
+    if (keep)
+      FinishCommit(path, true);
+    else
+      Log("checkpoint failed: ", error);
   }
   if (keep) {
     StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);

@@ -1,6 +1,9 @@
-// Writes this process's image to a temporary name, fsynced. CommitImage
+// Writes this process's image to a temporary name, fsynced. PutImageInPlace
 // renames it over the previous one once every process of the computation has
-// written its own: a failure anywhere never destroys the last good generation.
+// written its own, keeping the previous one until every process has put its
+// own in place (FinishCommit): a failure anywhere, even in a rename, never
+// destroys the last good generation nor leaves one mixed with the next.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,20 +210,18 @@ void TempName(const char* path, char* tmp, size_t cap) {
 
 }  // namespace
 
-bool CommitImage(const char* path, bool keep, char* err, size_t errcap) {
-  char tmp[4200];
-  TempName(path, tmp, sizeof tmp);
-  if (!keep) {
-    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    return true;
-  }
-  long r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
-  if (r != 0) {
-    SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
-    RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    return false;
-  }
-  // Make the rename itself durable.
+namespace {
+
+// path + ".previous": the image of the last complete generation while a new
+// one is being put in place.
+void PreviousName(const char* path, char* out, size_t cap) {
+  out[0] = 0;
+  StrCat(out, cap, path);
+  StrCat(out, cap, ".previous");
+}
+
+// Makes the renames and removals in path's folder durable.
+void SyncFolderOf(const char* path) {
   char dir[4200];
   StrCopy(dir, sizeof dir, path);
   char* slash = nullptr;
@@ -237,7 +238,53 @@ bool CommitImage(const char* path, bool keep, char* err, size_t errcap) {
     RawSyscall(SYS_fsync, dfd);
     RawSyscall(SYS_close, dfd);
   }
+}
+
+}  // namespace
+
+void DropImage(const char* path) {
+  char tmp[4200];
+  TempName(path, tmp, sizeof tmp);
+  RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
+}
+
+bool PutImageInPlace(const char* path, char* err, size_t errcap) {
+  char tmp[4200], prev[4200];
+  TempName(path, tmp, sizeof tmp);
+  PreviousName(path, prev, sizeof prev);
+  RawSyscall(SYS_unlink, reinterpret_cast<long>(prev));
+  // The previous image stays reachable until the whole generation is in
+  // place (FinishCommit): one process that fails takes every one back.
+  long r = RawSyscall(SYS_link, reinterpret_cast<long>(path), reinterpret_cast<long>(prev));
+  if (r != 0 && r != -ENOENT) {
+    SetError(err, errcap, "cannot keep the previous image as ", prev, static_cast<int>(-r));
+    DropImage(path);
+    return false;
+  }
+  r = RawSyscall(SYS_rename, reinterpret_cast<long>(tmp), reinterpret_cast<long>(path));
+  if (r != 0) {
+    SetError(err, errcap, "cannot rename checkpoint image to ", path, static_cast<int>(-r));
+    DropImage(path);
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(prev));
+    return false;
+  }
+  SyncFolderOf(path);
   return true;
+}
+
+void FinishCommit(const char* path, bool committed) {
+  char prev[4200];
+  PreviousName(path, prev, sizeof prev);
+  if (committed) {
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(prev));
+    return;
+  }
+  // Another process could not put its image in place: this one's previous
+  // image comes back (none: this generation's goes), so the folder holds
+  // the last complete generation, whole.
+  if (RawSyscall(SYS_rename, reinterpret_cast<long>(prev), reinterpret_cast<long>(path)) != 0)
+    RawSyscall(SYS_unlink, reinterpret_cast<long>(path));
+  SyncFolderOf(path);
 }
 
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,

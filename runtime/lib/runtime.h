@@ -218,7 +218,13 @@ void FillProcessInfo(image::ProcessInfo* pi);
 // set and the result comes from FinishForkedWrite.
 // Puts the image WriteImage left at path's temporary name in place (keep),
 // or removes it. False (err says why) if it could not be put in place.
-bool CommitImage(const char* path, bool keep, char* err, size_t errcap);
+// The image written to path's temporary name: removed (a failed checkpoint);
+// put in place of the previous one, kept aside (false, with err, if not);
+// then, once the whole generation is known to be in place or not, the
+// previous one removed or put back.
+void DropImage(const char* path);
+bool PutImageInPlace(const char* path, char* err, size_t errcap);
+void FinishCommit(const char* path, bool committed);
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked = nullptr);  // image.cc
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);

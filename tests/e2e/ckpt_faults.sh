@@ -8,13 +8,16 @@
 #   kill_process      one process is killed with SIGKILL while the others have written their new
 #                     images and wait for the verdict (a test plugin holds it in the write step);
 #   kill_coordinator  the coordinator is killed with SIGKILL at the same point;
-#   readonly          the checkpoint folder is made read-only before it.
+#   readonly          the checkpoint folder is made read-only before it;
+#   rename            one process's image of generation 1 is made immutable (chattr +i) before
+#                     it: every image is written, but that one cannot be put in place, so the
+#                     others must take theirs back (no generation mixed of 1 and 2).
 # In every case: the command (or the coordinator's log) names the cause, the surviving processes
 # keep running, generation 1's images and restart script are untouched byte for byte, no
 # temporary image is left, and a restart from the restart script continues to the same output as
 # an uninterrupted run.
 . "$(dirname "$0")/lib.sh"
-mode=${1:?usage: ckpt_faults.sh enospc|kill_process|kill_coordinator|readonly}
+mode=${1:?usage: ckpt_faults.sh enospc|kill_process|kill_coordinator|readonly|rename}
 
 # The tmpfs is mounted in a mount namespace of this test (as root, or as a user through a user
 # namespace), so that nothing outlives it; the same for root's read-only bind mount (root writes
@@ -73,13 +76,20 @@ case $mode in
     fi
     expect_cause="Read-only file system|Permission denied"
     ;;
+  rename)
+    victim_image=$(find "$CKPT" -maxdepth 1 -name 'ckpt_workers_*.dmtcp' | sort | tail -n 1)
+    chattr +i "$victim_image" || fail "cannot make $victim_image immutable (chattr +i needs root)"
+    on_exit 'chattr -i "$victim_image"'
+    log "made $(basename "$victim_image") immutable"
+    expect_cause="Operation not permitted"
+    ;;
   kill_process | kill_coordinator)
     touch "$stall/arm"
     ;;
 esac
 
 case $mode in
-  enospc | readonly)
+  enospc | readonly | rename)
     rc=0
     msg=$(dc --bcheckpoint 2>&1) || rc=$?
     ((rc != 0)) || fail "the checkpoint into a $mode folder succeeded: $msg"
@@ -126,10 +136,11 @@ if [[ $mode != kill_process ]]; then
   wait_line "$out" "^worker [0-2] step $((before / 3 + 5)) " "" "$PID"
   log "the computation went on: $before lines, then $(grep -c '^worker' "$out")"
 fi
-if [[ $mode == enospc || $mode == readonly ]]; then
+if [[ $mode == enospc || $mode == readonly || $mode == rename ]]; then
   status_field RUNNING | grep -qx yes || fail "the computation is not running after the failure"
 fi
 rm -f "$CKPT/.filler"
+if [[ $mode == rename ]]; then chattr -i "$victim_image"; fi
 if [[ $mode == readonly ]]; then
   if ((EUID == 0)); then umount "$CKPT"; else chmod u+w "$CKPT"; fi
 fi

@@ -403,14 +403,47 @@ TEST_F(StateTest, FailedImageFailsTheBlockingCheckpoint) {
   EXPECT_NE(std::string(r.text).find("disk full"), std::string::npos);
 }
 
-// The verdict in the last release of kBarrierSuspended to id (0 if none).
-int32_t SuspendedVerdict(FakeEffects& fx, ClientId id) {
+// The verdict in the last release of barrier `name` to id (0 if none).
+int32_t Verdict(FakeEffects& fx, ClientId id, const char* name) {
   auto r = fx.To(id, MsgType::kBarrierRelease);
   for (auto it = r.rbegin(); it != r.rend(); ++it) {
     auto b = it->As<proto::Barrier>();
-    if (std::string(b.name) == proto::kBarrierSuspended) return b.commit;
+    if (std::string(b.name) == name) return b.commit;
   }
   return 0;
+}
+int32_t SuspendedVerdict(FakeEffects& fx, ClientId id) {
+  return Verdict(fx, id, proto::kBarrierSuspended);
+}
+
+// Every image was written, but one process could not put its image in place
+// (a rename that failed): the commit tells every process to put its previous
+// image back, the checkpoint fails naming why, and no restart script names
+// the half-replaced generation.
+TEST_F(StateTest, ImageThatCannotBePutInPlaceTakesTheWholeGenerationBack) {
+  Make(Config{});
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  for (ClientId w : {2u, 3u}) Barrier(w, proto::kBarrierSuspended);
+  for (ClientId w : {2u, 3u}) Done(w, true, "/ckpt/" + std::to_string(w) + ".dmtcp");
+  for (ClientId w : {2u, 3u}) Barrier(w, proto::kBarrierCheckpointed);
+  EXPECT_EQ(Verdict(fx, 2, proto::kBarrierCheckpointed), 1);
+  Barrier(2, proto::kBarrierCommitted);
+  Done(3, false, "cannot rename checkpoint image to /ckpt/3.dmtcp: Operation not permitted");
+  Barrier(3, proto::kBarrierCommitted);
+  for (ClientId w : {2u, 3u})
+    EXPECT_EQ(Verdict(fx, w, proto::kBarrierCommitted), proto::kCommitFailed);
+  EXPECT_TRUE(fx.completed.empty());
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  EXPECT_NE(std::string(r.text).find("cannot rename"), std::string::npos);
+  // The next one goes through whole, with its commit.
+  Command(1, 'b');
+  CheckpointUpToCommit({2, 3});
+  for (ClientId w : {2u, 3u}) EXPECT_EQ(Verdict(fx, w, proto::kBarrierCommitted), 1);
+  EXPECT_EQ(fx.completed.size(), 1u);
 }
 
 // A process that never stops (SIGSTOP, a debugger, a hung file system): past
