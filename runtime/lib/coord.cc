@@ -175,13 +175,17 @@ bool CoordSend(int type, const void* p, uint32_t len) {
 bool CoordRecv(int* type, void* buf, uint32_t cap) {
   // Any message may arrive: receive into a buffer that fits them all.
   static char rx[proto::kMaxPayload];
-  proto::MsgType t;
-  uint32_t len = 0;
-  if (!io::RecvFrame(g.coord_fd, &t, rx, sizeof rx, &len)) return false;
-  uint32_t n = len < cap ? len : cap;
+  // The descriptor is looked up again for the body: the program may have
+  // taken its number while this thread waited (dup2 moves ours, wrappers.cc);
+  // the wait itself goes on on the socket.
+  proto::FrameHeader h;
+  if (!io::ReadAll(g.coord_fd, &h, sizeof h) || !proto::ValidHeader(h) || h.length > sizeof rx)
+    return false;
+  if (h.length && !io::ReadAll(g.coord_fd, rx, h.length)) return false;
+  uint32_t n = h.length < cap ? h.length : cap;
   memcpy(buf, rx, n);
   if (n < cap) memset(static_cast<char*>(buf) + n, 0, cap - n);
-  *type = static_cast<int>(t);
+  *type = static_cast<int>(h.type);
   return true;
 }
 

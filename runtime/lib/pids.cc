@@ -58,6 +58,8 @@ bool MapPidTable(int fd) {
 
 int PidTableFd() { return g_table_fd; }
 
+void PidTableFdMoved(int fd) { g_table_fd = fd; }
+
 void PidTableRange(uint64_t* start, uint64_t* end) {
   *start = reinterpret_cast<uint64_t>(g_table);
   *end = g_table ? *start + ((sizeof(PidTable) + 4095) & ~size_t{4095}) : 0;

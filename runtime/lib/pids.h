@@ -19,6 +19,8 @@ void InitPids();
 // (close-on-exec) so that an exec can hand it on (PidTableFd).
 bool MapPidTable(int fd);
 int PidTableFd();  // -1 if none
+// The program took the table's number (dup2): it is now on fd.
+void PidTableFdMoved(int fd);
 pid_t RealPid(pid_t vpid);
 pid_t VirtualPid(pid_t real);
 // A session or process group id: its old leader's pid if that one had ended.

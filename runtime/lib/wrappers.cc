@@ -4,6 +4,7 @@
 // for plugins come from here too.
 #include <alloca.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -94,7 +95,7 @@ void AfterForkChild() {
   // A new process whose pid some restored process has as its virtual pid
   // would be ambiguous: it leaves at once and fork() tries again.
   if (PidTaken(static_cast<pid_t>(RawSyscall(39 /*getpid*/)))) RawSyscall(231 /*exit_group*/, 0);
-  if (g.coord_fd >= 0) close(g.coord_fd);
+  if (g.coord_fd >= 0) RawSyscall(SYS_close, g.coord_fd);
   g.coord_fd = -1;
   InitPids();
   ThreadIdsAfterFork();
@@ -217,6 +218,111 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, voi
 // that holds off checkpoints at the end of a process: a process that ended
 // while its checkpoint was still open (a forked writer writing) would fail
 // it. Not in a vfork child: what it holds, its parent would hold for ever.
+namespace dmtcp::rt {
+namespace {
+
+// The runtime's own descriptors (the coordinator connection, the restart's
+// pid table) stay open whatever the program closes: a daemon's close-all
+// loop, closefrom, close_range. To the program they are not there.
+bool OwnFd(unsigned fd) {
+  return (g.coord_fd >= 0 && fd == static_cast<unsigned>(g.coord_fd)) ||
+         (PidTableFd() >= 0 && fd == static_cast<unsigned>(PidTableFd()));
+}
+
+// Before the program's dup2/dup3 onto one of ours: ours moves up, out of
+// its way (a thread blocked on the old number reads on: it holds the socket).
+int MoveOwnFd(int fd) {
+  // Above it (a loop over every number goes up), or anywhere free.
+  int moved = static_cast<int>(RawSyscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1));
+  if (moved < 0) moved = static_cast<int>(RawSyscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3));
+  if (moved < 0) return -1;
+  if (fd == g.coord_fd) g.coord_fd = moved;
+  if (fd == PidTableFd()) PidTableFdMoved(moved);
+  return 0;
+}
+
+// close_range(first, last) around ours.
+int CloseRangeAround(unsigned first, unsigned last, int flags) {
+  unsigned own[2] = {~0U, ~0U};
+  int n = 0;
+  if (g.coord_fd >= 0) own[n++] = static_cast<unsigned>(g.coord_fd);
+  if (PidTableFd() >= 0) own[n++] = static_cast<unsigned>(PidTableFd());
+  if (n == 2 && own[1] < own[0]) {
+    const unsigned t = own[0];
+    own[0] = own[1];
+    own[1] = t;
+  }
+  unsigned from = first;
+  for (int i = 0; i < n && from <= last; ++i) {
+    if (own[i] < from || own[i] > last) continue;
+    if (own[i] > from) {
+      long r = RawSyscall(SYS_close_range, from, own[i] - 1, flags);
+      if (r < 0) {
+        errno = static_cast<int>(-r);
+        return -1;
+      }
+    }
+    if (own[i] == ~0U) return 0;
+    from = own[i] + 1;
+  }
+  if (from > last || from == 0) return 0;
+  long r = RawSyscall(SYS_close_range, from, last, flags);
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace dmtcp::rt
+
+extern "C" int close(int fd) {
+  static auto real = Next<int (*)(int)>("close");
+  if (g.enabled && fd >= 0 && OwnFd(static_cast<unsigned>(fd))) {
+    errno = EBADF;
+    return -1;
+  }
+  return real(fd);
+}
+
+extern "C" int close_range(unsigned first, unsigned last, int flags) {
+  if (!g.enabled || first > last) {
+    long r = RawSyscall(SYS_close_range, first, last, flags);
+    if (r < 0) errno = static_cast<int>(-r);
+    return r < 0 ? -1 : 0;
+  }
+  return CloseRangeAround(first, last, flags);
+}
+
+extern "C" void closefrom(int low) {
+  if (low < 0) low = 0;
+  if (CloseRangeAround(static_cast<unsigned>(low), ~0U, 0) == 0) return;
+  // As glibc does where close_range is missing: one by one.
+  for (long fd = low; fd < 65536; ++fd)
+    if (!OwnFd(static_cast<unsigned>(fd))) RawSyscall(SYS_close, fd);
+}
+
+extern "C" int dup2(int oldfd, int newfd) {
+  static auto real = Next<int (*)(int, int)>("dup2");
+  if (g.enabled && newfd >= 0 && oldfd != newfd && OwnFd(static_cast<unsigned>(newfd)) &&
+      MoveOwnFd(newfd) != 0) {
+    errno = EBUSY;
+    return -1;
+  }
+  return real(oldfd, newfd);
+}
+
+extern "C" int dup3(int oldfd, int newfd, int flags) {
+  static auto real = Next<int (*)(int, int, int)>("dup3");
+  if (g.enabled && newfd >= 0 && oldfd != newfd && OwnFd(static_cast<unsigned>(newfd)) &&
+      MoveOwnFd(newfd) != 0) {
+    errno = EBUSY;
+    return -1;
+  }
+  return real(oldfd, newfd, flags);
+}
+
 extern "C" [[noreturn]] void _exit(int status) {
   static auto real = Next<void (*)(int)>("_exit");
   if (g.enabled && GetTid() != g.ckpt_tid && !InVforkChild()) HoldOffCheckpoints();
