@@ -32,7 +32,6 @@ namespace {
 // A pty buffers at most 64 KiB on its way to the master (the kernel's
 // tty_buffer limit) plus the master's 4 KiB line buffer.
 constexpr uint64_t kRoomPerPty = 128 << 10;
-constexpr int kMaxPtys = 1024;
 
 struct SavedPty {
   int fd;
@@ -125,11 +124,6 @@ void SavePtyOutput() {
   int count = 0;
   ForEachMaster([&](int fd) { count += RawSyscall(SYS_fcntl, fd, F_GETOWN) == me; });
   if (!count) return;
-  if (count > kMaxPtys) {
-    CheckpointFailed("it holds the master side of more pseudo-terminals than a checkpoint keeps ",
-                     "(1024)");
-    return;
-  }
   const uint64_t table = (static_cast<uint64_t>(count) * sizeof(SavedPty) + 4095) & ~4095ULL;
   const uint64_t bytes = table + static_cast<uint64_t>(count) * kRoomPerPty;
   long p = RawSyscall(SYS_mmap, 0, static_cast<long>(bytes), PROT_READ | PROT_WRITE,

@@ -214,10 +214,6 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, voi
   return r;
 }
 
-// _exit (dash ends every shell and command with it) skips the destructor
-// that holds off checkpoints at the end of a process: a process that ended
-// while its checkpoint was still open (a forked writer writing) would fail
-// it. Not in a vfork child: what it holds, its parent would hold for ever.
 namespace dmtcp::rt {
 namespace {
 
@@ -262,7 +258,6 @@ int CloseRangeAround(unsigned first, unsigned last, int flags) {
         return -1;
       }
     }
-    if (own[i] == ~0U) return 0;
     from = own[i] + 1;
   }
   if (from > last || from == 0) return 0;
@@ -323,6 +318,10 @@ extern "C" int dup3(int oldfd, int newfd, int flags) {
   return real(oldfd, newfd, flags);
 }
 
+// _exit (dash ends every shell and command with it) skips the destructor
+// that holds off checkpoints at the end of a process: a process that ended
+// while its checkpoint was still open (a forked writer writing) would fail
+// it. Not in a vfork child: what it holds, its parent would hold for ever.
 extern "C" [[noreturn]] void _exit(int status) {
   static auto real = Next<void (*)(int)>("_exit");
   if (g.enabled && GetTid() != g.ckpt_tid && !InVforkChild()) HoldOffCheckpoints();
