@@ -185,8 +185,18 @@ int main(int argc, char** argv) {
   if (listen_fd < 0) Fail(kCmd, err);
 
   dmtcp::coord::Config config;
+  // A coordinator that died (killed, its node's OOM killer) left its secret
+  // here, and its processes, which still hold it, try to join again at this
+  // address: taking the secret over lets them back in.
+  bool took_over = false;
   try {
-    config.secret = dmtcp::coord::NewSecret();
+    if (auto left = dmtcp::client::PrivateDefaultSecret(actual_port);
+        left && dmtcp::coord::IsSecret(*left)) {
+      config.secret = *left;
+      took_over = true;
+    } else {
+      config.secret = dmtcp::coord::NewSecret();
+    }
   } catch (const std::exception& e) {
     Fail(kCmd, e.what());
   }
@@ -218,6 +228,7 @@ int main(int argc, char** argv) {
   config.checkpoint_timeout = static_cast<uint32_t>(ckpt_timeout);
   config.exit_on_last = exit_on_last;
   config.exit_after_ckpt = exit_after_ckpt;
+  config.expect_rejoin = took_over;
   config.random_id = RandomId;
 
   if (daemon) {
@@ -228,6 +239,11 @@ int main(int argc, char** argv) {
       // Harmless: every path we use is absolute.
     }
   }
+  if (took_over)
+    dmtcp::coord::LogInfo(
+        "took over the secret a coordinator on port %d left behind: its "
+        "processes can join again",
+        actual_port);
   dmtcp::coord::LogInfo(
       "listening on port %d; checkpoint interval %s; exit on last process: %s; "
       "restart scripts in %s",
@@ -235,11 +251,20 @@ int main(int argc, char** argv) {
       exit_on_last ? "yes" : "no", script_dir.c_str());
 
   bool ok;
+  bool processes_left = false;
   {
     dmtcp::coord::Server server(opts, std::move(config));
     ok = server.Run();
+    processes_left = server.processes_left_running();
   }
-  unlink(secret_path.c_str());
+  // Processes still running try to join a coordinator started again here:
+  // it needs the secret they know.
+  if (processes_left) {
+    dmtcp::coord::LogInfo("processes are still running: keeping %s for the next coordinator",
+                          secret_path.c_str());
+  } else {
+    unlink(secret_path.c_str());
+  }
   dmtcp::coord::LogInfo("exiting");
   return ok ? 0 : dmtcp::client::FailRc();
 }

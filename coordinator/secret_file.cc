@@ -26,6 +26,10 @@ std::string NewSecret() {
   return s;
 }
 
+bool IsSecret(const std::string& s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 std::string EnsurePrivateDir(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return "cannot create " + dir + ": " + strerror(errno);

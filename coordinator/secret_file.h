@@ -8,6 +8,8 @@ namespace dmtcp::coord {
 
 // 64 lowercase hex characters from getrandom(). Throws std::runtime_error.
 std::string NewSecret();
+// Whether s looks like one NewSecret made.
+bool IsSecret(const std::string& s);
 
 // Creates (0700) the per-user directory from io::UserTmpDir() if missing,
 // and refuses it (returns an error text) if it is not a directory owned by

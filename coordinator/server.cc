@@ -391,7 +391,11 @@ void Server::ProcessCloses() {
       conns_.erase(it);
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
       close(c->fd);
-      if (c->authed) state_.OnDisconnect(id);
+      if (c->authed) {
+        state_.OnDisconnect(id);
+      } else {
+        state_.OnHandshakeEnded();
+      }
     }
     FlushDirty();
   }
@@ -434,6 +438,13 @@ std::string Server::SetScriptDir(const std::string& dir) {
 }
 
 void Server::Exit() { exit_ = true; }
+
+size_t Server::Handshaking() {
+  Accept();  // a connection still in the listen queue counts too
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) n += !c->authed && !c->dead;
+  return n;
+}
 
 bool Server::KillProcess(const proto::ProcessIdentity& who) {
   return ident::Addressable(who) && kill(who.real_pid, SIGKILL) == 0;

@@ -36,6 +36,9 @@ class Server : public Effects {
   // Runs until 'q', SIGTERM/SIGINT or exit-on-last. Returns false if the
   // loop could not be set up (the error is logged).
   bool Run();
+  // Processes of the computation were still running when Run returned (it
+  // did not kill them: a signal, not 'q' or 'k').
+  bool processes_left_running() const { return state_.processes_left_running(); }
 
   // Effects.
   void Send(ClientId to, proto::MsgType type, const void* payload, uint32_t len) override;
@@ -45,6 +48,7 @@ class Server : public Effects {
   std::string SetScriptDir(const std::string& dir) override;
   void Exit() override;
   bool KillProcess(const proto::ProcessIdentity& who) override;
+  size_t Handshaking() override;
 
  private:
   struct Conn {

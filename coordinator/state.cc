@@ -63,6 +63,12 @@ State::State(Config config, Effects& effects) : config_(std::move(config)), fx_(
 
 void State::Start() {
   if (config_.interval) fx_.ArmTimer(config_.interval);
+  if (config_.expect_rejoin) {
+    // Until the first one is back (then: as many as it says), a checkpoint
+    // asked for waits rather than fail for want of processes.
+    rejoin_expected_ = 1;
+    rejoin_until_ = kRejoinWaitTicks;
+  }
 }
 
 bool State::restart_in_progress() const {
@@ -119,7 +125,10 @@ bool State::OnHello(ClientId id, const proto::Hello& in, const uint8_t* nonce) {
   fx_.Send(id, MsgType::kHelloReply, &reply, sizeof reply);
   if (!ok) fx_.Close(id);
   // After the reply: the client reads nothing else before it.
-  if (ok && workers_.count(id)) JoinCheckpointInProgress(id);
+  if (ok && workers_.count(id)) {
+    JoinCheckpointInProgress(id);
+    EndRejoinWhenComplete();
+  }
   return ok;
 }
 
@@ -147,6 +156,10 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
       } while (computation_id_ == 0 && config_.random_id);
     }
   }
+  if (h.features & proto::kFeatureRejoin) {
+    if (rejoin_expected_ == 0) rejoin_until_ = ticks_ + kRejoinWaitTicks;
+    rejoin_expected_ = std::max(rejoin_expected_, h.restart_peers);
+  }
   Worker w;
   w.id = id;
   w.pid = h.pid;
@@ -163,9 +176,12 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
   }
   workers_[id] = std::move(w);
   ever_joined_ = true;
+  killed_all_ = false;
   LogInfo("%s %s (client %u, computation %s, %zu processes)", who.c_str(),
-          h.restarting ? "rejoined after restart" : "joined", id, Hex16(computation_id_).c_str(),
-          workers_.size());
+          h.restarting                           ? "rejoined after restart"
+          : (h.features & proto::kFeatureRejoin) ? "came back after losing its coordinator"
+                                                 : "joined",
+          id, Hex16(computation_id_).c_str(), workers_.size());
   return true;
 }
 
@@ -287,10 +303,38 @@ void State::MaybeExitOnLast() {
   kv_.clear();
   general_barriers_.clear();
   if (ever_joined_ && (config_.exit_on_last || config_.exit_after_ckpt) && !exiting_) {
+    if (const size_t n = fx_.Handshaking()) {
+      if (!exit_waits_for_handshakes_)
+        LogInfo("last process left, %zu connections still in their handshake: waiting for them", n);
+      exit_waits_for_handshakes_ = true;
+      return;
+    }
     LogInfo("last process left: exiting");
     exiting_ = true;
     fx_.Exit();
   }
+}
+
+void State::OnHandshakeEnded() {
+  if (exit_waits_for_handshakes_) {
+    exit_waits_for_handshakes_ = false;
+    MaybeExitOnLast();
+  }
+}
+
+void State::EndRejoinWhenComplete() {
+  if (rejoin_expected_ == 0 || rejoin_in_progress()) return;
+  if (workers_.empty()) {
+    LogInfo("no process came back within %" PRIu64 " s", kRejoinWaitTicks);
+  } else if (workers_.size() >= rejoin_expected_) {
+    LogInfo("%zu processes are back after the coordinator was started again", workers_.size());
+  } else {
+    LogInfo("%zu of the %u processes of the last checkpoint came back within %" PRIu64
+            " s: checkpoints go on with them",
+            workers_.size(), rejoin_expected_, kRejoinWaitTicks);
+  }
+  rejoin_expected_ = 0;
+  StartDeferredCheckpoint();
 }
 
 void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation) {
@@ -356,15 +400,19 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
 }
 
 void State::DeferCheckpoint(ClientId from, char command) {
-  if (!deferred_checkpoint_) LogInfo("checkpoint deferred until the processes have resumed");
+  const char* until =
+      rejoin_in_progress() ? "the processes are back" : "the processes have resumed";
+  if (!deferred_checkpoint_) LogInfo("checkpoint deferred until %s", until);
   deferred_checkpoint_ = true;
   if (command == 'b') deferred_waiters_.push_back(from);
   if (command == 'c')
-    Reply(from, CommandStatus::kOk, "checkpoint starts when the processes have resumed");
+    Reply(from, CommandStatus::kOk, std::string("checkpoint starts when ") + until);
 }
 
 void State::StartDeferredCheckpoint() {
-  if (!deferred_checkpoint_ || ckpt_ || resume_in_progress() || restart_in_progress()) return;
+  if (!deferred_checkpoint_ || ckpt_ || resume_in_progress() || restart_in_progress() ||
+      rejoin_in_progress())
+    return;
   deferred_checkpoint_ = false;
   std::vector<ClientId> waiters;
   waiters.swap(deferred_waiters_);
@@ -539,6 +587,7 @@ void State::OnChildren(ClientId id, const proto::Children& children) {
 
 void State::OnTick() {
   ++ticks_;
+  EndRejoinWhenComplete();
   if (ckpt_ && !ckpt_->suspended_released && config_.checkpoint_timeout &&
       ticks_ - ckpt_->started_tick >= config_.checkpoint_timeout) {
     AbandonCheckpoint();
@@ -683,6 +732,7 @@ void State::OnKvGet(ClientId id, const proto::KeyValue& kv) {
 }
 
 void State::KillAll() {
+  killed_all_ = true;
   size_t by_pid = 0;
   for (const auto& [id, w] : workers_) {
     fx_.Send(id, MsgType::kKill, nullptr, 0);
@@ -696,7 +746,7 @@ void State::KillAll() {
 
 void State::OnTimer() {
   if (workers_.empty() || ckpt_ || restart_in_progress()) return;
-  if (resume_in_progress()) {
+  if (resume_in_progress() || rejoin_in_progress()) {
     DeferCheckpoint(kStdinClient, 't');
     return;
   }
@@ -724,7 +774,8 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
         }
         return;
       }
-      if (resume_in_progress() && !restart_in_progress() && !workers_.empty()) {
+      if ((resume_in_progress() && !restart_in_progress() && !workers_.empty()) ||
+          rejoin_in_progress()) {
         DeferCheckpoint(from, cmd.command);
         return;
       }

@@ -52,6 +52,9 @@ class Effects {
   // ident::Addressable): a process whose checkpoint thread is stuck never
   // reads the kill message. Returns whether it was signalled.
   virtual bool KillProcess(const proto::ProcessIdentity& who) = 0;
+  // Connections accepted (or waiting to be) that have not said hello yet:
+  // a child forked just before its parent ended is among them.
+  virtual size_t Handshaking() = 0;
 };
 
 struct Config {
@@ -63,6 +66,8 @@ struct Config {
   uint32_t checkpoint_timeout = 120;
   bool exit_on_last = false;
   bool exit_after_ckpt = false;
+  // Started where a coordinator died: its processes are expected back.
+  bool expect_rejoin = false;
   std::function<uint64_t()> random_id;  // source of computation ids (0 is redrawn)
 };
 
@@ -99,16 +104,26 @@ class State {
   // stopped after config.checkpoint_timeout is abandoned.
   void OnTick();
   static constexpr uint64_t kChildWaitTicks = 10;
+  // A connection that never said hello is gone (closed or timed out).
+  void OnHandshakeEnded();
+  // After a coordinator was started again: checkpoints wait this long for
+  // the processes that come back (as many as their last checkpoint had).
+  static constexpr uint64_t kRejoinWaitTicks = 30;
 
   // Introspection (status lines, tests).
   size_t num_workers() const { return workers_.size(); }
+  bool processes_left_running() const { return !workers_.empty() && !killed_all_; }
   bool checkpoint_in_progress() const { return ckpt_.has_value(); }
   bool restart_in_progress() const;
   // As in DMTCP: there are processes and all of them run (no checkpoint or
   // restart in progress). Site scripts wait for RUNNING=yes after a launch.
   bool running() const {
     return !workers_.empty() && !checkpoint_in_progress() && !restart_in_progress() &&
-           !resume_in_progress();
+           !resume_in_progress() && !rejoin_in_progress();
+  }
+  // Processes of a computation whose coordinator died are coming back.
+  bool rejoin_in_progress() const {
+    return rejoin_expected_ > workers_.size() && ticks_ < rejoin_until_;
   }
   // Some process has not yet passed kBarrierRefilled after a checkpoint or
   // a restart: its checkpoint thread is busy, so a new checkpoint waits.
@@ -178,6 +193,7 @@ class State {
   void StartDeferredCheckpoint();
   void KillAll();
   void MaybeExitOnLast();
+  void EndRejoinWhenComplete();
 
   void Reply(ClientId to, proto::CommandStatus status, const std::string& text);
   void FillStatus(proto::CommandReply* r) const;
@@ -190,6 +206,10 @@ class State {
   uint32_t generation_ = 0;
   bool ever_joined_ = false;
   bool exiting_ = false;
+  bool killed_all_ = false;
+  bool exit_waits_for_handshakes_ = false;
+  uint32_t rejoin_expected_ = 0;  // processes coming back; 0: none
+  uint64_t rejoin_until_ = 0;     // tick
   std::optional<Checkpoint> ckpt_;
   // Barriers outside a checkpoint: who must arrive (the running workers when
   // the first one arrived; later joiners are not waited for) and who did.

@@ -133,12 +133,16 @@ if [ -n "$coord_port" ]; then
     coord_port=""
   fi
 fi
+# Our coordinator on port $1 (0: a free one). Started again on the same port after it died, it
+# takes over the secret it left, and the processes join it again by themselves.
+start_coordinator() {
+  rm -f "$job_dir/coordinator.port"
+  "$bin_dir/dmtcp_coordinator" --daemon --port "$1" --port-file "$job_dir/coordinator.port" \
+    --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null
+}
 if [ -z "$coord_port" ]; then
   unset DMTCP_COORD_SECRET_FILE # it names the other coordinator's secret
-  rm -f "$job_dir/coordinator.port"
-  "$bin_dir/dmtcp_coordinator" --daemon --port 0 --port-file "$job_dir/coordinator.port" \
-    --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null ||
-    die "cannot start the coordinator"
+  start_coordinator 0 || die "cannot start the coordinator"
   coord_port=$(cat "$job_dir/coordinator.port") || die "the coordinator wrote no port"
   # Tasks on other nodes reach it by this host's name.
   coord_host=$(hostname)
@@ -251,7 +255,30 @@ else
   program_pid=$!
 fi
 
+# A coordinator that died must not end checkpointing for the rest of the job: noticed within
+# seconds (two failed status queries in a row), started again and logged.
+coord_failures=0
+watch_coordinator() {
+  if "${cmd[@]}" -s >/dev/null 2>&1; then
+    coord_failures=0
+    return
+  fi
+  ((++coord_failures < 2)) && return
+  if ((!own_coordinator)); then
+    ((coord_failures == 2)) && say "the coordinator at $coord_host:$coord_port does not answer"
+    return
+  fi
+  say "the coordinator (port $coord_port) is gone: starting it again"
+  if start_coordinator "$coord_port"; then
+    say "coordinator started again on port $coord_port; the processes join it by themselves"
+    coord_failures=0
+  else
+    say "cannot start the coordinator again on port $coord_port; trying again"
+  fi
+}
+
 next=$((SECONDS + interval))
+next_watch=$((SECONDS + 5))
 while kill -0 "$program_pid" 2>/dev/null; do
   if ((terminated)); then
     say "terminated: checkpointing before the end"
@@ -283,6 +310,10 @@ while kill -0 "$program_pid" 2>/dev/null; do
       exit 0
     fi
     warned=0
+  fi
+  if ((SECONDS >= next_watch)); then
+    watch_coordinator
+    next_watch=$((SECONDS + (coord_failures ? 1 : 5)))
   fi
   if ((interval > 0 && SECONDS >= next)); then
     checkpoint

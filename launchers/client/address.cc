@@ -110,6 +110,10 @@ bool PrivateToUs(const std::string& file) {
 std::optional<std::string> FindSecret(int port) {
   if (const char* s = Env("DMTCP_COORD_SECRET")) return Trim(s);
   if (const char* f = Env("DMTCP_COORD_SECRET_FILE")) return ReadSecretFile(f);
+  return PrivateDefaultSecret(port);
+}
+
+std::optional<std::string> PrivateDefaultSecret(int port) {
   std::string path = DefaultSecretPath(port);
   if (!PrivateToUs(path)) return std::nullopt;
   return ReadSecretFile(path);

@@ -30,6 +30,10 @@ std::optional<std::string> FindSecret(int port);
 // the file cannot be read or is empty.
 std::optional<std::string> ReadSecretFile(const std::string& path);
 
+// The secret in io::DefaultSecretPath(port) if that file and its directory
+// belong to us alone; nullopt otherwise (environment variables not read).
+std::optional<std::string> PrivateDefaultSecret(int port);
+
 // The default secret file path for `port` (see io::DefaultSecretPath).
 std::string DefaultSecretPath(int port);
 

@@ -69,6 +69,10 @@ struct ProcessIdentity {
 // Hello.features: what a worker's runtime does, so that a coordinator can
 // serve images written by an older runtime too.
 constexpr uint32_t kFeatureRefillBarrier = 1;  // passes kBarrierRefilled before it resumes
+// A running process that lost its coordinator and joins one started again
+// at the same address; restart_peers is how many processes its last
+// checkpoint had (checkpoints wait a while for as many to be back).
+constexpr uint32_t kFeatureRejoin = 2;
 
 struct Hello {
   uint32_t role;        // Role

@@ -87,7 +87,7 @@ void ContinueAfterRestart() {
   if (g.restart.no_coordinator) {
     g.cfg.no_coordinator = true;
   } else {
-    if (!CoordConnect(true))
+    if (!CoordConnect(CoordJoin::kRestart))
       Fatal("restart: cannot join the coordinator at ", g.restart.coord_host);
     if (!CoordBarrier(proto::kBarrierRestarted)) Fatal("restart: lost the coordinator");
     PointEnvironmentAtCoordinator();
@@ -261,6 +261,32 @@ void Checkpoint(const char* dir) {
   FutexWakeAll(&g.ckpt_active);
 }
 
+const char* CoordAddress() {
+  static char text[sizeof g.cfg.coord_host + 16];
+  StrCopy(text, sizeof text, g.cfg.coord_host);
+  StrCat(text, sizeof text, ":");
+  char port[16];
+  FormatUint(port, sizeof port, static_cast<uint64_t>(g.cfg.coord_port));
+  StrCat(text, sizeof text, port);
+  return text;
+}
+
+// Until a coordinator answers at the address this process knows: one that
+// died and is started again there (dmtcp_job does it) takes the process
+// back, with the secret it left behind. The program runs on meanwhile.
+void Rejoin() {
+  g.coord_lost = true;
+  for (;;) {
+    if (CoordConnect(CoordJoin::kRejoin)) {
+      Log("joined the coordinator at ", CoordAddress(), " again");
+      g.coord_lost = false;
+      return;
+    }
+    struct timespec second = {1, 0};
+    RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&second), 0);
+  }
+}
+
 void* CheckpointThreadMain(void*) {
   sigset_t all;
   sigfillset(&all);
@@ -278,12 +304,18 @@ void* CheckpointThreadMain(void*) {
       Checkpoint(g.cfg.ckpt_dir);
     }
   }
+  if (g.join_pending == State::JoinPending::kForkConnection && !CoordFinishJoin())
+    g.join_pending = State::JoinPending::kRejoin;
+  if (g.join_pending == State::JoinPending::kRejoin) Rejoin();
+  g.join_pending = State::JoinPending::kNone;
   static proto::DoCheckpoint msg;
   for (;;) {
     int type;
     if (!CoordRecv(&type, &msg, sizeof msg)) {
-      Log("lost the connection to the coordinator; no more checkpoints for this process");
-      for (;;) pause();
+      Log("lost the connection to the coordinator at ", CoordAddress(),
+          "; trying every second to join it again");
+      Rejoin();
+      continue;
     }
     if (type == static_cast<int>(MsgType::kKill)) KilledByCoordinator();
     if (type != static_cast<int>(MsgType::kDoCheckpoint)) continue;

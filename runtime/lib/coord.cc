@@ -20,17 +20,22 @@
 #include "runtime.h"
 
 namespace dmtcp::rt {
-namespace {
-
-sockaddr_storage g_addr;
-socklen_t g_addr_len;
-
 int ProtectedFdBase() {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 64) return 3;
   rlim_t top = rl.rlim_cur > 4096 ? 4096 : rl.rlim_cur;
   return static_cast<int>(top) - 24;
 }
+
+namespace {
+
+sockaddr_storage g_addr;
+socklen_t g_addr_len;
+// Who this process is, read where the program is not running: a join from
+// the checkpoint thread, beside the running program, must not open a file
+// (it would take the lowest free number for a moment: the program's
+// close(0); open() would get another one, its dup2 onto it EBUSY).
+proto::ProcessIdentity g_self;
 
 // The handshake, bounded: a peer that never answers must not hang the
 // program (this runs at its start and in its threads' API calls).
@@ -59,60 +64,167 @@ bool Resolve() {
 
 }  // namespace
 
-bool CoordConnect(bool restarting) {
-  if (restarting) {
-    memcpy(&g_addr, &g.restart.coord_addr, sizeof g_addr);
-    g_addr_len = g.restart.coord_addr_len;
-    StrCopy(g.cfg.coord_host, sizeof g.cfg.coord_host, g.restart.coord_host);
-    g.cfg.coord_port = g.restart.coord_port;
-    StrCopy(g.cfg.secret, sizeof g.cfg.secret, g.restart.secret);
-  } else if (!Resolve()) {
-    return false;
-  }
+namespace {
+
+int ConnectedSocket() {
   int s = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return false;
+  if (s < 0) return -1;
   if (connect(s, reinterpret_cast<sockaddr*>(&g_addr), g_addr_len) != 0) {
     close(s);
-    return false;
+    return -1;
   }
+  return s;
+}
+
+// Puts s where the runtime's descriptors live, above any the program has
+// (a restored g.coord_fd names nothing in a new process: it is not reused).
+bool InstallCoordSocket(int s) {
   int one = 1;
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  int fd = fcntl(s, F_DUPFD_CLOEXEC, ProtectedFdBase());
+  const int fd = fcntl(s, F_DUPFD_CLOEXEC, ProtectedFdBase());
   close(s);
   if (fd < 0) return false;
   g.coord_fd = fd;
+  return true;
+}
 
+// What the coordinator last refused us with: a process that retries logs
+// each reason once, not every second.
+int g_last_failure = 0;
+
+bool LogFailureOnce(int kind, const char* what, const char* detail = "") {
+  if (kind != g_last_failure) Log(what, detail);
+  g_last_failure = kind;
+  return false;
+}
+
+bool SayHello(CoordJoin kind) {
   proto::Hello hello;
   memset(&hello, 0, sizeof hello);
   hello.role = static_cast<uint32_t>(proto::Role::kWorker);
-  hello.restarting = restarting ? 1 : 0;
+  hello.restarting = kind == CoordJoin::kRestart ? 1 : 0;
   StrCopy(hello.hostname, sizeof hello.hostname, g.hostname);
   StrCopy(hello.program, sizeof hello.program, g.program);
   StrCopy(hello.unique_id, sizeof hello.unique_id, g.unique_id);
   hello.pid = MyVirtualPid();
   hello.ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
   hello.generation = g.generation;
-  hello.restart_peers = restarting ? g.num_peers : 0;
-  hello.computation_id = restarting ? g.computation_id : 0;
   hello.features = proto::kFeatureRefillBarrier;
-  ident::Read(0, &hello.self);
+  // A process of a running computation names it, so that a coordinator
+  // started again takes the computation back (its number, its generation).
+  hello.computation_id = g.computation_id;
+  if (kind == CoordJoin::kRestart) hello.restart_peers = g.num_peers;
+  if (kind == CoordJoin::kRejoin) {
+    hello.features |= proto::kFeatureRejoin;
+    hello.restart_peers = g.num_peers;  // checkpoints wait for as many
+  }
+  hello.self = g_self;
   static proto::HelloReply reply;
-  switch (Handshake(fd, &hello, &reply)) {
+  switch (Handshake(g.coord_fd, &hello, &reply)) {
     case io::Handshake::kOk:
       break;
     case io::Handshake::kLost:
-      Log("no handshake with the coordinator (closed, timed out, or not a coordinator)");
-      return false;
+      return LogFailureOnce(1,
+                            "no handshake with the coordinator (closed, timed out, or not a "
+                            "coordinator)");
     case io::Handshake::kRefused:
-      Log("the coordinator refused us: ", reply.message);
-      return false;
+      return LogFailureOnce(2, "the coordinator refused us: ", reply.message);
     case io::Handshake::kForged:
-      Log("the process at the coordinator's address does not know its secret: not joining it");
-      return false;
+      return LogFailureOnce(3,
+                            "the process at the coordinator's address does not know its "
+                            "secret: not joining it");
   }
-  if (!restarting) g.computation_id = reply.computation_id;
+  g_last_failure = 0;
+  if (kind == CoordJoin::kLaunch) g.computation_id = reply.computation_id;
   RememberCoordinatorForEnvironment();
   return true;
+}
+
+}  // namespace
+
+void ReadOwnIdentity() { ident::Read(0, &g_self); }
+
+namespace {
+
+// A rejoin connects the socket it has again (AF_UNSPEC ends the old
+// connection), for the same reason as g_self: no new descriptor beside the
+// running program. Bounded, so a lost host does not hold the loop.
+bool ReconnectInPlace() {
+  const int fd = g.coord_fd;
+  sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  RawSyscall(SYS_connect, fd, reinterpret_cast<long>(&unspec), sizeof unspec);
+  const long flags = RawSyscall(SYS_fcntl, fd, F_GETFL);
+  if (flags < 0) return false;
+  RawSyscall(SYS_fcntl, fd, F_SETFL, flags | O_NONBLOCK);
+  long r = RawSyscall(SYS_connect, fd, reinterpret_cast<long>(&g_addr), g_addr_len);
+  if (r == -EINPROGRESS) {
+    pollfd p = {fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    r = RawSyscall(SYS_poll, reinterpret_cast<long>(&p), 1, 5000) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0
+            ? 0
+            : -1;
+  }
+  RawSyscall(SYS_fcntl, fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (r != 0) return false;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return true;
+}
+
+}  // namespace
+
+bool CoordConnect(CoordJoin kind) {
+  if (kind == CoordJoin::kRejoin && g.coord_fd >= 0) {
+    if (!ReconnectInPlace()) return false;
+    return SayHello(kind);
+  }
+  if (kind != CoordJoin::kRejoin) ReadOwnIdentity();
+  if (kind == CoordJoin::kRestart) {
+    memcpy(&g_addr, &g.restart.coord_addr, sizeof g_addr);
+    g_addr_len = g.restart.coord_addr_len;
+    StrCopy(g.cfg.coord_host, sizeof g.cfg.coord_host, g.restart.coord_host);
+    g.cfg.coord_port = g.restart.coord_port;
+    StrCopy(g.cfg.secret, sizeof g.cfg.secret, g.restart.secret);
+  } else if (kind == CoordJoin::kLaunch && !Resolve()) {
+    return false;
+  }
+  if (g_addr_len == 0) return false;
+  int s = ConnectedSocket();
+  if (s < 0) return g.coord_lost ? false : LogFailureOnce(4, "cannot connect to the coordinator");
+  if (!InstallCoordSocket(s)) return false;
+  return SayHello(kind);
+}
+
+int CoordConnectStart() {
+  if (!g_addr_len) return -1;
+  // A socket even when the connection fails at once (the coordinator is
+  // gone): the child's rejoin connects it again where it is.
+  int s = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return -1;
+  connect(s, reinterpret_cast<sockaddr*>(&g_addr), g_addr_len);
+  // High at once: a program that closed a low descriptor before it forks
+  // expects its child's next open to get that number back.
+  int fd = fcntl(s, F_DUPFD_CLOEXEC, ProtectedFdBase() + 8);
+  close(s);
+  return fd;
+}
+
+bool CoordFinishJoin() {
+  // The connection a fork began (non-blocking): complete it, then hello.
+  pollfd p = {g.coord_fd, POLLOUT, 0};
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (RawSyscall(SYS_poll, reinterpret_cast<long>(&p), 1, 30000) != 1 ||
+      getsockopt(g.coord_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+    return g.coord_lost ? false : LogFailureOnce(4, "cannot connect to the coordinator");
+  fcntl(g.coord_fd, F_SETFL, fcntl(g.coord_fd, F_GETFL) & ~O_NONBLOCK);
+  int one = 1;
+  setsockopt(g.coord_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return SayHello(CoordJoin::kForkChild);
 }
 
 namespace {

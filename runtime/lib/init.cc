@@ -132,14 +132,28 @@ void ReadConfig() {
 
 }  // namespace
 
-bool JoinAsNewProcess() {
+void JoinAsNewProcess(int connecting_fd) {
   MakeUniqueId();
   g.num_checkpoints.store(0);
   g.num_restarts.store(0);
   g.ckpt_filename[0] = 0;
-  if (!g.cfg.no_coordinator && !CoordConnect(false)) return false;
+  // Only what is safe in the child of a threaded program happens here: no
+  // name resolution, no waiting on the coordinator. The checkpoint thread
+  // completes the connection the parent began (it reached the coordinator
+  // before the parent could end, which --exit-on-last relies on) and says
+  // hello; a checkpoint meanwhile waits for the child (the parent named
+  // it). glibc makes thread creation in a fork child safe.
+  if (!g.cfg.no_coordinator) {
+    ReadOwnIdentity();
+    g.join_pending = State::JoinPending::kRejoin;
+    if (connecting_fd >= 0) {
+      g.coord_fd = static_cast<int>(
+          RawSyscall(SYS_fcntl, connecting_fd, F_DUPFD_CLOEXEC, ProtectedFdBase()));
+      RawSyscall(SYS_close, connecting_fd);
+      if (g.coord_fd >= 0) g.join_pending = State::JoinPending::kForkConnection;
+    }
+  }
   StartCheckpointThread();
-  return true;
 }
 
 namespace {
@@ -153,6 +167,21 @@ void CloseInheritedConnection() {
   struct stat st;
   if (fd > 2 && fd != g.coord_fd && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) close(fd);
   RemoveFromEnvironment(kInheritedCoordFd);
+}
+
+// After an exec: the computation the process belongs to, from the entry
+// ExecInThisProcess made ("<fd>,<id hex>,<generation>,<peers>").
+bool AdoptInheritedComputation() {
+  const char* v = EnvironmentValue(kInheritedCoordFd);
+  if (!v) return false;
+  const char* p = strchr(v, ',');
+  if (!p) return true;
+  char* end = nullptr;
+  g.computation_id = strtoull(p + 1, &end, 16);
+  if (*end == ',') g.generation = static_cast<uint32_t>(strtoul(end + 1, &end, 10));
+  if (*end == ',') g.num_peers = static_cast<uint32_t>(strtoul(end + 1, &end, 10));
+  if (*end == ',') g.coord_lost = end[1] == '1';
+  return true;
 }
 
 // After an exec or spawn in a restarted computation: the table of virtual
@@ -196,10 +225,17 @@ __attribute__((constructor)) void DmtcpInit() {
   RegisterPipesPlugin();
   LoadPlugins();
   InstallSignalHandler();
-  if (!g.cfg.no_coordinator && !CoordConnect(false)) {
+  const bool continues = AdoptInheritedComputation();
+  if (!g.cfg.no_coordinator && !CoordConnect(CoordJoin::kLaunch)) {
     char port[16] = ":";
     FormatUint(port + 1, sizeof port - 1, static_cast<uint64_t>(g.cfg.coord_port));
-    Fatal("cannot join the coordinator at ", g.cfg.coord_host, port);
+    if (!continues) Fatal("cannot join the coordinator at ", g.cfg.coord_host, port);
+    // A process of a running computation that exec'd while its coordinator
+    // was gone: it runs on, and joins when the coordinator is back.
+    if (!g.coord_lost)
+      Log("no coordinator at ", g.cfg.coord_host, port, "; joining it when it is back");
+    g.coord_lost = true;
+    g.join_pending = State::JoinPending::kRejoin;
   }
   CloseInheritedConnection();
   g.enabled = true;

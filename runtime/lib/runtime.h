@@ -93,6 +93,12 @@ struct State {
   uint32_t generation;
   uint32_t num_peers;
   int coord_fd;  // at a high number, hidden from the program
+  // What the checkpoint thread does first: nothing (joined), finish the
+  // connection a fork began, or join a coordinator that was not there.
+  enum class JoinPending { kNone, kForkConnection, kRejoin } join_pending;
+  // The coordinator is gone and this process (or the one it was before an
+  // exec, or its parent) said so: a coordinator not there is no news.
+  bool coord_lost;
   pid_t ckpt_tid;
   bool enabled;
   bool restarting;  // true in the restored process until it resumes
@@ -170,7 +176,18 @@ void FutexWait(std::atomic<int>* addr, int expected);
 void FutexWakeAll(std::atomic<int>* addr);
 
 // Subsystems.
-bool CoordConnect(bool restarting);  // coord.cc
+// How a process joins the coordinator (coord.cc): its first time, as the
+// child of a fork (a connection its parent began), restored by a restart,
+// or again after it lost a coordinator that was started again.
+enum class CoordJoin { kLaunch, kForkChild, kRestart, kRejoin };
+bool CoordConnect(CoordJoin kind);
+// Before a fork: a non-blocking connection to the coordinator for the child
+// (-1 when there is none). In the child, with it in g.coord_fd: complete it.
+int CoordConnectStart();
+int ProtectedFdBase();  // where the runtime's own descriptors go
+bool CoordFinishJoin();
+// Reads who this process is (pid, start time) for its hellos to come.
+void ReadOwnIdentity();
 bool CoordSend(int type, const void* p, uint32_t len);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
@@ -188,9 +205,9 @@ bool CoordKvCommand(bool put, void* kv, size_t cap);
 bool CoordKvPut(const char* key, const void* value, uint32_t len);
 long CoordKvGet(const char* key, void* value, uint32_t cap);
 [[noreturn]] void KilledByCoordinator();
-void StartCheckpointThread();  // checkpoint.cc
-bool JoinAsNewProcess();       // init.cc: after fork
-bool PidTaken(pid_t real);     // pids.cc
+void StartCheckpointThread();              // checkpoint.cc
+void JoinAsNewProcess(int connecting_fd);  // init.cc: after fork
+bool PidTaken(pid_t real);                 // pids.cc
 // Whether some process of the computation runs under a kernel pid that is
 // not its virtual pid (it was restarted): a new pid may then be ambiguous.
 bool PidsMoved();  // pids.cc

@@ -70,13 +70,20 @@ void WrapperExit() {
 
 namespace {
 
+// The child's connection to the coordinator, begun by the parent: the
+// coordinator has it queued before the parent can end.
+__thread int t_child_connection __attribute__((tls_model("initial-exec"))) = -1;
+
 void BeforeFork() {
   if (!g.enabled) return;
   PluginEvent(DMTCP_EVENT_ATFORK_PREPARE);
   WrapperEnter();
+  if (!g.cfg.no_coordinator) t_child_connection = CoordConnectStart();
 }
 void AfterForkParent() {
   if (!g.enabled) return;
+  if (t_child_connection >= 0) RawSyscall(SYS_close, t_child_connection);
+  t_child_connection = -1;
   WrapperExit();
   PluginEvent(DMTCP_EVENT_ATFORK_PARENT);
 }
@@ -105,10 +112,9 @@ void AfterForkChild() {
   ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
-  if (!JoinAsNewProcess()) {
-    Log("a forked child could not join the coordinator; it will not be checkpointed");
-    g.enabled = false;
-  }
+  const int connection = t_child_connection;
+  t_child_connection = -1;
+  JoinAsNewProcess(connection);
 }
 
 __attribute__((constructor(101))) void RegisterForkHandlers() {
@@ -343,6 +349,23 @@ extern char** environ;
 namespace dmtcp::rt {
 namespace {
 
+// ",<computation id hex>,<generation>,<peers>,<coordinator lost>": the new
+// program names the computation when it joins, as the process did, and
+// does not announce again a coordinator that is gone (init.cc reads it).
+void AppendComputation(char* entry, size_t cap) {
+  char num[24];
+  StrCat(entry, cap, ",");
+  FormatUint(num, sizeof num, g.computation_id, 16);
+  StrCat(entry, cap, num);
+  StrCat(entry, cap, ",");
+  FormatUint(num, sizeof num, g.generation);
+  StrCat(entry, cap, num);
+  StrCat(entry, cap, ",");
+  FormatUint(num, sizeof num, g.num_peers);
+  StrCat(entry, cap, num);
+  StrCat(entry, cap, g.coord_lost ? ",1" : ",0");
+}
+
 // An exec keeps the process: the new program's runtime joins the
 // coordinator before this connection closes (it closes the descriptor the
 // environment names), so the coordinator never counts the process as gone
@@ -357,8 +380,9 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   const bool plugins = HaveUserPlugins() && !vfork_child;
   if (plugins) PluginEvent(DMTCP_EVENT_PRE_EXEC);
   if (!vfork_child) HoldOffCheckpoints();
-  char coord[48] = "", table[48];
-  if (!vfork_child) HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord);
+  char coord[96] = "", table[48];
+  if (!vfork_child && HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord))
+    AppendComputation(coord, sizeof coord);
   HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
   const char* const extra[2] = {coord, table};
   const size_t cap = EnvCount(envp) + kEnvironmentExtra + 2;

@@ -126,6 +126,7 @@ class Harness : public coord::Effects {
   void Exit() override { exited_ = true; }
   // Fuzzed pids must never reach kill(2).
   bool KillProcess(const proto::ProcessIdentity&) override { return false; }
+  size_t Handshaking() override { return 0; }
 
  private:
   void Open(Conn& c) {

@@ -55,6 +55,8 @@ class FakeEffects : public Effects {
     killed_pids.push_back(who.real_pid);
     return who.real_pid > 0;
   }
+  size_t Handshaking() override { return handshaking; }
+  size_t handshaking = 0;
 
   // Messages of `type` sent to `to` since the last Clear().
   std::vector<Sent> To(ClientId to, MsgType type) const {
@@ -958,6 +960,98 @@ TEST_F(StateTest, ExitOnLast) {
   state->OnDisconnect(3);
   EXPECT_TRUE(fx.exited);
   EXPECT_EQ(state->computation_id(), 0u);
+}
+
+TEST_F(StateTest, ExitOnLastWaitsForAConnectionStillInItsHandshake) {
+  // A parent forks and ends at once: the child's connection (begun before
+  // the fork) is queued but has not said hello yet.
+  Config c;
+  c.exit_on_last = true;
+  Make(c);
+  ASSERT_TRUE(AddWorker(2, 100));
+  fx.handshaking = 1;
+  state->OnDisconnect(2);
+  EXPECT_FALSE(fx.exited);
+  proto::Hello child = HelloFor(proto::Role::kWorker, 101);
+  child.computation_id = 0x1000;
+  fx.handshaking = 0;
+  ASSERT_TRUE(SayHello(3, child));
+  EXPECT_EQ(state->computation_id(), 0x1000u);  // the child keeps the computation
+  state->OnHandshakeEnded();                    // nothing to wait for: still running
+  EXPECT_FALSE(fx.exited);
+  fx.handshaking = 1;
+  state->OnDisconnect(3);
+  EXPECT_FALSE(fx.exited);
+  fx.handshaking = 0;
+  state->OnHandshakeEnded();  // that connection never said hello
+  EXPECT_TRUE(fx.exited);
+}
+
+TEST_F(StateTest, CoordinatorStartedAgainTakesBackTheComputation) {
+  Config c;
+  c.interval = 60;
+  Make(c);
+  auto rejoin = [&](ClientId id, int pid) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, pid);
+    h.features = proto::kFeatureRefillBarrier | proto::kFeatureRejoin;
+    h.computation_id = 0x77;
+    h.generation = 5;
+    h.restart_peers = 3;  // its last checkpoint had three processes
+    return SayHello(id, h);
+  };
+  ASSERT_TRUE(rejoin(2, 100));
+  EXPECT_EQ(state->computation_id(), 0x77u);
+  EXPECT_EQ(state->generation(), 5u);
+  EXPECT_TRUE(state->rejoin_in_progress());
+  EXPECT_FALSE(state->running());
+  // A checkpoint asked for now would leave the others out: it waits.
+  AddCommand(1);
+  Command(1, 'b');
+  state->OnTimer();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  ASSERT_TRUE(rejoin(3, 101));
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  ASSERT_TRUE(rejoin(4, 102));
+  ASSERT_TRUE(state->checkpoint_in_progress());
+  for (ClientId w : {2, 3, 4}) {
+    auto d = fx.To(w, MsgType::kDoCheckpoint);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].As<proto::DoCheckpoint>().generation, 6u);
+  }
+  CheckpointUpToCommit({2, 3, 4});
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  EXPECT_EQ(LastReply(1).status, static_cast<int32_t>(proto::CommandStatus::kOk));
+}
+
+TEST_F(StateTest, CoordinatorThatTookOverASecretWaitsForItsProcesses) {
+  Config c;
+  c.expect_rejoin = true;
+  Make(c);
+  AddCommand(1);
+  Command(1, 'b');  // a job's interval, just after the coordinator was started again
+  EXPECT_TRUE(fx.To(1, MsgType::kCommandReply).empty());
+  proto::Hello h = HelloFor(proto::Role::kWorker, 100);
+  h.features = proto::kFeatureRefillBarrier | proto::kFeatureRejoin;
+  h.computation_id = 0x77;
+  h.restart_peers = 1;
+  ASSERT_TRUE(SayHello(2, h));
+  EXPECT_TRUE(state->checkpoint_in_progress());
+}
+
+TEST_F(StateTest, ProcessesThatDoNotComeBackHoldCheckpointsForABoundedTime) {
+  Make();
+  proto::Hello h = HelloFor(proto::Role::kWorker, 100);
+  h.features = proto::kFeatureRefillBarrier | proto::kFeatureRejoin;
+  h.computation_id = 0x77;
+  h.restart_peers = 2;  // the other one ended meanwhile
+  ASSERT_TRUE(SayHello(2, h));
+  AddCommand(1);
+  Command(1, 'c');
+  for (uint64_t t = 1; t < State::kRejoinWaitTicks; ++t) state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  state->OnTick();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
 }
 
 TEST_F(StateTest, WithoutExitOnLastANewComputationStarts) {
