@@ -223,6 +223,13 @@ void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /
       OnCheckpointDone(id, d);
       break;
     }
+    case MsgType::kWriteProgress: {
+      proto::WriteProgress wp;
+      memcpy(&wp, payload, sizeof wp);
+      if (ckpt_ && ckpt_->participants.count(id) && wp.generation == ckpt_->generation)
+        workers_.at(id).progress_tick = ticks_;
+      break;
+    }
     case MsgType::kChildren: {
       auto* c = new proto::Children;  // 16 KiB: not on the stack
       memcpy(c, payload, sizeof *c);
@@ -267,6 +274,7 @@ void State::OnDisconnect(ClientId id) {
     b.expected.erase(id);
   }
   restart_arrived_.erase(id);
+  abandoned_writers_.erase(id);
   if (ckpt_ && ckpt_->participants.erase(id)) {
     for (auto& [name, arrived] : ckpt_->barriers) arrived.erase(id);
     if (before_cut) {
@@ -339,6 +347,23 @@ void State::EndRejoinWhenComplete() {
 
 void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation) {
   Worker& w = workers_.at(id);
+  w.progress_tick = ticks_;
+  if (auto late = abandoned_writers_.find(id); late != abandoned_writers_.end()) {
+    // Late in a checkpoint that went on without it: it goes through alone;
+    // its image goes, and its previous one stays.
+    int32_t commit = 0;
+    if (name == proto::kBarrierCheckpointed) commit = proto::kCheckpointAbandoned;
+    if (name == proto::kBarrierCommitted) commit = proto::kCommitFailed;
+    if (name == proto::kBarrierCommitted) late->second |= 1;
+    if (name == proto::kBarrierRefilled) late->second |= 2;
+    ReleaseBarrier(name, {id}, commit);
+    if (late->second == 3) {
+      abandoned_writers_.erase(late);
+      LogInfo("%s is through the checkpoint that was abandoned without it: it runs on",
+              Describe(w.program, w.pid, w.host).c_str());
+    }
+    return;
+  }
   if (name == proto::kBarrierRestarted) {
     if (!w.restart_waiting) {
       ReleaseBarrier(name, {id});  // nothing to wait for
@@ -391,6 +416,7 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
     auto it = workers_.find(id);
     if (it == workers_.end()) continue;
     fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+    it->second.progress_tick = ticks_;
     if (resumed) {
       // The process runs its program again.
       it->second.resuming = false;
@@ -593,6 +619,13 @@ void State::OnTick() {
     AbandonCheckpoint();
     return;
   }
+  if (ckpt_ && ckpt_->suspended_released && config_.checkpoint_timeout) {
+    const std::vector<ClientId> stuck = StuckWriters();
+    if (!stuck.empty()) {
+      AbandonWriters(stuck);
+      return;
+    }
+  }
   if (!ckpt_ || ckpt_->awaited.empty()) return;
   const bool expired = std::erase_if(ckpt_->awaited, [&](const auto& a) {
     if (a.second > ticks_) return false;
@@ -679,7 +712,50 @@ void State::AbandonCheckpoint() {
   // One that stops later finds its checkpoint gone (OnBarrier) and resumes.
 }
 
+std::vector<ClientId> State::StuckWriters() const {
+  std::vector<ClientId> stuck;
+  for (ClientId id : ckpt_->participants) {
+    const Worker& w = workers_.at(id);
+    if (ticks_ - w.progress_tick < config_.checkpoint_timeout) continue;
+    bool waiting = false;
+    for (const auto& [name, arrived] : ckpt_->barriers) waiting = waiting || arrived.count(id);
+    for (const auto& [name, b] : general_barriers_) waiting = waiting || b.arrived.count(id);
+    if (!waiting) stuck.push_back(id);
+  }
+  return stuck;
+}
+
+void State::AbandonWriters(const std::vector<ClientId>& stuck) {
+  std::string names;
+  for (ClientId id : stuck) {
+    Worker& w = workers_.at(id);
+    names += (names.empty() ? "" : ", ") + Describe(w.program, w.pid, w.host);
+    ckpt_->participants.erase(id);
+    ckpt_->reported.erase(id);
+    // A forked writer's process passed resume:refilled already.
+    abandoned_writers_[id] = w.resuming ? 0 : 2;
+    // The others resume without it: no barrier of theirs waits for it.
+    w.resuming = false;
+    for (auto& [name, b] : general_barriers_) b.expected.erase(id);
+  }
+  const std::string why = "checkpoint " + std::to_string(ckpt_->generation) +
+                          " abandoned: " + names + " made no progress writing its image for " +
+                          std::to_string(config_.checkpoint_timeout) +
+                          " s (a hung file system, or stopped by a signal or a debugger); the "
+                          "other processes run on, and the last complete checkpoint stays the "
+                          "newest";
+  ckpt_->errors.insert(ckpt_->errors.begin(), why);
+  LogError("%s", why.c_str());
+  if (ckpt_->participants.empty()) {
+    AbortCheckpoint(why);
+  } else {
+    CheckCheckpointBarriers();
+  }
+  CheckGeneralBarriers();
+}
+
 void State::OnCheckpointDone(ClientId id, const proto::CheckpointDone& done) {
+  if (abandoned_writers_.count(id)) return;  // the report of an abandoned checkpoint
   if (ckpt_ && ckpt_->participants.count(id) && ckpt_->reported.count(id) &&
       ckpt_->written_released && done.ok == 0) {
     // Its image was written, but it could not put it in place.

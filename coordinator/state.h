@@ -61,7 +61,8 @@ struct Config {
   std::string secret;
   std::string worker_ckpt_dir;  // sent in DoCheckpoint; empty: workers choose
   uint32_t interval = 0;        // seconds, 0 = off
-  // Seconds a checkpoint waits for every process to stop before it is
+  // Seconds a checkpoint waits for every process to stop, and then for a
+  // process that writes its image and sends no progress, before it is
   // abandoned (the others resume); 0 = for ever.
   uint32_t checkpoint_timeout = 120;
   bool exit_on_last = false;
@@ -144,6 +145,9 @@ class State {
     bool refill_barrier = false;   // its runtime passes kBarrierRefilled
     bool resuming = false;         // between a checkpoint or restart and kBarrierRefilled
     proto::ProcessIdentity identity{};
+    // Tick of its last sign of life in a checkpoint: a barrier reached or
+    // left, progress in writing its image.
+    uint64_t progress_tick = 0;
   };
   struct Checkpoint {
     uint32_t generation = 0;
@@ -184,6 +188,12 @@ class State {
   // Some process did not stop within config_.checkpoint_timeout: the ones
   // that did resume, and the checkpoint is dropped.
   void AbandonCheckpoint();
+  // Processes that made no progress writing their images for
+  // config_.checkpoint_timeout: the checkpoint fails without them.
+  void AbandonWriters(const std::vector<ClientId>& stuck);
+  // Processes the checkpoint in progress waits on that are neither waiting
+  // at a barrier nor done, and silent for config_.checkpoint_timeout.
+  std::vector<ClientId> StuckWriters() const;
   void SendAbandoned(ClientId id);
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);
@@ -218,8 +228,12 @@ class State {
     std::set<ClientId> arrived;
   };
   std::map<std::string, GeneralBarrier> general_barriers_;
-  std::set<ClientId> restart_arrived_;  // at restart:ready
-  uint32_t restart_peers_ = 0;          // expected at restart:ready
+  // Left out of a checkpoint while still in it (AbandonWriters): each
+  // barrier they reach is released at once (ckpt:written as abandoned,
+  // ckpt:committed as failed), until they passed the last two.
+  std::map<ClientId, int> abandoned_writers_;  // bits: kPassedCommitted, kPassedRefilled
+  std::set<ClientId> restart_arrived_;         // at restart:ready
+  uint32_t restart_peers_ = 0;                 // expected at restart:ready
   bool restart_forced_ = false;
   std::map<std::string, std::string> kv_;
   // A checkpoint asked for (by a command or the timer) while processes

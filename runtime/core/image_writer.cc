@@ -162,6 +162,7 @@ bool ImageWriter::Write(const void* p, size_t n) {
 void ImageWriter::Wrote(size_t n) {
   constexpr uint64_t kWritebackStep = 16 << 20;
   offset_ += n;
+  if (progress_) progress_(offset_);
   if (offset_ - writeback_from_ >= kWritebackStep) {
     sync_file_range(fd_, static_cast<off64_t>(writeback_from_),
                     static_cast<off64_t>(offset_ - writeback_from_), SYNC_FILE_RANGE_WRITE);

@@ -41,6 +41,10 @@ class ImageWriter {
   // The caller joins its threads before it frees the scratch memory.
   void StopWorkers();
 
+  // Called with the bytes written so far after each write (the caller
+  // rate-limits what it does with it).
+  void SetProgress(void (*fn)(uint64_t bytes)) { progress_ = fn; }
+
   int error() const { return errno_; }
   uint64_t bytes_written() const { return offset_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -57,6 +61,7 @@ class ImageWriter {
   bool EncodeOne(Encoder& e);  // encodes one queued block, if there is one
 
   int fd_ = -1;
+  void (*progress_)(uint64_t) = nullptr;
   bool compress_ = false;
   int errno_ = 0;
   int workers_ = 0;

@@ -24,6 +24,7 @@ enum class MsgType : uint16_t {
   kCheckpointDone = 13,  // worker -> coordinator, payload CheckpointDone
   kKill = 14,            // coordinator -> worker, no payload
   kChildren = 15,        // worker -> coordinator, payload Children
+  kWriteProgress = 16,   // worker -> coordinator, payload WriteProgress
   kCommand = 20,         // command client -> coordinator, payload Command
   kCommandReply = 21,    // coordinator -> command client, CommandReply
   kKvPut = 30,           // worker -> coordinator, payload KeyValue
@@ -186,6 +187,15 @@ struct CheckpointDone {
   uint64_t bytes;
   char hostname[kNameLen];
   char image_path[kPathLen];  // absolute; or the error text when !ok
+};
+
+// Sent by a worker at most once a second while its image is being written
+// (by it or by its forked writer): a checkpoint whose writer sends none for
+// the checkpoint timeout is abandoned (a hung file system, a stopped writer).
+struct WriteProgress {
+  uint64_t bytes;  // written so far
+  uint32_t generation;
+  uint32_t pad;
 };
 
 struct Command {

@@ -113,8 +113,11 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
         CoordBarrierPolling(proto::kBarrierCheckpointed, nullptr, nullptr, nullptr, &commit);
     keep = ok && released && commit == 1;
     if (ok && !keep) {
-      Log(released ? "the checkpoint failed in another process; keeping the previous image"
-                   : "lost the coordinator during the checkpoint; keeping the previous image");
+      Log(!released ? "lost the coordinator during the checkpoint; keeping the previous image"
+          : commit == proto::kCheckpointAbandoned
+              ? "the coordinator abandoned the checkpoint: this process wrote no progress in "
+                "time; keeping the previous image"
+              : "the checkpoint failed in another process; keeping the previous image");
     }
     bool placed = false;
     if (keep) {

@@ -284,6 +284,15 @@ bool CoordSend(int type, const void* p, uint32_t len) {
   return io::SendFrame(g.coord_fd, static_cast<proto::MsgType>(type), p, len);
 }
 
+void CoordReportWriteProgress(uint64_t bytes) {
+  if (g.cfg.no_coordinator || g.coord_fd < 0) return;
+  proto::WriteProgress p;
+  memset(&p, 0, sizeof p);
+  p.bytes = bytes;
+  p.generation = g.generation;
+  CoordSend(static_cast<int>(proto::MsgType::kWriteProgress), &p, sizeof p);
+}
+
 bool CoordRecv(int* type, void* buf, uint32_t cap) {
   // Any message may arrive: receive into a buffer that fits them all.
   static char rx[proto::kMaxPayload];

@@ -7,6 +7,7 @@
 #include "forked_checkpoint.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -24,7 +25,8 @@ namespace dmtcp::rt {
 namespace {
 
 struct Result {
-  int32_t done;
+  uint32_t done;      // a futex word: the parent waits on it
+  uint64_t progress;  // bytes the child wrote so far
   int32_t ok;
   uint64_t bytes;
   char path[4200];
@@ -86,6 +88,7 @@ void ForgetForkedResult() {
 
 long ForkWriter() {
   g_result->done = 0;
+  g_result->progress = 0;
   g_child = RawSyscall(SYS_clone, 0, 0, 0, 0, 0);  // no exit signal
   return g_child;
 }
@@ -95,14 +98,31 @@ void ExitWriter(bool ok, const char* path, const char* err, uint64_t bytes) {
   StrCopy(g_result->error, sizeof g_result->error, err);
   g_result->bytes = bytes;
   g_result->ok = ok ? 1 : 0;
-  g_result->done = 1;
+  __atomic_store_n(&g_result->done, 1, __ATOMIC_RELEASE);
+  RawSyscall(SYS_futex, reinterpret_cast<long>(&g_result->done), FUTEX_WAKE, 1);
   RawSyscall(SYS_exit_group, 0);
   __builtin_unreachable();
+}
+
+void NoteForkedWriteProgress(uint64_t bytes) {
+  __atomic_store_n(&g_result->progress, bytes, __ATOMIC_RELAXED);
 }
 
 bool FinishForkedWrite(char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap) {
   int status = 0;
   long r;
+  // Once a second until the child is done: what it wrote, for the
+  // coordinator (it abandons a checkpoint whose writer is silent).
+  uint64_t reported = 0;
+  while (!__atomic_load_n(&g_result->done, __ATOMIC_ACQUIRE)) {
+    r = RawSyscall(SYS_wait4, g_child, reinterpret_cast<long>(&status), __WALL | WNOHANG, 0);
+    if (r == g_child || (r < 0 && r != -4)) break;  // ended without a word, or not ours
+    struct timespec second = {1, 0};
+    RawSyscall(SYS_futex, reinterpret_cast<long>(&g_result->done), FUTEX_WAIT, 0,
+               reinterpret_cast<long>(&second));
+    const uint64_t now = __atomic_load_n(&g_result->progress, __ATOMIC_RELAXED);
+    if (now != reported) CoordReportWriteProgress(reported = now);
+  }
   do {
     r = RawSyscall(SYS_wait4, g_child, reinterpret_cast<long>(&status), __WALL, 0);
   } while (r == -4);  // EINTR

@@ -18,6 +18,8 @@ bool ForkAllowed(const char* maps);
 void ForgetForkedResult();
 // Forks the writer: its pid, 0 in the child, <0 if it failed.
 long ForkWriter();
+// In the child: the bytes written so far, for the parent to report.
+void NoteForkedWriteProgress(uint64_t bytes);
 // In the child: hands the result to the parent and exits.
 [[noreturn]] void ExitWriter(bool ok, const char* path, const char* err, uint64_t bytes);
 // In the parent: waits for the writer; its result as WriteImage gives it.

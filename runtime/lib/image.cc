@@ -287,6 +287,20 @@ void FinishCommit(const char* path, bool committed) {
   SyncFolderOf(path);
 }
 
+namespace {
+
+// At most once a second: the coordinator abandons a checkpoint whose
+// writer is silent for its timeout.
+void ReportWriteProgress(uint64_t bytes) {
+  static long last_ms;
+  const long now = MonotonicMs();
+  if (now - last_ms < 1000) return;
+  last_ms = now;
+  CoordReportWriteProgress(bytes);
+}
+
+}  // namespace
+
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked) {
   if (forked) *forked = false;
@@ -410,6 +424,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   static HelperThread threads[image::ImageWriter::kMaxWorkers];
   static HelperWork work[image::ImageWriter::kMaxWorkers];
   bool ok = w.Begin(fd, g.cfg.gzip, scratch, helpers);
+  w.SetProgress(child ? NoteForkedWriteProgress : ReportWriteProgress);
   int started = 0;
   for (; ok && started < helpers; ++started) {
     work[started] = {&w, started + 1};

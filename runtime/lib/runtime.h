@@ -189,6 +189,8 @@ bool CoordFinishJoin();
 // Reads who this process is (pid, start time) for its hellos to come.
 void ReadOwnIdentity();
 bool CoordSend(int type, const void* p, uint32_t len);
+// Tells the coordinator the image grows (a silent writer is abandoned).
+void CoordReportWriteProgress(uint64_t bytes);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
 // A barrier during which fill(fds) names descriptors to watch (returns how

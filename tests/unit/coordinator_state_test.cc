@@ -509,6 +509,84 @@ int32_t CommitVerdict(FakeEffects& fx, ClientId id) {
   return -1;
 }
 
+// The release of barrier `name` last sent to `id`: its commit field (or 99 if none).
+int32_t ReleaseCommit(FakeEffects& fx, ClientId id, const char* name) {
+  auto r = fx.To(id, MsgType::kBarrierRelease);
+  for (auto it = r.rbegin(); it != r.rend(); ++it) {
+    auto b = it->As<proto::Barrier>();
+    if (std::string(b.name) == name) return b.commit;
+  }
+  return 99;
+}
+
+TEST_F(StateTest, WriterSilentForTheTimeoutIsLeftOutAndTheCheckpointFails) {
+  Config c;
+  c.checkpoint_timeout = 3;
+  Make(c);
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended, 1);
+  Barrier(3, proto::kBarrierSuspended, 1);
+  ASSERT_TRUE(Released(3, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  // 3 writes: progress now and then keeps the checkpoint going past the timeout.
+  proto::WriteProgress wp{};
+  wp.generation = 1;
+  for (int i = 0; i < 5; ++i) {
+    state->OnTick();
+    wp.bytes += 1 << 20;
+    state->OnMessage(3, MsgType::kWriteProgress, &wp, sizeof wp);
+  }
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  // Progress of another generation is not progress in this one.
+  wp.generation = 7;
+  state->OnTick();
+  state->OnTick();
+  state->OnMessage(3, MsgType::kWriteProgress, &wp, sizeof wp);
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  EXPECT_FALSE(Released(2, proto::kBarrierCheckpointed));
+  state->OnTick();  // 3 s without progress
+  EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
+  EXPECT_EQ(CommitVerdict(fx, 2), 0);  // 2 drops its new image
+  Barrier(2, proto::kBarrierCommitted);
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  const std::string text = r.text;
+  EXPECT_NE(text.find("[101]"), std::string::npos) << text;
+  EXPECT_NE(text.find("no progress writing"), std::string::npos) << text;
+  EXPECT_EQ(text.find("[100]"), std::string::npos) << text;
+  EXPECT_TRUE(fx.completed.empty());
+  // 2 resumes without waiting for 3.
+  Barrier(2, proto::kBarrierRefilled);
+  EXPECT_TRUE(Released(2, proto::kBarrierRefilled));
+  // 3 ends its write at last: it goes through alone, and its image goes.
+  Done(3, true, "/b");
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_EQ(ReleaseCommit(fx, 3, proto::kBarrierCheckpointed), proto::kCheckpointAbandoned);
+  Barrier(3, proto::kBarrierCommitted);
+  EXPECT_EQ(ReleaseCommit(fx, 3, proto::kBarrierCommitted), proto::kCommitFailed);
+  Barrier(3, proto::kBarrierRefilled);
+  EXPECT_TRUE(Released(3, proto::kBarrierRefilled));
+  // The next checkpoint waits for both again, and completes.
+  fx.Clear();
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended, 2);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  Barrier(3, proto::kBarrierSuspended, 2);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCheckpointed);
+  EXPECT_EQ(CommitVerdict(fx, 3), 1);
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCommitted);
+  ASSERT_EQ(fx.completed.size(), 1u);
+  EXPECT_EQ(fx.completed[0].images.size(), 2u);
+}
+
 TEST_F(StateTest, ImagesAreCommittedOnlyWhenEveryProcessWroteOne) {
   Make();
   ASSERT_TRUE(AddWorker(2, 100));
