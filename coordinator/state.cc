@@ -158,7 +158,8 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
   }
   if (h.features & proto::kFeatureRejoin) {
     if (rejoin_expected_ == 0) rejoin_until_ = ticks_ + kRejoinWaitTicks;
-    rejoin_expected_ = std::max(rejoin_expected_, h.restart_peers);
+    rejoin_expected_ = std::max({rejoin_expected_, h.restart_peers, 1u});
+    last_rejoin_tick_ = ticks_;
   }
   Worker w;
   w.id = id;

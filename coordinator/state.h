@@ -110,6 +110,7 @@ class State {
   // After a coordinator was started again: checkpoints wait this long for
   // the processes that come back (as many as their last checkpoint had).
   static constexpr uint64_t kRejoinWaitTicks = 30;
+  static constexpr uint64_t kRejoinQuietTicks = 3;
 
   // Introspection (status lines, tests).
   size_t num_workers() const { return workers_.size(); }
@@ -122,9 +123,13 @@ class State {
     return !workers_.empty() && !checkpoint_in_progress() && !restart_in_progress() &&
            !resume_in_progress() && !rejoin_in_progress();
   }
-  // Processes of a computation whose coordinator died are coming back.
+  // Processes of a computation whose coordinator died are coming back:
+  // fewer than its last checkpoint had, or one came back within the last
+  // kRejoinQuietTicks (each tries every second; the count is stale when
+  // processes were forked since, or none was ever checkpointed).
   bool rejoin_in_progress() const {
-    return rejoin_expected_ > workers_.size() && ticks_ < rejoin_until_;
+    return rejoin_expected_ > 0 && ticks_ < rejoin_until_ &&
+           (rejoin_expected_ > workers_.size() || ticks_ - last_rejoin_tick_ < kRejoinQuietTicks);
   }
   // Some process has not yet passed kBarrierRefilled after a checkpoint or
   // a restart: its checkpoint thread is busy, so a new checkpoint waits.
@@ -220,6 +225,7 @@ class State {
   bool exit_waits_for_handshakes_ = false;
   uint32_t rejoin_expected_ = 0;  // processes coming back; 0: none
   uint64_t rejoin_until_ = 0;     // tick
+  uint64_t last_rejoin_tick_ = 0;
   std::optional<Checkpoint> ckpt_;
   // Barriers outside a checkpoint: who must arrive (the running workers when
   // the first one arrived; later joiners are not waited for) and who did.

@@ -1090,6 +1090,10 @@ TEST_F(StateTest, CoordinatorStartedAgainTakesBackTheComputation) {
   ASSERT_TRUE(rejoin(3, 101));
   EXPECT_FALSE(state->checkpoint_in_progress());
   ASSERT_TRUE(rejoin(4, 102));
+  // As many as its last checkpoint had: a moment more for processes forked since then.
+  for (uint64_t t = 1; t < State::kRejoinQuietTicks; ++t) state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  state->OnTick();
   ASSERT_TRUE(state->checkpoint_in_progress());
   for (ClientId w : {2, 3, 4}) {
     auto d = fx.To(w, MsgType::kDoCheckpoint);
@@ -1113,7 +1117,32 @@ TEST_F(StateTest, CoordinatorThatTookOverASecretWaitsForItsProcesses) {
   h.computation_id = 0x77;
   h.restart_peers = 1;
   ASSERT_TRUE(SayHello(2, h));
+  for (uint64_t t = 0; t < State::kRejoinQuietTicks; ++t) state->OnTick();
   EXPECT_TRUE(state->checkpoint_in_progress());
+}
+
+TEST_F(StateTest, ComputationNeverCheckpointedComesBackWholeBeforeItsFirstCheckpoint) {
+  Config c;
+  c.expect_rejoin = true;
+  Make(c);
+  AddCommand(1);
+  Command(1, 'b');
+  auto rejoin = [&](ClientId id, int pid) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, pid);
+    h.features = proto::kFeatureRefillBarrier | proto::kFeatureRejoin;
+    h.computation_id = 0x77;
+    h.restart_peers = 0;  // no checkpoint yet: the count is not known
+    return SayHello(id, h);
+  };
+  ASSERT_TRUE(rejoin(2, 100));
+  state->OnTick();
+  ASSERT_TRUE(rejoin(3, 101));  // a second later (its retry came later)
+  for (uint64_t t = 1; t < State::kRejoinQuietTicks; ++t) state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  state->OnTick();
+  ASSERT_TRUE(state->checkpoint_in_progress());
+  EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
+  EXPECT_EQ(fx.To(3, MsgType::kDoCheckpoint).size(), 1u);
 }
 
 TEST_F(StateTest, ProcessesThatDoNotComeBackHoldCheckpointsForABoundedTime) {
