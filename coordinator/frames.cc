@@ -21,6 +21,8 @@ uint32_t MaxPayload(MsgType type) {
       return sizeof(proto::KeyValue);
     case MsgType::kChildren:
       return sizeof(proto::Children);
+    case MsgType::kProgramBarrier:
+      return sizeof(proto::ProgramBarrier);
     case MsgType::kWriteProgress:
       return sizeof(proto::WriteProgress);
     default:

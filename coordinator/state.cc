@@ -146,6 +146,9 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
     return false;
   }
   if (workers_.empty() || computation_id_ == 0) {
+    // A restart takes the processes back to their checkpoint: barriers they
+    // passed after it are theirs to pass again.
+    program_barriers_.clear();
     if (h.computation_id != 0) {
       // A restarted (or continuing) computation keeps its identity.
       computation_id_ = h.computation_id;
@@ -195,6 +198,14 @@ void State::OnMessage(ClientId id, MsgType type, const void* payload, uint32_t /
       memcpy(&kv, payload, sizeof kv);
       if (type == MsgType::kKvPut) OnKvPut(kv);
       OnKvGet(id, kv);
+      return;
+    }
+    if (type == MsgType::kProgramBarrier) {
+      proto::ProgramBarrier b;
+      memcpy(&b, payload, sizeof b);
+      Terminate(b.name);
+      Terminate(b.unique_id);
+      OnProgramBarrier(id, b);
       return;
     }
     if (type != MsgType::kCommand) {
@@ -806,6 +817,24 @@ void State::OnKvGet(ClientId id, const proto::KeyValue& kv) {
   uint32_t len = static_cast<uint32_t>(offsetof(proto::KeyValue, value) + reply.value_len);
   if (len < sizeof reply) ++len;  // keep a terminator for C-string readers
   fx_.Send(id, MsgType::kKvReply, &reply, len);
+}
+
+void State::OnProgramBarrier(ClientId from, const proto::ProgramBarrier& b) {
+  ProgramBarrierState& pb = program_barriers_[{b.name, b.epoch}];
+  if (!pb.released) {
+    pb.arrived.insert(b.unique_id);
+    pb.released = !workers_.empty() && std::all_of(workers_.begin(), workers_.end(), [&](auto& w) {
+      return pb.arrived.count(w.second.unique_id) > 0;
+    });
+    // One that arrives here passed epoch - 1: its release holds for those
+    // that have not heard of it (a checkpoint came between, and the restart
+    // forgot it); and every process passed epoch - 2.
+    if (b.epoch > 1) program_barriers_[{b.name, b.epoch - 1}].released = true;
+    if (b.epoch > 2) program_barriers_.erase({b.name, b.epoch - 2});
+  }
+  proto::ProgramBarrier reply = b;
+  reply.released = pb.released ? 1 : 0;
+  fx_.Send(from, MsgType::kProgramBarrier, &reply, sizeof reply);
 }
 
 void State::KillAll() {

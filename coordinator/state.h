@@ -184,6 +184,7 @@ class State {
   void JoinCheckpointInProgress(ClientId id);
   void SendDoCheckpoint(ClientId id);
   void OnKvGet(ClientId id, const proto::KeyValue& kv);
+  void OnProgramBarrier(ClientId from, const proto::ProgramBarrier& b);
 
   // Starts a checkpoint; false (with the reply status and text) if it cannot.
   bool StartCheckpoint(std::string* why, proto::CommandStatus* status);
@@ -242,6 +243,13 @@ class State {
   uint32_t restart_peers_ = 0;                 // expected at restart:ready
   bool restart_forced_ = false;
   std::map<std::string, std::string> kv_;
+  // dmtcp_global_barrier() from programs' threads, by (name, epoch): the
+  // processes (unique ids) that arrived, and whether all did.
+  struct ProgramBarrierState {
+    std::set<std::string> arrived;
+    bool released = false;
+  };
+  std::map<std::pair<std::string, uint32_t>, ProgramBarrierState> program_barriers_;
   // A checkpoint asked for (by a command or the timer) while processes
   // resumed, and the 'b' commands waiting for it.
   bool deferred_checkpoint_ = false;

@@ -30,6 +30,7 @@ enum class MsgType : uint16_t {
   kKvPut = 30,           // worker -> coordinator, payload KeyValue
   kKvGet = 31,           // worker -> coordinator, payload KeyValue (key only)
   kKvReply = 32,         // coordinator -> worker, payload KeyValue
+  kProgramBarrier = 33,  // command client <-> coordinator, payload ProgramBarrier
 };
 
 struct FrameHeader {
@@ -235,6 +236,17 @@ struct KeyValue {
   uint32_t value_len;
   char key[1024];
   char value[4096];
+};
+
+// dmtcp_global_barrier() called by a program's thread: one process's arrival
+// at the epoch-th barrier of this name. Sent again until the reply says
+// released (once every process of the computation arrived): idempotent, and
+// no connection stays open across a checkpoint or a coordinator restart.
+struct ProgramBarrier {
+  char name[kNameLen];
+  char unique_id[kNameLen];  // the process's, as in its Hello
+  uint32_t epoch;            // 1 for the first barrier of this name
+  uint32_t released;         // in the reply
 };
 
 static_assert(sizeof(CommandReply) < kMaxPayload);

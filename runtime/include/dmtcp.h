@@ -259,8 +259,11 @@ EXTERNC int dmtcp_send_query_to_coordinator(const char *id, const void *key, uin
                                             void *val, uint32_t *val_len) __attribute__((weak));
 
 /* Every process of the computation waits here until all have arrived.
- * Call from event hooks (they run on the checkpoint thread). Put one between
- * publishing and querying key-value pairs. */
+ * From event hooks (the checkpoint thread): a barrier of that checkpoint or
+ * restart; put one between publishing and querying key-value pairs. From
+ * a program's thread: the n-th call with a name in each process meets the
+ * n-th in every other (every process must make it); checkpoints, restarts
+ * and a coordinator started again may come while it waits. */
 void dmtcp_global_barrier(const char *barrier) __attribute__((weak));
 void dmtcp_local_barrier(const char *barrier) __attribute__((weak));
 

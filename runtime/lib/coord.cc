@@ -280,6 +280,18 @@ bool CoordKvCommand(bool put, void* kv, size_t cap) {
                   sizeof(proto::KeyValue), proto::MsgType::kKvReply, kv, cap);
 }
 
+int CoordProgramBarrier(const char* name, uint32_t epoch) {
+  proto::ProgramBarrier b;
+  memset(&b, 0, sizeof b);
+  StrCopy(b.name, sizeof b.name, name);
+  StrCopy(b.unique_id, sizeof b.unique_id, g.unique_id);
+  b.epoch = epoch;
+  if (!Exchange(proto::MsgType::kProgramBarrier, &b, sizeof b, proto::MsgType::kProgramBarrier, &b,
+                sizeof b))
+    return -1;
+  return b.released ? 1 : 0;
+}
+
 bool CoordSend(int type, const void* p, uint32_t len) {
   return io::SendFrame(g.coord_fd, static_cast<proto::MsgType>(type), p, len);
 }

@@ -1,6 +1,8 @@
 // The program interface of dmtcp.h (and, through libdmtcpaware, of
 // dmtcpaware.h) and the coordinator services plugins use: key-value pairs
 // and barriers.
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -23,6 +25,30 @@ void SleepMs(long ms) {
 }
 
 bool OnCheckpointThread() { return GetTid() == g.ckpt_tid; }
+
+// How many times this process reached each barrier name from its threads
+// (a program call: it may allocate).
+struct BarrierEpoch {
+  BarrierEpoch* next;
+  uint32_t epoch;
+  char name[proto::kNameLen];
+};
+BarrierEpoch* g_barrier_epochs;
+pthread_mutex_t g_barrier_epochs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+uint32_t NextBarrierEpoch(const char* name) {
+  pthread_mutex_lock(&g_barrier_epochs_lock);
+  BarrierEpoch* e = g_barrier_epochs;
+  while (e && strncmp(e->name, name, sizeof e->name - 1) != 0) e = e->next;
+  if (!e && (e = static_cast<BarrierEpoch*>(calloc(1, sizeof *e)))) {
+    StrCopy(e->name, sizeof e->name, name);
+    e->next = g_barrier_epochs;
+    g_barrier_epochs = e;
+  }
+  const uint32_t epoch = e ? ++e->epoch : 0;
+  pthread_mutex_unlock(&g_barrier_epochs_lock);
+  return epoch;
+}
 
 // A request from a program thread may be cut by a checkpoint (the thread is
 // frozen mid-exchange; after a restart its socket is gone): it is made
@@ -201,10 +227,24 @@ int dmtcp_send_query_to_coordinator(const char* id, const void* key, uint32_t ke
 }
 
 void dmtcp_global_barrier(const char* name) {
-  if (!g.cfg.no_coordinator && OnCheckpointThread()) {
+  if (g.cfg.no_coordinator || !name) return;
+  if (OnCheckpointThread()) {
     char full[64] = "plugin:";
     StrCat(full, sizeof full, name);
     if (!CoordBarrier(full)) Log("lost the coordinator in barrier ", name);
+    return;
+  }
+  // A program's thread: every process of the computation meets here. It
+  // asks again and again, each time on a new connection, so that a
+  // checkpoint, a restart or a coordinator started again may come between.
+  const uint32_t epoch = NextBarrierEpoch(name);
+  bool said = false;
+  for (long wait_ms = 5;; wait_ms = wait_ms < 500 ? wait_ms * 2 : 500) {
+    const int r = CoordProgramBarrier(name, epoch);
+    if (r == 1) return;
+    if (r < 0 && !said) Log("no answer from the coordinator in barrier ", name, "; asking again");
+    said = said || r < 0;
+    SleepMs(wait_ms);
   }
 }
 

@@ -202,6 +202,9 @@ bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)()
 // A short-lived command connection, for calls from the program's threads.
 bool CoordCommand(char command, int arg, void* reply, size_t cap);
 bool CoordKvCommand(bool put, void* kv, size_t cap);
+// A program thread's arrival at a barrier (proto::ProgramBarrier): 1 when
+// every process arrived, 0 not yet, -1 no answer.
+int CoordProgramBarrier(const char* name, uint32_t epoch);
 // On the worker connection (checkpoint thread only). Get returns the
 // value's length, or -1 if the key is not there.
 bool CoordKvPut(const char* key, const void* value, uint32_t len);

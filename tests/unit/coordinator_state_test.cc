@@ -1161,6 +1161,48 @@ TEST_F(StateTest, ProcessesThatDoNotComeBackHoldCheckpointsForABoundedTime) {
   EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint).size(), 1u);
 }
 
+// dmtcp_global_barrier() from programs' threads: process `pid` (unique id "uid-<pid>") asks,
+// over command connection `from`, whether barrier `epoch` of "step" is released.
+bool ProgramBarrier(State& state, FakeEffects& fx, ClientId from, int pid, uint32_t epoch) {
+  proto::ProgramBarrier b{};
+  proto::CopyField(b.name, sizeof b.name, "step");
+  const std::string uid = "uid-" + std::to_string(pid);
+  proto::CopyField(b.unique_id, sizeof b.unique_id, uid.c_str());
+  b.epoch = epoch;
+  fx.Clear();
+  state.OnMessage(from, MsgType::kProgramBarrier, &b, sizeof b);
+  auto r = fx.To(from, MsgType::kProgramBarrier);
+  EXPECT_EQ(r.size(), 1u);
+  return !r.empty() && r[0].As<proto::ProgramBarrier>().released == 1;
+}
+
+TEST_F(StateTest, ProgramBarrierPassesOnceEveryProcessArrivedAndSurvivesARestart) {
+  Make();
+  ASSERT_TRUE(AddWorker(2, 100));
+  ASSERT_TRUE(AddWorker(3, 101));
+  AddCommand(9);
+  EXPECT_FALSE(ProgramBarrier(*state, fx, 9, 100, 1));
+  EXPECT_FALSE(ProgramBarrier(*state, fx, 9, 100, 1));  // asking again changes nothing
+  EXPECT_TRUE(ProgramBarrier(*state, fx, 9, 101, 1));
+  EXPECT_TRUE(ProgramBarrier(*state, fx, 9, 100, 1));
+  EXPECT_FALSE(ProgramBarrier(*state, fx, 9, 101, 2));
+  // Killed and restarted from a checkpoint where 100 waited in barrier 2 without having heard
+  // that it passed, and 101 was past it: 101's arrival at 3 tells that 2 passed.
+  state->OnDisconnect(2);
+  state->OnDisconnect(3);
+  for (auto [id, pid] : {std::pair<ClientId, int>{4, 100}, {5, 101}}) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, pid);
+    h.restarting = 1;
+    h.computation_id = state->computation_id();
+    h.restart_peers = 2;
+    ASSERT_TRUE(SayHello(id, h));
+  }
+  EXPECT_FALSE(ProgramBarrier(*state, fx, 9, 100, 2));
+  EXPECT_FALSE(ProgramBarrier(*state, fx, 9, 101, 3));
+  EXPECT_TRUE(ProgramBarrier(*state, fx, 9, 100, 2));
+  EXPECT_TRUE(ProgramBarrier(*state, fx, 9, 100, 3));
+}
+
 TEST_F(StateTest, WithoutExitOnLastANewComputationStarts) {
   Make();
   ASSERT_TRUE(AddWorker(2, 100));
