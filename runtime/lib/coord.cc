@@ -1,12 +1,14 @@
 // The runtime's connection to the coordinator. The socket lives at a high
 // descriptor number so the program does not see or reuse it.
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -199,17 +201,58 @@ bool CoordConnect(CoordJoin kind) {
   return SayHello(kind);
 }
 
-int CoordConnectStart() {
+// A page shared by a forking parent and its child for the length of one
+// fork: the child says there that it has connected.
+struct ForkHandoff {
+  uint32_t connected;  // a futex word
+};
+
+namespace {
+
+int ConnectionForChild() {
   if (!g_addr_len) return -1;
   // A socket even when the connection fails at once (the coordinator is
   // gone): the child's rejoin connects it again where it is.
-  int s = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int s = static_cast<int>(
+      RawSyscall(SYS_socket, g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (s < 0) return -1;
-  connect(s, reinterpret_cast<sockaddr*>(&g_addr), g_addr_len);
-  // High at once: a program that closed a low descriptor before it forks
-  // expects its child's next open to get that number back.
-  int fd = fcntl(s, F_DUPFD_CLOEXEC, ProtectedFdBase() + 8);
-  close(s);
+  RawSyscall(SYS_connect, s, reinterpret_cast<long>(&g_addr), g_addr_len);
+  int fd = static_cast<int>(RawSyscall(SYS_fcntl, s, F_DUPFD_CLOEXEC, ProtectedFdBase() + 8));
+  RawSyscall(SYS_close, s);
+  return fd < 0 ? -1 : fd;
+}
+
+}  // namespace
+
+ForkHandoff* ForkHandoffBegin() {
+  // mmap, not a descriptor: the program's other threads run meanwhile.
+  long p = RawSyscall(SYS_mmap, 0, sizeof(ForkHandoff), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return p < 0 && p > -4096 ? nullptr : reinterpret_cast<ForkHandoff*>(p);
+}
+
+void ForkHandoffWait(ForkHandoff* h) {
+  if (!h) return;
+  // Bounded: a child stopped or killed before its handler ran must not
+  // hold the parent's fork() for long.
+  const long deadline = MonotonicMs() + 2000;
+  while (!__atomic_load_n(&h->connected, __ATOMIC_ACQUIRE)) {
+    const long left = deadline - MonotonicMs();
+    if (left <= 0) break;
+    struct timespec ts = {left / 1000, (left % 1000) * 1000000};
+    RawSyscall(SYS_futex, reinterpret_cast<long>(&h->connected), FUTEX_WAIT, 0,
+               reinterpret_cast<long>(&ts));
+  }
+  RawSyscall(SYS_munmap, reinterpret_cast<long>(h), sizeof(ForkHandoff));
+}
+
+int ForkHandoffConnect(ForkHandoff* h, bool connect) {
+  const int fd = connect ? ConnectionForChild() : -1;
+  if (h) {
+    __atomic_store_n(&h->connected, 1, __ATOMIC_RELEASE);
+    RawSyscall(SYS_futex, reinterpret_cast<long>(&h->connected), FUTEX_WAKE, 1);
+    RawSyscall(SYS_munmap, reinterpret_cast<long>(h), sizeof(ForkHandoff));
+  }
   return fd;
 }
 

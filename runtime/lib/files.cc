@@ -600,7 +600,7 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   uint64_t over = 0;  // descriptors past kMaxFds
   const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
-    bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd();
+    bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd() || fd == g.task_dir_fd;
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (skipped) return;
     if (g_num_fds < kMaxFds)

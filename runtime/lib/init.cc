@@ -137,10 +137,11 @@ void JoinAsNewProcess(int connecting_fd) {
   g.num_checkpoints.store(0);
   g.num_restarts.store(0);
   g.ckpt_filename[0] = 0;
+  OpenTaskDir(true);  // the parent's threads were listed there
   // Only what is safe in the child of a threaded program happens here: no
   // name resolution, no waiting on the coordinator. The checkpoint thread
-  // completes the connection the parent began (it reached the coordinator
-  // before the parent could end, which --exit-on-last relies on) and says
+  // completes the connection the fork handler began (the parent's fork()
+  // returned only once it had, which --exit-on-last relies on) and says
   // hello; a checkpoint meanwhile waits for the child (the parent named
   // it). glibc makes thread creation in a fork child safe.
   if (!g.cfg.no_coordinator) {
@@ -221,6 +222,7 @@ __attribute__((constructor)) void DmtcpInit() {
   MakeUniqueId();
   ProbeRseq();
   g.coord_fd = -1;
+  OpenTaskDir(false);
   RegisterFilesPlugin();
   RegisterPipesPlugin();
   LoadPlugins();

@@ -11,10 +11,10 @@
 
 namespace dmtcp::rt {
 
-// Calls fn(number, dir_fd) for every numeric entry of path; returns false
-// if the directory cannot be opened. dir_fd is the listing's own descriptor.
+// Calls fn(number, dir) for every numeric entry of the open directory dir,
+// from its start; false if it cannot be read.
 template <typename Fn>
-bool ForEachNumericEntry(const char* path, Fn fn) {
+bool ForEachNumericEntryOf(int dir, Fn fn) {
   struct Dirent64 {
     uint64_t ino;
     int64_t off;
@@ -22,9 +22,7 @@ bool ForEachNumericEntry(const char* path, Fn fn) {
     unsigned char type;
     char name[];
   };
-  int dir = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path),
-                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir < 0) return false;
+  if (RawSyscall(SYS_lseek, dir, 0, SEEK_SET) < 0) return false;
   alignas(8) char buf[8192];
   for (;;) {
     long r = RawSyscall(SYS_getdents64, dir, reinterpret_cast<long>(buf), sizeof buf);
@@ -38,8 +36,18 @@ bool ForEachNumericEntry(const char* path, Fn fn) {
       fn(n, dir);
     }
   }
-  RawSyscall(SYS_close, dir);
   return true;
+}
+
+// The same for a path; dir is then the listing's own descriptor.
+template <typename Fn>
+bool ForEachNumericEntry(const char* path, Fn fn) {
+  int dir = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path),
+                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) return false;
+  const bool ok = ForEachNumericEntryOf(dir, fn);
+  RawSyscall(SYS_close, dir);
+  return ok;
 }
 
 // Calls fn(pid) for every child of this process (of any of its threads),

@@ -93,6 +93,10 @@ struct State {
   uint32_t generation;
   uint32_t num_peers;
   int coord_fd;  // at a high number, hidden from the program
+  // /proc/self/task, opened where the program does not run (launch, fork
+  // child, restart) and listed again at each checkpoint: no descriptor is
+  // made beside the program's running threads (see OpenTaskDir).
+  int task_dir_fd;
   // What the checkpoint thread does first: nothing (joined), finish the
   // connection a fork began, or join a coordinator that was not there.
   enum class JoinPending { kNone, kForkConnection, kRejoin } join_pending;
@@ -181,9 +185,18 @@ void FutexWakeAll(std::atomic<int>* addr);
 // or again after it lost a coordinator that was started again.
 enum class CoordJoin { kLaunch, kForkChild, kRestart, kRejoin };
 bool CoordConnect(CoordJoin kind);
-// Before a fork: a non-blocking connection to the coordinator for the child
-// (-1 when there is none). In the child, with it in g.coord_fd: complete it.
-int CoordConnectStart();
+// fork(): the child begins its own connection to the coordinator in its
+// fork handler, where it alone runs (a new socket takes the lowest free
+// number for a moment, which a program thread running beside it could
+// see); the parent waits until it has, so the coordinator knows the child
+// before fork() returns (a checkpoint then includes it, --exit-on-last
+// waits for it). Begin and Wait in the parent; Connect in the child returns
+// the non-blocking connection (-1 when there is none) that CoordFinishJoin
+// completes from g.coord_fd.
+struct ForkHandoff;
+ForkHandoff* ForkHandoffBegin();
+void ForkHandoffWait(ForkHandoff* h);
+int ForkHandoffConnect(ForkHandoff* h, bool connect);
 int ProtectedFdBase();  // where the runtime's own descriptors go
 bool CoordFinishJoin();
 // Reads who this process is (pid, start time) for its hellos to come.
@@ -224,6 +237,9 @@ void InstallSignalHandler();  // signals.cc
 void SaveSignalActions();
 void RestoreSignalActions();
 bool SuspendThreads();  // threads.cc
+// (Re)opens g.task_dir_fd at a high number; only where no program thread
+// runs. Forgets (does not close) the one it had when `inherited` is false.
+void OpenTaskDir(bool close_old);
 void ResumeThreads();
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);

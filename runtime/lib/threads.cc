@@ -67,10 +67,17 @@ void RegisterRseq(uint64_t fs_base) {
 // The threads of the process, up to cap of them in out; the count of all.
 int ListTasks(pid_t* out, int cap) {
   int n = 0;
-  bool ok = ForEachNumericEntry("/proc/self/task", [&](long tid, int) {
+  auto add = [&](long tid, int) {
     if (n < cap) out[n] = static_cast<pid_t>(tid);
     ++n;
-  });
+  };
+  // Opening the directory now would take the lowest free number for a
+  // moment, beside program threads that close(k) and open() again.
+  bool ok = g.task_dir_fd >= 0 && ForEachNumericEntryOf(g.task_dir_fd, add);
+  if (!ok) {
+    n = 0;
+    ok = ForEachNumericEntry("/proc/self/task", add);
+  }
   return ok ? n : -1;
 }
 
@@ -111,7 +118,20 @@ void SaveCurrentThread(ThreadRec* rec) {
   rec->cpu_ns = ThreadCpuTimeNs();
   rec->nice = 20 - RawSyscall(SYS_getpriority, PRIO_PROCESS, 0);  // the kernel returns 20 - nice
   SaveThreadAffinity(rec);
-  rec->pending = PendingSignals(rec->tid, "SigPnd:");
+  // rec->pending is read once every thread is stopped (SuspendThreads):
+  // reading /proc here would make a descriptor beside running threads.
+}
+
+void OpenTaskDir(bool close_old) {
+  if (close_old && g.task_dir_fd >= 0) RawSyscall(SYS_close, g.task_dir_fd);
+  g.task_dir_fd = -1;
+  const int fd =
+      static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/task"),
+                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd < 0) return;
+  const long high = RawSyscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, ProtectedFdBase() + 1);
+  RawSyscall(SYS_close, fd);
+  g.task_dir_fd = high < 0 ? -1 : static_cast<int>(high);
 }
 
 namespace {
@@ -385,6 +405,10 @@ bool SuspendThreads() {
       return false;
     }
   }
+  // Every thread stopped: /proc may be read now.
+  const int stopped = g.num_threads.load();
+  for (int i = 0; i < stopped && i < kMaxThreads; ++i)
+    g.threads[i].pending = PendingSignals(g.threads[i].tid, "SigPnd:");
   return true;
 }
 

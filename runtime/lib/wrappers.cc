@@ -70,20 +70,19 @@ void WrapperExit() {
 
 namespace {
 
-// The child's connection to the coordinator, begun by the parent: the
-// coordinator has it queued before the parent can end.
-__thread int t_child_connection __attribute__((tls_model("initial-exec"))) = -1;
+// Where the child of this thread's fork says it has connected.
+__thread ForkHandoff* t_fork_handoff __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void BeforeFork() {
   if (!g.enabled) return;
   PluginEvent(DMTCP_EVENT_ATFORK_PREPARE);
   WrapperEnter();
-  if (!g.cfg.no_coordinator) t_child_connection = CoordConnectStart();
+  t_fork_handoff = g.cfg.no_coordinator ? nullptr : ForkHandoffBegin();
 }
 void AfterForkParent() {
   if (!g.enabled) return;
-  if (t_child_connection >= 0) RawSyscall(SYS_close, t_child_connection);
-  t_child_connection = -1;
+  ForkHandoffWait(t_fork_handoff);
+  t_fork_handoff = nullptr;
   WrapperExit();
   PluginEvent(DMTCP_EVENT_ATFORK_PARENT);
 }
@@ -101,9 +100,15 @@ void AfterForkChild() {
   t_wrapper_depth = 0;
   // A new process whose pid some restored process has as its virtual pid
   // would be ambiguous: it leaves at once and fork() tries again.
-  if (PidTaken(static_cast<pid_t>(RawSyscall(39 /*getpid*/)))) RawSyscall(231 /*exit_group*/, 0);
+  ForkHandoff* const handoff = t_fork_handoff;
+  t_fork_handoff = nullptr;
+  if (PidTaken(static_cast<pid_t>(RawSyscall(39 /*getpid*/)))) {
+    ForkHandoffConnect(handoff, false);
+    RawSyscall(231 /*exit_group*/, 0);
+  }
   if (g.coord_fd >= 0) RawSyscall(SYS_close, g.coord_fd);
   g.coord_fd = -1;
+  const int connection = ForkHandoffConnect(handoff, !g.cfg.no_coordinator);
   InitPids();
   ThreadIdsAfterFork();
   MadeFilesAfterFork();
@@ -112,8 +117,6 @@ void AfterForkChild() {
   ForgetPosixTimers();
   PluginEvent(DMTCP_EVENT_ATFORK_CHILD);
   // The child is a process of the computation in its own right.
-  const int connection = t_child_connection;
-  t_child_connection = -1;
   JoinAsNewProcess(connection);
 }
 
@@ -224,11 +227,29 @@ namespace dmtcp::rt {
 namespace {
 
 // The runtime's own descriptors (the coordinator connection, the restart's
-// pid table) stay open whatever the program closes: a daemon's close-all
-// loop, closefrom, close_range. To the program they are not there.
+// pid table, the thread list) stay open whatever the program closes: a
+// daemon's close-all loop, closefrom, close_range. To the program they are
+// not there.
+constexpr int kMaxOwnFds = 3;
+
+// Ours, in ascending order; how many.
+int OwnFds(unsigned* own) {
+  int n = 0;
+  for (int fd : {g.coord_fd, PidTableFd(), g.task_dir_fd}) {
+    if (fd < 0) continue;
+    int i = n++;
+    for (; i > 0 && own[i - 1] > static_cast<unsigned>(fd); --i) own[i] = own[i - 1];
+    own[i] = static_cast<unsigned>(fd);
+  }
+  return n;
+}
+
 bool OwnFd(unsigned fd) {
-  return (g.coord_fd >= 0 && fd == static_cast<unsigned>(g.coord_fd)) ||
-         (PidTableFd() >= 0 && fd == static_cast<unsigned>(PidTableFd()));
+  unsigned own[kMaxOwnFds];
+  const int n = OwnFds(own);
+  for (int i = 0; i < n; ++i)
+    if (own[i] == fd) return true;
+  return false;
 }
 
 // Before the program's dup2/dup3 onto one of ours: ours moves up, out of
@@ -240,20 +261,14 @@ int MoveOwnFd(int fd) {
   if (moved < 0) return -1;
   if (fd == g.coord_fd) g.coord_fd = moved;
   if (fd == PidTableFd()) PidTableFdMoved(moved);
+  if (fd == g.task_dir_fd) g.task_dir_fd = moved;
   return 0;
 }
 
 // close_range(first, last) around ours.
 int CloseRangeAround(unsigned first, unsigned last, int flags) {
-  unsigned own[2] = {~0U, ~0U};
-  int n = 0;
-  if (g.coord_fd >= 0) own[n++] = static_cast<unsigned>(g.coord_fd);
-  if (PidTableFd() >= 0) own[n++] = static_cast<unsigned>(PidTableFd());
-  if (n == 2 && own[1] < own[0]) {
-    const unsigned t = own[0];
-    own[0] = own[1];
-    own[1] = t;
-  }
+  unsigned own[kMaxOwnFds];
+  const int n = OwnFds(own);
   unsigned from = first;
   for (int i = 0; i < n && from <= last; ++i) {
     if (own[i] < from || own[i] > last) continue;

@@ -102,8 +102,12 @@ wait_line "$T/run/a.out" "^count $((at_a + 60)) " 20 "$pa"
 wait_line "$T/run/b.out" "^line $((at_b + 30)) " 20 "$pb"
 grep -q 'trying every second to join it again' "$T/a.err" ||
   fail "the counter did not say it lost its coordinator: $(cat "$T/a.err")"
-# Once per process, not once per command the loop runs.
-(($(grep -c 'coordinator' "$T/b.err") <= 4)) ||
+# Once per process, not once per command the loop runs: the processes that were joining when
+# the coordinator died say it (how many depends on the machine's load), the commands the loop
+# starts later do not.
+said=$(grep -c 'coordinator' "$T/b.err")
+wait_line "$T/run/b.out" "^line $((at_b + 60)) " 20 "$pb"
+((said <= 12 && $(grep -c 'coordinator' "$T/b.err") == said)) ||
   fail "the loop's stderr fills with messages about the coordinator: $(head -n 20 "$T/b.err")"
 
 t0=$(date +%s.%N)
