@@ -6,10 +6,12 @@
 // Each event appends one line to the file named by $DMTCP_EVENT_LOG (nothing is logged when it is
 // unset):
 //
-//   <pid> <tid> <EVENT>[ isRestart=<0|1>]
+//   <pid> <tid> <EVENT>[ isRestart=<0|1>][ thread=<tid>]
 //
-// where EVENT is the name without DMTCP_EVENT_, and isRestart is shown for the events that carry
-// it (REGISTER_NAME_SERVICE_DATA, SEND_QUERIES, REFILL, THREADS_RESUME, RESUME_USER_THREAD).
+// where EVENT is the name without DMTCP_EVENT_, isRestart is shown for the events that carry it
+// (REGISTER_NAME_SERVICE_DATA, SEND_QUERIES, REFILL, THREADS_RESUME, THREAD_RESUME,
+// RESUME_USER_THREAD), and thread= names the program thread a per-thread event is about
+// (PRE_SUSPEND_USER_THREAD, THREAD_RESUME, RESUME_USER_THREAD: they run on the checkpoint thread).
 //
 // Most hooks run on the checkpoint thread while the program's threads are stopped, possibly in
 // the middle of malloc or printf. So a hook must not use stdio or malloc: this one formats into a
@@ -110,7 +112,6 @@ static void event_logger_hook(DmtcpEvent_t event, DmtcpEventData_t *data) {
     case DMTCP_EVENT_SEND_QUERIES:
     case DMTCP_EVENT_REFILL:
     case DMTCP_EVENT_THREADS_RESUME:
-    case DMTCP_EVENT_RESUME_USER_THREAD:
       // The four isRestart members share one layout; resumeInfo stands for all of them.
       if (data != NULL) {
         len = snprintf(line, sizeof line, "%d %ld %s isRestart=%d\n", (int)getpid(), tid, name,
@@ -118,6 +119,15 @@ static void event_logger_hook(DmtcpEvent_t event, DmtcpEventData_t *data) {
       } else {
         len = snprintf(line, sizeof line, "%d %ld %s isRestart=?\n", (int)getpid(), tid, name);
       }
+      break;
+    case DMTCP_EVENT_THREAD_RESUME:
+    case DMTCP_EVENT_RESUME_USER_THREAD:
+      len = snprintf(line, sizeof line, "%d %ld %s isRestart=%d thread=%d\n", (int)getpid(), tid,
+                     name, data->threadInfo.isRestart, (int)data->threadInfo.tid);
+      break;
+    case DMTCP_EVENT_PRE_SUSPEND_USER_THREAD:
+      len = snprintf(line, sizeof line, "%d %ld %s thread=%d\n", (int)getpid(), tid, name,
+                     (int)data->threadInfo.tid);
       break;
     default:
       len = snprintf(line, sizeof line, "%d %ld %s\n", (int)getpid(), tid, name);

@@ -156,6 +156,15 @@ typedef union _DmtcpEventData_t {
   struct {
     int isRestart;
   } resumeUserThreadInfo, refillInfo, resumeInfo, nameserviceInfo;
+  /* PRE_SUSPEND_USER_THREAD, THREAD_RESUME, RESUME_USER_THREAD (this
+   * runtime's addition; isRestart as in resumeUserThreadInfo): the hooks run
+   * on the checkpoint thread, once for each of the program's threads, and
+   * tid names it (its thread id as the program knows it: the one it had
+   * at launch, after a restart too). */
+  struct {
+    int isRestart;
+    pid_t tid;
+  } threadInfo;
   struct {
     int serializationFd;
     char *filename;

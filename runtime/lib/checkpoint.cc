@@ -251,10 +251,11 @@ void CheckpointSteps(const char* dir) {
     QueueSignalsAgain();
     Conclude(ok, path, bytes, false, error, sizeof error);
     ResumeEvents(0);
+    ResumeThreads();
   } else {
     ContinueAfterRestart();
+    ResumeThreads(1);
   }
-  ResumeThreads();
   Event(DMTCP_EVENT_RUNNING);
 }
 

@@ -122,6 +122,13 @@ pid_t RealTid(pid_t vtid) {
   return vtid;
 }
 
+pid_t VirtualTid(pid_t real) {
+  if (real == RealGetpid()) return MyVirtualPid();
+  for (int i = 0; i < g_num_tids; ++i)
+    if (g_tids[i].real == real) return g_tids[i].vtid;
+  return real;
+}
+
 bool PidsMoved() {
   if (!g_table) return false;
   const uint32_t n = g_table->count.load();

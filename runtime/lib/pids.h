@@ -34,6 +34,7 @@ bool InVforkChild();
 pid_t MyVirtualTid();
 void RecordThreadId(pid_t vtid, pid_t real);
 pid_t RealTid(pid_t vtid);  // a thread of this process
+pid_t VirtualTid(pid_t real);
 // A /proc/<pid>/... path with the pid as the kernel knows it now, or as the
 // program knows it (virtual); path itself when nothing changes, else buf.
 const char* KernelProcPath(const char* path, char* buf, size_t cap);

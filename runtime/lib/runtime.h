@@ -240,7 +240,9 @@ bool SuspendThreads();  // threads.cc
 // (Re)opens g.task_dir_fd at a high number; only where no program thread
 // runs. Forgets (does not close) the one it had when `inherited` is false.
 void OpenTaskDir(bool close_old);
-void ResumeThreads();
+// Lets the stopped threads run; then each one's THREAD_RESUME and
+// RESUME_USER_THREAD events, on this thread.
+void ResumeThreads(int is_restart = 0);
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();

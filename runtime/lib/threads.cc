@@ -316,8 +316,6 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   ThreadRec* rec = &g.threads[slot];
   SaveCurrentThread(rec);
   SaveSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
-  const bool plugins = HaveUserPlugins();
-  if (plugins) PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD);
   volatile int gen = g.resume_gen.load();
   const int restarted = dmtcp_ctx_save(&rec->ctx);
   if (!restarted) {
@@ -327,12 +325,6 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   // Both after a checkpoint and after a restart: wait to be resumed.
   while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
   if (restarted) RestoreSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
-  if (plugins) {
-    DmtcpEventData_t data;
-    data.resumeUserThreadInfo.isRestart = restarted ? 1 : 0;
-    PluginEvent(DMTCP_EVENT_THREAD_RESUME, &data);
-    PluginEvent(DMTCP_EVENT_RESUME_USER_THREAD, &data);
-  }
   errno = saved_errno;
 }
 
@@ -359,6 +351,18 @@ bool SuspendThreads() {
     FormatUint(cap, sizeof cap, static_cast<uint64_t>(kMaxThreads));
     CheckpointFailed("the process has ", num, cap);
     return false;
+  }
+  // A plugin's word on each thread, on this thread and while the program
+  // still runs: a hook in a stopped thread's signal handler could deadlock
+  // on a lock (malloc's) that a thread stopped beside it holds.
+  if (HaveUserPlugins()) {
+    for (int i = 0; i < n; ++i) {
+      if (g_tasks[i] == self->tid) continue;
+      DmtcpEventData_t data;
+      memset(&data, 0, sizeof data);
+      data.threadInfo.tid = VirtualTid(g_tasks[i]);
+      PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD, &data);
+    }
   }
   // The signal carries the round: one that reaches a thread only after its
   // checkpoint gave up is told apart from the program's own and dropped.
@@ -412,12 +416,26 @@ bool SuspendThreads() {
   return true;
 }
 
-void ResumeThreads() {
+void ResumeThreads(int is_restart) {
   g.in_checkpoint.store(0);
   g.resume_gen.fetch_add(1);
   FutexWakeAll(&g.resume_gen);
   g.ckpt_pending.store(0);
   FutexWakeAll(&g.ckpt_pending);
+  if (!HaveUserPlugins()) return;
+  // Each thread's resume events, here once the threads run (see the
+  // pre-suspend events): a hook may allocate and use stdio.
+  const int n = g.num_threads.load();
+  for (int i = 0; i < n && i < kMaxThreads; ++i) {
+    const ThreadRec& rec = g.threads[i];
+    if (rec.is_ckpt || rec.tid <= 0) continue;
+    DmtcpEventData_t data;
+    memset(&data, 0, sizeof data);
+    data.threadInfo.isRestart = is_restart;
+    data.threadInfo.tid = rec.vtid;
+    PluginEvent(DMTCP_EVENT_THREAD_RESUME, &data);
+    PluginEvent(DMTCP_EVENT_RESUME_USER_THREAD, &data);
+  }
 }
 
 void RecreateThreads() {

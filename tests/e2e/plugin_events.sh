@@ -7,20 +7,22 @@
 #   v2chain  tests/plugins/v2_logger_{a,b}.so (DMTCP 2 style dmtcp_event_hook, each passing the
 #            event on with DMTCP_NEXT_EVENT_HOOK): on every thread each event must reach A, then
 #            B, with the same data; A's events are then checked like event_logger's;
-# logging "<pid> <tid> <EVENT>[ isRestart=<n>]" to $DMTCP_EVENT_LOG. We take a blocking
-# checkpoint, kill -9, restart from the restart script and let the counter finish. The log must
-# hold exactly:
-#   launch pid, main thread (tid = pid):  INIT, PRE_SUSPEND_USER_THREAD (between PRESUSPEND and
-#     THREADS_SUSPEND, as the thread is being stopped), THREAD_RESUME, RESUME_USER_THREAD{0}
-#   launch pid, one other thread (the checkpoint thread):  PRESUSPEND THREADS_SUSPEND
-#     LEADER_ELECTION DRAIN PRECHECKPOINT WRITE_CKPT RESUME REGISTER_NAME_SERVICE_DATA{0}
-#     SEND_QUERIES{0} REFILL{0} THREADS_RESUME{0} RUNNING
+# logging "<pid> <tid> <EVENT>[ isRestart=<n>][ thread=<tid>]" to $DMTCP_EVENT_LOG. We take a
+# blocking checkpoint, kill -9, restart from the restart script and let the counter finish. The
+# log must hold exactly:
+#   launch pid, main thread (tid = pid):  INIT
+#   launch pid, one other thread (the checkpoint thread):  PRESUSPEND
+#     PRE_SUSPEND_USER_THREAD{thread=main} THREADS_SUSPEND LEADER_ELECTION DRAIN PRECHECKPOINT
+#     WRITE_CKPT RESUME REGISTER_NAME_SERVICE_DATA{0} SEND_QUERIES{0} REFILL{0} THREADS_RESUME{0}
+#     THREAD_RESUME{0,thread=main} RESUME_USER_THREAD{0,thread=main} RUNNING
 #   restarted process (getpid(): the launch pid if pids are virtual, else its new kernel pid;
 #   `dmtcp_command -l` must list the same), the thread of RESTART:  RESTART
-#     REGISTER_NAME_SERVICE_DATA{1} SEND_QUERIES{1} REFILL{1} THREADS_RESUME{1} RUNNING
-#   restarted process, the program's thread:  THREAD_RESUME, RESUME_USER_THREAD isRestart=1, EXIT
-# with INIT the first line, RESTART the first after the kill, EXIT the last, and each
-# THREAD_RESUME after its process's THREADS_RESUME. The counter's output must equal an
+#     REGISTER_NAME_SERVICE_DATA{1} SEND_QUERIES{1} REFILL{1} THREADS_RESUME{1}
+#     THREAD_RESUME{1,thread=program's} RESUME_USER_THREAD{1,thread=program's} RUNNING
+#   restarted process, the program's thread:  EXIT
+# with INIT the first line, RESTART the first after the kill and EXIT the last. The per-thread
+# events run on the checkpoint thread and name the program's thread (its kernel tid there): no
+# hook runs in a stopped thread's signal handler. The counter's output must equal an
 # uninterrupted run's (the plugin changes nothing) and the exit code is 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/plugin_lib.sh"
@@ -91,8 +93,6 @@ thread_events() {
   awk -v p="$2" -v t="$3" '$1 == p && $2 == t { sub(/^[0-9]+ [0-9]+ /, ""); print }' "$1"
 }
 tids_of() { awk -v p="$2" '$1 == p && !seen[$2]++ { print $2 }' "$1"; }
-# first_line FILE EVENT  Line number of the first EVENT in FILE.
-first_line() { awk -v e="$2" '$3 == e { print NR; exit }' "$1"; }
 
 # wait_event PID EVENT REST  Waits for the line of EVENT (with REST after it) of process PID in
 # the raw log (v2chain: B's line, B being called last).
@@ -118,24 +118,18 @@ $(printf '%s\n' "$got" | sed 's/^/    /')
 $(printf '%s\n' "$5" | sed 's/^/    /')"
 }
 
-ckpt_seq='PRESUSPEND
-THREADS_SUSPEND
-LEADER_ELECTION
-DRAIN
-PRECHECKPOINT
-WRITE_CKPT
-RESUME
-REGISTER_NAME_SERVICE_DATA isRestart=0
-SEND_QUERIES isRestart=0
-REFILL isRestart=0
-THREADS_RESUME isRestart=0
-RUNNING'
-restart_seq='RESTART
-REGISTER_NAME_SERVICE_DATA isRestart=1
-SEND_QUERIES isRestart=1
-REFILL isRestart=1
-THREADS_RESUME isRestart=1
-RUNNING'
+# ckpt_seq MAIN_TID, restart_seq PROGRAM_TID: the checkpoint thread's events.
+ckpt_seq() {
+  printf '%s\n' PRESUSPEND "PRE_SUSPEND_USER_THREAD thread=$1" THREADS_SUSPEND LEADER_ELECTION \
+    DRAIN PRECHECKPOINT WRITE_CKPT RESUME 'REGISTER_NAME_SERVICE_DATA isRestart=0' \
+    'SEND_QUERIES isRestart=0' 'REFILL isRestart=0' 'THREADS_RESUME isRestart=0' \
+    "THREAD_RESUME isRestart=0 thread=$1" "RESUME_USER_THREAD isRestart=0 thread=$1" RUNNING
+}
+restart_seq() {
+  printf '%s\n' RESTART 'REGISTER_NAME_SERVICE_DATA isRestart=1' 'SEND_QUERIES isRestart=1' \
+    'REFILL isRestart=1' 'THREADS_RESUME isRestart=1' "THREAD_RESUME isRestart=1 thread=$1" \
+    "RESUME_USER_THREAD isRestart=1 thread=$1" RUNNING
+}
 
 start_coordinator
 launch_plugins LPID "$out" "$T/launch.err" "$plugins" "$DMTCP_EXAMPLES/counter" "$N" "$DELAY"
@@ -143,7 +137,7 @@ wait_line "$out" '^count 10 ' "" "$LPID"
 wait_peers 1
 checkpoint_blocking
 # The resume events may still be on their way when the images are written.
-wait_event "$LPID" RESUME_USER_THREAD ' isRestart=0'
+wait_event "$LPID" RESUME_USER_THREAD " isRestart=0 thread=$LPID"
 wait_event "$LPID" RUNNING ''
 at=$(last_num "$out" count)
 wait_line "$out" "^count $((at + 3)) " "" "$LPID"
@@ -188,16 +182,9 @@ mapfile -t tids < <(tids_of "$launch" "$LPID")
 ((${#tids[@]} == 2)) && [[ ${tids[0]} == "$LPID" ]] ||
   fail "launched process: events on threads ${tids[*]}, expected the main thread $LPID and one more"
 ckpt_tid=${tids[1]}
-expect_thread "$launch" "$LPID" "$LPID" "launched process, main thread" 'INIT
-PRE_SUSPEND_USER_THREAD
-THREAD_RESUME
-RESUME_USER_THREAD isRestart=0'
-expect_thread "$launch" "$LPID" "$ckpt_tid" "launched process, checkpoint thread" "$ckpt_seq"
-(($(first_line "$launch" PRE_SUSPEND_USER_THREAD) > $(first_line "$launch" PRESUSPEND) &&
-  $(first_line "$launch" PRE_SUSPEND_USER_THREAD) < $(first_line "$launch" THREADS_SUSPEND))) ||
-  fail "launched process: PRE_SUSPEND_USER_THREAD not between PRESUSPEND and THREADS_SUSPEND"
-(($(first_line "$launch" THREAD_RESUME) > $(first_line "$launch" THREADS_RESUME))) ||
-  fail "launched process: THREAD_RESUME came before THREADS_RESUME"
+expect_thread "$launch" "$LPID" "$LPID" "launched process, main thread" 'INIT'
+expect_thread "$launch" "$LPID" "$ckpt_tid" "launched process, checkpoint thread" \
+  "$(ckpt_seq "$LPID")"
 
 # Restart: getpid() is the launch pid (virtual pids) or the new kernel pid, and what -l lists.
 vpid=$(awk 'NR == 1 { print $1 }' "$restart")
@@ -212,11 +199,8 @@ mapfile -t tids < <(tids_of "$restart" "$vpid")
 ((${#tids[@]} == 2)) || fail "restarted process: events on ${#tids[@]} threads (${tids[*]}), expected 2"
 rs_tid=${tids[0]}
 user_tid=${tids[1]}
-expect_thread "$restart" "$vpid" "$rs_tid" "restarted process, checkpoint thread" "$restart_seq"
-expect_thread "$restart" "$vpid" "$user_tid" "restarted process, program thread" 'THREAD_RESUME
-RESUME_USER_THREAD isRestart=1
-EXIT'
-(($(first_line "$restart" THREAD_RESUME) > $(first_line "$restart" THREADS_RESUME))) ||
-  fail "restarted process: THREAD_RESUME came before THREADS_RESUME"
+expect_thread "$restart" "$vpid" "$rs_tid" "restarted process, checkpoint thread" \
+  "$(restart_seq "$user_tid")"
+expect_thread "$restart" "$vpid" "$user_tid" "restarted process, program thread" 'EXIT'
 [[ $(tail -n 1 "$restart") == "$vpid $user_tid EXIT" ]] || fail "EXIT is not the last event"
 assert_group_gone "$RPID" "after the restarted counter exited"

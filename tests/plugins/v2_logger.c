@@ -1,5 +1,5 @@
 // A DMTCP 2 style plugin for the tests: its dmtcp_event_hook appends
-//   <pid> <tid> <TAG> <event number>[ isRestart=<n>]
+//   <pid> <tid> <TAG> <event number>[ isRestart=<n>][ thread=<tid>]
 // to $DMTCP_EVENT_LOG for every event, then passes the event on with DMTCP_NEXT_EVENT_HOOK. Two
 // copies (-DTAG=A, -DTAG=B) loaded together show the hook chain: A's line, then B's, for each
 // event. Numbers, not names: the test maps them with the order of the event enum in dmtcp.h.
@@ -23,19 +23,26 @@ void dmtcp_event_hook(DmtcpEvent_t event, DmtcpEventData_t *data) {
   const char *path = getenv("DMTCP_EVENT_LOG");
   if (path != NULL && *path != '\0') {
     int saved_errno = errno;
-    char line[96];
-    char restart[16] = "";
+    char line[128];
+    char restart[48] = "";
     switch (event) {
       case DMTCP_EVENT_REGISTER_NAME_SERVICE_DATA:
       case DMTCP_EVENT_SEND_QUERIES:
       case DMTCP_EVENT_REFILL:
       case DMTCP_EVENT_THREADS_RESUME:
-      case DMTCP_EVENT_RESUME_USER_THREAD:
         if (data != NULL) {
           snprintf(restart, sizeof restart, " isRestart=%d", data->resumeInfo.isRestart);
         } else {
           snprintf(restart, sizeof restart, " isRestart=?");
         }
+        break;
+      case DMTCP_EVENT_THREAD_RESUME:
+      case DMTCP_EVENT_RESUME_USER_THREAD:
+        snprintf(restart, sizeof restart, " isRestart=%d thread=%d", data->threadInfo.isRestart,
+                 (int)data->threadInfo.tid);
+        break;
+      case DMTCP_EVENT_PRE_SUSPEND_USER_THREAD:
+        snprintf(restart, sizeof restart, " thread=%d", (int)data->threadInfo.tid);
         break;
       default:
         break;
