@@ -611,6 +611,12 @@ void State::OnChildren(ClientId id, const proto::Children& children) {
   if (!ckpt_ || !ckpt_->participants.count(id)) return;
   const std::string host = workers_.at(id).host;
   const uint32_t n = std::min(children.count, proto::kMaxChildren);
+  if (children.ended) {
+    bool erased = false;
+    for (uint32_t i = 0; i < n; ++i) erased |= ckpt_->awaited.erase({host, children.pids[i]}) > 0;
+    if (erased) CheckCheckpointBarriers();
+    return;
+  }
   for (uint32_t i = 0; i < n; ++i) {
     const int32_t pid = children.pids[i];
     ClientId found = 0;

@@ -176,9 +176,11 @@ struct Barrier {
 // before it releases ckpt:suspended, so that no process is left out of the
 // images while its parent waits for it.
 constexpr uint32_t kMaxChildren = 4096;
+// ended = 1: children reported before that ended without joining (the
+// parent sees them as zombies while it is stopped); not to wait for.
 struct Children {
   uint32_t count;
-  uint32_t reserved;
+  uint32_t ended;
   int32_t pids[kMaxChildren];  // virtual pids, as their Hello names them
 };
 

@@ -3,6 +3,7 @@
 // across the computation. After a restart it wakes up here again, in the
 // new process, rejoins the coordinator and resumes the program.
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -203,8 +204,10 @@ void CheckpointSteps(const char* dir) {
     ReportChildrenToJoin();
     uint32_t peers = 0;
     int verdict = 0;
-    if (!CoordBarrierPolling(proto::kBarrierSuspended, nullptr, nullptr, nullptr, &verdict,
-                             &peers) ||
+    static pollfd coord_only[1];
+    if (!CoordBarrierPolling(
+            proto::kBarrierSuspended, [](pollfd*) { return 0; }, ReportEndedChildren, coord_only,
+            &verdict, &peers) ||
         verdict == proto::kCheckpointAbandoned) {
       // Another process did not stop in time (or the coordinator is gone):
       // this one runs on.

@@ -48,6 +48,30 @@ bool ProcFileHas(pid_t pid, const char* leaf, const char* needle) {
   return found;
 }
 
+// The state letter of /proc/<pid>/stat (R, S, Z, ...); 0 if it is gone.
+char ProcState(pid_t pid) {
+  const int fd = OpenProc(pid, "/stat");
+  if (fd < 0) return 0;
+  static char stat[1024];
+  const long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(stat), sizeof stat - 1);
+  RawSyscall(SYS_close, fd);
+  stat[n > 0 ? n : 0] = 0;
+  const char* state = nullptr;
+  for (const char* p = stat; *p; ++p)
+    if (*p == ')') state = p + 2;
+  return state ? *state : 0;
+}
+
+bool Ended(pid_t pid) {
+  const char s = ProcState(pid);
+  return s == 0 || s == 'Z' || s == 'X';
+}
+
+// The children reported to join this checkpoint (real pids; the first
+// kMaxChildren of them), until they are seen to end.
+pid_t g_reported[proto::kMaxChildren];
+uint32_t g_num_reported;
+
 bool WillJoin(pid_t child) {
   char text[64];
   int fd = OpenProc(child, "/comm");
@@ -58,16 +82,7 @@ bool WillJoin(pid_t child) {
   // Our own commands load the runtime but never join (comm is cut at 15).
   for (const char* own : {"dmtcp_launch", "dmtcp_command", "dmtcp_coordinat", "dmtcp_restart"})
     if (StartsWith(text, own)) return false;
-  fd = OpenProc(child, "/stat");
-  if (fd < 0) return false;
-  static char stat[1024];
-  n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(stat), sizeof stat - 1);
-  RawSyscall(SYS_close, fd);
-  stat[n > 0 ? n : 0] = 0;
-  const char* state = nullptr;
-  for (const char* p = stat; *p; ++p)
-    if (*p == ')') state = p + 2;
-  if (!state || *state == 'Z' || *state == 'X') return false;
+  if (Ended(child)) return false;
   if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
   // Just after execve the kernel has mapped the program and its loader, and
   // the loader has not yet loaded the runtime the environment preloads.
@@ -85,12 +100,32 @@ void ReportChildrenToJoin() {
     msg.count = 0;
   };
   msg.count = 0;
+  msg.ended = 0;
+  g_num_reported = 0;
   ForEachChild([&](pid_t child) {
     if (!WillJoin(child)) return;
+    if (g_num_reported < proto::kMaxChildren) g_reported[g_num_reported++] = child;
     msg.pids[msg.count++] = VirtualPid(child);
     if (msg.count == proto::kMaxChildren) send();
   });
   if (msg.count) send();
+}
+
+void ReportEndedChildren() {
+  static proto::Children msg;
+  msg.count = 0;
+  msg.ended = 1;
+  for (uint32_t i = 0; i < g_num_reported;) {
+    if (!Ended(g_reported[i])) {
+      ++i;
+      continue;
+    }
+    msg.pids[msg.count++] = VirtualPid(g_reported[i]);
+    g_reported[i] = g_reported[--g_num_reported];
+  }
+  if (msg.count)
+    CoordSend(static_cast<int>(proto::MsgType::kChildren), &msg,
+              static_cast<uint32_t>(offsetof(proto::Children, pids) + msg.count * sizeof(int32_t)));
 }
 
 }  // namespace dmtcp::rt

@@ -9,5 +9,9 @@ namespace dmtcp::rt {
 // which children will join (they run the runtime and are not our own
 // commands), so that it brings them into this checkpoint.
 void ReportChildrenToJoin();
+// While waiting for ckpt:suspended: those of them that ended without
+// joining (a child that exits at once: its parent is stopped and cannot
+// reap it), so that the coordinator stops waiting for them.
+void ReportEndedChildren();
 
 }  // namespace dmtcp::rt

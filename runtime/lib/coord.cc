@@ -386,7 +386,7 @@ bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)()
       int n = fill(fds + 1);
       fds[0] = pollfd{g.coord_fd, POLLIN, 0};
       RawSyscall(SYS_poll, reinterpret_cast<long>(fds), n + 1, 100);
-      if (n) ready();
+      ready();
       if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     }
     proto::Barrier r;

@@ -207,7 +207,7 @@ void CoordReportWriteProgress(uint64_t bytes);
 bool CoordRecv(int* type, void* buf, uint32_t cap);
 bool CoordBarrier(const char* name);
 // A barrier during which fill(fds) names descriptors to watch (returns how
-// many) and ready() runs whenever one of them may have data. fds has room
+// many) and ready() runs after each wait on them (100 ms at most). fds has room
 // for every descriptor fill names, plus one. Without fill: CoordBarrier.
 // The release's commit and num_peers go to *commit and *peers if given.
 bool CoordBarrierPolling(const char* name, int (*fill)(pollfd*), void (*ready)(), pollfd* fds,
