@@ -437,7 +437,11 @@ std::string Human(const Image& img) {
       line(" pty %d%s", f.info.pty_index, f.info.pty_master ? " master" : "");
     // Sockets carry the data waiting to be read; files that stay on their
     // node (or were unlinked), their contents.
-    if (!f.data.empty())
+    if (const auto* large =
+            kind == FdKind::kDeletedFile ? r.deleted_file(f.info.dev, f.info.inode) : nullptr)
+      line(", %llu bytes of contents (%zu data records)",
+           static_cast<unsigned long long>(large->info.size), large->data.size());
+    else if (!f.data.empty())
       line(", %zu bytes %s", f.data.size(), kind == FdKind::kSocket ? "queued" : "of contents");
     o += "\n";
   }

@@ -483,7 +483,9 @@ void ProcessTree::MakeDeletedFiles() {
       int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, f.info.mode & 07777);
       if (fd < 0) fd = memfd_create(f.path.substr(slash + 1).c_str(), MFD_CLOEXEC);
       if (fd < 0) throw Errno("cannot make the deleted file " + f.path + " again");
-      if (!io::WriteAll(fd, f.data.data(), f.data.size()))
+      const image::DeletedFile* large = img->deleted_file(f.info.dev, f.info.inode);
+      if (large ? !WritePages(*img, large->data, large->info.size, fd)
+                : !io::WriteAll(fd, f.data.data(), f.data.size()))
         throw Errno("cannot write the deleted file " + f.path + " again");
       deleted_[key] = MoveHigh(fd, high_fd_, true);
     }

@@ -54,20 +54,13 @@ void MoveAsideNewCompanions(const image::SavedFile& f) {
 void WriteBack(image::ImageReader& img, const image::SavedFile& f) {
   int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, f.info.mode & 07777);
   if (fd < 0) throw Errno("cannot write back " + f.path);
-  // Emptied first: the pages the image does not hold were zeros.
-  bool ok = ftruncate(fd, 0) == 0 && ftruncate(fd, static_cast<off_t>(f.info.size)) == 0;
-  std::vector<char> buf;
-  for (size_t i = 0; ok && i < f.data.size(); ++i) {
-    const auto& d = f.data[i];
-    buf.resize(d.raw_len);
-    if (!img.ReadData(d, buf.data())) {
-      close(fd);
-      throw std::runtime_error(img.error());
-    }
-    const uint64_t len = std::min<uint64_t>(d.raw_len, f.info.size - std::min(d.addr, f.info.size));
-    ok = io::PwriteAll(fd, buf.data(), len, static_cast<off_t>(d.addr));
+  bool ok;
+  try {
+    ok = WritePages(img, f.data, f.info.size, fd) && fsync(fd) == 0;
+  } catch (...) {
+    close(fd);
+    throw;
   }
-  ok = ok && fsync(fd) == 0;
   const int e = errno;
   close(fd);
   errno = e;
@@ -75,6 +68,21 @@ void WriteBack(image::ImageReader& img, const image::SavedFile& f) {
 }
 
 }  // namespace
+
+bool WritePages(image::ImageReader& img, const std::vector<image::DataRef>& data, uint64_t size,
+                int fd) {
+  // Emptied first: the pages the image does not hold were zeros.
+  bool ok = ftruncate(fd, 0) == 0 && ftruncate(fd, static_cast<off_t>(size)) == 0;
+  std::vector<char> buf;
+  for (size_t i = 0; ok && i < data.size(); ++i) {
+    const auto& d = data[i];
+    buf.resize(d.raw_len);
+    if (!img.ReadData(d, buf.data())) throw std::runtime_error(img.error());
+    const uint64_t len = std::min<uint64_t>(d.raw_len, size - std::min(d.addr, size));
+    ok = io::PwriteAll(fd, buf.data(), len, static_cast<off_t>(d.addr));
+  }
+  return ok;
+}
 
 void WriteBackSavedFiles(std::vector<std::unique_ptr<image::ImageReader>>& images) {
   // Every process that had a file open saved it (all were stopped together).

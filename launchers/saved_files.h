@@ -13,5 +13,9 @@ namespace dmtcp::restart {
 
 // Throws std::runtime_error naming the file that cannot be written back.
 void WriteBackSavedFiles(std::vector<std::unique_ptr<image::ImageReader>>& images);
+// Writes the pages of data (addr = offset) into fd, a file of size bytes;
+// false with errno, or throws std::runtime_error if the image cannot be read.
+bool WritePages(image::ImageReader& img, const std::vector<image::DataRef>& data, uint64_t size,
+                int fd);
 
 }  // namespace dmtcp::restart

@@ -51,6 +51,9 @@ enum class RecordType : uint32_t {
   // (DMTCP_CHECKPOINT_OPEN_FILES=1), its pages following as kData records
   // at their offsets; written back at restart.
   kSavedFile = 10,
+  // DeletedFileInfo: the contents of an unlinked file too large to follow
+  // its descriptor's record (any size), as kData records at their offsets.
+  kDeletedFile = 11,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -126,7 +129,9 @@ enum class FdKind : uint32_t {
   kTimerfd = 10,
   kEpoll = 11,
   // A regular file that was unlinked while open: its contents (data_len
-  // bytes) follow the path; made again, unlinked, in the same folder.
+  // bytes) follow the path, or, for a larger one, are in the image's
+  // RecordType::kDeletedFile of the same dev and inode; made again,
+  // unlinked, in the same folder.
   kDeletedFile = 12,
 };
 
@@ -157,6 +162,18 @@ struct SavedFileInfo {
   uint32_t reserved;
 };
 static_assert(sizeof(SavedFileInfo) == 24);
+
+// The contents of an unlinked file (FdKind::kDeletedFile of this dev and
+// inode): size bytes, its pages as the kData records that follow; pages
+// without a record are zeros.
+struct DeletedFileInfo {
+  uint64_t dev;
+  uint64_t inode;
+  uint64_t size;
+};
+static_assert(sizeof(DeletedFileInfo) == 24);
+// Up to this size an unlinked file's contents follow its descriptor's record.
+constexpr uint64_t kMaxInlineDeletedFile = 1 << 20;
 
 // A System V IPC object the process used (by id, or attached). Ids are
 // virtual: the program keeps the one it was given, a restart makes the

@@ -231,6 +231,16 @@ bool ImageReader::Load(const std::string& path) {
         cur_end = (saved_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
+      case RecordType::kDeletedFile: {
+        DeletedFile f;
+        if (h.length != sizeof f.info) return Fail("corrupt deleted-file record");
+        memcpy(&f.info, buf.data(), sizeof f.info);
+        deleted_files_.push_back(std::move(f));
+        current = &deleted_files_.back().data;
+        cur_start = 0;
+        cur_end = (deleted_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
+        break;
+      }
       case RecordType::kBinding: {
         ThreadBinding b;
         if (h.length != sizeof b) return Fail("corrupt thread binding record");
@@ -291,6 +301,12 @@ bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
                 ")");
   if (read_error) return Fail("read error in record payload");
   return true;
+}
+
+const DeletedFile* ImageReader::deleted_file(uint64_t dev, uint64_t inode) const {
+  for (const auto& f : deleted_files_)
+    if (f.info.dev == dev && f.info.inode == inode) return &f;
+  return nullptr;
 }
 
 bool ImageReader::RelocateFd(int min_fd) {

@@ -42,6 +42,11 @@ struct SysvObject {
   std::vector<DataRef> data;  // shm pages, addr = offset in the segment
 };
 
+struct DeletedFile {
+  DeletedFileInfo info;
+  std::vector<DataRef> data;  // addr = offset in the file
+};
+
 struct SavedFile {
   SavedFileInfo info;
   std::string path;
@@ -78,6 +83,10 @@ class ImageReader {
   const std::vector<MadeFile>& made_files() const { return made_files_; }
   const std::vector<SysvObject>& sysv_objects() const { return sysv_objects_; }
   const std::vector<SavedFile>& saved_files() const { return saved_files_; }
+  const std::vector<DeletedFile>& deleted_files() const { return deleted_files_; }
+  // The contents of the unlinked file of a kDeletedFile descriptor, when
+  // they are not in its record; null otherwise.
+  const DeletedFile* deleted_file(uint64_t dev, uint64_t inode) const;
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -102,6 +111,7 @@ class ImageReader {
   std::vector<MadeFile> made_files_;
   std::vector<SysvObject> sysv_objects_;
   std::vector<SavedFile> saved_files_;
+  std::vector<DeletedFile> deleted_files_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;

@@ -371,8 +371,6 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   }
 }
 
-// An unlinked file keeps its contents in the image (the same buffer as
-// queued socket data); its path loses the kernel's " (deleted)".
 // A file's contents into the image (the buffer of queued socket data):
 // false if they do not fit.
 bool RecordContents(const char* link, const struct stat& st, FdEntry* e, char* buf, size_t cap,
@@ -410,15 +408,10 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
     if (match) *path_len -= kSuffixLen;
   }
   e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
-  if (!RecordContents(link, st, e, buf, cap, used)) {
-    // Refused rather than restored empty: a checkpoint never loses data.
-    path[*path_len] = 0;
-    StrCopy(g_record_error, sizeof g_record_error, "the unlinked file ");
-    StrCat(g_record_error, sizeof g_record_error, path);
-    StrCat(g_record_error, sizeof g_record_error,
-           " is larger than the room a checkpoint has for the contents of unlinked files and"
-           " queued socket data (8 MiB in all)");
-  }
+  // A small one in the descriptor's record; a larger one (or one the room
+  // left cannot hold) as pages of its own record (WriteDeletedFiles).
+  if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineDeletedFile)
+    RecordContents(link, st, e, buf, cap, used);
 }
 
 bool Reopenable(image::FdKind k) {

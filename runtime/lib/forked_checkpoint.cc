@@ -72,6 +72,12 @@ bool ForkAllowed(const char* maps) {
     warned_files = true;
     return false;
   }
+  if (DeletedFilesToWrite()) {
+    static bool warned_deleted;
+    if (!warned_deleted) Log("forked checkpoint: large unlinked files are saved; writing in place");
+    warned_deleted = true;
+    return false;
+  }
   if (!g_result) {
     long p = RawSyscall(SYS_mmap, 0, sizeof(Result), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -439,7 +439,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) &&
        WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) &&
        WriteSysvObjects(w, object_err, sizeof object_err) &&
-       WriteOpenFiles(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
+       WriteOpenFiles(w, object_err, sizeof object_err) &&
+       WriteDeletedFiles(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
   CloseMadeFiles();  // those a failure left unwritten

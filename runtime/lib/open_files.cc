@@ -14,6 +14,44 @@
 namespace dmtcp::rt {
 namespace {
 
+// The pages of the file fd (size bytes) as data records at their offsets;
+// pages of zeros are left out. Read, not mapped: a process outside the
+// computation may truncate the file meanwhile (a mapping would then
+// fault); what is past a short read comes back as zeros. 0, or -1 if the
+// image could not be written, or an errno if there is no memory to read in.
+long WritePages(image::ImageWriter& w, long fd, uint64_t size) {
+  if (size == 0) return 0;
+  constexpr uint64_t kChunk = 4 << 20;
+  const long buf =
+      RawSyscall(SYS_mmap, 0, kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (buf < 0 && buf > -4096) return -buf;
+  auto* b = reinterpret_cast<char*>(buf);
+  bool ok = true;
+  for (uint64_t off = 0; ok && off < size; off += kChunk) {
+    const uint64_t want = size - off < kChunk ? size - off : kChunk;
+    long got = RawSyscall(SYS_pread64, fd, buf, static_cast<long>(want), static_cast<long>(off));
+    if (got <= 0) break;
+    const uint64_t padded = (static_cast<uint64_t>(got) + 4095) & ~uint64_t{4095};
+    for (uint64_t i = static_cast<uint64_t>(got); i < padded; ++i) b[i] = 0;
+    // Drain: the buffer is read again for the next chunk.
+    uint64_t run = 0, run_len = 0;
+    for (uint64_t at = 0; ok && at < padded; at += 4096) {
+      if (PageIsZero(reinterpret_cast<const uint64_t*>(b + at))) continue;
+      if (run_len && run + run_len == at) {
+        run_len += 4096;
+        continue;
+      }
+      if (run_len) ok = w.WriteData(off + run, b + run, run_len);
+      run = at;
+      run_len = 4096;
+    }
+    ok = ok && (!run_len || w.WriteData(off + run, b + run, run_len)) && w.Drain();
+    if (static_cast<uint64_t>(got) < want) break;
+  }
+  RawSyscall(SYS_munmap, buf, kChunk);
+  return ok ? 0 : -1;
+}
+
 // A regular file open for writing, not one an earlier descriptor named.
 bool ToSave(int i, const image::FdInfo** out, const char** path) {
   const image::FdInfo* f = RecordedFd(i, path);
@@ -116,49 +154,71 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   info.names_len = names_len > 0 ? static_cast<uint32_t>(names_len) : 0;
   bool ok = w.WriteRecord(image::RecordType::kSavedFile, &info, sizeof info, path, f.path_len,
                           names, info.names_len);
-  // Read, not mapped: a process outside the computation may truncate the
-  // file meanwhile (a mapping would then fault); what is past a short read
-  // comes back as zeros.
-  constexpr uint64_t kChunk = 4 << 20;
-  long buf = 0;
-  if (ok && info.size > 0) {
-    buf =
-        RawSyscall(SYS_mmap, 0, kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf < 0 && buf > -4096) {
-      Fail(err, cap, "no memory to save the file ", path, f.path_len, -buf);
-      RawSyscall(SYS_close, fd);
-      return false;
-    }
-  }
-  auto* b = reinterpret_cast<char*>(buf);
-  for (uint64_t off = 0; ok && off < info.size; off += kChunk) {
-    const uint64_t want = info.size - off < kChunk ? info.size - off : kChunk;
-    long got = RawSyscall(SYS_pread64, fd, buf, static_cast<long>(want), static_cast<long>(off));
-    if (got <= 0) break;
-    const uint64_t padded = (static_cast<uint64_t>(got) + 4095) & ~uint64_t{4095};
-    for (uint64_t i = static_cast<uint64_t>(got); i < padded; ++i) b[i] = 0;
-    // The pages are data records at their offsets in the file; Drain:
-    // the buffer is read again for the next chunk.
-    uint64_t run = 0, run_len = 0;
-    for (uint64_t at = 0; ok && at < padded; at += 4096) {
-      if (PageIsZero(reinterpret_cast<const uint64_t*>(b + at))) continue;
-      if (run_len && run + run_len == at) {
-        run_len += 4096;
-        continue;
-      }
-      if (run_len) ok = w.WriteData(off + run, b + run, run_len);
-      run = at;
-      run_len = 4096;
-    }
-    ok = ok && (!run_len || w.WriteData(off + run, b + run, run_len)) && w.Drain();
-    if (static_cast<uint64_t>(got) < want) break;
-  }
-  if (buf) RawSyscall(SYS_munmap, buf, kChunk);
+  const long e = ok ? WritePages(w, fd, info.size) : 0;
+  if (e > 0) Fail(err, cap, "no memory to save the file ", path, f.path_len, e);
   RawSyscall(SYS_close, fd);
-  return ok;
+  return ok && e == 0;
+}
+
+// An unlinked file whose contents are not in its descriptor's record (too
+// large), not one an earlier descriptor named.
+bool DeletedToWrite(int i, const image::FdInfo** out) {
+  const char* path;
+  const image::FdInfo* f = RecordedFd(i, &path);
+  if (!f || static_cast<image::FdKind>(f->kind) != image::FdKind::kDeletedFile ||
+      f->data_len == f->size)
+    return false;
+  for (int j = 0; j < i; ++j) {
+    const image::FdInfo* o = RecordedFd(j, &path);
+    if (o && static_cast<image::FdKind>(o->kind) == image::FdKind::kDeletedFile &&
+        o->dev == f->dev && o->inode == f->inode)
+      return false;
+  }
+  *out = f;
+  return true;
 }
 
 }  // namespace
+
+bool DeletedFilesToWrite() {
+  const image::FdInfo* f;
+  for (int i = 0; i < RecordedFdCount(); ++i)
+    if (DeletedToWrite(i, &f)) return true;
+  return false;
+}
+
+bool WriteDeletedFiles(image::ImageWriter& w, char* err, size_t errcap) {
+  for (int i = 0; i < RecordedFdCount(); ++i) {
+    const image::FdInfo* f;
+    if (!DeletedToWrite(i, &f)) continue;
+    // Through /proc: the descriptor itself may be write-only.
+    char link[32] = "/proc/self/fd/";
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(f->fd));
+    StrCat(link, sizeof link, num);
+    const long fd =
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
+      const char* path;
+      RecordedFd(i, &path);
+      Fail(err, errcap, "cannot read the unlinked file ", path, f->path_len, fd < 0 ? -fd : 0);
+      if (fd >= 0) RawSyscall(SYS_close, fd);
+      return false;
+    }
+    image::DeletedFileInfo info{f->dev, f->inode, static_cast<uint64_t>(st.st_size)};
+    bool ok = w.WriteRecord(image::RecordType::kDeletedFile, &info, sizeof info);
+    const long e = ok ? WritePages(w, fd, info.size) : 0;
+    RawSyscall(SYS_close, fd);
+    if (e > 0) {
+      const char* path;
+      RecordedFd(i, &path);
+      Fail(err, errcap, "no memory to save the unlinked file ", path, f->path_len, e);
+    }
+    if (!ok || e != 0) return false;
+  }
+  return true;
+}
 
 bool OpenFilesToSave() {
   if (!g.cfg.ckpt_open_files) return false;

@@ -18,5 +18,11 @@ bool OpenFilesToSave();
 // One record per file (its contents, the names of its folder made after it)
 // False with a message in err when one cannot be read.
 bool WriteOpenFiles(image::ImageWriter& w, char* err, size_t errcap);
+// Unlinked files too large for their descriptor's record: their contents
+// as pages of a record of their own, any size. Whether there is one (a
+// forked writer would read them as the program changes them), and write
+// them, false with a message in err when one cannot be read.
+bool DeletedFilesToWrite();
+bool WriteDeletedFiles(image::ImageWriter& w, char* err, size_t errcap);
 
 }  // namespace dmtcp::rt
