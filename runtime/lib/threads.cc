@@ -329,6 +329,21 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
 }
 
 bool SuspendThreads() {
+  // A plugin's word on each thread, on this thread and while the program
+  // still runs: a hook in a stopped thread's signal handler could deadlock
+  // on a lock (malloc's) that a thread stopped beside it holds. Before
+  // wrapped calls wait (ckpt_pending), which a hook may make too.
+  if (HaveUserPlugins()) {
+    const pid_t me = GetTid();
+    const int listed = ListTasks(g_tasks, kMaxThreads);
+    for (int i = 0; i < listed && i < kMaxThreads; ++i) {
+      if (g_tasks[i] == me) continue;
+      DmtcpEventData_t data;
+      memset(&data, 0, sizeof data);
+      data.threadInfo.tid = VirtualTid(g_tasks[i]);
+      PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD, &data);
+    }
+  }
   g.ckpt_pending.store(1);
   for (int active; (active = g.wrappers_active.load()) != 0;)
     TimedWait(&g.wrappers_active, active, 100);
@@ -351,18 +366,6 @@ bool SuspendThreads() {
     FormatUint(cap, sizeof cap, static_cast<uint64_t>(kMaxThreads));
     CheckpointFailed("the process has ", num, cap);
     return false;
-  }
-  // A plugin's word on each thread, on this thread and while the program
-  // still runs: a hook in a stopped thread's signal handler could deadlock
-  // on a lock (malloc's) that a thread stopped beside it holds.
-  if (HaveUserPlugins()) {
-    for (int i = 0; i < n; ++i) {
-      if (g_tasks[i] == self->tid) continue;
-      DmtcpEventData_t data;
-      memset(&data, 0, sizeof data);
-      data.threadInfo.tid = VirtualTid(g_tasks[i]);
-      PluginEvent(DMTCP_EVENT_PRE_SUSPEND_USER_THREAD, &data);
-    }
   }
   // The signal carries the round: one that reaches a thread only after its
   // checkpoint gave up is told apart from the program's own and dropped.

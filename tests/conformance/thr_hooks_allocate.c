@@ -56,9 +56,10 @@ static void tick(void) { CHECK(!failed, "malloc gave bad memory"); }
 static int count(const char *event, pid_t tid) {
   FILE *f = fopen("hooks.log", "r");
   if (f == NULL) return 0;
-  char name[64];
+  char name[64], locale[16];
   int t, n = 0;
-  while (fscanf(f, "%63s %d", name, &t) == 2) n += strcmp(name, event) == 0 && t == tid;
+  while (fscanf(f, "%63s %d %15s", name, &t, locale) == 3)
+    n += strcmp(name, event) == 0 && t == tid && strcmp(locale, "locale") == 0;
   fclose(f);
   return n;
 }

@@ -1,9 +1,11 @@
-// A plugin whose per-thread hooks do what ordinary code does: malloc, stdio, a lock. Each of
+// A plugin whose per-thread hooks do what ordinary code does: malloc, stdio, a lock, a call the
+// runtime wraps (setlocale, which waits while a checkpoint stops the program's threads). Each of
 // PRE_SUSPEND_USER_THREAD and RESUME_USER_THREAD appends "<EVENT> <thread>" to hooks.log in the
 // current directory with fopen/fprintf. Run in a stopped thread's signal handler (where DMTCP
 // runs them) these deadlock as soon as a thread is stopped inside malloc; the conformance test
 // thr_hooks_allocate runs threads that are in malloc most of the time.
 #define _GNU_SOURCE
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static void note(const char *event, pid_t tid) {
   char *line = malloc(256);
   if (line == NULL) return;
-  snprintf(line, 256, "%s %d\n", event, (int)tid);
+  const char *locale = setlocale(LC_ALL, NULL);
+  snprintf(line, 256, "%s %d %s\n", event, (int)tid, locale ? "locale" : "none");
   pthread_mutex_lock(&lock);
   FILE *f = fopen("hooks.log", "a");
   if (f != NULL) {
