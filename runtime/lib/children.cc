@@ -1,7 +1,9 @@
 #include "children.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <cstddef>
 
@@ -72,6 +74,27 @@ bool Ended(pid_t pid) {
 pid_t g_reported[proto::kMaxChildren];
 uint32_t g_num_reported;
 
+// Whether the program the process runs (the new one, from the start of an
+// execve) names a loader (PT_INTERP): only such a program loads a runtime.
+bool UsesLoader(pid_t pid) {
+  const int fd = OpenProc(pid, "/exe");
+  if (fd < 0) return false;
+  Elf64_Ehdr eh;
+  static Elf64_Phdr ph[64];
+  bool interp = false;
+  if (RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(&eh), sizeof eh, 0) ==
+          static_cast<long>(sizeof eh) &&
+      __builtin_memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phentsize == sizeof ph[0]) {
+    const size_t n = eh.e_phnum < 64 ? eh.e_phnum : 64;
+    const long got = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(ph), n * sizeof ph[0],
+                                static_cast<long>(eh.e_phoff));
+    for (size_t i = 0; got > 0 && i < static_cast<size_t>(got) / sizeof ph[0]; ++i)
+      interp |= ph[i].p_type == PT_INTERP;
+  }
+  RawSyscall(SYS_close, fd);
+  return interp;
+}
+
 bool WillJoin(pid_t child) {
   char text[64];
   int fd = OpenProc(child, "/comm");
@@ -82,11 +105,24 @@ bool WillJoin(pid_t child) {
   // Our own commands load the runtime but never join (comm is cut at 15).
   for (const char* own : {"dmtcp_launch", "dmtcp_command", "dmtcp_coordinat", "dmtcp_restart"})
     if (StartsWith(text, own)) return false;
-  if (Ended(child)) return false;
-  if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
-  // Just after execve the kernel has mapped the program and its loader, and
-  // the loader has not yet loaded the runtime the environment preloads.
-  return ProcFileHas(child, "/maps", "/ld-linux") && ProcFileHas(child, "/environ", "/libdmtcp.so");
+  // A child in the middle of an execve shows, for a moment, a memory with
+  // its new program and no loader yet, then the loader without the
+  // environment: decided only once it shows more, or it would be left out
+  // (xargs's next command, forked just before the checkpoint).
+  for (int ms = 0; ms < 2000; ++ms) {
+    if (Ended(child)) return false;
+    if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
+    if (!UsesLoader(child)) return false;  // a static program: no runtime
+    // The kernel has mapped the program and its loader, and the loader has
+    // not yet loaded the runtime the environment preloads.
+    if (ProcFileHas(child, "/maps", "/ld-")) {
+      if (ProcFileHas(child, "/environ", "/libdmtcp.so")) return true;
+      if (ProcFileHas(child, "/environ", "=")) return false;
+    }
+    struct timespec t = {0, 1000 * 1000};
+    RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
+  }
+  return false;
 }
 
 }  // namespace

@@ -114,6 +114,9 @@ struct State {
   std::atomic<int> resume_gen;
   std::atomic<int> in_checkpoint;
   std::atomic<int> ckpt_round;  // carried by the checkpoint signal (si_int)
+  // Threads inside the checkpoint signal handler, the checkpoint's or
+  // restored ones: after a resume, those not yet out still block the signal.
+  std::atomic<int> threads_in_handler;
   // 1 from the start of a checkpoint until its end (past the resume of the
   // program's threads when a forked child writes the image): a process that
   // exits meanwhile waits, or its image would be lost with it.

@@ -280,6 +280,22 @@ void RestoreSyscallPidArg(const ThreadRec* rec, ucontext_t* uc) {
   r[rec->pid_arg_reg] = wait4_group ? -real : real;
 }
 
+void LeaveHandler() {
+  if (g.threads_in_handler.fetch_sub(1) == 1) FutexWakeAll(&g.threads_in_handler);
+}
+
+// Threads the last resume woke (thousands, after a restart on a busy node)
+// may still be inside the handler, the signal blocked: a new signal would
+// wait there, and the two-second test below would take them for threads
+// that block it for good.
+void WaitForLastRoundToLeave() {
+  const long start_ms = MonotonicMs();
+  for (int left; (left = g.threads_in_handler.load()) > 0;) {
+    if (MonotonicMs() - start_ms > 30000) break;  // the test below decides
+    TimedWait(&g.threads_in_handler, left, 50);
+  }
+}
+
 }  // namespace
 
 extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) {
@@ -301,6 +317,7 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   // program to see.
   if (!g.in_checkpoint.load() || info->si_int != g.ckpt_round.load()) return;
   const int saved_errno = errno;
+  g.threads_in_handler.fetch_add(1);
   const int slot = g.num_threads.fetch_add(1);
   if (slot >= kMaxThreads) {
     // Started after the count (by a raw clone): the checkpoint fails, and
@@ -310,6 +327,7 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
     g.num_arrived.fetch_add(1);
     FutexWakeAll(&g.num_arrived);
     while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
+    LeaveHandler();
     errno = saved_errno;
     return;
   }
@@ -325,6 +343,7 @@ extern "C" void dmtcp_thread_signal_handler(int sig, siginfo_t* info, void* uc) 
   // Both after a checkpoint and after a restart: wait to be resumed.
   while (g.resume_gen.load() == gen) FutexWait(&g.resume_gen, gen);
   if (restarted) RestoreSyscallPidArg(rec, static_cast<ucontext_t*>(uc));
+  LeaveHandler();
   errno = saved_errno;
 }
 
@@ -347,6 +366,7 @@ bool SuspendThreads() {
   g.ckpt_pending.store(1);
   for (int active; (active = g.wrappers_active.load()) != 0;)
     TimedWait(&g.wrappers_active, active, 100);
+  WaitForLastRoundToLeave();
   g.num_threads.store(1);
   g.num_arrived.store(0);
   ThreadRec* self = &g.threads[0];

@@ -96,6 +96,7 @@ void AfterForkChild() {
   g.ckpt_active.store(0);
   g.ckpt_pending.store(0);
   g.in_checkpoint.store(0);
+  g.threads_in_handler.store(0);
   g.wrappers_active.store(0);
   t_wrapper_depth = 0;
   // A new process whose pid some restored process has as its virtual pid

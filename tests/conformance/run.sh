@@ -17,6 +17,8 @@
 # the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
 # other objects then take their keys (another job of the same program on that node). A source
 # that says "// LAUNCH-WITH-PLUGIN: NAME" runs with the test plugin $DMTCP_TEST_PLUGINS/NAME.so.
+# One that says "// ROUNDS: N" is checkpointed, killed and restarted N times, not 2 (a race that
+# one checkpoint in a few hits).
 #
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
@@ -55,6 +57,7 @@ real=""
 refused=""
 LAUNCH_ARGS=()
 RUN_ON=0
+ROUNDS=2
 remove_ipc=""
 occupy_keys=""
 # System V objects, one "kind id key" a line (m: shared memory, s: semaphores, q: message queues).
@@ -87,6 +90,8 @@ else
   if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
   if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
   plugin=$(sed -n 's|^// LAUNCH-WITH-PLUGIN: ||p' "$src")
+  rounds=$(sed -n 's|^// ROUNDS: ||p' "$src")
+  ROUNDS=${rounds:-2}
   if [[ -n $plugin ]]; then
     [[ -f ${DMTCP_TEST_PLUGINS:?}/$plugin.so ]] || fail "no test plugin $plugin.so"
     LAUNCH_ARGS=(--with-plugin "$DMTCP_TEST_PLUGINS/$plugin.so")
@@ -130,7 +135,7 @@ if [[ -n $refused ]]; then
   log "refused as expected: $msg"
   [[ ! -e $CKPT/dmtcp_restart_script.sh ]] || fail "a refused checkpoint left a restart script"
 else
-  for round in 1 2; do
+  for ((round = 1; round <= ROUNDS; round++)); do
     checkpoint_blocking
     no_failure "after checkpoint $round"
     sleep "$RUN_ON"
