@@ -81,7 +81,11 @@ void RestoreProcessSettings() {
   RawSyscall(SYS_umask, p.umask);
   if (p.subreaper) RawSyscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
   for (int which = 0; which < 3; ++which) {
-    const itimerval& t = p.itimers[which];
+    itimerval t = p.itimers[which];
+    // A periodic ITIMER_REAL whose SIGALRM was still pending reads as
+    // stopped: the kernel rearms it only when the signal is taken, and would
+    // not in the restored process (that signal is raised again there).
+    if (!t.it_value.tv_sec && !t.it_value.tv_usec) t.it_value = t.it_interval;
     if (t.it_value.tv_sec || t.it_value.tv_usec)
       RawSyscall(SYS_setitimer, which, reinterpret_cast<long>(&t), 0);
   }
