@@ -116,6 +116,10 @@ pid_t SpawnOutside(const std::vector<std::string>& words, bool keep_dmtcp_env, i
     if (!keep_dmtcp_env && strncmp(*e, "DMTCP_", 6) == 0) continue;
     env.push_back(*e);
   }
+  // Else the runtime (which dmtcp_srun and dmtcp_ssh carry) would put
+  // LD_PRELOAD back, as it does for every program a process starts.
+  static char outside[] = "DMTCP_OUTSIDE=1";
+  env.push_back(outside);
   env.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

@@ -9,6 +9,7 @@
 
 #include "pids.h"
 #include "proc_dir.h"
+#include "program_file.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -75,24 +76,32 @@ pid_t g_reported[proto::kMaxChildren];
 uint32_t g_num_reported;
 
 // Whether the program the process runs (the new one, from the start of an
-// execve) names a loader (PT_INTERP): only such a program loads a runtime.
+// execve) names a loader: only such a program loads a runtime.
 bool UsesLoader(pid_t pid) {
   const int fd = OpenProc(pid, "/exe");
   if (fd < 0) return false;
-  Elf64_Ehdr eh;
-  static Elf64_Phdr ph[64];
-  bool interp = false;
-  if (RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(&eh), sizeof eh, 0) ==
-          static_cast<long>(sizeof eh) &&
-      __builtin_memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phentsize == sizeof ph[0]) {
-    const size_t n = eh.e_phnum < 64 ? eh.e_phnum : 64;
-    const long got = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(ph), n * sizeof ph[0],
-                                static_cast<long>(eh.e_phoff));
-    for (size_t i = 0; got > 0 && i < static_cast<size_t>(got) / sizeof ph[0]; ++i)
-      interp |= ph[i].p_type == PT_INTERP;
-  }
+  const bool interp = ElfUsesLoader(fd);
   RawSyscall(SYS_close, fd);
   return interp;
+}
+
+// A running child without the runtime is not in the checkpoint, and a
+// restart does not bring it back: said on stderr, once per child.
+void WarnUnchecked(pid_t child, const char* comm) {
+  static pid_t warned[64];
+  static uint32_t num_warned;
+  for (uint32_t i = 0; i < num_warned && i < 64; ++i)
+    if (warned[i] == child) return;
+  warned[num_warned++ % 64] = child;
+  char what[128] = ": child ";
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(child)));
+  StrCat(what, sizeof what, num);
+  StrCat(what, sizeof what, " (");
+  StrCat(what, sizeof what, comm);
+  StrCat(what, sizeof what, ")");
+  Log(g.program, what, " runs without the runtime: checkpoints leave it out,",
+      " and a restart does not bring it back");
 }
 
 bool WillJoin(pid_t child) {
@@ -102,6 +111,7 @@ bool WillJoin(pid_t child) {
   long n = RawSyscall(SYS_read, fd, reinterpret_cast<long>(text), sizeof text - 1);
   RawSyscall(SYS_close, fd);
   text[n > 0 ? n : 0] = 0;
+  if (n > 0 && text[n - 1] == '\n') text[n - 1] = 0;
   // Our own commands load the runtime but never join (comm is cut at 15).
   for (const char* own : {"dmtcp_launch", "dmtcp_command", "dmtcp_coordinat", "dmtcp_restart"})
     if (StartsWith(text, own)) return false;
@@ -112,16 +122,21 @@ bool WillJoin(pid_t child) {
   for (int ms = 0; ms < 2000; ++ms) {
     if (Ended(child)) return false;
     if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
-    if (!UsesLoader(child)) return false;  // a static program: no runtime
+    bool without = !UsesLoader(child);  // a static program
     // The kernel has mapped the program and its loader, and the loader has
     // not yet loaded the runtime the environment preloads.
-    if (ProcFileHas(child, "/maps", "/ld-")) {
+    if (!without && ProcFileHas(child, "/maps", "/ld-")) {
       if (ProcFileHas(child, "/environ", "/libdmtcp.so")) return true;
-      if (ProcFileHas(child, "/environ", "=")) return false;
+      without = ProcFileHas(child, "/environ", "=");
+    }
+    if (without) {
+      if (!Ended(child)) WarnUnchecked(child, text);
+      return false;
     }
     struct timespec t = {0, 1000 * 1000};
     RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
   }
+  WarnUnchecked(child, text);
   return false;
 }
 

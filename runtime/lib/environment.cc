@@ -15,6 +15,8 @@ char g_host[300];
 char g_port[32];
 char g_secret[sizeof g.cfg.secret + 32];
 char g_ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
+// "LD_PRELOAD=..." as the process started: the runtime and its plugins.
+char g_preload[4096];
 
 void Entry(char* out, size_t cap, const char* name, const char* value) {
   StrCopy(out, cap, name);
@@ -34,6 +36,13 @@ char* Replacement(const char* e) {
     if (same) return current;
   }
   return nullptr;
+}
+
+bool Contains(const char* s, const char* needle) {
+  const size_t n = StrLen(needle);
+  for (; *s; ++s)
+    if (__builtin_memcmp(s, needle, n) == 0) return true;
+  return false;
 }
 
 // Whether e is "name=...".
@@ -70,6 +79,18 @@ void RememberCoordinatorForEnvironment() {
     Entry(g_ckpt_dir, sizeof g_ckpt_dir, "DMTCP_CHECKPOINT_DIR", g.cfg.ckpt_dir);
 }
 
+bool StartsOutside(char* const* envp) {
+  for (size_t i = 0; envp && envp[i]; ++i)
+    if (Names(envp[i], kOutside) && envp[i][sizeof kOutside] == '1') return true;
+  return false;
+}
+
+void RememberPreload() {
+  const char* v = EnvironmentValue("LD_PRELOAD");
+  if (v && StrLen(v) + sizeof "LD_PRELOAD=" <= sizeof g_preload)
+    Entry(g_preload, sizeof g_preload, "LD_PRELOAD", v);
+}
+
 void PointEnvironmentAtCoordinator() {
   RememberCoordinatorForEnvironment();
   // In place, where the new value fits: the strings may be the program's
@@ -97,18 +118,42 @@ void TakeBack(int fd) {
   if (fd >= 0) RawSyscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
 }
 
-char** CurrentEnvironment(char* const* envp, char** out, const char* const extra[2]) {
+char** CurrentEnvironment(char* const* envp, char** out, const char* const extra[2],
+                          Preload runtime, char* preload_buf, size_t preload_cap) {
   bool have_host = false, have_port = false, have_secret = false, preload = false;
+  const bool add = runtime == Preload::kAdd && g_preload[0];
   size_t n = 0;
   for (size_t i = 0; envp && envp[i]; ++i) {
     // Stale ones (a shell keeps them among its variables): ours come last.
-    if (Names(envp[i], kInheritedCoordFd) || Names(envp[i], kPidTableFd)) continue;
+    if (Names(envp[i], kInheritedCoordFd) || Names(envp[i], kPidTableFd) ||
+        Names(envp[i], kOutside))
+      continue;
     char* current = Replacement(envp[i]);
     have_host |= current == g_host;
     have_port |= current == g_port;
     have_secret |= current == g_secret;
-    preload |= Names(envp[i], "LD_PRELOAD");
+    if (Names(envp[i], "LD_PRELOAD")) {
+      preload = true;
+      // The program set a preload of its own: the runtime comes first, as
+      // dmtcp_launch put it (without the value, ld.so ignores an empty one).
+      const char* theirs = envp[i] + sizeof "LD_PRELOAD=" - 1;
+      if (add && !Contains(theirs, "libdmtcp.so") &&
+          StrLen(g_preload) + StrLen(theirs) + 2 <= preload_cap) {
+        StrCopy(preload_buf, preload_cap, g_preload);
+        if (theirs[0]) {
+          StrCat(preload_buf, preload_cap, ":");
+          StrCat(preload_buf, preload_cap, theirs);
+        }
+        current = preload_buf;
+      }
+    }
     out[n++] = current ? current : envp[i];
+  }
+  // Everything the program starts belongs to the computation, whatever
+  // environment it gives (env -i, a job script's clean environment).
+  if (add && !preload) {
+    out[n++] = g_preload;
+    preload = true;
   }
   // Only where the runtime will be in the new program: one started without
   // it is not under checkpoint control, and needs no coordinator.

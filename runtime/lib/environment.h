@@ -22,13 +22,30 @@ void PointEnvironmentAtCoordinator();
 inline constexpr char kInheritedCoordFd[] = "DMTCP_INHERITED_COORD_FD";
 inline constexpr char kPidTableFd[] = "DMTCP_PID_TABLE_FD";
 
+// DMTCP_OUTSIDE=1 in the environment given to exec or spawn: the new
+// program runs outside checkpoint control (dmtcp_srun and dmtcp_ssh start
+// the real srun and ssh so); the entry is not passed on.
+inline constexpr char kOutside[] = "DMTCP_OUTSIDE";
+bool StartsOutside(char* const* envp);
+
+// At start: the preload (runtime and plugins) every new program gets.
+void RememberPreload();
+
 // How many entries CurrentEnvironment may add to envp.
-constexpr size_t kEnvironmentExtra = 6;
+constexpr size_t kEnvironmentExtra = 7;
+// Room for an LD_PRELOAD entry that CurrentEnvironment puts together.
+constexpr size_t kPreloadEntryMax = 8192;
+// Whether the new program will load the runtime (Preload::kAdd: a dynamic
+// program) or not (kKeep: a static or privileged one, see program_file.h).
+enum class Preload { kAdd, kKeep };
 // envp for a new program, in out (room for the entries of envp plus
-// kEnvironmentExtra plus the terminator): the coordinator entries replaced
-// by the current ones (added where missing), stale hand-on entries
-// dropped, and extra[0..1] (each may be null) added. Returns out.
-char** CurrentEnvironment(char* const* envp, char** out, const char* const extra[2]);
+// kEnvironmentExtra plus the terminator): the runtime preloaded (with
+// kAdd: added where missing, put first where the program set its own, in
+// preload_buf), the coordinator entries replaced by the current ones
+// (added where missing), stale hand-on entries dropped, and extra[0..1]
+// (each may be null) added. Returns out.
+char** CurrentEnvironment(char* const* envp, char** out, const char* const extra[2],
+                          Preload runtime, char* preload_buf, size_t preload_cap);
 
 // Clears close-on-exec on descriptor fd and formats "NAME=fd" into entry;
 // false (entry empty) if fd < 0 or it cannot.

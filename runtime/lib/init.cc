@@ -216,6 +216,7 @@ __attribute__((constructor)) void DmtcpInit() {
     return;
   }
   ReadConfig();
+  RememberPreload();
   gethostname(g.hostname, sizeof g.hostname - 1);
   MapInheritedPidTable();
   InitPids();

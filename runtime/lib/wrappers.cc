@@ -20,6 +20,7 @@
 #include "pids.h"
 #include "plugins.h"
 #include "posix_timers.h"
+#include "program_file.h"
 #include "runtime.h"
 #include "sysv_ipc.h"
 
@@ -396,14 +397,23 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   const bool plugins = HaveUserPlugins() && !vfork_child;
   if (plugins) PluginEvent(DMTCP_EVENT_PRE_EXEC);
   if (!vfork_child) HoldOffCheckpoints();
+  // A program that will not load the runtime leaves the computation: the
+  // connection closes at the exec instead of staying open, unanswered, in
+  // a program that never joins (every checkpoint would wait for it).
+  const bool outside = StartsOutside(envp);
+  const bool without = outside || RunsWithoutRuntime(file);
+  if (without && !outside)
+    Log(g.program, ": ", file, " is static or privileged: it runs unchecked");
   char coord[96] = "", table[48];
-  if (!vfork_child && HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord))
+  if (!vfork_child && !without && HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord))
     AppendComputation(coord, sizeof coord);
   HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
   const char* const extra[2] = {coord, table};
   const size_t cap = EnvCount(envp) + kEnvironmentExtra + 2;
   auto** current = static_cast<char**>(alloca(cap * sizeof(char*)));
-  char** env = CurrentEnvironment(envp, current, extra);
+  auto* preload = static_cast<char*>(alloca(kPreloadEntryMax));
+  char** env = CurrentEnvironment(envp, current, extra, without ? Preload::kKeep : Preload::kAdd,
+                                  preload, kPreloadEntryMax);
   if (plugins) {
     auto** marked = static_cast<char**>(alloca((cap + 1) * sizeof(char*)));
     env = MarkedEnv(env, marked);
@@ -492,8 +502,12 @@ int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_action
   const char* const extra[2] = {nullptr, table};
   auto** env =
       static_cast<char**>(alloca((EnvCount(envp) + kEnvironmentExtra + 1) * sizeof(char*)));
+  auto* preload = static_cast<char*>(alloca(kPreloadEntryMax));
+  const Preload runtime =
+      StartsOutside(envp) || RunsWithoutRuntime(file) ? Preload::kKeep : Preload::kAdd;
   SkipTakenPids();
-  int r = real(pid, file, actions, attr, argv, CurrentEnvironment(envp, env, extra));
+  int r = real(pid, file, actions, attr, argv,
+               CurrentEnvironment(envp, env, extra, runtime, preload, kPreloadEntryMax));
   TakeBack(PidTableFd());
   return r;
 }

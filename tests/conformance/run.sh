@@ -105,6 +105,19 @@ no_failure() {
   if grep -q '^FAIL' "$out" 2>/dev/null; then fail "$prog $1: $(grep '^FAIL' "$out" | head -n 1)"; fi
 }
 
+# Until the restarted computation runs; fails at once if the program said it failed or the
+# restart ended (not 60 s later, when the coordinator that ended with it stops answering).
+wait_running() {
+  local deadline=$((SECONDS + 60)) got=""
+  while :; do
+    got=$(status_field RUNNING) && [[ $got == yes ]] && return 0
+    no_failure "$1"
+    is_alive "$PID" || fail "the restart ended before $prog ran again: $(tail -n 3 "$2")"
+    ((SECONDS < deadline)) || fail "coordinator status RUNNING is '$got', not 'yes' after 60s"
+    sleep 0.1
+  done
+}
+
 wait_gone() {
   local deadline=$((SECONDS + E2E_WAIT))
   while is_alive "$1"; do
@@ -162,7 +175,7 @@ else
     restart_script
     start_coordinator --exit-on-last
     start_bg PID "$T/restart$round.out" "$T/restart$round.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-    wait_status RUNNING yes 60
+    wait_running "after restart $round" "$T/restart$round.err"
     sleep 0.2 # a few ticks of the program's own checks
     no_failure "after restart $round"
     log "round $round: checkpointed, killed, restarted"

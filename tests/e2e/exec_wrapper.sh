@@ -32,21 +32,9 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
 for round in 1 2; do
   at=$(last_num "$out" round)
   wait_line "$out" "^round $((at + 15)) " "" "$PID"
-  checkpoint_blocking
-  kill_program "$PID"
-  # The last process is gone: a coordinator with --exit-on-last ends, as in a job.
-  deadline=$((SECONDS + E2E_WAIT))
-  while is_alive "$COORD_PID"; do
-    ((SECONDS < deadline)) || fail "the --exit-on-last coordinator outlived its computation"
-    sleep 0.05
-  done
-  restart_script
-  # A new coordinator, as the next job's script starts it: another port and secret.
-  old_port=$PORT
-  start_coordinator --exit-on-last
-  [[ $PORT != "$old_port" ]] || fail "the new coordinator took the old port $PORT"
-  start_bg PID "$T/restart$round.out" "$T/restart$round.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-  wait_status RUNNING yes
+  # The last process is gone: a coordinator with --exit-on-last ends, as in a job; the next
+  # job's script starts a new one.
+  restart_on_new_coordinator "$round"
   log "round $round: restarted on a new coordinator at port $PORT"
 done
 wait_exit "$PID" 90

@@ -330,6 +330,26 @@ kill_and_restart() {
   assert_rc "$WAIT_RC" 0 "$1"
 }
 
+# restart_on_new_coordinator ROUND  As a job and its requeue do: a blocking checkpoint, a kill of
+# the computation started as $PID (its --exit-on-last coordinator must end with it), and a restart
+# under a new --exit-on-last coordinator (another port and secret); PID becomes the restart's,
+# whose output goes to $T/restartROUND.out and .err. Returns once the computation runs.
+restart_on_new_coordinator() {
+  local deadline old_port=$PORT
+  checkpoint_blocking
+  kill_program "$PID"
+  deadline=$((SECONDS + E2E_WAIT))
+  while is_alive "$COORD_PID"; do
+    ((SECONDS < deadline)) || fail "the --exit-on-last coordinator outlived its computation"
+    sleep 0.05
+  done
+  restart_script
+  start_coordinator --exit-on-last
+  [[ $PORT != "$old_port" ]] || fail "the new coordinator took the old port $PORT"
+  start_bg PID "$T/restart$1.out" "$T/restart$1.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+  wait_status RUNNING yes
+}
+
 # restart_script  Sets RS to the generated restart script; it must be an executable file.
 restart_script() {
   RS=$CKPT/dmtcp_restart_script.sh
