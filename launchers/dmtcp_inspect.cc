@@ -366,9 +366,8 @@ std::string Human(const Image& img) {
   line("  threads: %u, areas: %u, fds: %u, zombies: %u, controlling pty: %s\n", p.num_threads,
        p.num_areas, p.num_fds, p.num_zombies,
        p.ctty_pty < 0 ? "none" : ("/dev/pts/" + std::to_string(p.ctty_pty)).c_str());
-  for (uint32_t i = 0; i < p.num_zombies && i < std::size(p.zombies); ++i)
-    o += "    zombie: vpid " + std::to_string(p.zombies[i].vpid) + ", " + ZombieText(p.zombies[i]) +
-         "\n";
+  for (const auto& z : r.zombies())
+    o += "    zombie: vpid " + std::to_string(z.vpid) + ", " + ZombieText(z) + "\n";
   line("  restore: entry %s, stack top %s, fs base %s\n", Hex(p.restore_entry).c_str(),
        Hex(p.restore_stack_top).c_str(), Hex(p.main_fs_base).c_str());
   line("  mm: code %s-%s, data %s-%s, brk %s-%s, stack %s\n", Hex(p.start_code).c_str(),
@@ -526,12 +525,12 @@ std::string Json(const Image& img) {
       .Num("page_size", img.header.page_size);
 
   std::vector<std::string> zombies;
-  for (uint32_t i = 0; i < p.num_zombies && i < std::size(p.zombies); ++i)
+  for (const auto& z : r.zombies())
     zombies.push_back(JsonObject()
-                          .Num("vpid", p.zombies[i].vpid)
-                          .Num("code", p.zombies[i].code)
-                          .Num("status", p.zombies[i].status)
-                          .Str("text", ZombieText(p.zombies[i]))
+                          .Num("vpid", z.vpid)
+                          .Num("code", z.code)
+                          .Num("status", z.status)
+                          .Str("text", ZombieText(z))
                           .Done());
   JsonObject mm;
   mm.Str("start_code", Hex(p.start_code))

@@ -1,6 +1,7 @@
 #include "process_tree.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -76,6 +78,36 @@ int BindUnixName(const image::FdInfo& info) {
   if (bind(s, reinterpret_cast<sockaddr*>(&addr), len) != 0)
     throw Errno(std::string("cannot bind again to ") + addr.sun_path);
   return s;
+}
+
+// Writes what was queued in a Unix stream socket into it again, from its
+// peer s. Up to the default buffer it fits at once; more was queued only
+// because the program raised SO_SNDBUF, so the buffer is raised as far as
+// this user may. Sent whole: the kernel then cuts it into its largest
+// pieces, which take the least room (the program's may have been smaller).
+void PutBackStream(int s, const std::string& data) {
+  bool raised = false;
+  for (size_t at = 0; at < data.size();) {
+    const ssize_t r = send(s, data.data() + at, data.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r > 0) {
+      at += static_cast<size_t>(r);
+      continue;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !raised) {
+      // Room for it (the kernel doubles the value for its overhead), past
+      // the site's wmem_max where the user may (root).
+      int most =
+          static_cast<int>(std::min<size_t>(data.size(), std::numeric_limits<int>::max() / 2));
+      if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &most, sizeof most) != 0)
+        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &most, sizeof most);
+      raised = true;
+      continue;
+    }
+    throw std::runtime_error("cannot put back the " + std::to_string(data.size()) +
+                             " bytes queued in a Unix socket (" + std::to_string(at) +
+                             " fit in the largest buffer this user may set, SO_SNDBUF): " +
+                             strerror(r < 0 ? errno : EAGAIN));
+  }
 }
 
 }  // namespace
@@ -189,9 +221,7 @@ void ProcessTree::MakeSocketPairs() {
     auto peer = sockets_.find(f->info.peer_inode);
     if (f->data.empty() || peer == sockets_.end() || !sockets_.count(inode)) continue;
     if (f->info.sock_type == SOCK_STREAM) {
-      if (send(peer->second, f->data.data(), f->data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
-          static_cast<ssize_t>(f->data.size()))
-        throw Errno("cannot put back the data queued in a socket");
+      PutBackStream(peer->second, f->data);
       continue;
     }
     // Datagrams: each one again, from the other end, in order.
@@ -693,8 +723,7 @@ void ProcessTree::KillOthers() {
   }
   // Children that had ended unwaited-for end again, the same way, under
   // their old pids, for the program's wait to collect.
-  for (uint32_t i = 0; i < pi.num_zombies && i < 32; ++i) {
-    const auto& z = pi.zombies[i];
+  for (const auto& z : images_[index]->zombies()) {
     pid_t pid = fork();
     if (pid < 0) throw Errno("fork");
     if (pid == 0) {
@@ -772,8 +801,7 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
   table_ = new (p) PidTable{};
   table_->magic = kPidTableMagic;
   table_->expected = static_cast<uint32_t>(images_.size());
-  for (const auto& img : images_)
-    table_->expected += std::min<uint32_t>(img->process().num_zombies, 32);
+  for (const auto& img : images_) table_->expected += static_cast<uint32_t>(img->zombies().size());
   table_->expected += static_cast<uint32_t>(new_leader_.size());  // their old ids
   if (table_->expected > kMaxPidEntries)
     throw std::runtime_error(

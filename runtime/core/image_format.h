@@ -22,6 +22,8 @@ constexpr uint32_t kVersion = 3;
 constexpr uint32_t kOldestVersion = 2;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
+// Ended children not waited for, per process (a kZombies record).
+constexpr uint32_t kMaxZombies = 16384;
 
 enum FileFlags : uint32_t { kFileCompressed = 1 };
 
@@ -54,6 +56,13 @@ enum class RecordType : uint32_t {
   // DeletedFileInfo: the contents of an unlinked file too large to follow
   // its descriptor's record (any size), as kData records at their offsets.
   kDeletedFile = 11,
+  // ProcessInfo::Zombie[num_zombies]: every ended child not waited for,
+  // when there are more than ProcessInfo::zombies holds.
+  kZombies = 12,
+  // FdDataInfo: the data queued in the descriptor recorded just before it,
+  // when larger than kMaxInlineFdData (any size), as kData records at
+  // their offsets, every page.
+  kFdData = 13,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -106,7 +115,8 @@ struct ProcessInfo {
   uint32_t num_fds;
   int32_t ctty_pty;  // the controlling terminal's pty number, -1 if none
   // Children that had ended but were not waited for (zombies): made again
-  // at restart so that the program's wait still finds their status.
+  // at restart so that the program's wait still finds their status. The
+  // first 32 here; all of them in a kZombies record when there are more.
   uint32_t num_zombies;
   struct Zombie {
     int32_t vpid;
@@ -146,9 +156,17 @@ struct MadeFileInfo {
 };
 static_assert(sizeof(MadeFileInfo) == 16);
 constexpr uint64_t kMaxMadeFileSize = 1 << 20;
-// A descriptor's record: its FdInfo, path and the data queued in it.
+// A descriptor's record: its FdInfo, path and the data queued in it, up to
+// kMaxInlineFdData (more goes into a kFdData record).
 constexpr uint64_t kMaxFdRecord = 64ULL << 20;
-constexpr uint64_t kMaxFdData = kMaxFdRecord - (1 << 20);
+constexpr uint64_t kMaxInlineFdData = 1 << 20;
+
+struct FdDataInfo {
+  int32_t fd;  // the descriptor of the kFd record before it
+  uint32_t reserved;
+  uint64_t size;  // bytes
+};
+static_assert(sizeof(FdDataInfo) == 16);
 
 // A file open for writing whose contents the image holds. `names`: the
 // files of its folder named after it (its name, then "-" and more: a

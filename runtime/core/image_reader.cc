@@ -17,6 +17,9 @@ namespace dmtcp::image {
 
 namespace {
 constexpr uint64_t kMaxMetaRecord = 64 * 1024;
+// The data queued in one descriptor (a kernel's socket buffers, however
+// far a site raised them, hold far less).
+constexpr uint64_t kMaxFdDataSize = 16ULL << 30;
 constexpr uint64_t kMaxSysvRecord = sizeof(SysvObjectInfo) + kMaxSysvState;
 constexpr uint64_t kMaxSavedFileRecord = sizeof(SavedFileInfo) + 4096 + (1 << 20);
 constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;
@@ -86,7 +89,9 @@ bool ImageReader::Load(const std::string& path) {
                               : type == RecordType::kMadeFile   ? kMaxMadeFileRecord
                               : type == RecordType::kSysvObject ? kMaxSysvRecord
                               : type == RecordType::kSavedFile  ? kMaxSavedFileRecord
-                                                                : kMaxMetaRecord;
+                              : type == RecordType::kZombies
+                                  ? kMaxZombies * sizeof(ProcessInfo::Zombie)
+                                  : kMaxMetaRecord;
     if (is_data ? (h.raw_len > kMaxBlock || h.length > 2 * kMaxBlock) : h.length > meta_max)
       return Fail("corrupt image (record too large at offset " + std::to_string(off) + ")");
     if (!padding_clean(off + sizeof h, payload_off))
@@ -123,6 +128,7 @@ bool ImageReader::Load(const std::string& path) {
         fd.data.assign(reinterpret_cast<char*>(buf.data()) + info_len + fd.info.path_len,
                        fd.info.data_len);
         fds_.push_back(std::move(fd));
+        current = nullptr;  // the push may have moved every Fd
         break;
       }
       case RecordType::kArea: {
@@ -241,6 +247,26 @@ bool ImageReader::Load(const std::string& path) {
         cur_end = (deleted_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
+      case RecordType::kFdData: {
+        FdDataInfo d;
+        if (h.length != sizeof d) return Fail("corrupt descriptor data record");
+        memcpy(&d, buf.data(), sizeof d);
+        if (fds_.empty() || fds_.back().info.fd != d.fd || !fds_.back().data.empty() ||
+            fds_.back().large_size || d.size <= kMaxInlineFdData || d.size > kMaxFdDataSize)
+          return Fail("corrupt descriptor data record");
+        fds_.back().large_size = d.size;
+        current = &fds_.back().large;
+        cur_start = 0;
+        cur_end = (d.size + kPageSize - 1) & ~(kPageSize - 1);
+        break;
+      }
+      case RecordType::kZombies: {
+        if (h.length % sizeof(ProcessInfo::Zombie) != 0 || !zombies_.empty())
+          return Fail("corrupt zombies record");
+        zombies_.resize(h.length / sizeof(ProcessInfo::Zombie));
+        memcpy(zombies_.data(), buf.data(), h.length);
+        break;
+      }
       case RecordType::kBinding: {
         ThreadBinding b;
         if (h.length != sizeof b) return Fail("corrupt thread binding record");
@@ -264,6 +290,14 @@ bool ImageReader::Load(const std::string& path) {
     off = payload_off + h.length;
   }
   if (!have_process) return Fail("corrupt image (no process record)");
+  // Up to 32 in the process record; more only in a zombies record.
+  const uint32_t inline_zombies = static_cast<uint32_t>(std::size(process_.zombies));
+  if (zombies_.empty() && process_.num_zombies <= inline_zombies)
+    zombies_.assign(process_.zombies, process_.zombies + process_.num_zombies);
+  if (zombies_.size() != process_.num_zombies)
+    return Fail("corrupt image (zombies record and process record disagree)");
+  for (Fd& f : fds_)
+    if (f.large_size && !ReadLargeFdData(f)) return false;
   if (!CheckPayloads(payloads)) return false;
   if (process_.num_areas != areas_.size() || process_.num_fds != fds_.size())
     return Fail("corrupt image (area or file count mismatch)");
@@ -307,6 +341,27 @@ const DeletedFile* ImageReader::deleted_file(uint64_t dev, uint64_t inode) const
   for (const auto& f : deleted_files_)
     if (f.info.dev == dev && f.info.inode == inode) return &f;
   return nullptr;
+}
+
+bool ImageReader::ReadLargeFdData(Fd& f) {
+  // Every page is there, in order: the size is backed by the image.
+  uint64_t at = 0;
+  for (const DataRef& r : f.large) {
+    if (r.addr != at) break;
+    at += r.raw_len;
+  }
+  if (at != ((f.large_size + kPageSize - 1) & ~(kPageSize - 1)))
+    return Fail("corrupt image (the data of descriptor " + std::to_string(f.info.fd) +
+                " is not whole)");
+  f.data.resize(f.large_size);
+  std::vector<uint8_t> block;
+  for (const DataRef& r : f.large) {
+    block.resize(r.raw_len);
+    if (!ReadData(r, block.data())) return false;
+    memcpy(f.data.data() + r.addr, block.data(), std::min(r.raw_len, f.large_size - r.addr));
+  }
+  f.large.clear();
+  return true;
 }
 
 bool ImageReader::RelocateFd(int min_fd) {

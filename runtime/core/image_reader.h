@@ -28,6 +28,9 @@ struct Fd {
   FdInfo info;
   std::string path;
   std::string data;  // bytes that were waiting to be read (sockets)
+  // Where a kFdData record put them, until Load reads them into data.
+  uint64_t large_size = 0;
+  std::vector<DataRef> large;
 };
 
 struct MadeFile {
@@ -87,6 +90,8 @@ class ImageReader {
   // The contents of the unlinked file of a kDeletedFile descriptor, when
   // they are not in its record; null otherwise.
   const DeletedFile* deleted_file(uint64_t dev, uint64_t inode) const;
+  // Every ended child not waited for (ProcessInfo holds only the first 32).
+  const std::vector<ProcessInfo::Zombie>& zombies() const { return zombies_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
@@ -99,6 +104,8 @@ class ImageReader {
     uint32_t crc;
   };
   bool Fail(const std::string& why);
+  // The data of a kFdData record into f.data.
+  bool ReadLargeFdData(Fd& f);
   // Reads and checks the memory records' payloads, on every CPU we may use.
   bool CheckPayloads(const std::vector<Payload>& payloads);
   int fd_ = -1;
@@ -112,6 +119,7 @@ class ImageReader {
   std::vector<SysvObject> sysv_objects_;
   std::vector<SavedFile> saved_files_;
   std::vector<DeletedFile> deleted_files_;
+  std::vector<ProcessInfo::Zombie> zombies_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
   uint64_t data_bytes_ = 0;

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -44,16 +45,63 @@ struct FdEntry {
   uint32_t fdinfo_off;   // /proc/self/fdinfo text, for kernel objects
   uint64_t data_off;     // queued socket data, in the checkpoint's buffer
   const char* data_ptr;  // or here (drained TCP data)
+  uint64_t large_len;    // when it is more than its record holds (then data_len is 0)
   int num_locks;         // held through this descriptor, taken again at restart
   HeldLock locks[kMaxLocksPerFd];
 };
-const char* g_sock_data;    // valid while an image is written
+// Data saved with the descriptors (queued socket data, contents of small
+// unlinked and temporary files), found by offset: the memory moves as it
+// grows. Mapped at the first checkpoint, kept at its size until released.
+struct DataRoom {
+  char* base;
+  uint64_t cap;
+  uint64_t used;
+};
+DataRoom g_room;
+constexpr uint64_t kInitialRoom = 8 << 20;
+static_assert(kInitialRoom >= image::kMaxMadeFileSize);
 char g_record_error[1024];  // why RecordFds failed
 
 FdEntry g_fds[kMaxFds];
 int g_num_fds;
 char g_paths[kPathPool];
 size_t g_paths_used;
+
+// Room for n more bytes at g_room.base + g_room.used; false if the
+// address space has none (nothing of the program's is touched then).
+bool Reserve(uint64_t n) {
+  if (g_room.base && g_room.cap - g_room.used >= n) return true;
+  uint64_t want = g_room.cap * 2 > kInitialRoom ? g_room.cap * 2 : kInitialRoom;
+  if (want < g_room.used + n) want = g_room.used + n;
+  want = (want + 4095) & ~uint64_t{4095};
+  const long p =
+      g_room.base
+          ? RawSyscall(SYS_mremap, reinterpret_cast<long>(g_room.base),
+                       static_cast<long>(g_room.cap), static_cast<long>(want), MREMAP_MAYMOVE)
+          : RawSyscall(SYS_mmap, 0, static_cast<long>(want), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p < 0 && p > -4096) return false;
+  g_room.base = reinterpret_cast<char*>(p);
+  g_room.cap = want;
+  return true;
+}
+
+// Socket data starts on a page: a large one is written as pages (kFdData).
+bool AlignRoom() {
+  const uint64_t aligned = (g_room.used + 4095) & ~uint64_t{4095};
+  if (!Reserve(aligned - g_room.used)) return false;
+  g_room.used = aligned;
+  return true;
+}
+
+// Data of n bytes, at off in the room or at ptr, for descriptor e: in its
+// record, or, when larger, in a record of its own.
+void SetFdData(FdEntry* e, uint64_t off, const char* ptr, uint64_t n) {
+  e->data_off = off;
+  e->data_ptr = ptr;
+  e->large_len = n > image::kMaxInlineFdData ? n : 0;
+  e->info.data_len = e->large_len ? 0 : static_cast<uint32_t>(n);
+}
 
 // Fails the recording (the first reason stays): "<before><fd><after>".
 void FdRecordError(const char* before, int fd, const char* after) {
@@ -268,7 +316,9 @@ uint64_t UnixPeerInode(uint64_t inode) {
 
 // The datagrams waiting in a Unix datagram or seqpacket socket, each as a
 // 32-bit length and its bytes, peeked one after the other (SO_PEEK_OFF).
-void PeekDatagrams(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
+void PeekDatagrams(int fd, FdEntry* e) {
+  // Larger than a datagram can be (the sender's buffer bounds it).
+  constexpr uint64_t kMaxDatagram = 16 << 20;
   int old = -1, zero = 0;
   socklen_t len = sizeof old;
   RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
@@ -276,37 +326,33 @@ void PeekDatagrams(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   if (RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&zero),
                  sizeof zero) != 0)
     return;
-  const size_t start = *used;
-  size_t at = start;
+  const uint64_t start = AlignRoom() ? g_room.used : 0;
   for (;;) {
-    if (cap - at < sizeof(uint32_t) + 1) {
-      Log("could not save all the datagrams queued in a socket");
+    if (!g_room.base || !Reserve(sizeof(uint32_t) + kMaxDatagram)) {
+      FdRecordError("no memory to save the datagrams queued in the socket on descriptor ", fd, "");
       break;
     }
-    long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + at + sizeof(uint32_t)),
-                        static_cast<long>(cap - at - sizeof(uint32_t)),
-                        MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC, 0, 0);
+    char* at = g_room.base + g_room.used;
+    long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(at + sizeof(uint32_t)),
+                        static_cast<long>(kMaxDatagram), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC, 0, 0);
     if (n <= 0) break;  // nothing more (an empty datagram does not move the offset)
-    if (static_cast<size_t>(n) > cap - at - sizeof(uint32_t)) {
-      Log("could not save all the datagrams queued in a socket");
+    if (static_cast<uint64_t>(n) > kMaxDatagram) {
+      FdRecordError("a datagram queued in the socket on descriptor ", fd,
+                    " is larger than a checkpoint saves (16 MiB)");
       break;
     }
     uint32_t n32 = static_cast<uint32_t>(n);
-    memcpy(buf + at, &n32, sizeof n32);
-    at += sizeof n32 + static_cast<size_t>(n);
+    memcpy(at, &n32, sizeof n32);
+    g_room.used += sizeof n32 + static_cast<uint64_t>(n);
   }
   RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old), sizeof old);
-  if (at > start) {
-    e->data_off = start;
-    e->info.data_len = static_cast<uint32_t>(at - start);
-    *used = at;
-  }
+  if (g_room.used > start) SetFdData(e, start, nullptr, g_room.used - start);
 }
 
 // A socket: its kind and addresses; if connected, its peer (for a Unix
 // socket) and the data waiting in it (peeked, not consumed: the program
 // reads it as if nothing happened).
-void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
+void RecordSocket(int fd, FdEntry* e) {
   int domain = 0, type = 0, listening = 0;
   if (!SocketDomainAndType(fd, &domain, &type)) return;
   socklen_t len = sizeof listening;
@@ -334,21 +380,16 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
     if (connected && type == SOCK_STREAM)
       e->info.peer_in_computation = TcpPeerInComputation(e->info.inode) ? 1 : 0;
   }
-  if (!connected || !buf) return;
+  if (!connected) return;
   if (type == SOCK_DGRAM || type == SOCK_SEQPACKET) {
-    if (domain == AF_UNIX && !DatagramsRecordedElsewhere(e->info.inode))
-      PeekDatagrams(fd, e, buf, cap, used);
+    if (domain == AF_UNIX && !DatagramsRecordedElsewhere(e->info.inode)) PeekDatagrams(fd, e);
     return;  // a UDP datagram may be lost, and is at a restart
   }
   if (type != SOCK_STREAM) return;
   const char* drained = nullptr;
   uint64_t drained_len = 0;
   if (TcpDrainedData(e->info.inode, &drained, &drained_len)) {
-    if (drained_len > image::kMaxFdData)
-      FdRecordError("the TCP connection on descriptor ", fd,
-                    " had more data in flight than an image keeps for one descriptor (63 MiB)");
-    e->data_ptr = drained;
-    e->info.data_len = static_cast<uint32_t>(drained_len);
+    SetFdData(e, 0, drained, drained_len);
     return;
   }
   if (TcpDrainedElsewhere(e->info.inode)) return;
@@ -357,47 +398,45 @@ void RecordSocket(int fd, FdEntry* e, char* buf, size_t cap, size_t* used) {
   int queued = 0;
   if (RawSyscall(SYS_ioctl, fd, FIONREAD, reinterpret_cast<long>(&queued)) != 0 || queued <= 0)
     return;
-  long want = queued < static_cast<long>(cap - *used) ? queued : static_cast<long>(cap - *used);
-  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(buf + *used), want,
+  if (!AlignRoom() || !Reserve(static_cast<uint64_t>(queued))) {
+    FdRecordError("no memory to save the data queued in the socket on descriptor ", fd, "");
+    return;
+  }
+  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(g_room.base + g_room.used), queued,
                       MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT, 0, 0);
   if (n != queued)
-    FdRecordError("the data queued in the socket on descriptor ", fd,
-                  " does not fit in the room a checkpoint has for queued socket data and the"
-                  " contents of unlinked files (8 MiB in all)");
+    FdRecordError("could not read all the data queued in the socket on descriptor ", fd, "");
   if (n > 0) {
-    e->data_off = *used;
-    e->info.data_len = static_cast<uint32_t>(n);
-    *used += static_cast<size_t>(n);
+    SetFdData(e, g_room.used, nullptr, static_cast<uint64_t>(n));
+    g_room.used += static_cast<uint64_t>(n);
   }
 }
 
 // A file's contents into the image (the buffer of queued socket data):
 // false if they do not fit.
-bool RecordContents(const char* link, const struct stat& st, FdEntry* e, char* buf, size_t cap,
-                    size_t* used) {
+bool RecordContents(const char* link, const struct stat& st, FdEntry* e) {
   const size_t size = static_cast<size_t>(st.st_size);
-  if (size > cap - *used) return false;
+  if (!Reserve(size)) return false;
   // Through /proc: the descriptor itself may be write-only.
   long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   size_t got = 0;
   while (got < size) {
-    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(buf + *used + got),
+    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(g_room.base + g_room.used + got),
                         static_cast<long>(size - got), static_cast<long>(got));
     if (r <= 0) break;
     got += static_cast<size_t>(r);
   }
   RawSyscall(SYS_close, fd);
-  e->data_off = *used;
+  e->data_off = g_room.used;
   e->info.data_len = static_cast<uint32_t>(got);
-  *used += got;
+  g_room.used += got;
   return true;
 }
 
 // An unlinked file keeps its contents in the image; its path loses the
 // kernel's " (deleted)".
-void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* path_len, char* buf,
-                   size_t cap, size_t* used) {
+void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* path_len) {
   static const char kSuffix[] = " (deleted)";
   constexpr long kSuffixLen = sizeof kSuffix - 1;
   char* path = g_paths + g_paths_used;
@@ -411,7 +450,7 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
   // A small one in the descriptor's record; a larger one (or one the room
   // left cannot hold) as pages of its own record (WriteDeletedFiles).
   if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineDeletedFile)
-    RecordContents(link, st, e, buf, cap, used);
+    RecordContents(link, st, e);
 }
 
 bool Reopenable(image::FdKind k) {
@@ -506,12 +545,13 @@ void PathPoolFull() {
             " keeps for them");
 }
 
-void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
+void RecordOne(int fd) {
   struct stat st;
   if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) return;
   FdEntry& e = g_fds[g_num_fds];
   e.info = image::FdInfo{};
   e.data_ptr = nullptr;
+  e.large_len = 0;
   e.num_locks = 0;
   e.info.fd = fd;
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
@@ -531,7 +571,7 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
         RawSyscall(SYS_poll, reinterpret_cast<long>(&p), 1, 0) > 0 && (p.revents & POLLHUP) ? 1 : 0;
   }
   e.data_off = 0;
-  if (S_ISSOCK(st.st_mode)) RecordSocket(fd, &e, sock_data, sock_cap, sock_used);
+  if (S_ISSOCK(st.st_mode)) RecordSocket(fd, &e);
   char link[32] = "/proc/self/fd/";
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
@@ -552,18 +592,16 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
     StrCopy(g_paths + g_paths_used, 4096, virt);
     n = static_cast<long>(StrLen(virt));
   }
-  if (S_ISREG(st.st_mode) && st.st_nlink == 0)
-    RecordDeleted(link, st, &e, &n, sock_data, sock_cap, sock_used);
+  if (S_ISREG(st.st_mode) && st.st_nlink == 0) RecordDeleted(link, st, &e, &n);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
   // Files in the node's temporary folders (session folders of Open MPI and
   // PMIx) are not there when a restart lands on another node: their contents
   // go into the image, and dmtcp_restart makes them again where missing.
-  // Small ones only, and never more than half of the buffer: queued socket
-  // data must find room.
-  if (S_ISREG(st.st_mode) && st.st_nlink > 0 && st.st_size <= (1 << 20) &&
-      *sock_used + static_cast<size_t>(st.st_size) <= sock_cap / 2 &&
+  // Small ones only.
+  if (S_ISREG(st.st_mode) && st.st_nlink > 0 &&
+      static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize &&
       image::NodeLocalPath(g_paths + g_paths_used, static_cast<size_t>(n)))
-    RecordContents(link, st, &e, sock_data, sock_cap, sock_used);
+    RecordContents(link, st, &e);
   e.path_off = static_cast<uint32_t>(g_paths_used);
   e.info.path_len = static_cast<uint32_t>(n);
   g_paths_used += static_cast<size_t>(n) + 1;
@@ -584,10 +622,13 @@ void RecordOne(int fd, char* sock_data, size_t sock_cap, size_t* sock_used) {
 
 const char* RecordFdsError() { return g_record_error; }
 
-bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
-  size_t sock_used = 0;
+bool RecordFds(const int* skip, int nskip) {
+  g_room.used = 0;
+  if (!Reserve(0)) {
+    StrCopy(g_record_error, sizeof g_record_error, "no memory for the checkpoint's buffers");
+    return false;
+  }
   g_record_error[0] = 0;
-  g_sock_data = sock_data;
   g_num_fds = 0;
   g_paths_used = 0;
   uint64_t over = 0;  // descriptors past kMaxFds
@@ -597,7 +638,7 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (skipped) return;
     if (g_num_fds < kMaxFds)
-      RecordOne(fd, sock_data, sock_cap, &sock_used);
+      RecordOne(fd);
     else
       ++over;
   });
@@ -614,6 +655,22 @@ bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap) {
   return listed && !g_record_error[0];
 }
 
+void FdDataRange(uint64_t* start, uint64_t* end) {
+  *start = reinterpret_cast<uint64_t>(g_room.base);
+  *end = g_room.base ? *start + g_room.cap : 0;
+}
+
+char* FdDataBuffer(size_t* cap) {
+  *cap = g_room.cap;
+  return g_room.base;
+}
+
+void ReleaseFdData() {
+  if (g_room.base)
+    RawSyscall(SYS_munmap, reinterpret_cast<long>(g_room.base), static_cast<long>(g_room.cap));
+  g_room = DataRoom{};
+}
+
 int RecordedFdCount() { return g_num_fds; }
 
 const image::FdInfo* RecordedFd(int i, const char** path) {
@@ -625,15 +682,23 @@ const image::FdInfo* RecordedFd(int i, const char** path) {
 bool WriteFdRecords(image::ImageWriter& w) {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
+    const char* data = e.data_ptr ? e.data_ptr : g_room.base + e.data_off;
     if (!w.WriteRecord(image::RecordType::kFd, &e.info, sizeof e.info, g_paths + e.path_off,
-                       e.info.path_len, e.data_ptr ? e.data_ptr : g_sock_data + e.data_off,
-                       e.info.data_len))
+                       e.info.path_len, data, e.info.data_len))
+      return false;
+    if (!e.large_len) continue;
+    // Every page (the reader checks that all are there), from memory that
+    // holds whole pages: the room and the TCP drain both do.
+    const image::FdDataInfo d{e.info.fd, 0, e.large_len};
+    if (!w.WriteRecord(image::RecordType::kFdData, &d, sizeof d) ||
+        !w.WriteData(0, data, (e.large_len + 4095) & ~uint64_t{4095}) || !w.Drain())
       return false;
   }
   return true;
 }
 
 bool RestoreFds() {
+  g_room = DataRoom{};  // the image held its address, not its memory
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     const auto kind = static_cast<image::FdKind>(e.info.kind);

@@ -5,11 +5,18 @@
 
 namespace dmtcp::rt {
 
-// Records the open descriptors except those in skip (ours).
-// Socket data waiting to be read is peeked into sock_data (cap bytes),
-// which must stay valid until WriteFdRecords.
+// Records the open descriptors except those in skip (ours). The data that
+// goes with them (queued socket data, contents of small unlinked files and
+// of files in temporary folders) is kept in memory of its own, grown as
+// needed, until ReleaseFdData().
 // Returns false (RecordFdsError() says why) if one cannot be recorded whole.
-bool RecordFds(const int* skip, int nskip, char* sock_data, size_t sock_cap);
+bool RecordFds(const int* skip, int nskip);
+// Where that memory is (empty if none), for the image to leave it out.
+void FdDataRange(uint64_t* start, uint64_t* end);
+// That memory (at least 1 MiB after RecordFds), free for other use once
+// WriteFdRecords is done.
+char* FdDataBuffer(size_t* cap);
+void ReleaseFdData();
 const char* RecordFdsError();
 int RecordedFdCount();
 // The i-th recorded descriptor and its path (path_len bytes, not terminated).

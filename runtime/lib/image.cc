@@ -40,8 +40,6 @@ namespace {
 
 constexpr uint64_t kMapsCap = 8 << 20;
 constexpr uint64_t kPagemapEntries = 64 * 1024;
-constexpr uint64_t kSocketData = 8 << 20;  // queued data of Unix sockets
-static_assert(kSocketData >= image::kMaxMadeFileSize);
 constexpr int kMaxKeptFds = 1024;  // the image, and the made files' (made_files.h)
 
 // Closes every descriptor but keep[0..n) (in any order).
@@ -116,6 +114,9 @@ bool ExitedChild(pid_t child, siginfo_t* info) {
          info->si_pid == child;
 }
 
+// Every zombie, when there are more than ProcessInfo holds.
+image::ProcessInfo::Zombie g_zombies[image::kMaxZombies];
+
 // Our children that have exited but were not waited for, with their
 // status (waitid with WNOWAIT leaves them for the program to reap).
 // Returns how many there are, which may be more than the image holds.
@@ -134,11 +135,13 @@ uint32_t RecordZombies(image::ProcessInfo* pi) {
       exited = ExitedChild(child, &info);
     }
     if (!exited) return;  // still running (it is a process of the computation)
-    if (all++ >= std::size(pi->zombies)) return;
-    auto& z = pi->zombies[pi->num_zombies++];
+    if (all++ >= image::kMaxZombies) return;
+    auto& z = g_zombies[pi->num_zombies];
     z.vpid = VirtualPid(child);
     z.code = info.si_code;
     z.status = info.si_status;
+    if (pi->num_zombies < std::size(pi->zombies)) pi->zombies[pi->num_zombies] = z;
+    ++pi->num_zombies;
   });
   return all;
 }
@@ -195,12 +198,20 @@ void FillProcessInfo(image::ProcessInfo* pi) {
     // The restored program would wait for the others in vain.
     char num[64];
     FormatUint(num, sizeof num, zombies);
-    StrCat(num, sizeof num, " ended children it has not waited for; a checkpoint keeps ");
-    CheckpointFailed("it has ", num, "at most 32");
+    StrCat(num, sizeof num, " ended children it has not waited for; a checkpoint keeps at most ");
+    char most[16];
+    FormatUint(most, sizeof most, image::kMaxZombies);
+    CheckpointFailed("it has ", num, most);
   }
 }
 
 namespace {
+
+// The checkpoint's own memory, given back.
+void FreeScratch(long sm, uint64_t len) {
+  RawSyscall(SYS_munmap, sm, static_cast<long>(len));
+  ReleaseFdData();
+}
 
 void TempName(const char* path, char* tmp, size_t cap) {
   tmp[0] = 0;
@@ -319,8 +330,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   const uint64_t writer_len = (image::ImageWriter::ScratchSize(helpers) + 4095) & ~uint64_t{4095};
   const uint64_t stacks_len = static_cast<uint64_t>(helpers) * kHelperStackSize;
   const uint64_t scratch_len =
-      ((writer_len + stacks_len + kMapsCap + kPagemapEntries * 8 + kSocketData) + 4095) &
-      ~uint64_t{4095};
+      ((writer_len + stacks_len + kMapsCap + kPagemapEntries * 8) + 4095) & ~uint64_t{4095};
   long sm = RawSyscall(SYS_mmap, 0, static_cast<long>(scratch_len), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (sm < 0 && sm > -4096) {
@@ -338,7 +348,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
            " (memory shared with a network card or accelerator), which cannot be checkpointed;"
            " with Open MPI, run with --mca pml ob1 --mca btl tcp,self,vader"
            " (OMPI_MCA_pml=ob1 OMPI_MCA_btl=tcp,self,vader) so that no rank opens it");
-    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    FreeScratch(sm, scratch_len);
     return false;
   }
   NoteAttachedSysvSegments(scratch + writer_len + stacks_len);
@@ -346,20 +356,19 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd < 0) {
     SetError(err, errcap, "cannot create ", tmp, -fd);
-    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    FreeScratch(sm, scratch_len);
     return false;
   }
   int skip[1] = {fd};
   char* stacks = scratch + writer_len;
-  char* sock_data = stacks + stacks_len + kMapsCap + kPagemapEntries * 8;
-  if (!RecordFds(skip, 1, sock_data, kSocketData)) {
+  if (!RecordFds(skip, 1)) {
     err[0] = 0;
     StrCat(err, errcap, g.program);
     StrCat(err, errcap, ": ");
     StrCat(err, errcap, RecordFdsError()[0] ? RecordFdsError() : "cannot list /proc/self/fd");
     RawSyscall(SYS_close, fd);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    FreeScratch(sm, scratch_len);
     return false;
   }
   image::ProcessInfo pi{};
@@ -368,7 +377,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     StrCopy(err, errcap, g.ckpt_error);
     RawSyscall(SYS_close, fd);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    FreeScratch(sm, scratch_len);
     return false;
   }
   pi.num_threads = static_cast<uint32_t>(g.num_threads.load());
@@ -385,7 +394,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
            "more than 65536 areas carry advice");
     RawSyscall(SYS_close, fd);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
-    RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+    FreeScratch(sm, scratch_len);
     return false;
   }
   // Opened now, before a forked writer exists, and after the descriptors
@@ -398,7 +407,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     if (pid > 0) {
       RawSyscall(SYS_close, fd);
       CloseMadeFiles();
-      RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+      FreeScratch(sm, scratch_len);
       *forked = true;
       return true;
     }
@@ -419,6 +428,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ms.skip_end = static_cast<uint64_t>(sm) + scratch_len;
   PidTableRange(&ms.skip2_start, &ms.skip2_end);
   TcpDrainRange(&ms.skip3_start, &ms.skip3_end);
+  FdDataRange(&ms.skip4_start, &ms.skip4_end);
 
   static image::ImageWriter w;
   static HelperThread threads[image::ImageWriter::kMaxWorkers];
@@ -432,15 +442,19 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
                      RunHelper, &work[started]))
       break;  // fewer helpers: the writer encodes what they do not
   }
-  // The queued socket data is in the image once the descriptors are: its
-  // room holds each made file in turn.
+  // The data saved with the descriptors is in the image once they are: its
+  // memory holds each made file in turn.
+  size_t made_cap = 0;
+  char* made_buf = FdDataBuffer(&made_cap);
   static char object_err[512];  // why an object could not be saved
   object_err[0] = 0;
-  ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) &&
-       WriteMadeFiles(w, sock_data, image::kMaxMadeFileSize) &&
+  ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMadeFiles(w, made_buf, made_cap) &&
        WriteSysvObjects(w, object_err, sizeof object_err) &&
        WriteOpenFiles(w, object_err, sizeof object_err) &&
        WriteDeletedFiles(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
+       (pi.num_zombies <= std::size(pi.zombies) ||
+        w.WriteRecord(image::RecordType::kZombies, g_zombies,
+                      pi.num_zombies * sizeof g_zombies[0])) &&
        w.WriteRecord(image::RecordType::kProcess, &pi, sizeof pi) && w.End();
   w.StopWorkers();
   CloseMadeFiles();  // those a failure left unwritten
@@ -451,7 +465,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     e = 5;
   }
   RawSyscall(SYS_close, fd);
-  RawSyscall(SYS_munmap, sm, static_cast<long>(scratch_len));
+  FreeScratch(sm, scratch_len);
   if (!ok) {
     if (object_err[0])
       StrCopy(err, errcap, object_err);

@@ -394,11 +394,13 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
   MapsLine m;
   while (ok && ParseLine(p, &m)) {
     if (NameIs(m, "[vsyscall]")) continue;
-    // Cut our own memory (scratch, pid table, drained data) out of
+    // Cut our own memory (scratch, pid table, saved data) out of
     // whatever area it merged into.
-    uint64_t cuts[3][2] = {
-        {s.skip_start, s.skip_end}, {s.skip2_start, s.skip2_end}, {s.skip3_start, s.skip3_end}};
-    for (int i = 1; i < 3; ++i)  // by start
+    uint64_t cuts[4][2] = {{s.skip_start, s.skip_end},
+                           {s.skip2_start, s.skip2_end},
+                           {s.skip3_start, s.skip3_end},
+                           {s.skip4_start, s.skip4_end}};
+    for (int i = 1; i < 4; ++i)  // by start
       for (int j = i; j > 0 && cuts[j][0] < cuts[j - 1][0]; --j)
         for (int k = 0; k < 2; ++k) {
           const uint64_t t = cuts[j][k];

@@ -15,6 +15,7 @@ struct MemoryScratch {
   uint64_t skip_start, skip_end;    // our own scratch memory, not saved
   uint64_t skip2_start, skip2_end;  // the restart's pid table (empty if none)
   uint64_t skip3_start, skip3_end;  // drained TCP data (saved with its descriptors)
+  uint64_t skip4_start, skip4_end;  // other data saved with the descriptors
 };
 
 // True if the process maps a device whose state cannot be checkpointed (an

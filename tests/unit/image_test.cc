@@ -139,6 +139,80 @@ TEST_P(ImageTest, RoundTrip) {
   EXPECT_EQ(r.data_bytes(), memory_.size());
 }
 
+// A socket's queued data larger than its descriptor's record (kFdData, sizes not a multiple of a
+// page) and more zombies than ProcessInfo holds (kZombies). gap: one page of the data is left out;
+// zombies_said: what the process record counts.
+void WriteLargeDataImage(const std::string& path, void* scratch, bool compress,
+                         const std::vector<uint8_t>& data, bool gap, uint32_t zombies,
+                         uint32_t zombies_said) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ImageWriter w;
+  ASSERT_TRUE(w.Begin(fd, compress, scratch, 0));
+  FdInfo fdi{};
+  fdi.fd = 9;
+  fdi.kind = static_cast<uint32_t>(FdKind::kSocket);
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFd, &fdi, sizeof fdi));
+  const FdDataInfo d{9, 0, data.size()};
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFdData, &d, sizeof d));
+  std::vector<uint8_t> padded(data);
+  padded.resize((data.size() + kPageSize - 1) & ~(kPageSize - 1));
+  const uint64_t hole = gap ? 2 * kPageSize : padded.size();
+  ASSERT_TRUE(w.WriteData(0, padded.data(), std::min<uint64_t>(hole, padded.size())));
+  if (gap) {
+    ASSERT_TRUE(w.WriteData(hole + kPageSize, padded.data() + hole + kPageSize,
+                            padded.size() - hole - kPageSize));
+  }
+  ProcessInfo pi{};
+  pi.num_fds = 1;
+  pi.num_zombies = zombies_said;
+  std::vector<ProcessInfo::Zombie> all(zombies);
+  for (uint32_t i = 0; i < zombies; ++i) all[i] = {static_cast<int32_t>(1000 + i), 1, int32_t(i)};
+  for (uint32_t i = 0; i < zombies && i < std::size(pi.zombies); ++i) pi.zombies[i] = all[i];
+  if (zombies > std::size(pi.zombies)) {
+    ASSERT_TRUE(w.WriteRecord(RecordType::kZombies, all.data(), all.size() * sizeof all[0]));
+  }
+  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  ASSERT_TRUE(w.End());
+  close(fd);
+}
+
+TEST_P(ImageTest, LargeFdDataAndManyZombiesRoundTrip) {
+  std::vector<uint8_t> data(memory_.begin(), memory_.begin() + (2 << 20) + 1234);
+  WriteLargeDataImage(path_, scratch_, GetParam(), data, false, 300, 300);
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.fds().size(), 1u);
+  EXPECT_EQ(r.fds()[0].data, std::string(data.begin(), data.end()));
+  ASSERT_EQ(r.zombies().size(), 300u);
+  EXPECT_EQ(r.zombies()[299].vpid, 1299);
+  EXPECT_EQ(r.zombies()[299].status, 299);
+  // 32 or fewer: from the process record alone.
+  WriteLargeDataImage(path_, scratch_, GetParam(), data, false, 5, 5);
+  ImageReader few;
+  ASSERT_TRUE(few.Load(path_)) << few.error();
+  ASSERT_EQ(few.zombies().size(), 5u);
+  EXPECT_EQ(few.zombies()[4].vpid, 1004);
+}
+
+TEST_P(ImageTest, LargeFdDataWithAPageMissingIsRejected) {
+  std::vector<uint8_t> data(memory_.begin(), memory_.begin() + (2 << 20) + 1234);
+  WriteLargeDataImage(path_, scratch_, GetParam(), data, true, 0, 0);
+  ImageReader r;
+  EXPECT_FALSE(r.Load(path_));
+  EXPECT_NE(r.error().find("is not whole"), std::string::npos) << r.error();
+}
+
+TEST_P(ImageTest, ZombieCountsThatDisagreeAreRejected) {
+  std::vector<uint8_t> data(memory_.begin(), memory_.begin() + (1 << 20) + 1);
+  for (auto [zombies, said] : {std::pair{300u, 299u}, std::pair{0u, 40u}}) {
+    WriteLargeDataImage(path_, scratch_, GetParam(), data, false, zombies, said);
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path_)) << zombies << " " << said;
+    EXPECT_NE(r.error().find("zombies"), std::string::npos) << r.error();
+  }
+}
+
 // System V objects: a segment's pages at their offsets, semaphore values, queued messages.
 // data_offset: where the segment's second run of pages goes (past its end: a corrupt image).
 void WriteSysvImage(const std::string& path, void* scratch, bool compress, uint64_t data_offset) {
@@ -243,7 +317,7 @@ TEST_F(ImageTest, SavedFilesRoundTrip) {
 
 TEST_F(ImageTest, SavedFileNamesOutsideTheFolderAreRejected) {
   for (const std::string& names : {std::string("../x\0", 5), std::string("a\0\0", 3),
-                                  std::string("..\0", 3), std::string("no-terminator")}) {
+                                   std::string("..\0", 3), std::string("no-terminator")}) {
     WriteSavedFileImage(path_, scratch_, names);
     ImageReader r;
     EXPECT_FALSE(r.Load(path_)) << names;
