@@ -261,7 +261,9 @@ bool ImageReader::Load(const std::string& path) {
         break;
       }
       case RecordType::kZombies: {
-        if (h.length % sizeof(ProcessInfo::Zombie) != 0 || !zombies_.empty())
+        // Written only when the process record cannot hold them all.
+        if (h.length % sizeof(ProcessInfo::Zombie) != 0 || h.length <= sizeof process_.zombies ||
+            !zombies_.empty())
           return Fail("corrupt zombies record");
         zombies_.resize(h.length / sizeof(ProcessInfo::Zombie));
         memcpy(zombies_.data(), buf.data(), h.length);
