@@ -43,3 +43,6 @@ assert_rc "$WAIT_RC" 0 "the restarted loop (bash after env -i)"
 assert_same "$T/expected.txt" "$out" "the output"
 grep -q "e2e_static_sleep is static or privileged: it runs unchecked" "$T/launch.err" ||
   fail "no warning that the static program runs unchecked"
+# Its parent says, at the first checkpoint, that the restart will not bring it back.
+grep -q "(e2e_static_slee) runs without the runtime: checkpoints leave it out" "$T/launch.err" ||
+  fail "no warning at the checkpoint that the static child is left out"
