@@ -436,8 +436,9 @@ std::string Human(const Image& img) {
       line(" pty %d%s", f.info.pty_index, f.info.pty_master ? " master" : "");
     // Sockets carry the data waiting to be read; files that stay on their
     // node (or were unlinked), their contents.
-    if (const auto* large =
-            kind == FdKind::kDeletedFile ? r.deleted_file(f.info.dev, f.info.inode) : nullptr)
+    if (const auto* large = kind == FdKind::kDeletedFile || kind == FdKind::kRegular
+                                ? r.file_contents(f.info.dev, f.info.inode)
+                                : nullptr)
       line(", %llu bytes of contents (%zu data records)",
            static_cast<unsigned long long>(large->info.size), large->data.size());
     else if (!f.data.empty())
@@ -448,7 +449,8 @@ std::string Human(const Image& img) {
     line("  files it made in temporary folders (%zu), made again at restart where missing:\n",
          r.made_files().size());
     for (const auto& f : r.made_files())
-      line("    %s mode %04o, %zu bytes\n", Printable(f.path).c_str(), f.info.mode, f.data.size());
+      line("    %s mode %04o, %" PRIu64 " bytes\n", Printable(f.path).c_str(), f.info.mode,
+           f.info.size);
   }
   if (!r.saved_files().empty()) {
     line("  files open for writing, saved (%zu), written back at restart:\n",

@@ -513,7 +513,7 @@ void ProcessTree::MakeDeletedFiles() {
       int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, f.info.mode & 07777);
       if (fd < 0) fd = memfd_create(f.path.substr(slash + 1).c_str(), MFD_CLOEXEC);
       if (fd < 0) throw Errno("cannot make the deleted file " + f.path + " again");
-      const image::DeletedFile* large = img->deleted_file(f.info.dev, f.info.inode);
+      const image::FileContents* large = img->file_contents(f.info.dev, f.info.inode);
       if (large ? !WritePages(*img, large->data, large->info.size, fd)
                 : !io::WriteAll(fd, f.data.data(), f.data.size()))
         throw Errno("cannot write the deleted file " + f.path + " again");
@@ -535,15 +535,18 @@ void ProcessTree::MakeNodeLocalFiles() {
       MakeParentDirs(f.path);
       int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, f.info.mode & 07777);
       if (fd < 0) throw Errno("cannot make " + f.path + " again");
-      const bool ok = io::WriteAll(fd, f.data.data(), f.data.size());
+      const image::FileContents* large = img->file_contents(f.info.dev, f.info.inode);
+      const bool ok = large ? WritePages(*img, large->data, large->info.size, fd)
+                            : io::WriteAll(fd, f.data.data(), f.data.size());
       close(fd);
       if (!ok) throw Errno("cannot write " + f.path + " again");
       fprintf(stderr,
-              "dmtcp_restart: %s (descriptor %d%s) is missing: it is made again with the %zu "
+              "dmtcp_restart: %s (descriptor %d%s) is missing: it is made again with the %llu "
               "bytes the image holds, and the program goes on from offset %lld\n",
               f.path.c_str(), f.info.fd,
               (f.info.status_flags & O_ACCMODE) != O_RDONLY ? ", open for writing" : "",
-              f.data.size(), static_cast<long long>(f.info.offset));
+              static_cast<unsigned long long>(large ? large->info.size : f.data.size()),
+              static_cast<long long>(f.info.offset));
     }
     // Made by the process and named by it, open or not: the run that went
     // on after the checkpoint may have removed them, on any node.
@@ -554,7 +557,9 @@ void ProcessTree::MakeNodeLocalFiles() {
       int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, f.info.mode & 07777);
       if (fd < 0 && errno == EEXIST) continue;  // another image holds it too
       if (fd < 0) throw Errno("cannot make " + f.path + " again");
-      const bool ok = io::WriteAll(fd, f.data.data(), f.data.size());
+      const bool ok = f.info.size > image::kMaxMadeFileSize
+                          ? WritePages(*img, f.pages, f.info.size, fd)
+                          : io::WriteAll(fd, f.data.data(), f.data.size());
       close(fd);
       if (!ok) throw Errno("cannot write " + f.path + " again");
     }

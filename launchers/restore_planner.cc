@@ -190,9 +190,9 @@ bool NodeLocalFile(const std::string& path) {
 }
 
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f) {
-  (void)img;
-  return NodeLocalFile(f.path) && f.data.size() == f.info.data_len &&
-         f.info.size == f.info.data_len;
+  return NodeLocalFile(f.path) &&
+         ((f.data.size() == f.info.data_len && f.info.size == f.info.data_len) ||
+          img.file_contents(f.info.dev, f.info.inode));
 }
 
 void MakeParentDirs(const std::string& path) {

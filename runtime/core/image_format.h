@@ -53,9 +53,10 @@ enum class RecordType : uint32_t {
   // (DMTCP_CHECKPOINT_OPEN_FILES=1), its pages following as kData records
   // at their offsets; written back at restart.
   kSavedFile = 10,
-  // DeletedFileInfo: the contents of an unlinked file too large to follow
-  // its descriptor's record (any size), as kData records at their offsets.
-  kDeletedFile = 11,
+  // FileContentsInfo: the contents of a file a descriptor names, too large
+  // to follow its descriptor's record (any size), as kData records at their
+  // offsets: an unlinked file, or one of the node's temporary folders.
+  kFileContents = 11,
   // ProcessInfo::Zombie[num_zombies]: every ended child not waited for,
   // when there are more than ProcessInfo::zombies holds.
   kZombies = 12,
@@ -140,7 +141,7 @@ enum class FdKind : uint32_t {
   kEpoll = 11,
   // A regular file that was unlinked while open: its contents (data_len
   // bytes) follow the path, or, for a larger one, are in the image's
-  // RecordType::kDeletedFile of the same dev and inode; made again,
+  // RecordType::kFileContents of the same dev and inode; made again,
   // unlinked, in the same folder.
   kDeletedFile = 12,
 };
@@ -152,7 +153,10 @@ enum class FdKind : uint32_t {
 struct MadeFileInfo {
   uint32_t mode;
   uint32_t path_len;  // bytes of path that follow (no terminator)
-  uint64_t size;      // bytes of contents that follow the path
+  // Bytes of contents, following the path; more than kMaxMadeFileSize
+  // follow as the kData records after it (at their offsets, pages of zeros
+  // left out).
+  uint64_t size;
 };
 static_assert(sizeof(MadeFileInfo) == 16);
 constexpr uint64_t kMaxMadeFileSize = 1 << 20;
@@ -181,17 +185,19 @@ struct SavedFileInfo {
 };
 static_assert(sizeof(SavedFileInfo) == 24);
 
-// The contents of an unlinked file (FdKind::kDeletedFile of this dev and
-// inode): size bytes, its pages as the kData records that follow; pages
+// The contents of the file of this dev and inode (FdKind::kDeletedFile, or a
+// kRegular one in the node's temporary folders) that a descriptor names:
+// size bytes, its pages as the kData records that follow; pages
 // without a record are zeros.
-struct DeletedFileInfo {
+struct FileContentsInfo {
   uint64_t dev;
   uint64_t inode;
   uint64_t size;
 };
-static_assert(sizeof(DeletedFileInfo) == 24);
-// Up to this size an unlinked file's contents follow its descriptor's record.
-constexpr uint64_t kMaxInlineDeletedFile = 1 << 20;
+static_assert(sizeof(FileContentsInfo) == 24);
+// Up to this size the contents of an unlinked file, or of one in the node's
+// temporary folders, follow its descriptor's record.
+constexpr uint64_t kMaxInlineFileContents = 1 << 20;
 
 // A System V IPC object the process used (by id, or attached). Ids are
 // virtual: the program keeps the one it was given, a restart makes the

@@ -178,15 +178,20 @@ bool ImageReader::Load(const std::string& path) {
         MadeFile f;
         if (h.length < sizeof f.info) return Fail("corrupt made-file record");
         memcpy(&f.info, buf.data(), sizeof f.info);
-        if (f.info.path_len == 0 || f.info.path_len > 4096 || f.info.size > kMaxMadeFileSize ||
-            sizeof f.info + f.info.path_len + f.info.size != h.length)
+        // A larger one's contents follow as data records.
+        const bool large = f.info.size > kMaxMadeFileSize;
+        if (f.info.path_len == 0 || f.info.path_len > 4096 ||
+            sizeof f.info + f.info.path_len + (large ? 0 : f.info.size) != h.length)
           return Fail("corrupt made-file record");
         f.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info, f.info.path_len);
         if (f.path[0] != '/' || f.path.find('\0') != std::string::npos)
           return Fail("corrupt made-file record (path)");
         f.data.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info + f.info.path_len,
-                      f.info.size);
+                      large ? 0 : f.info.size);
         made_files_.push_back(std::move(f));
+        current = large ? &made_files_.back().pages : nullptr;
+        cur_start = 0;
+        cur_end = (made_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
       case RecordType::kSysvObject: {
@@ -237,14 +242,14 @@ bool ImageReader::Load(const std::string& path) {
         cur_end = (saved_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
-      case RecordType::kDeletedFile: {
-        DeletedFile f;
+      case RecordType::kFileContents: {
+        FileContents f;
         if (h.length != sizeof f.info) return Fail("corrupt deleted-file record");
         memcpy(&f.info, buf.data(), sizeof f.info);
-        deleted_files_.push_back(std::move(f));
-        current = &deleted_files_.back().data;
+        file_contents_.push_back(std::move(f));
+        current = &file_contents_.back().data;
         cur_start = 0;
-        cur_end = (deleted_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
+        cur_end = (file_contents_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
       }
       case RecordType::kFdData: {
@@ -339,8 +344,8 @@ bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
   return true;
 }
 
-const DeletedFile* ImageReader::deleted_file(uint64_t dev, uint64_t inode) const {
-  for (const auto& f : deleted_files_)
+const FileContents* ImageReader::file_contents(uint64_t dev, uint64_t inode) const {
+  for (const auto& f : file_contents_)
     if (f.info.dev == dev && f.info.inode == inode) return &f;
   return nullptr;
 }

@@ -36,7 +36,8 @@ struct Fd {
 struct MadeFile {
   MadeFileInfo info;
   std::string path;
-  std::string data;
+  std::string data;            // up to kMaxMadeFileSize
+  std::vector<DataRef> pages;  // or, when larger, addr = offset in the file
 };
 
 struct SysvObject {
@@ -45,8 +46,8 @@ struct SysvObject {
   std::vector<DataRef> data;  // shm pages, addr = offset in the segment
 };
 
-struct DeletedFile {
-  DeletedFileInfo info;
+struct FileContents {
+  FileContentsInfo info;
   std::vector<DataRef> data;  // addr = offset in the file
 };
 
@@ -86,10 +87,9 @@ class ImageReader {
   const std::vector<MadeFile>& made_files() const { return made_files_; }
   const std::vector<SysvObject>& sysv_objects() const { return sysv_objects_; }
   const std::vector<SavedFile>& saved_files() const { return saved_files_; }
-  const std::vector<DeletedFile>& deleted_files() const { return deleted_files_; }
-  // The contents of the unlinked file of a kDeletedFile descriptor, when
-  // they are not in its record; null otherwise.
-  const DeletedFile* deleted_file(uint64_t dev, uint64_t inode) const;
+  // The contents of the file of a descriptor (unlinked, or node-local),
+  // when they are not in its record; null otherwise.
+  const FileContents* file_contents(uint64_t dev, uint64_t inode) const;
   // Every ended child not waited for (ProcessInfo holds only the first 32).
   const std::vector<ProcessInfo::Zombie>& zombies() const { return zombies_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
@@ -118,7 +118,7 @@ class ImageReader {
   std::vector<MadeFile> made_files_;
   std::vector<SysvObject> sysv_objects_;
   std::vector<SavedFile> saved_files_;
-  std::vector<DeletedFile> deleted_files_;
+  std::vector<FileContents> file_contents_;
   std::vector<ProcessInfo::Zombie> zombies_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;

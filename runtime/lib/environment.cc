@@ -15,8 +15,9 @@ char g_host[300];
 char g_port[32];
 char g_secret[sizeof g.cfg.secret + 32];
 char g_ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
-// "LD_PRELOAD=..." as the process started: the runtime and its plugins.
-char g_preload[4096];
+// "LD_PRELOAD=..." as the process started: the runtime and its plugins
+// (16 plugins at the longest path fit). Empty if it did not fit.
+char g_preload[16 * 4096 + 64];
 
 void Entry(char* out, size_t cap, const char* name, const char* value) {
   StrCopy(out, cap, name);
@@ -50,6 +51,13 @@ bool Names(const char* e, const char* name) {
   size_t i = 0;
   while (name[i] && e[i] == name[i]) ++i;
   return name[i] == 0 && e[i] == '=';
+}
+
+// The LD_PRELOAD value in envp, or null.
+const char* PreloadIn(char* const* envp) {
+  for (size_t i = 0; envp && envp[i]; ++i)
+    if (Names(envp[i], "LD_PRELOAD")) return envp[i] + sizeof "LD_PRELOAD=" - 1;
+  return nullptr;
 }
 
 }  // namespace
@@ -89,6 +97,20 @@ void RememberPreload() {
   const char* v = EnvironmentValue("LD_PRELOAD");
   if (v && StrLen(v) + sizeof "LD_PRELOAD=" <= sizeof g_preload)
     Entry(g_preload, sizeof g_preload, "LD_PRELOAD", v);
+  else if (v)
+    Log(g.program,
+        ": LD_PRELOAD is longer than the 64 KiB kept of it: a program this process starts with "
+        "an environment without it runs unchecked");
+}
+
+bool RuntimeFollows(char* const* envp) {
+  const char* theirs = PreloadIn(envp);
+  return g_preload[0] || (theirs && Contains(theirs, "libdmtcp.so"));
+}
+
+size_t PreloadEntryRoom(char* const* envp) {
+  const char* theirs = PreloadIn(envp);
+  return StrLen(g_preload) + (theirs ? StrLen(theirs) : 0) + 2;
 }
 
 void PointEnvironmentAtCoordinator() {

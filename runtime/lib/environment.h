@@ -31,10 +31,14 @@ bool StartsOutside(char* const* envp);
 // At start: the preload (runtime and plugins) every new program gets.
 void RememberPreload();
 
+// Whether a dynamic program started with envp loads the runtime (what
+// CurrentEnvironment makes of envp preloads it).
+bool RuntimeFollows(char* const* envp);
+
 // How many entries CurrentEnvironment may add to envp.
 constexpr size_t kEnvironmentExtra = 7;
-// Room for an LD_PRELOAD entry that CurrentEnvironment puts together.
-constexpr size_t kPreloadEntryMax = 8192;
+// Room for the LD_PRELOAD entry CurrentEnvironment puts together for envp.
+size_t PreloadEntryRoom(char* const* envp);
 // Whether the new program will load the runtime (Preload::kAdd: a dynamic
 // program) or not (kKeep: a static or privileged one, see program_file.h).
 enum class Preload { kAdd, kKeep };

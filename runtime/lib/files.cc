@@ -323,11 +323,35 @@ void PeekDatagrams(int fd, FdEntry* e) {
   socklen_t len = sizeof old;
   RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
              reinterpret_cast<long>(&len));
+  char probe;
   if (RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&zero),
-                 sizeof zero) != 0)
+                 sizeof zero) != 0) {
+    // Without a peek offset only the first one could be read: refused if
+    // any is queued, never saved in part.
+    if (RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(&probe), 1,
+                   MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC, 0, 0) >= 0)
+      FdRecordError("the datagrams queued in the socket on descriptor ", fd,
+                    " cannot be read without taking them (no SO_PEEK_OFF)");
     return;
-  const uint64_t start = AlignRoom() ? g_room.used : 0;
-  for (;;) {
+  }
+  if (!AlignRoom()) {
+    FdRecordError("no memory to save the datagrams queued in the socket on descriptor ", fd, "");
+    RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
+               sizeof old);
+    return;
+  }
+  const uint64_t start = g_room.used;
+  // Far more than a socket's buffers hold; also ends the loop should a
+  // kernel not move the offset past an empty datagram.
+  constexpr uint64_t kMaxDatagrams = 1 << 20;
+  for (uint64_t count = 0;; ++count) {
+    if (count == kMaxDatagrams) {
+      FdRecordError(
+          "more datagrams than a checkpoint reads (1,048,576) are queued in the socket"
+          " on descriptor ",
+          fd, "");
+      break;
+    }
     if (!g_room.base || !Reserve(sizeof(uint32_t) + kMaxDatagram)) {
       FdRecordError("no memory to save the datagrams queued in the socket on descriptor ", fd, "");
       break;
@@ -335,7 +359,7 @@ void PeekDatagrams(int fd, FdEntry* e) {
     char* at = g_room.base + g_room.used;
     long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(at + sizeof(uint32_t)),
                         static_cast<long>(kMaxDatagram), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC, 0, 0);
-    if (n <= 0) break;  // nothing more (an empty datagram does not move the offset)
+    if (n < 0) break;  // nothing more (an empty datagram is one: it moves the offset on)
     if (static_cast<uint64_t>(n) > kMaxDatagram) {
       FdRecordError("a datagram queued in the socket on descriptor ", fd,
                     " is larger than a checkpoint saves (16 MiB)");
@@ -449,7 +473,7 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
   e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
   // A small one in the descriptor's record; a larger one (or one the room
   // left cannot hold) as pages of its own record (WriteDeletedFiles).
-  if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineDeletedFile)
+  if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineFileContents)
     RecordContents(link, st, e);
 }
 

@@ -72,9 +72,10 @@ bool ForkAllowed(const char* maps) {
     warned_files = true;
     return false;
   }
-  if (DeletedFilesToWrite()) {
+  if (FileContentsToWrite()) {
     static bool warned_deleted;
-    if (!warned_deleted) Log("forked checkpoint: large unlinked files are saved; writing in place");
+    if (!warned_deleted)
+      Log("forked checkpoint: large unlinked or node-local files are saved; writing in place");
     warned_deleted = true;
     return false;
   }

@@ -451,7 +451,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMadeFiles(w, made_buf, made_cap) &&
        WriteSysvObjects(w, object_err, sizeof object_err) &&
        WriteOpenFiles(w, object_err, sizeof object_err) &&
-       WriteDeletedFiles(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
+       WriteFileContents(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
        (pi.num_zombies <= std::size(pi.zombies) ||
         w.WriteRecord(image::RecordType::kZombies, g_zombies,
                       pi.num_zombies * sizeof g_zombies[0])) &&

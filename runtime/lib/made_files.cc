@@ -11,7 +11,9 @@
 
 #include <atomic>
 
+#include "files.h"
 #include "image_format.h"
+#include "open_files.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -30,6 +32,7 @@ struct Made {
   char path[kMaxMadePath];
   int fd;  // open during a checkpoint
   uint32_t mode;
+  uint64_t size;
 };
 Made g_made[kMaxMade];
 int g_next;                                  // the slot taken when every slot is in use
@@ -70,6 +73,20 @@ bool Absolute(int dirfd, const char* path, char* out, size_t cap) {
   StrCat(out, cap, "/");
   StrCat(out, cap, path);
   return true;
+}
+
+// Whether a descriptor the checkpoint recorded names the file: its
+// record holds the contents already.
+bool RecordedWithContents(const struct stat& st) {
+  for (int i = 0; i < RecordedFdCount(); ++i) {
+    const char* path;
+    const image::FdInfo* f = RecordedFd(i, &path);
+    if (f->dev == st.st_dev && f->inode == st.st_ino &&
+        static_cast<image::FdKind>(f->kind) == image::FdKind::kRegular &&
+        image::NodeLocalPath(path, f->path_len))
+      return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -118,14 +135,14 @@ int OpenMadeFiles(int* keep, int cap) {
       continue;
     }
     const bool wanted = RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 &&
-                        S_ISREG(st.st_mode) &&
-                        static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize && n < cap;
+                        S_ISREG(st.st_mode) && !RecordedWithContents(st) && n < cap;
     if (!wanted) {
       RawSyscall(SYS_close, fd);
       continue;
     }
     m.fd = static_cast<int>(fd);
     m.mode = st.st_mode & 07777;
+    m.size = static_cast<uint64_t>(st.st_size);
     keep[n++] = m.fd;
   }
   return n;
@@ -142,6 +159,19 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
   bool ok = true;
   for (auto& m : g_made) {
     if (m.fd < 0) continue;
+    image::MadeFileInfo info{};
+    info.mode = m.mode;
+    info.path_len = static_cast<uint32_t>(StrLen(m.path));
+    if (m.size > image::kMaxMadeFileSize) {
+      // Its pages, as memory is written.
+      info.size = m.size;
+      ok = ok &&
+           w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path, info.path_len) &&
+           WritePages(w, m.fd, m.size) == 0;
+      RawSyscall(SYS_close, m.fd);
+      m.fd = -1;
+      continue;
+    }
     size_t got = 0;
     for (;;) {
       long r = RawSyscall(SYS_pread64, m.fd, reinterpret_cast<long>(buf + got),
@@ -152,9 +182,6 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
     }
     RawSyscall(SYS_close, m.fd);
     m.fd = -1;
-    image::MadeFileInfo info{};
-    info.mode = m.mode;
-    info.path_len = static_cast<uint32_t>(StrLen(m.path));
     info.size = got;
     ok = ok && w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path,
                              info.path_len, buf, got);

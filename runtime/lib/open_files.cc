@@ -12,7 +12,6 @@
 #include "runtime.h"
 
 namespace dmtcp::rt {
-namespace {
 
 // The pages of the file fd (size bytes) as data records at their offsets;
 // pages of zeros are left out. Read, not mapped: a process outside the
@@ -51,6 +50,8 @@ long WritePages(image::ImageWriter& w, long fd, uint64_t size) {
   RawSyscall(SYS_munmap, buf, kChunk);
   return ok ? 0 : -1;
 }
+
+namespace {
 
 // A regular file open for writing, not one an earlier descriptor named.
 bool ToSave(int i, const image::FdInfo** out, const char** path) {
@@ -160,19 +161,24 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   return ok && e == 0;
 }
 
-// An unlinked file whose contents are not in its descriptor's record (too
-// large), not one an earlier descriptor named.
-bool DeletedToWrite(int i, const image::FdInfo** out) {
+// Whether the contents of descriptor f's file go into the image: an
+// unlinked file, or one of the node's temporary folders (not there when a
+// restart lands on another node).
+bool ContentsKept(const image::FdInfo* f, const char* path) {
+  const auto kind = static_cast<image::FdKind>(f->kind);
+  return kind == image::FdKind::kDeletedFile ||
+         (kind == image::FdKind::kRegular && image::NodeLocalPath(path, f->path_len));
+}
+
+// A file whose contents go into the image but are not in its descriptor's
+// record (too large), not one an earlier descriptor named.
+bool ContentsToWrite(int i, const image::FdInfo** out) {
   const char* path;
   const image::FdInfo* f = RecordedFd(i, &path);
-  if (!f || static_cast<image::FdKind>(f->kind) != image::FdKind::kDeletedFile ||
-      f->data_len == f->size)
-    return false;
+  if (!f || !ContentsKept(f, path) || f->data_len == f->size) return false;
   for (int j = 0; j < i; ++j) {
     const image::FdInfo* o = RecordedFd(j, &path);
-    if (o && static_cast<image::FdKind>(o->kind) == image::FdKind::kDeletedFile &&
-        o->dev == f->dev && o->inode == f->inode)
-      return false;
+    if (o && ContentsKept(o, path) && o->dev == f->dev && o->inode == f->inode) return false;
   }
   *out = f;
   return true;
@@ -180,17 +186,17 @@ bool DeletedToWrite(int i, const image::FdInfo** out) {
 
 }  // namespace
 
-bool DeletedFilesToWrite() {
+bool FileContentsToWrite() {
   const image::FdInfo* f;
   for (int i = 0; i < RecordedFdCount(); ++i)
-    if (DeletedToWrite(i, &f)) return true;
+    if (ContentsToWrite(i, &f)) return true;
   return false;
 }
 
-bool WriteDeletedFiles(image::ImageWriter& w, char* err, size_t errcap) {
+bool WriteFileContents(image::ImageWriter& w, char* err, size_t errcap) {
   for (int i = 0; i < RecordedFdCount(); ++i) {
     const image::FdInfo* f;
-    if (!DeletedToWrite(i, &f)) continue;
+    if (!ContentsToWrite(i, &f)) continue;
     // Through /proc: the descriptor itself may be write-only.
     char link[32] = "/proc/self/fd/";
     char num[16];
@@ -202,18 +208,18 @@ bool WriteDeletedFiles(image::ImageWriter& w, char* err, size_t errcap) {
     if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
       const char* path;
       RecordedFd(i, &path);
-      Fail(err, errcap, "cannot read the unlinked file ", path, f->path_len, fd < 0 ? -fd : 0);
+      Fail(err, errcap, "cannot read the file ", path, f->path_len, fd < 0 ? -fd : 0);
       if (fd >= 0) RawSyscall(SYS_close, fd);
       return false;
     }
-    image::DeletedFileInfo info{f->dev, f->inode, static_cast<uint64_t>(st.st_size)};
-    bool ok = w.WriteRecord(image::RecordType::kDeletedFile, &info, sizeof info);
+    image::FileContentsInfo info{f->dev, f->inode, static_cast<uint64_t>(st.st_size)};
+    bool ok = w.WriteRecord(image::RecordType::kFileContents, &info, sizeof info);
     const long e = ok ? WritePages(w, fd, info.size) : 0;
     RawSyscall(SYS_close, fd);
     if (e > 0) {
       const char* path;
       RecordedFd(i, &path);
-      Fail(err, errcap, "no memory to save the unlinked file ", path, f->path_len, e);
+      Fail(err, errcap, "no memory to save the file ", path, f->path_len, e);
     }
     if (!ok || e != 0) return false;
   }

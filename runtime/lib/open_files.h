@@ -18,11 +18,17 @@ bool OpenFilesToSave();
 // One record per file (its contents, the names of its folder made after it)
 // False with a message in err when one cannot be read.
 bool WriteOpenFiles(image::ImageWriter& w, char* err, size_t errcap);
-// Unlinked files too large for their descriptor's record: their contents
-// as pages of a record of their own, any size. Whether there is one (a
-// forked writer would read them as the program changes them), and write
-// them, false with a message in err when one cannot be read.
-bool DeletedFilesToWrite();
-bool WriteDeletedFiles(image::ImageWriter& w, char* err, size_t errcap);
+// Unlinked files, and files in the node's temporary folders, too large for
+// their descriptor's record: their contents as pages of a record of their
+// own, any size. Whether there is one (a forked writer would read them as
+// the program changes them), and write them, false with a message in err
+// when one cannot be read.
+bool FileContentsToWrite();
+bool WriteFileContents(image::ImageWriter& w, char* err, size_t errcap);
+
+// The pages of the file fd (size bytes) as data records at their offsets,
+// pages of zeros left out. 0, or -1 if the image could not be written, or
+// an errno if there is no memory to read in.
+long WritePages(image::ImageWriter& w, long fd, uint64_t size);
 
 }  // namespace dmtcp::rt

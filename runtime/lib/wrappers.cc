@@ -401,7 +401,7 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   // connection closes at the exec instead of staying open, unanswered, in
   // a program that never joins (every checkpoint would wait for it).
   const bool outside = StartsOutside(envp);
-  const bool without = outside || RunsWithoutRuntime(file);
+  const bool without = outside || RunsWithoutRuntime(file) || !RuntimeFollows(envp);
   if (without && !outside)
     Log(g.program, ": ", file, " is static or privileged: it runs unchecked");
   char coord[96] = "", table[48];
@@ -411,9 +411,10 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   const char* const extra[2] = {coord, table};
   const size_t cap = EnvCount(envp) + kEnvironmentExtra + 2;
   auto** current = static_cast<char**>(alloca(cap * sizeof(char*)));
-  auto* preload = static_cast<char*>(alloca(kPreloadEntryMax));
+  const size_t preload_cap = PreloadEntryRoom(envp);
+  auto* preload = static_cast<char*>(alloca(preload_cap));
   char** env = CurrentEnvironment(envp, current, extra, without ? Preload::kKeep : Preload::kAdd,
-                                  preload, kPreloadEntryMax);
+                                  preload, preload_cap);
   if (plugins) {
     auto** marked = static_cast<char**>(alloca((cap + 1) * sizeof(char*)));
     env = MarkedEnv(env, marked);
@@ -502,12 +503,13 @@ int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_action
   const char* const extra[2] = {nullptr, table};
   auto** env =
       static_cast<char**>(alloca((EnvCount(envp) + kEnvironmentExtra + 1) * sizeof(char*)));
-  auto* preload = static_cast<char*>(alloca(kPreloadEntryMax));
+  const size_t preload_cap = PreloadEntryRoom(envp);
+  auto* preload = static_cast<char*>(alloca(preload_cap));
   const Preload runtime =
       StartsOutside(envp) || RunsWithoutRuntime(file) ? Preload::kKeep : Preload::kAdd;
   SkipTakenPids();
   int r = real(pid, file, actions, attr, argv,
-               CurrentEnvironment(envp, env, extra, runtime, preload, kPreloadEntryMax));
+               CurrentEnvironment(envp, env, extra, runtime, preload, preload_cap));
   TakeBack(PidTableFd());
   return r;
 }

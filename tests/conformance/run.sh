@@ -17,6 +17,8 @@
 # the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
 # other objects then take their keys (another job of the same program on that node). A source
 # that says "// LAUNCH-WITH-PLUGIN: NAME" runs with the test plugin $DMTCP_TEST_PLUGINS/NAME.so.
+# One that says "// AFTER-KILL-REMOVE: GLOB" has files on the node that a restart elsewhere would
+# not find: after each kill, the files matching GLOB ({pid}: the program's pid) are removed.
 # One that says "// ROUNDS: N" is checkpointed, killed and restarted N times, not 2 (a race that
 # one checkpoint in a few hits).
 #
@@ -59,6 +61,7 @@ LAUNCH_ARGS=()
 RUN_ON=0
 ROUNDS=2
 remove_ipc=""
+remove_files=""
 occupy_keys=""
 # System V objects, one "kind id key" a line (m: shared memory, s: semaphores, q: message queues).
 ipc_objects() {
@@ -89,6 +92,7 @@ else
   if grep -q '^// FORKED-IN-PLACE' "$src"; then export E2E_FORKED_IN_PLACE=1; fi
   if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
   if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
+  remove_files=$(sed -n 's|^// AFTER-KILL-REMOVE: ||p' "$src")
   plugin=$(sed -n 's|^// LAUNCH-WITH-PLUGIN: ||p' "$src")
   rounds=$(sed -n 's|^// ROUNDS: ||p' "$src")
   ROUNDS=${rounds:-2}
@@ -141,6 +145,7 @@ start_bg PID "$out" "$T/launch.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -
   "${LAUNCH_ARGS[@]}" "${cmd[@]}"
 wait_line "$out" "$READY|^FAIL" 60 "$PID"
 no_failure "before the first checkpoint"
+program_pid=$PID # dmtcp_launch execs the program
 
 if [[ -n $refused ]]; then
   msg=$(dc --bcheckpoint 2>&1) && fail "the checkpoint of $prog succeeded; it must be refused ($refused)"
@@ -154,6 +159,13 @@ else
     sleep "$RUN_ON"
     kill_program "$PID"
     wait_gone "$COORD_PID" "the --exit-on-last coordinator"
+    if [[ -n $remove_files ]]; then
+      # shellcheck disable=SC2206 # the glob is meant to expand
+      files=(${remove_files//\{pid\}/$program_pid})
+      [[ -e ${files[0]} ]] || fail "$prog left no file matching ${remove_files//\{pid\}/$program_pid}"
+      rm -f "${files[@]}" || fail "cannot remove ${files[*]}"
+      log "removed ${files[*]} (a node that never saw them)"
+    fi
     if [[ -n $remove_ipc ]]; then
       removed=0
       keys=()

@@ -7,6 +7,8 @@
 # LD_PRELOAD and the coordinator's address, and the new program must still be checkpointed (DMTCP
 # does the same). A static program cannot load the runtime: it runs unchecked, and must not keep
 # the connection it would inherit, or every checkpoint would wait for it until it ends. The
+# program then execs the loop with a preload of its own longer than 8 KiB (module systems and
+# profilers set long ones): the runtime must come first in it, whatever its length. The
 # computation is checkpointed, killed and restarted twice (the second time from the restarted
 # one's checkpoint); its output must equal an uninterrupted run's.
 . "$(dirname "$0")/lib.sh"
@@ -19,10 +21,14 @@ for i in \$(seq 1 $ROUNDS); do
   echo "round \$i \$(echo \$i | md5sum | cut -c1-8)"; sleep 0.05
 done
 EOF
+libc=$(ldd /bin/sleep | awk '/libc\.so/ { print $3 }')
+[[ -f $libc ]] || fail "cannot find the C library /bin/sleep loads"
+long_preload=$libc
+while ((${#long_preload} < 12000)); do long_preload+=":$libc"; done
 cat >"$T/job.sh" <<EOF
 #!/bin/bash
 env -i "$E2E_STATIC_SLEEP" 300 &
-exec env -i PATH=/usr/bin:/bin bash "$T/loop.sh"
+exec env -i PATH=/usr/bin:/bin bash -c 'LD_PRELOAD=$long_preload exec bash "$T/loop.sh"'
 EOF
 chmod +x "$T/job.sh"
 env -i PATH=/usr/bin:/bin bash "$T/loop.sh" >"$T/expected.txt" || fail "the loop without dmtcp failed"

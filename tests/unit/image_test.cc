@@ -213,6 +213,79 @@ TEST_P(ImageTest, ZombieCountsThatDisagreeAreRejected) {
   }
 }
 
+// A file made in /tmp larger than a made-file record holds (its pages follow, at their offsets)
+// and a small one, and the contents of a large node-local file a descriptor names.
+// past_end: a page of the large made file is placed past its size (a corrupt image).
+void WriteLargeFilesImage(const std::string& path, void* scratch, bool compress,
+                          const std::vector<uint8_t>& contents, bool past_end) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ImageWriter w;
+  ASSERT_TRUE(w.Begin(fd, compress, scratch, 0));
+  const std::string big = "/tmp/big", small = "/tmp/small";
+  MadeFileInfo m{0640, static_cast<uint32_t>(big.size()), contents.size()};
+  ASSERT_TRUE(w.WriteRecord(RecordType::kMadeFile, &m, sizeof m, big.data(), big.size()));
+  const uint64_t pages = contents.size() & ~(kPageSize - 1);
+  ASSERT_TRUE(w.WriteData(0, contents.data(), pages - kPageSize));
+  ASSERT_TRUE(w.WriteData(past_end ? pages + kPageSize : pages - kPageSize,
+                          contents.data() + pages - kPageSize, kPageSize));
+  MadeFileInfo s{0600, static_cast<uint32_t>(small.size()), 3};
+  ASSERT_TRUE(
+      w.WriteRecord(RecordType::kMadeFile, &s, sizeof s, small.data(), small.size(), "abc", 3));
+  FdInfo fdi{};
+  fdi.fd = 4;
+  fdi.kind = static_cast<uint32_t>(FdKind::kRegular);
+  fdi.dev = 8;
+  fdi.inode = 99;
+  fdi.size = contents.size();
+  fdi.path_len = static_cast<uint32_t>(big.size());
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFd, &fdi, sizeof fdi, big.data(), big.size()));
+  const FileContentsInfo c{8, 99, contents.size()};
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFileContents, &c, sizeof c));
+  ASSERT_TRUE(w.WriteData(kPageSize, contents.data() + kPageSize, kPageSize));
+  ProcessInfo pi{};
+  pi.num_fds = 1;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  ASSERT_TRUE(w.End());
+  close(fd);
+}
+
+TEST_P(ImageTest, LargeMadeFileAndNodeLocalContentsRoundTrip) {
+  std::vector<uint8_t> contents(memory_.begin(), memory_.begin() + (2 << 20) + 100);
+  WriteLargeFilesImage(path_, scratch_, GetParam(), contents, false);
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.made_files().size(), 2u);
+  const auto& big = r.made_files()[0];
+  EXPECT_EQ(big.path, "/tmp/big");
+  EXPECT_EQ(big.info.size, contents.size());
+  EXPECT_TRUE(big.data.empty());
+  std::vector<uint8_t> back(contents.size() & ~(kPageSize - 1));
+  uint64_t covered = 0;
+  for (const auto& d : big.pages) {
+    ASSERT_TRUE(r.ReadData(d, back.data() + d.addr)) << r.error();
+    covered += d.raw_len;
+  }
+  EXPECT_EQ(covered, back.size());
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), contents.begin()));
+  EXPECT_EQ(r.made_files()[1].data, "abc");
+  EXPECT_TRUE(r.made_files()[1].pages.empty());
+  const FileContents* c = r.file_contents(8, 99);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->info.size, contents.size());
+  ASSERT_EQ(c->data.size(), 1u);
+  EXPECT_EQ(c->data[0].addr, kPageSize);
+  EXPECT_EQ(r.file_contents(8, 98), nullptr);
+}
+
+TEST_P(ImageTest, LargeMadeFilePagePastItsEndIsRejected) {
+  std::vector<uint8_t> contents(memory_.begin(), memory_.begin() + (2 << 20) + 100);
+  WriteLargeFilesImage(path_, scratch_, GetParam(), contents, true);
+  ImageReader r;
+  EXPECT_FALSE(r.Load(path_));
+  EXPECT_NE(r.error().find("corrupt data record"), std::string::npos) << r.error();
+}
+
 // System V objects: a segment's pages at their offsets, semaphore values, queued messages.
 // data_offset: where the segment's second run of pages goes (past its end: a corrupt image).
 void WriteSysvImage(const std::string& path, void* scratch, bool compress, uint64_t data_offset) {
