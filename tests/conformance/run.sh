@@ -24,8 +24,9 @@
 #
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
-# it ended); the command must exit 0. It may set LAUNCH_ARGS (an array of dmtcp_launch options) and
-# RUN_ON (seconds the program runs on after each checkpoint before it is killed, as a job does).
+# it ended); the command must exit 0. It may set LAUNCH_ARGS (an array of dmtcp_launch options),
+# RUN_ON (seconds the program runs on after each checkpoint before it is killed, as a job does) and
+# AFTER_KILL_REMOVE (a GLOB, as the C programs' directive above).
 . "$(dirname "$0")/../e2e/lib.sh"
 prog=${1:?usage: run.sh PROGRAM plain|gzip|forked}
 mode=${2:?usage: run.sh PROGRAM plain|gzip|forked}
@@ -80,8 +81,10 @@ if [[ -f $here/real/$prog.sh ]]; then
   CMD=""
   READY=""
   check() { :; }
+  AFTER_KILL_REMOVE=""
   # shellcheck source=/dev/null
   . "$real"
+  remove_files=$AFTER_KILL_REMOVE
   [[ -n $CMD && -n $READY ]] || fail "$real sets no CMD or READY"
   cmd=(bash -c "$CMD")
 else
@@ -164,7 +167,7 @@ else
       files=(${remove_files//\{pid\}/$program_pid})
       [[ -e ${files[0]} ]] || fail "$prog left no file matching ${remove_files//\{pid\}/$program_pid}"
       rm -f "${files[@]}" || fail "cannot remove ${files[*]}"
-      log "removed ${files[*]} (a node that never saw them)"
+      log "removed ${#files[@]} files: ${files[*]:0:3} ... (a node that never saw them)"
     fi
     if [[ -n $remove_ipc ]]; then
       removed=0
