@@ -111,6 +111,14 @@ bool IsSysvSegment(const image::Area& a, const SharedObjects& s) {
   return a.name.rfind("/SYSV", 0) == 0 && s.sysv_segments.count(a.info.inode) != 0;
 }
 
+// Whether the image holds the file at path as shared memory (POSIX shared
+// memory, a session file of /dev/shm), made again with its contents.
+bool SharedMemoryFile(const image::ImageReader& img, const std::string& path) {
+  for (const auto& a : img.areas())
+    if (static_cast<AreaKind>(a.info.kind) == AreaKind::kAnonShared && a.name == path) return true;
+  return false;
+}
+
 }  // namespace
 
 void CheckRestorable(const image::ImageReader& img) {
@@ -153,6 +161,17 @@ void CheckRestorable(const image::ImageReader& img) {
     if (f.path.rfind("/proc/", 0) == 0) continue;
     const bool written = (f.info.status_flags & O_ACCMODE) != O_RDONLY;
     struct stat st;
+    // A file of the node's temporary folders the image does not hold (an
+    // input larger than 1 MiB, or left out by DMTCP_TMP_FILE_MAX_MB): never
+    // made again empty.
+    if (stat(f.path.c_str(), &st) != 0 && errno == ENOENT && kind == image::FdKind::kRegular &&
+        NodeLocalFile(f.path) && !RemakesNodeLocalFile(img, f) && !SharedMemoryFile(img, f.path))
+      throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
+                           ") is missing, and the image does not hold it (" +
+                           std::to_string(f.info.size) + " bytes, " +
+                           (written ? "larger than DMTCP_TMP_FILE_MAX_MB"
+                                    : "open only for reading and larger than 1 MiB") +
+                           "): restart on the node that has it, or copy it there");
     if (stat(f.path.c_str(), &st) != 0 && errno == ENOENT && written &&
         kind == image::FdKind::kRegular && !RemakesNodeLocalFile(img, f)) {
       // An output file moved or removed since the checkpoint: made again
@@ -171,10 +190,9 @@ void CheckRestorable(const image::ImageReader& img) {
     if (stat(f.path.c_str(), &st) != 0) {
       // POSIX shared memory the image holds is made again by the restart,
       // and so are node-local files whose contents it holds.
-      bool remade = kind == image::FdKind::kRegular && RemakesNodeLocalFile(img, f);
-      for (const auto& a : img.areas())
-        remade |= static_cast<AreaKind>(a.info.kind) == AreaKind::kAnonShared && a.name == f.path;
-      if (remade) continue;
+      if ((kind == image::FdKind::kRegular && RemakesNodeLocalFile(img, f)) ||
+          SharedMemoryFile(img, f.path))
+        continue;
       throw Error(img, "file " + f.path + " (descriptor " + std::to_string(f.info.fd) +
                            ") is missing: " + strerror(errno));
     }
@@ -190,9 +208,13 @@ bool NodeLocalFile(const std::string& path) {
 }
 
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f) {
-  return NodeLocalFile(f.path) &&
-         ((f.data.size() == f.info.data_len && f.info.size == f.info.data_len) ||
-          img.file_contents(f.info.dev, f.info.inode));
+  if (!NodeLocalFile(f.path)) return false;
+  if ((f.data.size() == f.info.data_len && f.info.size == f.info.data_len) ||
+      img.file_contents(f.info.dev, f.info.inode))
+    return true;
+  for (const auto& m : img.made_files())  // the process made it, and reads it back
+    if (m.path == f.path) return true;
+  return false;
 }
 
 void MakeParentDirs(const std::string& path) {

@@ -142,7 +142,33 @@ bool WillJoin(pid_t child) {
 
 }  // namespace
 
+namespace {
+constexpr int kMaxSharedTable = 64;
+pid_t g_shared_table[kMaxSharedTable];  // real pids; 0: a free slot
+}  // namespace
+
+void NoteSharedTableChild(pid_t child) {
+  for (pid_t& p : g_shared_table)
+    if (p == 0 || Ended(p)) {
+      p = child;
+      return;
+    }
+  g_shared_table[0] = child;  // a full table: the checkpoint is refused for one of them anyway
+}
+
 void ReportChildrenToJoin() {
+  for (pid_t& p : g_shared_table) {
+    if (p == 0) continue;
+    if (Ended(p)) {
+      p = 0;
+      continue;
+    }
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(p)));
+    CheckpointFailed("its child ", num,
+                     " was made by clone() sharing its descriptor table (CLONE_FILES without "
+                     "CLONE_VM), which a checkpoint cannot save");
+  }
   static proto::Children msg;
   auto send = [] {
     const auto len =
@@ -154,6 +180,8 @@ void ReportChildrenToJoin() {
   msg.ended = 0;
   g_num_reported = 0;
   ForEachChild([&](pid_t child) {
+    for (pid_t p : g_shared_table)
+      if (p == child) return;  // never joins: the checkpoint is refused above
     if (!WillJoin(child)) return;
     if (g_num_reported < proto::kMaxChildren) g_reported[g_num_reported++] = child;
     msg.pids[msg.count++] = VirtualPid(child);

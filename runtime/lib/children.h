@@ -3,6 +3,8 @@
 // joined the coordinator, or joined after the checkpoint began.
 #pragma once
 
+#include <sys/types.h>
+
 namespace dmtcp::rt {
 
 // With the threads stopped, before ckpt:suspended: tells the coordinator
@@ -13,5 +15,10 @@ void ReportChildrenToJoin();
 // joining (a child that exits at once: its parent is stopped and cannot
 // reap it), so that the coordinator stops waiting for them.
 void ReportEndedChildren();
+
+// A child made by clone() sharing this process's descriptor table
+// (CLONE_FILES without CLONE_VM): a checkpoint cannot save the sharing,
+// and is refused while the child lives.
+void NoteSharedTableChild(pid_t child);
 
 }  // namespace dmtcp::rt

@@ -18,6 +18,12 @@ char g_ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
 // "LD_PRELOAD=..." as the process started: the runtime and its plugins
 // (16 plugins at the longest path fit). Empty if it did not fit.
 char g_preload[16 * 4096 + 64];
+// The runtime's settings as the process started (DMTCP_GZIP,
+// DMTCP_FORKED_CHECKPOINT, DMTCP_SIGCKPT, ...): a program started with an
+// environment without them (env -i) runs under the same ones.
+char g_settings[8192];
+char* g_setting[kMaxSettings];
+int g_num_settings;
 
 void Entry(char* out, size_t cap, const char* name, const char* value) {
   StrCopy(out, cap, name);
@@ -93,7 +99,46 @@ bool StartsOutside(char* const* envp) {
   return false;
 }
 
+namespace {
+
+// Settings kept as they are: not the coordinator's address (current ones
+// replace those) nor what one exec hands to the next.
+bool KeptSetting(const char* e) {
+  if (!StartsWith(e, "DMTCP_")) return false;
+  for (const char* name :
+       {"DMTCP_COORD_HOST", "DMTCP_COORD_PORT", "DMTCP_COORD_SECRET", "DMTCP_CHECKPOINT_DIR",
+        "DMTCP_HOST", "DMTCP_PORT", kInheritedCoordFd, kPidTableFd, kOutside})
+    if (Names(e, name)) return false;
+  return true;
+}
+
+void RememberSettings() {
+  size_t used = 0;
+  for (size_t i = 0; environ && environ[i]; ++i) {
+    if (!KeptSetting(environ[i])) continue;
+    const size_t n = StrLen(environ[i]) + 1;
+    if (g_num_settings == kMaxSettings || used + n > sizeof g_settings) {
+      Log(g.program, ": more DMTCP_ settings than kept for the programs it starts: ", environ[i],
+          " and those after it are not passed to one started with an environment without them");
+      return;
+    }
+    StrCopy(g_settings + used, n, environ[i]);
+    g_setting[g_num_settings++] = g_settings + used;
+    used += n;
+  }
+}
+
+// Whether e names the same variable as setting s ("NAME=...", len of NAME).
+bool SameName(const char* e, const char* s, size_t len) {
+  size_t i = 0;
+  while (i <= len && e[i] == s[i]) ++i;
+  return i > len;
+}
+
+}  // namespace
+
 void RememberPreload() {
+  RememberSettings();
   const char* v = EnvironmentValue("LD_PRELOAD");
   if (v && StrLen(v) + sizeof "LD_PRELOAD=" <= sizeof g_preload)
     Entry(g_preload, sizeof g_preload, "LD_PRELOAD", v);
@@ -176,6 +221,13 @@ char** CurrentEnvironment(char* const* envp, char** out, const char* const extra
   if (add && !preload) {
     out[n++] = g_preload;
     preload = true;
+  }
+  for (int s = 0; add && s < g_num_settings; ++s) {
+    size_t len = 0;
+    while (g_setting[s][len] != '=') ++len;
+    bool have = false;
+    for (size_t i = 0; envp && envp[i] && !have; ++i) have = SameName(envp[i], g_setting[s], len);
+    if (!have) out[n++] = g_setting[s];
   }
   // Only where the runtime will be in the new program: one started without
   // it is not under checkpoint control, and needs no coordinator.

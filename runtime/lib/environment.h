@@ -28,15 +28,18 @@ inline constexpr char kPidTableFd[] = "DMTCP_PID_TABLE_FD";
 inline constexpr char kOutside[] = "DMTCP_OUTSIDE";
 bool StartsOutside(char* const* envp);
 
-// At start: the preload (runtime and plugins) every new program gets.
+// At start: the preload (runtime and plugins) every new program gets, and
+// the runtime's settings (DMTCP_*) a program started without them gets.
 void RememberPreload();
 
 // Whether a dynamic program started with envp loads the runtime (what
 // CurrentEnvironment makes of envp preloads it).
 bool RuntimeFollows(char* const* envp);
 
+// The runtime's own settings (DMTCP_*) kept for the programs it starts.
+constexpr int kMaxSettings = 48;
 // How many entries CurrentEnvironment may add to envp.
-constexpr size_t kEnvironmentExtra = 7;
+constexpr size_t kEnvironmentExtra = 7 + kMaxSettings;
 // Room for the LD_PRELOAD entry CurrentEnvironment puts together for envp.
 size_t PreloadEntryRoom(char* const* envp);
 // Whether the new program will load the runtime (Preload::kAdd: a dynamic

@@ -624,6 +624,7 @@ void RecordOne(int fd) {
   // Small ones only.
   if (S_ISREG(st.st_mode) && st.st_nlink > 0 &&
       static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize &&
+      static_cast<uint64_t>(st.st_size) <= g.cfg.tmp_file_max &&
       image::NodeLocalPath(g_paths + g_paths_used, static_cast<size_t>(n)))
     RecordContents(link, st, &e);
   e.path_off = static_cast<uint32_t>(g_paths_used);

@@ -72,7 +72,7 @@ bool ForkAllowed(const char* maps) {
     warned_files = true;
     return false;
   }
-  if (FileContentsToWrite()) {
+  if (FileContentsToWrite(maps)) {
     static bool warned_deleted;
     if (!warned_deleted)
       Log("forked checkpoint: large unlinked or node-local files are saved; writing in place");

@@ -401,7 +401,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   // were listed: they are not the program's.
   static int keep[kMaxKeptFds];
   keep[0] = fd;
-  const int num_keep = 1 + OpenMadeFiles(keep + 1, kMaxKeptFds - 1);
+  const int num_keep =
+      1 + OpenMadeFiles(keep + 1, kMaxKeptFds - 1, scratch + writer_len + stacks_len);
   if (forked && ForkAllowed(scratch + writer_len + stacks_len)) {  // maps, as read above
     long pid = ForkWriter();
     if (pid > 0) {
@@ -451,7 +452,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMadeFiles(w, made_buf, made_cap) &&
        WriteSysvObjects(w, object_err, sizeof object_err) &&
        WriteOpenFiles(w, object_err, sizeof object_err) &&
-       WriteFileContents(w, object_err, sizeof object_err) && WriteMemory(w, ms, &pi.num_areas) &&
+       WriteFileContents(w, ms.maps, object_err, sizeof object_err) &&
+       WriteMemory(w, ms, &pi.num_areas) &&
        (pi.num_zombies <= std::size(pi.zombies) ||
         w.WriteRecord(image::RecordType::kZombies, g_zombies,
                       pi.num_zombies * sizeof g_zombies[0])) &&

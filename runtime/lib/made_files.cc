@@ -13,6 +13,7 @@
 
 #include "files.h"
 #include "image_format.h"
+#include "memory.h"
 #include "open_files.h"
 #include "runtime.h"
 
@@ -75,15 +76,15 @@ bool Absolute(int dirfd, const char* path, char* out, size_t cap) {
   return true;
 }
 
-// Whether a descriptor the checkpoint recorded names the file: its
-// record holds the contents already.
-bool RecordedWithContents(const struct stat& st) {
+// Whether a descriptor the checkpoint recorded names the file and the
+// image holds its contents already.
+bool RecordedWithContents(const struct stat& st, const char* maps) {
   for (int i = 0; i < RecordedFdCount(); ++i) {
     const char* path;
     const image::FdInfo* f = RecordedFd(i, &path);
     if (f->dev == st.st_dev && f->inode == st.st_ino &&
         static_cast<image::FdKind>(f->kind) == image::FdKind::kRegular &&
-        image::NodeLocalPath(path, f->path_len))
+        ContentsKept(f, path, maps))
       return true;
   }
   return false;
@@ -120,7 +121,7 @@ void NoteMadeFile(int dirfd, const char* path) {
 void MadeFilesAfterFork() { g_lock.clear(); }
 
 // Every thread of the program is stopped.
-int OpenMadeFiles(int* keep, int cap) {
+int OpenMadeFiles(int* keep, int cap, const char* maps) {
   int n = 0;
   for (auto& m : g_made) {
     m.fd = -1;
@@ -134,8 +135,12 @@ int OpenMadeFiles(int* keep, int cap) {
       m.state.compare_exchange_strong(published, kFree);
       continue;
     }
-    const bool wanted = RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 &&
-                        S_ISREG(st.st_mode) && !RecordedWithContents(st) && n < cap;
+    const bool wanted =
+        RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && S_ISREG(st.st_mode) &&
+        !RecordedWithContents(st, maps) &&
+        static_cast<uint64_t>(st.st_size) <= g.cfg.tmp_file_max &&
+        !FileSavedAsMemory(maps, st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size)) &&
+        n < cap;
     if (!wanted) {
       RawSyscall(SYS_close, fd);
       continue;

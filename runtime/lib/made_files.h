@@ -18,9 +18,10 @@ void MadeFilesAfterFork();  // in a forked child: another thread may have held t
 
 // Checkpoint thread, after the descriptors are recorded and before a
 // forked writer exists: opens those that still exist (so a program that
-// removes one meanwhile takes nothing from the writer). The descriptors
-// opened go to keep[] (up to cap); returns how many.
-int OpenMadeFiles(int* keep, int cap);
+// removes one meanwhile takes nothing from the writer). Not those the
+// memory holds (mapped shared whole: maps is /proc/self/maps). The
+// descriptors opened go to keep[] (up to cap); returns how many.
+int OpenMadeFiles(int* keep, int cap, const char* maps);
 // Writes them (buf: scratch room of kMaxMadeFileSize bytes) and closes them.
 bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap);
 // Closes them unwritten (a process whose forked child writes them, a failure).

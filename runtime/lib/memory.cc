@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "memory_advice.h"
 #include "runtime.h"
@@ -365,6 +366,16 @@ bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_
         (m.start < skip_end && skip_start < m.end) || (m.start < skip2_end && skip2_start < m.end);
     if (!ours) return true;
   }
+  return false;
+}
+
+bool FileSavedAsMemory(const char* maps, uint64_t dev, uint64_t inode, uint64_t size) {
+  const char* p = maps;
+  MapsLine m;
+  while (ParseLine(p, &m))
+    if (m.inode == inode && makedev(m.dev_major, m.dev_minor) == dev && m.offset == 0 &&
+        m.end - m.start >= size && Classify(m) == image::AreaKind::kAnonShared)
+      return true;
   return false;
 }
 

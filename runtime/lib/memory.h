@@ -30,6 +30,11 @@ bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap);
 bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_end,
                            uint64_t skip2_start, uint64_t skip2_end);
 
+// Whether maps maps the whole file dev/inode of size bytes shared, as memory
+// the image holds (a file of the node's temporary folders: /dev/shm): its
+// contents need not be saved a second time as a file's.
+bool FileSavedAsMemory(const char* maps, uint64_t dev, uint64_t inode, uint64_t size);
+
 // Whether the page at p (4 KiB) holds only zeros.
 bool PageIsZero(const uint64_t* p);
 

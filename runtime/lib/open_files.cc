@@ -161,24 +161,32 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   return ok && e == 0;
 }
 
-// Whether the contents of descriptor f's file go into the image: an
-// unlinked file, or one of the node's temporary folders (not there when a
-// restart lands on another node).
-bool ContentsKept(const image::FdInfo* f, const char* path) {
-  const auto kind = static_cast<image::FdKind>(f->kind);
-  return kind == image::FdKind::kDeletedFile ||
-         (kind == image::FdKind::kRegular && image::NodeLocalPath(path, f->path_len));
+// Once per process: a file the user chose to leave out (DMTCP_TMP_FILE_MAX_MB).
+void WarnLeftOut() {
+  static bool warned;
+  for (int i = 0; i < RecordedFdCount() && !warned; ++i) {
+    const char* path;
+    const image::FdInfo* f = RecordedFd(i, &path);
+    if (static_cast<image::FdKind>(f->kind) != image::FdKind::kRegular ||
+        !image::NodeLocalPath(path, f->path_len) || f->size <= g.cfg.tmp_file_max ||
+        (f->status_flags & O_ACCMODE) == O_RDONLY)
+      continue;
+    Log(g.program, ": ", path,
+        " is larger than DMTCP_TMP_FILE_MAX_MB: it is not in the image (a restart on a node"
+        " without it refuses); so are other such files");
+    warned = true;
+  }
 }
 
 // A file whose contents go into the image but are not in its descriptor's
 // record (too large), not one an earlier descriptor named.
-bool ContentsToWrite(int i, const image::FdInfo** out) {
+bool ContentsToWrite(int i, const char* maps, const image::FdInfo** out) {
   const char* path;
   const image::FdInfo* f = RecordedFd(i, &path);
-  if (!f || !ContentsKept(f, path) || f->data_len == f->size) return false;
+  if (!f || f->data_len == f->size || !ContentsKept(f, path, maps)) return false;
   for (int j = 0; j < i; ++j) {
     const image::FdInfo* o = RecordedFd(j, &path);
-    if (o && ContentsKept(o, path) && o->dev == f->dev && o->inode == f->inode) return false;
+    if (o && o->dev == f->dev && o->inode == f->inode && ContentsKept(o, path, maps)) return false;
   }
   *out = f;
   return true;
@@ -186,17 +194,27 @@ bool ContentsToWrite(int i, const image::FdInfo** out) {
 
 }  // namespace
 
-bool FileContentsToWrite() {
+bool ContentsKept(const image::FdInfo* f, const char* path, const char* maps) {
+  const auto kind = static_cast<image::FdKind>(f->kind);
+  if (kind == image::FdKind::kDeletedFile) return true;
+  return kind == image::FdKind::kRegular && image::NodeLocalPath(path, f->path_len) &&
+         (f->data_len == f->size ||
+          ((f->status_flags & O_ACCMODE) != O_RDONLY && f->size <= g.cfg.tmp_file_max &&
+           !FileSavedAsMemory(maps, f->dev, f->inode, f->size)));
+}
+
+bool FileContentsToWrite(const char* maps) {
   const image::FdInfo* f;
   for (int i = 0; i < RecordedFdCount(); ++i)
-    if (ContentsToWrite(i, &f)) return true;
+    if (ContentsToWrite(i, maps, &f)) return true;
   return false;
 }
 
-bool WriteFileContents(image::ImageWriter& w, char* err, size_t errcap) {
+bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_t errcap) {
+  WarnLeftOut();
   for (int i = 0; i < RecordedFdCount(); ++i) {
     const image::FdInfo* f;
-    if (!ContentsToWrite(i, &f)) continue;
+    if (!ContentsToWrite(i, maps, &f)) continue;
     // Through /proc: the descriptor itself may be write-only.
     char link[32] = "/proc/self/fd/";
     char num[16];

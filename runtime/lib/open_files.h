@@ -20,11 +20,17 @@ bool OpenFilesToSave();
 bool WriteOpenFiles(image::ImageWriter& w, char* err, size_t errcap);
 // Unlinked files, and files in the node's temporary folders, too large for
 // their descriptor's record: their contents as pages of a record of their
-// own, any size. Whether there is one (a forked writer would read them as
-// the program changes them), and write them, false with a message in err
-// when one cannot be read.
-bool FileContentsToWrite();
-bool WriteFileContents(image::ImageWriter& w, char* err, size_t errcap);
+// own, any size (not those the memory holds: maps is /proc/self/maps).
+// Whether there is one (a forked writer would read them as the program
+// changes them), and write them, false with a message in err when one
+// cannot be read.
+bool FileContentsToWrite(const char* maps);
+// Whether the image holds the contents of descriptor f's file (path): an
+// unlinked file; one of the node's temporary folders that fits its record,
+// or that the process has open for writing (a restart on another node
+// makes it again; one open only for reading, an input, must be there).
+bool ContentsKept(const image::FdInfo* f, const char* path, const char* maps);
+bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_t errcap);
 
 // The pages of the file fd (size bytes) as data records at their offsets,
 // pages of zeros left out. 0, or -1 if the image could not be written, or

@@ -77,10 +77,13 @@ struct Config {
   bool no_coordinator;
   int ckpt_signal;
   int fail_rc;
-  int interval;               // only without a coordinator
-  int checkpoint_threads;     // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
-  bool forked_checkpoint;     // DMTCP_FORKED_CHECKPOINT=1
-  bool ckpt_open_files;       // DMTCP_CKPT_OPEN_FILES=1: files open for writing are saved
+  int interval;            // only without a coordinator
+  int checkpoint_threads;  // DMTCP_CHECKPOINT_THREADS, 0 = one per CPU we may use
+  bool forked_checkpoint;  // DMTCP_FORKED_CHECKPOINT=1
+  bool ckpt_open_files;    // DMTCP_CKPT_OPEN_FILES=1: files open for writing are saved
+  // DMTCP_TMP_FILE_MAX_MB: files of the node's temporary folders larger
+  // than this are left out of the image (default: none is).
+  uint64_t tmp_file_max;
   char refuse_devices[1024];  // DMTCP_REFUSE_DEVICES: more devices to refuse
 };
 

@@ -7,13 +7,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "children.h"
 #include "environment.h"
 #include "forked_checkpoint.h"
 #include "made_files.h"
@@ -553,6 +557,63 @@ extern "C" __attribute__((visibility("hidden"))) pid_t dmtcp_fork_with_free_pid(
 }
 
 extern "C" pid_t fork(void) { return dmtcp_fork_with_free_pid(); }
+
+namespace {
+struct CloneCall {
+  int (*fn)(void*);
+  void* arg;
+};
+// The child of a clone() that makes a process: a fork's child, then the
+// program's function. Its return ends the process, as glibc's clone ends
+// it with its value (exit_group: the child has a checkpoint thread too).
+int CloneStart(void* p) {
+  const CloneCall call = *static_cast<CloneCall*>(p);
+  AfterForkChild();
+  RawSyscall(SYS_exit_group, call.fn(call.arg));
+  __builtin_unreachable();
+}
+}  // namespace
+
+// clone() that makes a new process (no CLONE_VM) is a fork whose child runs
+// fn on its own stack: the child joins the computation as a forked one does
+// (glibc runs no fork handlers for clone). One that shares the descriptor
+// table cannot be checkpointed: its parent refuses checkpoints while it
+// lives. Threads and vfork-like children (CLONE_VM) are left as they are.
+extern "C" int clone(int (*fn)(void*), void* stack, int flags, void* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  // Read whatever flags ask for them; glibc reads them the same way.
+  auto* ptid = va_arg(ap, pid_t*);
+  void* tls = va_arg(ap, void*);
+  auto* ctid = va_arg(ap, pid_t*);
+  va_end(ap);
+  using CloneFn = int (*)(int (*)(void*), void*, int, void*, ...);
+  static auto real = Next<CloneFn>("clone");
+  if (!g.enabled || (flags & CLONE_VM)) return real(fn, stack, flags, arg, ptid, tls, ctid);
+  if (flags & CLONE_FILES) {
+    const int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
+    if (pid > 0) NoteSharedTableChild(pid);
+    return pid;
+  }
+  CloneCall call{fn, arg};  // the child has a copy of this stack
+  WrapperEnter();
+  for (int tries = 0;; ++tries) {
+    BeforeFork();
+    const int pid = real(CloneStart, stack, flags, &call, ptid, tls, ctid);
+    if (pid < 0) {
+      // No child to say it connected: the parent is not kept waiting.
+      ForkHandoffConnect(t_fork_handoff, false);
+      t_fork_handoff = nullptr;
+    }
+    AfterForkParent();
+    if (pid > 0 && tries < 64 && PidTaken(pid)) {
+      RawSyscall(61 /*wait4*/, pid, 0, (flags & 0xff) == SIGCHLD ? 0 : __WALL, 0);
+      continue;
+    }
+    WrapperExit();
+    return pid;
+  }
+}
 
 // vfork (vfork.S) takes the path of fork once pids have moved: a vfork
 // child's pid cannot be chosen again, and one equal to a restored process's

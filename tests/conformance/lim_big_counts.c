@@ -2,6 +2,7 @@
 // with both ends here and data in flight both ways, 6,000 eventfds with their counts), 5,000
 // threads (each with its own thread-local value, blocked on one condition variable), and 500
 // POSIX shared-memory objects, each mapped, with its own contents.
+// FORKED-IN-PLACE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
