@@ -172,6 +172,8 @@ bool State::OnWorkerHello(ClientId id, const proto::Hello& h, proto::HelloReply*
   w.unique_id = h.unique_id;
   w.identity = h.self;
   w.refill_barrier = (h.features & proto::kFeatureRefillBarrier) != 0;
+  w.resume_first = (h.features & proto::kFeatureResumeFirst) != 0;
+  w.takes_order = (h.features & proto::kFeatureCheckpointOrder) != 0;
   if (h.restarting) {
     w.restart_waiting = true;
     w.resuming = w.refill_barrier;
@@ -566,6 +568,7 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
     c.participants.insert(id);
     w.state = WorkerState::kCheckpointing;
     w.resuming = w.refill_barrier;
+    c.resume_first = c.resume_first || w.resume_first;
   }
   ckpt_ = std::move(c);
   for (const auto& [id, w] : workers_) SendDoCheckpoint(id);
@@ -575,6 +578,13 @@ bool State::StartCheckpoint(std::string* why, CommandStatus* status) {
 }
 
 void State::SendDoCheckpoint(ClientId id) {
+  // One order for all: processes that disagreed (one exec'd with its own
+  // DMTCP_FORKED_CHECKPOINT) waited at different barriers for ever.
+  if (workers_.at(id).takes_order) {
+    proto::CheckpointOrder order{};
+    order.resume_first = ckpt_->resume_first ? 1 : 0;
+    fx_.Send(id, MsgType::kCheckpointOrder, &order, sizeof order);
+  }
   proto::DoCheckpoint msg{};
   msg.generation = generation_;
   msg.num_peers = static_cast<uint32_t>(ckpt_->participants.size());

@@ -148,6 +148,8 @@ class State {
     WorkerState state = WorkerState::kRunning;
     bool restart_waiting = false;  // restarted and not yet released
     bool refill_barrier = false;   // its runtime passes kBarrierRefilled
+    bool resume_first = false;     // its checkpoints resume before the commit (forked)
+    bool takes_order = false;      // it takes kCheckpointOrder
     bool resuming = false;         // between a checkpoint or restart and kBarrierRefilled
     proto::ProcessIdentity identity{};
     // Tick of its last sign of life in a checkpoint: a barrier reached or
@@ -168,6 +170,7 @@ class State {
     // not joined yet: ckpt:suspended waits for them, until a deadline (tick).
     std::map<std::pair<std::string, int32_t>, uint64_t> awaited;
     bool suspended_released = false;  // no process joins the checkpoint after it
+    bool resume_first = false;        // the order every participant is told (kCheckpointOrder)
     uint64_t started_tick = 0;
   };
 

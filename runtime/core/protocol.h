@@ -15,22 +15,23 @@ constexpr uint32_t kMaxPayload = 64 * 1024;
 constexpr int kDefaultPort = 7779;
 
 enum class MsgType : uint16_t {
-  kHello = 1,            // client -> coordinator, payload Hello
-  kHelloReply = 2,       // coordinator -> client, payload HelloReply
-  kChallenge = 3,        // coordinator -> client, first on every connection; Challenge
-  kDoCheckpoint = 10,    // coordinator -> worker, payload DoCheckpoint
-  kBarrier = 11,         // worker -> coordinator: reached; payload Barrier
-  kBarrierRelease = 12,  // coordinator -> worker: everyone reached; Barrier
-  kCheckpointDone = 13,  // worker -> coordinator, payload CheckpointDone
-  kKill = 14,            // coordinator -> worker, no payload
-  kChildren = 15,        // worker -> coordinator, payload Children
-  kWriteProgress = 16,   // worker -> coordinator, payload WriteProgress
-  kCommand = 20,         // command client -> coordinator, payload Command
-  kCommandReply = 21,    // coordinator -> command client, CommandReply
-  kKvPut = 30,           // worker -> coordinator, payload KeyValue
-  kKvGet = 31,           // worker -> coordinator, payload KeyValue (key only)
-  kKvReply = 32,         // coordinator -> worker, payload KeyValue
-  kProgramBarrier = 33,  // command client <-> coordinator, payload ProgramBarrier
+  kHello = 1,             // client -> coordinator, payload Hello
+  kHelloReply = 2,        // coordinator -> client, payload HelloReply
+  kChallenge = 3,         // coordinator -> client, first on every connection; Challenge
+  kDoCheckpoint = 10,     // coordinator -> worker, payload DoCheckpoint
+  kBarrier = 11,          // worker -> coordinator: reached; payload Barrier
+  kBarrierRelease = 12,   // coordinator -> worker: everyone reached; Barrier
+  kCheckpointDone = 13,   // worker -> coordinator, payload CheckpointDone
+  kKill = 14,             // coordinator -> worker, no payload
+  kChildren = 15,         // worker -> coordinator, payload Children
+  kWriteProgress = 16,    // worker -> coordinator, payload WriteProgress
+  kCheckpointOrder = 17,  // coordinator -> worker, just before kDoCheckpoint: CheckpointOrder
+  kCommand = 20,          // command client -> coordinator, payload Command
+  kCommandReply = 21,     // coordinator -> command client, CommandReply
+  kKvPut = 30,            // worker -> coordinator, payload KeyValue
+  kKvGet = 31,            // worker -> coordinator, payload KeyValue (key only)
+  kKvReply = 32,          // coordinator -> worker, payload KeyValue
+  kProgramBarrier = 33,   // command client <-> coordinator, payload ProgramBarrier
 };
 
 struct FrameHeader {
@@ -75,6 +76,12 @@ constexpr uint32_t kFeatureRefillBarrier = 1;  // passes kBarrierRefilled before
 // at the same address; restart_peers is how many processes its last
 // checkpoint had (checkpoints wait a while for as many to be back).
 constexpr uint32_t kFeatureRejoin = 2;
+// Its checkpoint resumes the program before the images are committed
+// (DMTCP_FORKED_CHECKPOINT=1: a forked child may still be writing).
+constexpr uint32_t kFeatureResumeFirst = 4;
+// It takes kCheckpointOrder: every process of a checkpoint must pass its
+// barriers in the same order, whatever its own setting.
+constexpr uint32_t kFeatureCheckpointOrder = 8;
 
 struct Hello {
   uint32_t role;        // Role
@@ -111,6 +118,13 @@ struct HelloReply {
   uint32_t interval;         // seconds, 0 = none
   uint8_t proof[kProofLen];  // CoordinatorProof when kOk: the client knows it is ours
   char message[256];
+};
+
+// Whether this checkpoint resumes the programs before the images are
+// committed (any participant writes through a forked child), or after.
+struct CheckpointOrder {
+  uint32_t resume_first;
+  uint32_t reserved;
 };
 
 struct DoCheckpoint {

@@ -31,6 +31,15 @@ namespace {
 
 using proto::MsgType;
 
+// From the coordinator's kCheckpointOrder for the checkpoint it starts:
+// 1 resume first, 0 commit first, -1 not said (this process's setting).
+int g_told_order = -1;
+
+// Whether this checkpoint resumes the program before the images are
+// committed: the coordinator's order when it said one (the same for every
+// process), else this process's own setting.
+bool ResumeFirst() { return g_told_order >= 0 ? g_told_order == 1 : g.cfg.forked_checkpoint; }
+
 void ReportDone(bool ok, const char* path_or_error, uint64_t bytes, bool forked = false) {
   static proto::CheckpointDone done;
   memset(&done, 0, sizeof done);
@@ -192,10 +201,16 @@ void CheckpointSteps(const char* dir) {
       CoordBarrier(proto::kBarrierPipesElected);
       CoordBarrier(proto::kBarrierTcpDrained);
       CoordBarrier(proto::kBarrierFilesMarked);
+      if (ResumeFirst()) {  // in the others' order (CheckpointSteps below)
+        CoordBarrier(proto::kBarrierNameService);
+        CoordBarrier(proto::kBarrierRefilled);
+      }
       CoordBarrier(proto::kBarrierCheckpointed);
       CoordBarrier(proto::kBarrierCommitted);
-      CoordBarrier(proto::kBarrierNameService);
-      CoordBarrier(proto::kBarrierRefilled);
+      if (!ResumeFirst()) {
+        CoordBarrier(proto::kBarrierNameService);
+        CoordBarrier(proto::kBarrierRefilled);
+      }
     }
     return;
   }
@@ -235,13 +250,13 @@ void CheckpointSteps(const char* dir) {
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
     uint64_t bytes = 0;
-    if (g.cfg.forked_checkpoint) {
+    if (ResumeFirst()) {
       // A copy-on-write child may hold the memory as it is: the program runs
       // again while it writes, and the checkpoint ends when it has. The
       // order of the barriers is the same whether it could fork or not.
       bool forked = false;
-      bool ok =
-          WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error, &forked);
+      bool ok = WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error,
+                                       g.cfg.forked_checkpoint ? &forked : nullptr);
       QueueSignalsAgain();
       ResumeEvents(0);
       ResumeThreads();
@@ -319,6 +334,7 @@ void* CheckpointThreadMain(void*) {
   static proto::DoCheckpoint msg;
   for (;;) {
     int type;
+    static_assert(sizeof msg >= sizeof(proto::CheckpointOrder));
     if (!CoordRecv(&type, &msg, sizeof msg)) {
       Log("lost the connection to the coordinator at ", CoordAddress(),
           "; trying every second to join it again");
@@ -326,11 +342,18 @@ void* CheckpointThreadMain(void*) {
       continue;
     }
     if (type == static_cast<int>(MsgType::kKill)) KilledByCoordinator();
+    if (type == static_cast<int>(MsgType::kCheckpointOrder)) {
+      proto::CheckpointOrder order;
+      memcpy(&order, &msg, sizeof order);
+      g_told_order = order.resume_first ? 1 : 0;
+      continue;
+    }
     if (type != static_cast<int>(MsgType::kDoCheckpoint)) continue;
     g.generation = msg.generation;
     g.num_peers = msg.num_peers;
     msg.ckpt_dir[sizeof msg.ckpt_dir - 1] = 0;
     Checkpoint(msg.ckpt_dir[0] ? msg.ckpt_dir : g.cfg.ckpt_dir);
+    g_told_order = -1;
   }
 }
 

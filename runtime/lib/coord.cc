@@ -111,7 +111,8 @@ bool SayHello(CoordJoin kind) {
   hello.pid = MyVirtualPid();
   hello.ppid = VirtualPid(static_cast<pid_t>(RawSyscall(SYS_getppid)));
   hello.generation = g.generation;
-  hello.features = proto::kFeatureRefillBarrier;
+  hello.features = proto::kFeatureRefillBarrier | proto::kFeatureCheckpointOrder;
+  if (g.cfg.forked_checkpoint) hello.features |= proto::kFeatureResumeFirst;
   // A process of a running computation names it, so that a coordinator
   // started again takes the computation back (its number, its generation).
   hello.computation_id = g.computation_id;

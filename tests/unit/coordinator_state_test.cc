@@ -275,6 +275,47 @@ TEST_F(StateTest, CheckpointWithoutProcesses) {
   EXPECT_FALSE(state->checkpoint_in_progress());
 }
 
+// Processes whose own settings disagree (one forked, one in place) are all told one order: the
+// forked one's, resume first, since it may have a child still writing; an old runtime that does
+// not take the order is not sent it.
+TEST_F(StateTest, EveryProcessIsToldOneCheckpointOrder) {
+  Make();
+  for (auto [id, features] :
+       {std::pair{2u, proto::kFeatureCheckpointOrder},
+        std::pair{3u, proto::kFeatureCheckpointOrder | proto::kFeatureResumeFirst},
+        std::pair{4u, 0u}}) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, static_cast<int>(100 + id));
+    h.features = proto::kFeatureRefillBarrier | features;
+    ASSERT_TRUE(SayHello(id, h));
+  }
+  AddCommand(1);
+  Command(1, 'c');
+  for (ClientId w : {2u, 3u}) {
+    auto o = fx.To(w, MsgType::kCheckpointOrder);
+    ASSERT_EQ(o.size(), 1u) << w;
+    EXPECT_EQ(o[0].As<proto::CheckpointOrder>().resume_first, 1u) << w;
+    EXPECT_EQ(fx.To(w, MsgType::kDoCheckpoint).size(), 1u);
+  }
+  EXPECT_TRUE(fx.To(4, MsgType::kCheckpointOrder).empty());
+  EXPECT_EQ(fx.To(4, MsgType::kDoCheckpoint).size(), 1u);
+}
+
+TEST_F(StateTest, WithoutForkedProcessesTheOrderIsCommitFirst) {
+  Make();
+  for (ClientId id : {2u, 3u}) {
+    proto::Hello h = HelloFor(proto::Role::kWorker, static_cast<int>(100 + id));
+    h.features = proto::kFeatureRefillBarrier | proto::kFeatureCheckpointOrder;
+    ASSERT_TRUE(SayHello(id, h));
+  }
+  AddCommand(1);
+  Command(1, 'c');
+  for (ClientId w : {2u, 3u}) {
+    auto o = fx.To(w, MsgType::kCheckpointOrder);
+    ASSERT_EQ(o.size(), 1u);
+    EXPECT_EQ(o[0].As<proto::CheckpointOrder>().resume_first, 0u);
+  }
+}
+
 TEST_F(StateTest, FullBlockingCheckpoint) {
   Config c;
   c.worker_ckpt_dir = "/ckpt";
