@@ -339,6 +339,14 @@ int BindAgain(const uint8_t* addr, int type, const std::string& owner = "", bool
     }
     const int port = ntohs(reinterpret_cast<sockaddr_in*>(at)->sin_port);
     if (errno == EADDRINUSE && !owner.empty() && !EphemeralPort(port) && SomeoneListensOn(port)) {
+      // Perhaps a process of the run just killed, still ending (a job
+      // requeued at once on the same node): a few seconds for it to go.
+      fprintf(stderr, "dmtcp_restart: port %d is taken; waiting up to 5 s for it to be free\n",
+              port);
+      for (int tries = 0; tries < 50; ++tries) {
+        usleep(100 * 1000);
+        if (try_bind()) return s;
+      }
       close(s);
       throw std::runtime_error("port " + std::to_string(port) + ", where " + owner +
                                " listened, is taken by another program on this host; stop it, "
@@ -527,8 +535,10 @@ void ProcessTree::MakeDeletedFiles() {
 void ProcessTree::MakeNodeLocalFiles() {
   for (const auto& img : images_) {
     for (const auto& f : img->fds()) {
+      // Those whose contents are the descriptor's; a file the process made
+      // and reads back comes from its kMadeFile record, below.
       if (static_cast<image::FdKind>(f.info.kind) != image::FdKind::kRegular ||
-          !RemakesNodeLocalFile(*img, f))
+          !NodeLocalFile(f.path) || !FdContentsInImage(*img, f))
         continue;
       struct stat st;
       if (lstat(f.path.c_str(), &st) == 0) continue;

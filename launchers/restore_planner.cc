@@ -207,11 +207,14 @@ bool NodeLocalFile(const std::string& path) {
   return image::NodeLocalPath(path.data(), path.size());
 }
 
+bool FdContentsInImage(const image::ImageReader& img, const image::Fd& f) {
+  return (f.data.size() == f.info.data_len && f.info.size == f.info.data_len) ||
+         img.file_contents(f.info.dev, f.info.inode);
+}
+
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f) {
   if (!NodeLocalFile(f.path)) return false;
-  if ((f.data.size() == f.info.data_len && f.info.size == f.info.data_len) ||
-      img.file_contents(f.info.dev, f.info.inode))
-    return true;
+  if (FdContentsInImage(img, f)) return true;
   for (const auto& m : img.made_files())  // the process made it, and reads it back
     if (m.path == f.path) return true;
   return false;

@@ -38,7 +38,12 @@ bool NodeLocalFile(const std::string& path);
 // the contents the image holds (all of it is there): on another node, or
 // on this one where the run that went on after the checkpoint removed it
 // (a compiler's temporary file, rolled back with the program).
+// From the descriptor's own contents (FdContentsInImage) or from a file the
+// process made (kMadeFile, made again by path).
 bool RemakesNodeLocalFile(const image::ImageReader& img, const image::Fd& f);
+// Whether the image holds the whole contents of descriptor f's file, in
+// its record or in a kFileContents record.
+bool FdContentsInImage(const image::ImageReader& img, const image::Fd& f);
 // Makes the missing folders above path (mode 0700).
 void MakeParentDirs(const std::string& path);
 

@@ -1,6 +1,7 @@
 // Files larger than 1 MiB in the node's temporary folders, which a restart on another node does
 // not find: one kept open for reading and writing (its offset, and 8-byte slots the ticks update
-// in place), and one made and closed, named again by path only. After each kill the driver
+// in place), one made and closed, named again by path only, and one made, closed and opened again
+// for reading (sort's temporary files as it merges them). After each kill the driver
 // removes both, as on a node the restart has never seen; the restart must make them again with
 // the contents they had at the checkpoint (a hole in the first stays zeros).
 // AFTER-KILL-REMOVE: /tmp/conformance-nodelocal-{pid}-*
@@ -11,12 +12,14 @@
 #define HOLE_START (2L << 20)
 #define HOLE_END (3L << 20)
 #define MADE_SIZE ((3L << 20) + 100)
+#define BACK_SIZE ((2L << 20) + 10)
+#define BACK_OFFSET ((1L << 20) + 7)
 #define SLOTS 64
 #define SLOT_OFF(k) ((long)(k)*65536 + 24)
 #define OFFSET 12345
 
-static char open_path[96], made_path[96];
-static int fd;
+static char open_path[96], made_path[96], back_path[96];
+static int fd, back_fd;
 static long ticks;
 static uint64_t expected[SLOTS];
 
@@ -52,6 +55,12 @@ static void setup(void) {
   int m = SYS(open(made_path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
   write_file(m, MADE_SIZE, 2, 0, 0);
   close(m);
+  snprintf(back_path, sizeof back_path, "/tmp/conformance-nodelocal-%d-back", getpid());
+  m = SYS(open(back_path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  write_file(m, BACK_SIZE, 3, 0, 0);
+  close(m);
+  back_fd = SYS(open(back_path, O_RDONLY));
+  SYS(lseek(back_fd, BACK_OFFSET, SEEK_SET));
 }
 
 static void tick(void) {
@@ -72,6 +81,13 @@ static void tick(void) {
   close(m);
   fill(want, at, sizeof want, 2);
   CHECK(memcmp(got, want, sizeof got) == 0, "%s differs at offset %ld", made_path, at);
+  // The one read back, through its descriptor.
+  const long back_at = (ticks * 5 * 4096) % (BACK_SIZE - 4096);
+  CHECK(pread(back_fd, got, sizeof got, back_at) == (ssize_t)sizeof got, "pread %s: %s", back_path,
+        strerror(errno));
+  fill(want, back_at, sizeof want, 3);
+  CHECK(memcmp(got, want, sizeof got) == 0, "%s differs at offset %ld", back_path, back_at);
+  CHECK(lseek(back_fd, 0, SEEK_CUR) == BACK_OFFSET, "the offset of %s moved", back_path);
   ticks++;
 }
 
@@ -112,8 +128,10 @@ static void finish(void) {
   CHECK(ticks > 10, "only %ld ticks", ticks);
   check_file(open_path, OPEN_SIZE, 1, HOLE_START, HOLE_END, SLOTS);
   check_file(made_path, MADE_SIZE, 2, 0, 0, 0);
+  check_file(back_path, BACK_SIZE, 3, 0, 0, 0);
   unlink(open_path);
   unlink(made_path);
+  unlink(back_path);
 }
 
 CONFORMANCE_MAIN
