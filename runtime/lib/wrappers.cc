@@ -405,9 +405,12 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   // connection closes at the exec instead of staying open, unanswered, in
   // a program that never joins (every checkpoint would wait for it).
   const bool outside = StartsOutside(envp);
-  const bool without = outside || RunsWithoutRuntime(file) || !RuntimeFollows(envp);
+  const bool follows = RuntimeFollows(envp);
+  const bool without = outside || !follows || RunsWithoutRuntime(file);
   if (without && !outside)
-    Log(g.program, ": ", file, " is static or privileged: it runs unchecked");
+    Log(g.program, ": ", file,
+        follows ? " is static or privileged: it runs unchecked"
+                : " gets no runtime (LD_PRELOAD was too long to keep): it runs unchecked");
   char coord[96] = "", table[48];
   if (!vfork_child && !without && HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord))
     AppendComputation(coord, sizeof coord);

@@ -32,15 +32,20 @@ run_once() { # LIMIT: launch, checkpoint, kill, remove the file
   restart_script
 }
 
+# refused N WHY: restart N must fail, saying the file is missing and why, and not make it again.
+refused() {
+  start_bg PID "$T/restart$1.out" "$T/restart$1.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+  wait_exit "$PID" 60
+  ((WAIT_RC != 0)) || fail "restart $1, without the file, succeeded"
+  grep -qF "dmtcp-e2e-tmpmax-$$ (descriptor 3) is missing, and the image does not hold it (3145728 bytes, $2" \
+    "$T/restart$1.err" || fail "refusal $1 does not name the file and '$2': $(tail -n 3 "$T/restart$1.err")"
+  [[ ! -e $scratch ]] || fail "the refused restart $1 made $scratch again"
+}
+
 run_once 1
 grep -q "dmtcp-e2e-tmpmax-$$ is larger than DMTCP_TMP_FILE_MAX_MB: it is not in the image" \
   "$T/launch1.err" || fail "no warning that the file is left out: $(cat "$T/launch1.err")"
-start_bg PID "$T/restart1.out" "$T/restart1.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 60
-((WAIT_RC != 0)) || fail "the restart without the file it left out succeeded"
-grep -q "dmtcp-e2e-tmpmax-$$ (descriptor 3) is missing, and the image does not hold it (3145728 bytes, larger than DMTCP_TMP_FILE_MAX_MB)" \
-  "$T/restart1.err" || fail "the refusal does not name the file: $(tail -n 3 "$T/restart1.err")"
-[[ ! -e $scratch ]] || fail "the refused restart made $scratch again"
+refused 1 "larger than DMTCP_TMP_FILE_MAX_MB"
 log "left out and refused as expected"
 dc -q >/dev/null 2>&1
 wait_exit "$COORD_PID" 30
@@ -71,10 +76,5 @@ mode="<"
 head -c 3M /dev/urandom >"$scratch"
 rm -rf "$CKPT" && mkdir -p "$CKPT"
 run_once ""
-start_bg PID "$T/restart3.out" "$T/restart3.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 60
-((WAIT_RC != 0)) || fail "the restart without the input file succeeded"
-grep -q "(descriptor 3) is missing, and the image does not hold it (3145728 bytes, open only for reading" \
-  "$T/restart3.err" || fail "the refusal does not say why: $(tail -n 3 "$T/restart3.err")"
-[[ ! -e $scratch ]] || fail "the refused restart made $scratch again"
+refused 3 "open only for reading"
 log "an input file is not in the image, and the restart without it refuses"
