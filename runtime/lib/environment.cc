@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/syscall.h>
 
+#include "double_buffered.h"
 #include "runtime.h"
 
 extern char** environ;
@@ -10,11 +11,16 @@ extern char** environ;
 namespace dmtcp::rt {
 namespace {
 
-// "NAME=value", in static storage (saved with the image).
-char g_host[300];
-char g_port[32];
-char g_secret[sizeof g.cfg.secret + 32];
-char g_ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
+// The coordinator's entries, "NAME=value", in static storage (saved with
+// the image). A fork child's checkpoint thread learns the address again
+// while its main thread may be exec'ing with them: never rewritten in place.
+struct CoordEntries {
+  char host[300];
+  char port[32];
+  char secret[sizeof g.cfg.secret + 32];
+  char ckpt_dir[sizeof g.cfg.ckpt_dir + 32];
+};
+DoubleBuffered<CoordEntries> g_entries;
 // "LD_PRELOAD=..." as the process started: the runtime and its plugins
 // (16 plugins at the longest path fit). Empty if it did not fit.
 char g_preload[16 * 4096 + 64];
@@ -32,9 +38,8 @@ void Entry(char* out, size_t cap, const char* name, const char* value) {
 }
 
 // The current entry that replaces e, or null if e names no coordinator.
-char* Replacement(const char* e) {
-  static char* const kEntries[] = {g_host, g_port, g_secret, g_ckpt_dir};
-  for (char* current : kEntries) {
+char* Replacement(CoordEntries& entries, const char* e) {
+  for (char* current : {entries.host, entries.port, entries.secret, entries.ckpt_dir}) {
     if (!current[0]) continue;
     size_t n = 0;
     while (current[n] && current[n] != '=') ++n;
@@ -84,13 +89,15 @@ void RemoveFromEnvironment(const char* name) {
 
 void RememberCoordinatorForEnvironment() {
   if (g.cfg.no_coordinator) return;
-  char port[16];
-  FormatUint(port, sizeof port, static_cast<uint64_t>(g.cfg.coord_port));
-  Entry(g_host, sizeof g_host, "DMTCP_COORD_HOST", g.cfg.coord_host);
-  Entry(g_port, sizeof g_port, "DMTCP_COORD_PORT", port);
-  if (g.cfg.secret[0]) Entry(g_secret, sizeof g_secret, "DMTCP_COORD_SECRET", g.cfg.secret);
-  if (g.cfg.ckpt_dir[0])
-    Entry(g_ckpt_dir, sizeof g_ckpt_dir, "DMTCP_CHECKPOINT_DIR", g.cfg.ckpt_dir);
+  g_entries.Publish([](CoordEntries& next) {
+    char port[16];
+    FormatUint(port, sizeof port, static_cast<uint64_t>(g.cfg.coord_port));
+    Entry(next.host, sizeof next.host, "DMTCP_COORD_HOST", g.cfg.coord_host);
+    Entry(next.port, sizeof next.port, "DMTCP_COORD_PORT", port);
+    if (g.cfg.secret[0]) Entry(next.secret, sizeof next.secret, "DMTCP_COORD_SECRET", g.cfg.secret);
+    if (g.cfg.ckpt_dir[0])
+      Entry(next.ckpt_dir, sizeof next.ckpt_dir, "DMTCP_CHECKPOINT_DIR", g.cfg.ckpt_dir);
+  });
 }
 
 bool StartsOutside(char* const* envp) {
@@ -160,11 +167,12 @@ size_t PreloadEntryRoom(char* const* envp) {
 
 void PointEnvironmentAtCoordinator() {
   RememberCoordinatorForEnvironment();
+  CoordEntries& entries = g_entries.Current();
   // In place, where the new value fits: the strings may be the program's
   // own (bash frees and replaces them), so they are neither swapped nor
   // grown. Exec and spawn correct the rest (CurrentEnvironment).
   for (size_t i = 0; environ && environ[i]; ++i) {
-    const char* current = Replacement(environ[i]);
+    const char* current = Replacement(entries, environ[i]);
     if (current && StrLen(current) <= StrLen(environ[i]))
       StrCopy(environ[i], StrLen(current) + 1, current);
   }
@@ -189,16 +197,17 @@ char** CurrentEnvironment(char* const* envp, char** out, const char* const extra
                           Preload runtime, char* preload_buf, size_t preload_cap) {
   bool have_host = false, have_port = false, have_secret = false, preload = false;
   const bool add = runtime == Preload::kAdd && g_preload[0];
+  CoordEntries& entries = g_entries.Current();
   size_t n = 0;
   for (size_t i = 0; envp && envp[i]; ++i) {
     // Stale ones (a shell keeps them among its variables): ours come last.
     if (Names(envp[i], kInheritedCoordFd) || Names(envp[i], kPidTableFd) ||
         Names(envp[i], kOutside))
       continue;
-    char* current = Replacement(envp[i]);
-    have_host |= current == g_host;
-    have_port |= current == g_port;
-    have_secret |= current == g_secret;
+    char* current = Replacement(entries, envp[i]);
+    have_host |= current == entries.host;
+    have_port |= current == entries.port;
+    have_secret |= current == entries.secret;
     if (Names(envp[i], "LD_PRELOAD")) {
       preload = true;
       // The program set a preload of its own: the runtime comes first, as
@@ -232,9 +241,9 @@ char** CurrentEnvironment(char* const* envp, char** out, const char* const extra
   // Only where the runtime will be in the new program: one started without
   // it is not under checkpoint control, and needs no coordinator.
   if (preload) {
-    if (g_host[0] && !have_host) out[n++] = g_host;
-    if (g_port[0] && !have_port) out[n++] = g_port;
-    if (g_secret[0] && !have_secret) out[n++] = g_secret;
+    if (entries.host[0] && !have_host) out[n++] = entries.host;
+    if (entries.port[0] && !have_port) out[n++] = entries.port;
+    if (entries.secret[0] && !have_secret) out[n++] = entries.secret;
   }
   for (int k = 0; k < 2; ++k)
     if (extra[k] && extra[k][0]) out[n++] = const_cast<char*>(extra[k]);
