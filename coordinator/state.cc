@@ -362,20 +362,8 @@ void State::EndRejoinWhenComplete() {
 void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation) {
   Worker& w = workers_.at(id);
   w.progress_tick = ticks_;
-  if (auto late = abandoned_writers_.find(id); late != abandoned_writers_.end()) {
-    // Late in a checkpoint that went on without it: it goes through alone;
-    // its image goes, and its previous one stays.
-    int32_t commit = 0;
-    if (name == proto::kBarrierCheckpointed) commit = proto::kCheckpointAbandoned;
-    if (name == proto::kBarrierCommitted) commit = proto::kCommitFailed;
-    if (name == proto::kBarrierCommitted) late->second |= 1;
-    if (name == proto::kBarrierRefilled) late->second |= 2;
-    ReleaseBarrier(name, {id}, commit);
-    if (late->second == 3) {
-      abandoned_writers_.erase(late);
-      LogInfo("%s is through the checkpoint that was abandoned without it: it runs on",
-              Describe(w.program, w.pid, w.host).c_str());
-    }
+  if (abandoned_writers_.count(id)) {
+    PassAlone(id, name);
     return;
   }
   if (name == proto::kBarrierRestarted) {
@@ -417,6 +405,24 @@ void State::OnBarrier(ClientId id, const std::string& name, uint32_t generation)
   it->second.expected.insert(id);
   it->second.arrived.insert(id);
   CheckGeneralBarriers();
+}
+
+void State::PassAlone(ClientId id, const std::string& name) {
+  // Late in a checkpoint that went on without it: it goes through alone;
+  // its image goes, and its previous one stays.
+  auto late = abandoned_writers_.find(id);
+  int32_t commit = 0;
+  if (name == proto::kBarrierCheckpointed) commit = proto::kCheckpointAbandoned;
+  if (name == proto::kBarrierCommitted) commit = proto::kCommitFailed;
+  if (name == proto::kBarrierCommitted) late->second |= 1;
+  if (name == proto::kBarrierRefilled) late->second |= 2;
+  ReleaseBarrier(name, {id}, commit);
+  if (late->second == 3) {
+    abandoned_writers_.erase(late);
+    const Worker& w = workers_.at(id);
+    LogInfo("%s is through the checkpoint that was abandoned without it: it runs on",
+            Describe(w.program, w.pid, w.host).c_str());
+  }
 }
 
 void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, int32_t commit) {
@@ -650,7 +656,14 @@ void State::OnTick() {
   if (ckpt_ && ckpt_->suspended_released && config_.checkpoint_timeout) {
     const std::vector<ClientId> stuck = StuckWriters();
     if (!stuck.empty()) {
-      AbandonWriters(stuck);
+      AbandonWriters(stuck, "made no progress writing its image for " +
+                                std::to_string(config_.checkpoint_timeout) +
+                                " s (a hung file system, or stopped by a signal or a debugger)");
+      return;
+    }
+    const auto waiting = DeadlockedAtBarriers();
+    if (!waiting.empty()) {
+      AbandonDeadlock(waiting);
       return;
     }
   }
@@ -753,7 +766,40 @@ std::vector<ClientId> State::StuckWriters() const {
   return stuck;
 }
 
-void State::AbandonWriters(const std::vector<ClientId>& stuck) {
+std::vector<std::pair<ClientId, std::string>> State::DeadlockedAtBarriers() const {
+  std::vector<std::pair<ClientId, std::string>> waiting;
+  for (ClientId id : ckpt_->participants) {
+    if (ticks_ - workers_.at(id).progress_tick < config_.checkpoint_timeout) return {};
+    const std::string* at = nullptr;
+    for (const auto& [name, arrived] : ckpt_->barriers)
+      if (arrived.count(id)) at = &name;
+    if (!at) return {};  // writing, or silent elsewhere: StuckWriters' case
+    waiting.emplace_back(id, *at);
+  }
+  return waiting;
+}
+
+void State::AbandonDeadlock(const std::vector<std::pair<ClientId, std::string>>& waiting) {
+  std::vector<ClientId> ids;
+  std::map<std::string, std::string> who_at;
+  for (const auto& [id, name] : waiting) {
+    const Worker& w = workers_.at(id);
+    std::string& who = who_at[name];
+    who += (who.empty() ? "" : ", ") + Describe(w.program, w.pid, w.host);
+    ids.push_back(id);
+  }
+  std::string where;
+  for (const auto& [name, who] : who_at)
+    where += (where.empty() ? "" : "; ") + who + " at '" + name + "'";
+  AbandonWriters(ids, "waited " + std::to_string(config_.checkpoint_timeout) +
+                          " s at barriers that not all of them reach, a plugin's barrier that "
+                          "only some processes call (" +
+                          where + ")");
+  // Each goes on from where it waits, as one late would.
+  for (const auto& [id, name] : waiting) PassAlone(id, name);
+}
+
+void State::AbandonWriters(const std::vector<ClientId>& stuck, const std::string& what) {
   std::string names;
   for (ClientId id : stuck) {
     Worker& w = workers_.at(id);
@@ -767,16 +813,14 @@ void State::AbandonWriters(const std::vector<ClientId>& stuck) {
     for (auto& [name, b] : general_barriers_) b.expected.erase(id);
   }
   const std::string why = "checkpoint " + std::to_string(ckpt_->generation) +
-                          " abandoned: " + names + " made no progress writing its image for " +
-                          std::to_string(config_.checkpoint_timeout) +
-                          " s (a hung file system, or stopped by a signal or a debugger); the "
-                          "other processes run on, and the last complete checkpoint stays the "
-                          "newest";
-  ckpt_->errors.insert(ckpt_->errors.begin(), why);
-  LogError("%s", why.c_str());
+                          " abandoned: " + names + " " + what + "; " +
+                          (ckpt_->participants.empty() ? "they" : "the other processes") +
+                          " run on, and the last complete checkpoint stays the newest";
   if (ckpt_->participants.empty()) {
     AbortCheckpoint(why);
   } else {
+    ckpt_->errors.insert(ckpt_->errors.begin(), why);
+    LogError("%s", why.c_str());
     CheckCheckpointBarriers();
   }
   CheckGeneralBarriers();

@@ -197,12 +197,20 @@ class State {
   // Some process did not stop within config_.checkpoint_timeout: the ones
   // that did resume, and the checkpoint is dropped.
   void AbandonCheckpoint();
-  // Processes that made no progress writing their images for
-  // config_.checkpoint_timeout: the checkpoint fails without them.
-  void AbandonWriters(const std::vector<ClientId>& stuck);
+  // Processes that made no progress for config_.checkpoint_timeout: the
+  // checkpoint fails without them (why: what they did not do).
+  void AbandonWriters(const std::vector<ClientId>& stuck, const std::string& why);
   // Processes the checkpoint in progress waits on that are neither waiting
   // at a barrier nor done, and silent for config_.checkpoint_timeout.
   std::vector<ClientId> StuckWriters() const;
+  // Every participant waits at a barrier of the checkpoint, none has moved
+  // for config_.checkpoint_timeout, and so none ever passes (a plugin's
+  // barrier that only some processes reach): each one and where it waits.
+  std::vector<std::pair<ClientId, std::string>> DeadlockedAtBarriers() const;
+  void AbandonDeadlock(const std::vector<std::pair<ClientId, std::string>>& waiting);
+  // A process the checkpoint went on without (abandoned_writers_) passes
+  // its barrier name alone.
+  void PassAlone(ClientId id, const std::string& name);
   void SendAbandoned(ClientId id);
   void CheckGeneralBarriers();
   void CheckRestartBarrier(bool force);

@@ -126,8 +126,8 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
     if (ok && !keep) {
       Log(!released ? "lost the coordinator during the checkpoint; keeping the previous image"
           : commit == proto::kCheckpointAbandoned
-              ? "the coordinator abandoned the checkpoint: this process wrote no progress in "
-                "time; keeping the previous image"
+              ? "the coordinator abandoned the checkpoint (past its --checkpoint-timeout: its "
+                "log says why); keeping the previous image"
               : "the checkpoint failed in another process; keeping the previous image");
     }
     bool placed = false;

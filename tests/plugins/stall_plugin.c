@@ -6,6 +6,8 @@
 // If $DMTCP_STALL_DIR/forever exists too, it blocks for good instead, in a read from a pipe that no
 // one writes to (as a checkpoint thread stuck in the kernel would): the test of
 // `dmtcp_command -k` on such a process (tests/e2e/kill_stuck.sh).
+// If $DMTCP_STALL_DIR/lonely exists, it calls dmtcp_global_barrier("stall:lonely") instead, a
+// barrier no other process reaches (tests/e2e/ckpt_barrier_deadlock.sh).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,6 +36,10 @@ static void stall_if_armed(void) {
   int n = snprintf(pid, sizeof pid, "%ld\n", (long)syscall(SYS_getpid));
   if (write(fd, pid, (size_t)n) != n) _exit(3);
   close(fd);
+  if (exists(dir, "lonely")) {
+    dmtcp_global_barrier("stall:lonely");
+    return;
+  }
   if (exists(dir, "forever")) {
     int p[2];
     char c;

@@ -628,6 +628,61 @@ TEST_F(StateTest, WriterSilentForTheTimeoutIsLeftOutAndTheCheckpointFails) {
   EXPECT_EQ(fx.completed[0].images.size(), 2u);
 }
 
+// A plugin's barrier inside a checkpoint that only one process calls: the
+// other waits at ckpt:written, neither barrier can pass. After the timeout
+// the checkpoint fails naming both and where they wait; each goes on alone.
+TEST_F(StateTest, BarriersThatNotAllProcessesReachAreAbandonedAfterTheTimeout) {
+  Config c;
+  c.checkpoint_timeout = 3;
+  Make(c);
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended, 1);
+  Barrier(3, proto::kBarrierSuspended, 1);
+  ASSERT_TRUE(Released(3, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  Barrier(3, "plugin:lonely");
+  state->OnTick();
+  state->OnTick();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  EXPECT_FALSE(Released(3, "plugin:lonely"));
+  state->OnTick();  // 3 s without a barrier passing
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  auto r = LastReply(1);
+  EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+  const std::string text = r.text;
+  EXPECT_NE(text.find("[100]@node-b at 'ckpt:written'"), std::string::npos) << text;
+  EXPECT_NE(text.find("[101]@node-a at 'plugin:lonely'"), std::string::npos) << text;
+  EXPECT_TRUE(fx.completed.empty());
+  EXPECT_EQ(ReleaseCommit(fx, 2, proto::kBarrierCheckpointed), proto::kCheckpointAbandoned);
+  EXPECT_TRUE(Released(3, "plugin:lonely"));
+  Barrier(2, proto::kBarrierCommitted);
+  EXPECT_EQ(ReleaseCommit(fx, 2, proto::kBarrierCommitted), proto::kCommitFailed);
+  Done(3, true, "/b");
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_EQ(ReleaseCommit(fx, 3, proto::kBarrierCheckpointed), proto::kCheckpointAbandoned);
+  // The next checkpoint waits for both again, and completes.
+  for (ClientId id : {2, 3}) {
+    Barrier(id, proto::kBarrierCommitted);
+    Barrier(id, proto::kBarrierRefilled);
+  }
+  fx.Clear();
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended, 2);
+  EXPECT_FALSE(Released(2, proto::kBarrierSuspended));
+  Barrier(3, proto::kBarrierSuspended, 2);
+  EXPECT_TRUE(Released(2, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCheckpointed);
+  EXPECT_EQ(CommitVerdict(fx, 3), 1);
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCommitted);
+  ASSERT_EQ(fx.completed.size(), 1u);
+}
+
 TEST_F(StateTest, ImagesAreCommittedOnlyWhenEveryProcessWroteOne) {
   Make();
   ASSERT_TRUE(AddWorker(2, 100));
