@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -143,8 +144,31 @@ bool WillJoin(pid_t child) {
 }  // namespace
 
 namespace {
-constexpr int kMaxSharedTable = 64;
+
+// Children made by clone(CLONE_FILES) without CLONE_VM, for kernels that
+// cannot compare descriptor tables (kcmp filtered by seccomp, as in some
+// containers, or built without it). Past the table, checkpoints are
+// refused there for good: one not noted could be alive.
+constexpr int kMaxSharedTable = 1024;
 pid_t g_shared_table[kMaxSharedTable];  // real pids; 0: a free slot
+bool g_shared_table_overflowed;
+
+// Whether the kernel tells if child shares this process's descriptor
+// table: 1 yes, 0 no, -1 it cannot say.
+int SharesDescriptorTable(pid_t child) {
+  const long r =
+      RawSyscall(SYS_kcmp, static_cast<pid_t>(RawSyscall(SYS_getpid)), child, KCMP_FILES, 0, 0);
+  return r < 0 ? -1 : r == 0 ? 1 : 0;
+}
+
+void RefuseSharedTable(pid_t child) {
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(child)));
+  CheckpointFailed("its child ", num,
+                   " was made by clone() sharing its descriptor table (CLONE_FILES without "
+                   "CLONE_VM), which a checkpoint cannot save");
+}
+
 }  // namespace
 
 void NoteSharedTableChild(pid_t child) {
@@ -153,21 +177,26 @@ void NoteSharedTableChild(pid_t child) {
       p = child;
       return;
     }
-  g_shared_table[0] = child;  // a full table: the checkpoint is refused for one of them anyway
+  g_shared_table_overflowed = true;
 }
 
 void ReportChildrenToJoin() {
+  const bool kernel_says = SharesDescriptorTable(static_cast<pid_t>(RawSyscall(SYS_getpid))) == 1;
+  if (!kernel_says && g_shared_table_overflowed) {
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxSharedTable));
+    CheckpointFailed("it had more than ", num,
+                     " children made by clone() sharing its descriptor table at once, and the "
+                     "kernel does not compare descriptor tables (kcmp): it cannot tell which "
+                     "still share it");
+  }
   for (pid_t& p : g_shared_table) {
     if (p == 0) continue;
     if (Ended(p)) {
       p = 0;
       continue;
     }
-    char num[16];
-    FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(p)));
-    CheckpointFailed("its child ", num,
-                     " was made by clone() sharing its descriptor table (CLONE_FILES without "
-                     "CLONE_VM), which a checkpoint cannot save");
+    if (!kernel_says) RefuseSharedTable(p);
   }
   static proto::Children msg;
   auto send = [] {
@@ -180,6 +209,10 @@ void ReportChildrenToJoin() {
   msg.ended = 0;
   g_num_reported = 0;
   ForEachChild([&](pid_t child) {
+    if (kernel_says && SharesDescriptorTable(child) == 1) {
+      RefuseSharedTable(child);
+      return;  // it never joins
+    }
     for (pid_t p : g_shared_table)
       if (p == child) return;  // never joins: the checkpoint is refused above
     if (!WillJoin(child)) return;

@@ -12,6 +12,8 @@ RESULTS = {
     "time_timer_thread": "refused at checkpoint: glibc's helper thread cannot be made again",
     "lim_tcp_over": "refused at checkpoint: past the limit of 16,384 TCP connections",
 }
+# Any other test that expects a refusal.
+REFUSED = "refused at checkpoint, saying why"
 
 
 def first_sentence(lines):
@@ -24,13 +26,15 @@ rows = []
 for path in sorted(glob.glob(os.path.join(HERE, "*.c"))):
     name = os.path.basename(path)[:-2]
     lines = []
+    refused = False
     for line in open(path):
         if not line.startswith("//"):
             break
         text = line[2:].strip()
+        refused = refused or text.startswith("EXPECT-REFUSED")
         if not text.startswith(("EXPECT-REFUSED", "FORKED-IN-PLACE", "AFTER-KILL", "LAUNCH-WITH-PLUGIN")):
             lines.append(text)
-    result = RESULTS.get(name, "restarts")
+    result = RESULTS.get(name, REFUSED if refused else "restarts")
     rows.append((name, first_sentence(lines), result))
 for path in sorted(glob.glob(os.path.join(HERE, "real", "*.sh"))):
     lines = []
