@@ -250,6 +250,7 @@ void CheckpointSteps(const char* dir) {
   if (RawSyscall(SYS_getcwd, reinterpret_cast<long>(g.cwd), sizeof g.cwd) < 0) g.cwd[0] = 0;
   if (dmtcp_ctx_save(&g.threads[0].ctx) == 0) {
     uint64_t bytes = 0;
+    HoldImageFolder(dir);
     if (ResumeFirst()) {
       // A copy-on-write child may hold the memory as it is: the program runs
       // again while it writes, and the checkpoint ends when it has. The
@@ -263,14 +264,17 @@ void CheckpointSteps(const char* dir) {
       Event(DMTCP_EVENT_RUNNING);
       if (forked) ok = FinishForkedWrite(path, sizeof path, &bytes, error, sizeof error);
       Conclude(ok, path, bytes, forked, error, sizeof error);
+      ReleaseImageFolder();
       return;
     }
     bool ok = WriteImageUnlessFailed(dir, path, sizeof path, &bytes, error, sizeof error);
     QueueSignalsAgain();
     Conclude(ok, path, bytes, false, error, sizeof error);
+    ReleaseImageFolder();
     ResumeEvents(0);
     ResumeThreads();
   } else {
+    ForgetImageFolder();
     ContinueAfterRestart();
     ResumeThreads(1);
   }

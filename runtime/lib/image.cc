@@ -231,8 +231,40 @@ void PreviousName(const char* path, char* out, size_t cap) {
   StrCat(out, cap, ".previous");
 }
 
+}  // namespace
+
+namespace {
+// The image folder, opened while the program is stopped and kept where the
+// runtime's descriptors live: a forked checkpoint syncs it while the
+// program runs, and an open() then takes the program's lowest free number,
+// for a moment (its dup2 onto that number fails with EBUSY) or, by the
+// time the runtime closes it, a descriptor the program put there.
+int g_folder_fd = -1;
+}  // namespace
+
+void HoldImageFolder(const char* dir) {
+  const long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(dir),
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  g_folder_fd = static_cast<int>(RawSyscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, ProtectedFdBase() + 2));
+  RawSyscall(SYS_close, fd);
+}
+
+void ReleaseImageFolder() {
+  if (g_folder_fd >= 0) RawSyscall(SYS_close, g_folder_fd);
+  g_folder_fd = -1;
+}
+
+void ForgetImageFolder() { g_folder_fd = -1; }
+
+namespace {
+
 // Makes the renames and removals in path's folder durable.
 void SyncFolderOf(const char* path) {
+  if (g_folder_fd >= 0) {
+    RawSyscall(SYS_fsync, g_folder_fd);
+    return;
+  }
   char dir[4200];
   StrCopy(dir, sizeof dir, path);
   char* slash = nullptr;

@@ -270,6 +270,13 @@ void FillProcessInfo(image::ProcessInfo* pi);
 // previous one removed or put back.
 void DropImage(const char* path);
 bool PutImageInPlace(const char* path, char* err, size_t errcap);
+// The image folder dir held open, from where the program is stopped to the
+// end of the checkpoint, for the syncs that follow its renames (a forked
+// checkpoint makes them while the program runs). Forget: after a restart,
+// where the number names nothing of ours.
+void HoldImageFolder(const char* dir);
+void ReleaseImageFolder();
+void ForgetImageFolder();
 void FinishCommit(const char* path, bool committed);
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked = nullptr);  // image.cc
