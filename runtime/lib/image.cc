@@ -503,6 +503,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   if (!ok) {
     if (object_err[0])
       StrCopy(err, errcap, object_err);
+    else if (g.ckpt_error[0])  // a refusal on the way (WriteMemory)
+      StrCopy(err, errcap, g.ckpt_error);
     else
       SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 
 #include "memory_advice.h"
+#include "restore_plan.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -400,9 +401,24 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
   s.maps[n] = 0;
   int pagemap_fd = static_cast<int>(RawSyscall(
       SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
+  // A restart moves the kernel's own mappings (vdso, vvar, ...) out of the
+  // way of the program's memory, so many and no more.
+  uint32_t specials = 0;
+  MapsLine m;
+  for (const char* q = s.maps; ParseLine(q, &m);)
+    if (!NameIs(m, "[vsyscall]") && Classify(m) == image::AreaKind::kSpecial) ++specials;
+  if (specials > plan::kMaxSpecials) {
+    if (pagemap_fd >= 0) RawSyscall(SYS_close, pagemap_fd);
+    char num[16], most[64] = " kernel special mappings, more than a restart moves: ";
+    FormatUint(num, sizeof num, specials);
+    char limit[16];
+    FormatUint(limit, sizeof limit, plan::kMaxSpecials);
+    StrCat(most, sizeof most, limit);
+    CheckpointFailed("it has ", num, most);
+    return false;
+  }
   bool ok = true;
   const char* p = s.maps;
-  MapsLine m;
   while (ok && ParseLine(p, &m)) {
     if (NameIs(m, "[vsyscall]")) continue;
     // Cut our own memory (scratch, pid table, saved data) out of
