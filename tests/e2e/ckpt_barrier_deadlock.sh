@@ -17,18 +17,8 @@ DELAY=25
 "$DMTCP_EXAMPLES/counter" "$N" 0 >"$T/native.txt" || fail "counter without dmtcp failed"
 
 start_coordinator --checkpoint-timeout 4
-stall=$T/stall
-mkdir -p "$stall"
-start_bg PID_a "$T/run/a.out" "$T/a.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" \
-  --join "$DMTCP_EXAMPLES/counter" "$N" "$DELAY"
-DMTCP_STALL_DIR=$stall start_bg PID_b "$T/run/b.out" "$T/b.err" "$DMTCP_BIN/dmtcp_launch" \
-  -h "$COORD_HOST" -p "$PORT" --join --with-plugin "$DMTCP_TEST_PLUGINS/stall_plugin.so" \
-  "$DMTCP_EXAMPLES/counter" "$N" "$DELAY"
-# shellcheck disable=SC2154  # set by start_bg
-pa=$PID_a pb=$PID_b
-wait_line "$T/run/a.out" '^count 20 ' "" "$pa"
-wait_line "$T/run/b.out" '^count 20 ' "" "$pb"
-wait_peers 2
+stall="" pa="" pb="" # set by start_stalling_pair
+start_stalling_pair "$N" "$DELAY"
 checkpoint_blocking
 good() { (cd "$CKPT" && ls --full-time ./*.dmtcp && md5sum dmtcp_restart_script.sh); }
 before=$(good)
@@ -46,7 +36,7 @@ log "refused after ${took}s: $msg"
 [[ $msg == *"counter[$pb]@"*" at 'plugin:stall:lonely'"* ]] || fail "the message does not say where b waits: $msg"
 [[ $msg == *"counter[$pa]@"*" at 'ckpt:written'"* ]] || fail "the message does not say where a waits: $msg"
 for p in a b; do
-  pid=PID_$p
+  pid=p$p
   at=$(last_num "$T/run/$p.out" count)
   wait_line "$T/run/$p.out" "^count $((at + 5)) " 10 "${!pid}"
 done

@@ -286,6 +286,24 @@ wait_status() {
 
 wait_peers() { wait_status NUM_PEERS "$1" "${2:-$E2E_WAIT}"; }
 
+# start_stalling_pair N DELAY  Two counters joined to the coordinator: a, and b with the test
+# plugin stall_plugin (its folder $T/stall: the test arms it). Returns when both count; sets
+# stall, pa and pb (their pids); outputs in $T/run/a.out and $T/run/b.out.
+start_stalling_pair() {
+  stall=$T/stall
+  mkdir -p "$stall"
+  start_bg PID_a "$T/run/a.out" "$T/a.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$PORT" \
+    --join "$DMTCP_EXAMPLES/counter" "$1" "$2"
+  DMTCP_STALL_DIR=$stall start_bg PID_b "$T/run/b.out" "$T/b.err" "$DMTCP_BIN/dmtcp_launch" \
+    -h "$COORD_HOST" -p "$PORT" --join --with-plugin "$DMTCP_TEST_PLUGINS/stall_plugin.so" \
+    "$DMTCP_EXAMPLES/counter" "$1" "$2"
+  # shellcheck disable=SC2154  # set by start_bg
+  pa=$PID_a pb=$PID_b
+  wait_line "$T/run/a.out" '^count 20 ' "" "$pa"
+  wait_line "$T/run/b.out" '^count 20 ' "" "$pb"
+  wait_peers 2
+}
+
 # checkpoint_blocking  `dmtcp_command --bcheckpoint`; it must succeed and leave the restart script.
 checkpoint_blocking() {
   local out rc t0=$SECONDS
