@@ -44,14 +44,5 @@ done
 wait_status RUNNING yes
 checkpoint_blocking
 [[ $(good) != "$before" ]] || fail "the checkpoint after the abandoned one wrote no new images"
-kill_program "$pa"
-kill_program "$pb"
-wait_peers 0
-restart_script
-start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
-wait_exit "$PID" 90
-assert_rc "$WAIT_RC" 0 "the restart"
-wait_peers 0 60
-assert_same "$T/native.txt" "$T/run/a.out" "counter a's output"
-assert_same "$T/native.txt" "$T/run/b.out" "counter b's output"
+restart_stalling_pair
 log "abandoned after ${took}s at barriers that never pass, then checkpointed and restarted"

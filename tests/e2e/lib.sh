@@ -304,6 +304,21 @@ start_stalling_pair() {
   wait_peers 2
 }
 
+# restart_stalling_pair  After a checkpoint: kills the pair start_stalling_pair started, restarts
+# it from the restart script, and checks that each counter's output equals $T/native.txt.
+restart_stalling_pair() {
+  kill_program "$pa"
+  kill_program "$pb"
+  wait_peers 0
+  restart_script
+  start_bg PID "$T/restart.out" "$T/restart.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+  wait_exit "$PID" 90
+  assert_rc "$WAIT_RC" 0 "the restart"
+  wait_peers 0 60
+  assert_same "$T/native.txt" "$T/run/a.out" "counter a's output"
+  assert_same "$T/native.txt" "$T/run/b.out" "counter b's output"
+}
+
 # checkpoint_blocking  `dmtcp_command --bcheckpoint`; it must succeed and leave the restart script.
 checkpoint_blocking() {
   local out rc t0=$SECONDS
