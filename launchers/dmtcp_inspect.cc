@@ -462,6 +462,21 @@ std::string Human(const Image& img) {
            Printable(f.path).c_str(), f.info.mode, f.info.size, saved, f.names.size());
     }
   }
+  if (!r.saved_folders().empty()) {
+    line("  folders saved whole (%zu), taken back to the checkpoint at restart:\n",
+         r.saved_folders().size());
+    for (const auto& f : r.saved_folders()) {
+      size_t files = 0, alone = 0;
+      uint64_t bytes = 0;
+      for (const auto& e : f.entries) {
+        files += (e.info.mode & S_IFMT) == S_IFREG;
+        alone += (e.info.flags & image::FolderEntryInfo::kLeftAlone) != 0;
+        bytes += e.info.size;
+      }
+      line("    %s: %zu names, %zu files, %" PRIu64 " bytes, %zu folders of images left alone\n",
+           Printable(f.path).c_str(), f.entries.size(), files, bytes, alone);
+    }
+  }
   if (!r.sysv_objects().empty()) {
     line("  System V IPC objects (%zu), made again at restart where missing:\n",
          r.sysv_objects().size());

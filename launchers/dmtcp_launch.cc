@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -146,6 +148,12 @@ int main(int argc, char** argv) {
                "Save the files the program has open for writing with each checkpoint and write "
                "them back at restart (a database the program updates) "
                "(DMTCP_CKPT_OPEN_FILES=1)");
+  std::string folders_arg;
+  app.add_option("--checkpoint-folder", folders_arg,
+                 "Save this folder whole with each checkpoint and take it back to it at restart "
+                 "(a git repository, a build folder); repeat for more "
+                 "($DMTCP_CHECKPOINT_FOLDERS, ':'-separated)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated: joined by '\n'
   // One string: a vector option would swallow the program's name too.
   app.add_option("--with-plugin", plugin_arg,
                  "Plugin libraries to load, absolute paths separated by ':' (default: "
@@ -171,6 +179,30 @@ int main(int argc, char** argv) {
   // Everything that can be checked is checked before a coordinator starts.
   if (ckpt_signal == SIGKILL || ckpt_signal == SIGSTOP) {
     Fail(kCmd, "--ckpt-signal " + std::to_string(ckpt_signal) + " cannot be caught");
+  }
+  std::string folders;
+  {
+    std::string all = folders_arg;
+    if (const char* env = getenv("DMTCP_CHECKPOINT_FOLDERS")) {
+      std::string e = env;
+      std::replace(e.begin(), e.end(), ':', '\n');
+      all += (all.empty() || e.empty() ? "" : "\n") + e;
+    }
+    std::istringstream in(all);
+    int count = 0;
+    for (std::string f; std::getline(in, f);) {
+      if (f.empty()) continue;
+      std::error_code ec;
+      const std::string abs = std::filesystem::canonical(f, ec).string();
+      if (ec || !IsDir(abs)) Fail(kCmd, "--checkpoint-folder " + f + ": not a folder");
+      if (abs == "/") Fail(kCmd, "--checkpoint-folder /: the whole file system cannot be saved");
+      if (abs.find(':') != std::string::npos)
+        Fail(kCmd, "--checkpoint-folder " + abs + ": a path with ':' cannot be saved");
+      if (++count > 32) Fail(kCmd, "--checkpoint-folder: more than 32 folders");
+      folders += (folders.empty() ? "" : ":") + abs;
+    }
+    if (folders.size() >= 4096)
+      Fail(kCmd, "--checkpoint-folder: the paths are longer than 4095 bytes together");
   }
   std::vector<std::string> plugins;
   if (plugin_arg.empty() && getenv("DMTCP_PLUGIN")) plugin_arg = getenv("DMTCP_PLUGIN");
@@ -243,6 +275,7 @@ int main(int argc, char** argv) {
   if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
   if (forked) SetEnv("DMTCP_FORKED_CHECKPOINT", "1");
   if (ckpt_open_files) SetEnv("DMTCP_CKPT_OPEN_FILES", "1");
+  if (!folders.empty()) SetEnv("DMTCP_CHECKPOINT_FOLDERS", folders);
   if (!plugins.empty()) {
     std::string list;
     for (const std::string& p : plugins) list += (list.empty() ? "" : ":") + p;

@@ -29,6 +29,7 @@
 #include "io.h"
 #include "restore_planner.h"
 #include "saved_files.h"
+#include "saved_folders.h"
 #include "socket_addr.h"
 #include "tcp_reconnect.h"
 
@@ -799,6 +800,8 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
       pipes_.push_back({f.info.inode, ends});
     }
   }
+  // Before any file is made or opened: a file of the folder may be moved aside.
+  RestoreSavedFolders(images_);
   MakePtys();
   MakeSocketPairs();
   MakeTcpSockets();

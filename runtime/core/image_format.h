@@ -64,6 +64,13 @@ enum class RecordType : uint32_t {
   // when larger than kMaxInlineFdData (any size), as kData records at
   // their offsets, every page.
   kFdData = 13,
+  // SavedFolderInfo + path: a folder saved whole with the checkpoint
+  // (DMTCP_CHECKPOINT_FOLDERS), its entries in the kFolderEntry records
+  // that follow, parents before their contents.
+  kSavedFolder = 14,
+  // FolderEntryInfo + relative path + symlink target; a regular file's
+  // pages follow as kData records at their offsets.
+  kFolderEntry = 15,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -184,6 +191,38 @@ struct SavedFileInfo {
   uint32_t reserved;
 };
 static_assert(sizeof(SavedFileInfo) == 24);
+
+struct SavedFolderInfo {
+  uint32_t path_len;
+  uint32_t mode;  // of the folder itself
+};
+static_assert(sizeof(SavedFolderInfo) == 8);
+
+// One name in a saved folder. kLeftAlone: a folder holding checkpoint
+// images (or the image folder): neither saved nor touched at restart.
+struct FolderEntryInfo {
+  enum Flags : uint32_t { kLeftAlone = 1 };
+  uint32_t mode;  // st_mode: type and permissions
+  uint32_t flags;
+  uint64_t size;  // a regular file's
+  int64_t mtime_sec;
+  uint32_t mtime_nsec;
+  uint32_t name_len;    // the path relative to the folder
+  uint32_t target_len;  // a symbolic link's
+  uint32_t reserved;
+};
+static_assert(sizeof(FolderEntryInfo) == 40);
+
+// Names a checkpoint writes next to its images, never saved with a folder
+// nor moved at restart: images (and their temporary and previous copies),
+// restart scripts.
+inline bool CheckpointFileName(const char* name, size_t len) {
+  auto ends = [&](const char* s, size_t n) {
+    return len >= n && __builtin_memcmp(name + len - n, s, n) == 0;
+  };
+  return ends(".dmtcp", 6) || ends(".dmtcp.temp", 11) || ends(".dmtcp.previous", 15) ||
+         (len >= 20 && __builtin_memcmp(name, "dmtcp_restart_script", 20) == 0);
+}
 
 // The contents of the file of this dev and inode (FdKind::kDeletedFile, or a
 // kRegular one in the node's temporary folders) that a descriptor names:

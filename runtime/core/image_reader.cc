@@ -24,6 +24,20 @@ constexpr uint64_t kMaxSysvRecord = sizeof(SysvObjectInfo) + kMaxSysvState;
 constexpr uint64_t kMaxSavedFileRecord = sizeof(SavedFileInfo) + 4096 + (1 << 20);
 constexpr uint64_t kMaxMadeFileRecord = sizeof(MadeFileInfo) + 4096 + kMaxMadeFileSize;
 constexpr size_t kMaxAreas = 1 << 20;
+constexpr uint64_t kMaxFolderEntryRecord = sizeof(FolderEntryInfo) + 2 * 4096;
+
+// A relative path with no empty, "." or ".." part.
+bool CleanRelativePath(const std::string& p) {
+  if (p.empty() || p.find('\0') != std::string::npos) return false;
+  for (size_t start = 0; start <= p.size();) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string part = p.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
 }  // namespace
 
 ImageReader::~ImageReader() {
@@ -85,10 +99,11 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("truncated image (record at offset " + std::to_string(off) + " ends past EOF)");
     const auto type = static_cast<RecordType>(h.type);
     const bool is_data = type == RecordType::kData;
-    const uint64_t meta_max = type == RecordType::kFd           ? kMaxFdRecord
-                              : type == RecordType::kMadeFile   ? kMaxMadeFileRecord
-                              : type == RecordType::kSysvObject ? kMaxSysvRecord
-                              : type == RecordType::kSavedFile  ? kMaxSavedFileRecord
+    const uint64_t meta_max = type == RecordType::kFd            ? kMaxFdRecord
+                              : type == RecordType::kMadeFile    ? kMaxMadeFileRecord
+                              : type == RecordType::kSysvObject  ? kMaxSysvRecord
+                              : type == RecordType::kSavedFile   ? kMaxSavedFileRecord
+                              : type == RecordType::kFolderEntry ? kMaxFolderEntryRecord
                               : type == RecordType::kZombies
                                   ? kMaxZombies * sizeof(ProcessInfo::Zombie)
                                   : kMaxMetaRecord;
@@ -240,6 +255,47 @@ bool ImageReader::Load(const std::string& path) {
         current = &saved_files_.back().data;
         cur_start = 0;
         cur_end = (saved_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
+        break;
+      }
+      case RecordType::kSavedFolder: {
+        SavedFolder f;
+        if (h.length < sizeof f.info) return Fail("corrupt saved-folder record");
+        memcpy(&f.info, buf.data(), sizeof f.info);
+        if (f.info.path_len == 0 || f.info.path_len > 4096 ||
+            sizeof f.info + f.info.path_len != h.length)
+          return Fail("corrupt saved-folder record");
+        f.path.assign(reinterpret_cast<char*>(buf.data()) + sizeof f.info, f.info.path_len);
+        if (f.path[0] != '/' || f.path.find('\0') != std::string::npos)
+          return Fail("corrupt saved-folder record (path)");
+        saved_folders_.push_back(std::move(f));
+        current = nullptr;
+        break;
+      }
+      case RecordType::kFolderEntry: {
+        FolderEntry e;
+        if (saved_folders_.empty() || h.length < sizeof e.info)
+          return Fail("corrupt folder entry record");
+        memcpy(&e.info, buf.data(), sizeof e.info);
+        if (e.info.name_len == 0 || e.info.name_len > 4096 || e.info.target_len > 4096 ||
+            sizeof e.info + e.info.name_len + e.info.target_len != h.length)
+          return Fail("corrupt folder entry record");
+        const char* p = reinterpret_cast<char*>(buf.data()) + sizeof e.info;
+        e.name.assign(p, e.info.name_len);
+        e.target.assign(p + e.info.name_len, e.info.target_len);
+        const mode_t type = e.info.mode & S_IFMT;
+        if (!CleanRelativePath(e.name) ||
+            (type != S_IFDIR && type != S_IFREG && type != S_IFLNK && type != S_IFIFO) ||
+            (type == S_IFLNK) != (e.info.target_len != 0) ||
+            e.target.find('\0') != std::string::npos || (type != S_IFREG && e.info.size != 0))
+          return Fail("corrupt folder entry record (" + e.name + ")");
+        auto& entries = saved_folders_.back().entries;
+        entries.push_back(std::move(e));
+        current = nullptr;
+        if (type == S_IFREG) {
+          current = &entries.back().data;
+          cur_start = 0;
+          cur_end = (entries.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
+        }
         break;
       }
       case RecordType::kFileContents: {

@@ -58,6 +58,19 @@ struct SavedFile {
   std::vector<DataRef> data;       // addr = offset in the file
 };
 
+struct FolderEntry {
+  FolderEntryInfo info;
+  std::string name;           // relative to the folder
+  std::string target;         // a symbolic link's
+  std::vector<DataRef> data;  // a regular file's, addr = offset in the file
+};
+
+struct SavedFolder {
+  SavedFolderInfo info;
+  std::string path;
+  std::vector<FolderEntry> entries;  // parents before their contents
+};
+
 class ImageReader {
  public:
   ImageReader() = default;
@@ -87,6 +100,7 @@ class ImageReader {
   const std::vector<MadeFile>& made_files() const { return made_files_; }
   const std::vector<SysvObject>& sysv_objects() const { return sysv_objects_; }
   const std::vector<SavedFile>& saved_files() const { return saved_files_; }
+  const std::vector<SavedFolder>& saved_folders() const { return saved_folders_; }
   // The contents of the file of a descriptor (unlinked, or node-local),
   // when they are not in its record; null otherwise.
   const FileContents* file_contents(uint64_t dev, uint64_t inode) const;
@@ -118,6 +132,7 @@ class ImageReader {
   std::vector<MadeFile> made_files_;
   std::vector<SysvObject> sysv_objects_;
   std::vector<SavedFile> saved_files_;
+  std::vector<SavedFolder> saved_folders_;
   std::vector<FileContents> file_contents_;
   std::vector<ProcessInfo::Zombie> zombies_;
   std::vector<CpuInfo> cpus_;

@@ -26,6 +26,7 @@
 #include "proc_dir.h"
 #include "protocol.h"
 #include "runtime.h"
+#include "saved_folders.h"
 #include "shared_files.h"
 #include "sockets.h"
 #include "unix_datagrams.h"
@@ -790,8 +791,10 @@ void FilesEventHook(const DmtcpEvent_t event, DmtcpEventData_t* data) {
   switch (event) {
     case DMTCP_EVENT_DRAIN:  // before the pipes' election barrier ends the claims
       ClaimFileDescriptions();
+      ClaimSavedFolders();
       break;
     case DMTCP_EVENT_PRECHECKPOINT:
+      ElectSavedFolders();
       MarkSharedFileDescriptions();
       if (!g.cfg.no_coordinator) CoordBarrier(proto::kBarrierFilesMarked);
       break;

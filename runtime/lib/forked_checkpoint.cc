@@ -19,6 +19,7 @@
 #include "open_files.h"
 #include "pids.h"
 #include "runtime.h"
+#include "saved_folders.h"
 #include "sysv_ipc.h"
 
 namespace dmtcp::rt {
@@ -70,6 +71,12 @@ bool ForkAllowed(const char* maps) {
     static bool warned_files;
     if (!warned_files) Log("forked checkpoint: files open for writing are saved; writing in place");
     warned_files = true;
+    return false;
+  }
+  if (FoldersToSave()) {
+    static bool warned_folders;
+    if (!warned_folders) Log("forked checkpoint: folders are saved whole; writing in place");
+    warned_folders = true;
     return false;
   }
   if (FileContentsToWrite(maps)) {

@@ -28,6 +28,7 @@
 #include "proc_dir.h"
 #include "process_identity.h"
 #include "runtime.h"
+#include "saved_folders.h"
 #include "sockets.h"
 #include "sysv_ipc.h"
 
@@ -257,6 +258,8 @@ void ReleaseImageFolder() {
 
 void ForgetImageFolder() { g_folder_fd = -1; }
 
+int ImageFolderFd() { return g_folder_fd; }
+
 namespace {
 
 // Makes the renames and removals in path's folder durable.
@@ -484,6 +487,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   ok = ok && WriteCpuRecords(w) && WriteFdRecords(w) && WriteMadeFiles(w, made_buf, made_cap) &&
        WriteSysvObjects(w, object_err, sizeof object_err) &&
        WriteOpenFiles(w, object_err, sizeof object_err) &&
+       WriteSavedFolders(w, object_err, sizeof object_err) &&
        WriteFileContents(w, ms.maps, object_err, sizeof object_err) &&
        WriteMemory(w, ms, &pi.num_areas) &&
        (pi.num_zombies <= std::size(pi.zombies) ||

@@ -128,6 +128,8 @@ void ReadConfig() {
     StrCopy(c.refuse_devices, sizeof c.refuse_devices, r);
   c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
   c.ckpt_open_files = EnvInt("DMTCP_CKPT_OPEN_FILES", 0) == 1;
+  if (const char* f = Env("DMTCP_CHECKPOINT_FOLDERS"))
+    StrCopy(c.ckpt_folders, sizeof c.ckpt_folders, f);
   const int tmp_mb = EnvInt("DMTCP_TMP_FILE_MAX_MB", -1);
   c.tmp_file_max = tmp_mb < 0 ? ~uint64_t{0} : static_cast<uint64_t>(tmp_mb) << 20;
 }

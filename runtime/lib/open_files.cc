@@ -70,7 +70,9 @@ bool ToSave(int i, const image::FdInfo** out, const char** path) {
   return true;
 }
 
-void Fail(char* err, size_t cap, const char* what, const char* path, size_t path_len, long e) {
+}  // namespace
+
+void FileError(char* err, size_t cap, const char* what, const char* path, size_t path_len, long e) {
   char p[4096];
   size_t n = path_len < sizeof p - 1 ? path_len : sizeof p - 1;
   __builtin_memcpy(p, path, n);
@@ -88,6 +90,8 @@ void Fail(char* err, size_t cap, const char* what, const char* path, size_t path
     StrCat(err, cap, ")");
   }
 }
+
+namespace {
 
 // The names in path's folder that are its own name, "-" and more (a
 // database's journal, write-ahead log), NUL-separated into names.
@@ -136,15 +140,15 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
-    Fail(err, cap, "cannot read the file it has open for writing ", path, f.path_len,
-         fd < 0 ? -fd : 0);
+    FileError(err, cap, "cannot read the file it has open for writing ", path, f.path_len,
+              fd < 0 ? -fd : 0);
     if (fd >= 0) RawSyscall(SYS_close, fd);
     return false;
   }
   static char names[65536];
   const long names_len = CompanionNames(path, f.path_len, names, sizeof names);
   if (names_len == -2) {
-    Fail(err, cap, "too many files named after ", path, f.path_len, 0);
+    FileError(err, cap, "too many files named after ", path, f.path_len, 0);
     RawSyscall(SYS_close, fd);
     return false;
   }
@@ -156,7 +160,7 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   bool ok = w.WriteRecord(image::RecordType::kSavedFile, &info, sizeof info, path, f.path_len,
                           names, info.names_len);
   const long e = ok ? WritePages(w, fd, info.size) : 0;
-  if (e > 0) Fail(err, cap, "no memory to save the file ", path, f.path_len, e);
+  if (e > 0) FileError(err, cap, "no memory to save the file ", path, f.path_len, e);
   RawSyscall(SYS_close, fd);
   return ok && e == 0;
 }
@@ -226,7 +230,7 @@ bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_
     if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
       const char* path;
       RecordedFd(i, &path);
-      Fail(err, errcap, "cannot read the file ", path, f->path_len, fd < 0 ? -fd : 0);
+      FileError(err, errcap, "cannot read the file ", path, f->path_len, fd < 0 ? -fd : 0);
       if (fd >= 0) RawSyscall(SYS_close, fd);
       return false;
     }
@@ -237,7 +241,7 @@ bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_
     if (e > 0) {
       const char* path;
       RecordedFd(i, &path);
-      Fail(err, errcap, "no memory to save the file ", path, f->path_len, e);
+      FileError(err, errcap, "no memory to save the file ", path, f->path_len, e);
     }
     if (!ok || e != 0) return false;
   }

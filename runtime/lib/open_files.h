@@ -32,6 +32,9 @@ bool FileContentsToWrite(const char* maps);
 bool ContentsKept(const image::FdInfo* f, const char* path, const char* maps);
 bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_t errcap);
 
+// "<program>: <what><path> (errno e)" into err; no errno when e is 0.
+void FileError(char* err, size_t cap, const char* what, const char* path, size_t path_len, long e);
+
 // The pages of the file fd (size bytes) as data records at their offsets,
 // pages of zeros left out. 0, or -1 if the image could not be written, or
 // an errno if there is no memory to read in.

@@ -85,6 +85,8 @@ struct Config {
   // than this are left out of the image (default: none is).
   uint64_t tmp_file_max;
   char refuse_devices[1024];  // DMTCP_REFUSE_DEVICES: more devices to refuse
+  // DMTCP_CHECKPOINT_FOLDERS: absolute paths, colon-separated, saved whole.
+  char ckpt_folders[4096];
 };
 
 struct State {
@@ -277,6 +279,8 @@ bool PutImageInPlace(const char* path, char* err, size_t errcap);
 void HoldImageFolder(const char* dir);
 void ReleaseImageFolder();
 void ForgetImageFolder();
+// The image folder held for this checkpoint, or -1.
+int ImageFolderFd();
 void FinishCommit(const char* path, bool committed);
 bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* err, size_t errcap,
                 bool* forked = nullptr);  // image.cc

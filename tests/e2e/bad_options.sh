@@ -4,7 +4,8 @@
 # Command lines that must be refused, each within 20 s, with a message on stderr and no crash:
 #   - an unknown option to dmtcp_launch, dmtcp_command, dmtcp_restart, dmtcp_coordinator
 #     (non-zero exit below 128; the coordinator must not start serving);
-#   - dmtcp_launch without a program, dmtcp_restart without an image (non-zero);
+#   - dmtcp_launch without a program, dmtcp_restart without an image, dmtcp_launch
+#     --checkpoint-folder of a missing folder (non-zero; the program not run);
 #   - dmtcp_command -s against a port where nothing listens: exit 99 (42 with DMTCP_FAIL_RC=42);
 #   - dmtcp_launch --join -p <dead port> true: exit 99 (42 with DMTCP_FAIL_RC=42), `true` not run;
 # and `--help` of each command exits 0 and prints a usage text on stdout.
@@ -56,6 +57,11 @@ expect_refused "dmtcp_launch without a program" \
   "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" -p "$dead" --join
 expect_refused "dmtcp_restart without an image" \
   "$DMTCP_BIN/dmtcp_restart" -h "$COORD_HOST" -p "$dead" --join
+expect_refused "dmtcp_launch --checkpoint-folder of a missing folder" \
+  "$DMTCP_BIN/dmtcp_launch" --checkpoint-folder "$T/no-such-folder" -h "$COORD_HOST" -p "$dead" \
+  --join touch "$T/ran"
+grep -qF "no-such-folder: not a folder" "$T/o.err" || fail "the message does not name the folder"
+[[ ! -e $T/ran ]] || fail "the program ran with a --checkpoint-folder that does not exist"
 
 expect_rc 99 "dmtcp_command -s to a dead port" \
   "$DMTCP_BIN/dmtcp_command" -h "$COORD_HOST" -p "$dead" -s

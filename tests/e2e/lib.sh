@@ -330,14 +330,20 @@ checkpoint_blocking() {
   # With forked checkpoints, every image must have been written by a forked child; a program
   # with memory a child does not inherit (E2E_FORKED_IN_PLACE=1) writes its image itself; with
   # E2E_FORKED_IN_PLACE=some, processes may do either (it depends on the moment: a large file in
-  # /tmp open then).
+  # /tmp open then); with E2E_FORKED_IN_PLACE=one, exactly one process writes its image itself
+  # (the one that saves a folder).
+  local line re='complete: ([0-9]+) images \(([0-9]+) written by forked children\)'
   if [[ ${E2E_FORKED_IN_PLACE:-0} == some ]]; then
     :
+  elif [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 && ${E2E_FORKED_IN_PLACE:-0} == one ]]; then
+    line=$(grep 'complete: ' "$T/coord.log" | tail -n 1)
+    [[ $line =~ $re && ${BASH_REMATCH[1]} == $((BASH_REMATCH[2] + 1)) ]] ||
+      [[ $line =~ complete:\ 1\ images$ ]] ||
+      fail "not every image but one was written by a forked child: $line"
   elif [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 && ${E2E_FORKED_IN_PLACE:-0} == 1 ]]; then
     grep -q 'complete: [0-9]* images$' "$T/coord.log" ||
       fail "an image was written by a forked child: $(grep 'complete: ' "$T/coord.log" | tail -n 1)"
   elif [[ ${DMTCP_FORKED_CHECKPOINT:-0} == 1 ]]; then
-    local line re='complete: ([0-9]+) images \(([0-9]+) written by forked children\)'
     line=$(grep 'complete: ' "$T/coord.log" | tail -n 1)
     [[ $line =~ $re && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] ||
       fail "not every image was written by a forked child: $line"

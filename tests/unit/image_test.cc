@@ -352,6 +352,16 @@ TEST_P(ImageTest, SysvPagesPastTheSegmentAreRejected) {
   EXPECT_NE(r.error().find("corrupt data record"), std::string::npos) << r.error();
 }
 
+// The process record and the end of an image whose other records are written.
+void EndImage(ImageWriter& w, int fd) {
+  ProcessInfo pi{};
+  pi.restore_entry = 1;
+  pi.restore_stack_top = 2;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  ASSERT_TRUE(w.End());
+  close(fd);
+}
+
 // A saved file: its pages at offsets, the names of its folder made after it.
 void WriteSavedFileImage(const std::string& path, void* scratch, const std::string& names) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -368,12 +378,7 @@ void WriteSavedFileImage(const std::string& path, void* scratch, const std::stri
                             names.data(), names.size()));
   std::vector<uint8_t> page(4096, 0x33);
   ASSERT_TRUE(w.WriteData(3 * 4096, page.data(), page.size()));
-  ProcessInfo pi{};
-  pi.restore_entry = 1;
-  pi.restore_stack_top = 2;
-  ASSERT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
-  ASSERT_TRUE(w.End());
-  close(fd);
+  EndImage(w, fd);
 }
 
 TEST_F(ImageTest, SavedFilesRoundTrip) {
@@ -396,6 +401,73 @@ TEST_F(ImageTest, SavedFileNamesOutsideTheFolderAreRejected) {
     EXPECT_FALSE(r.Load(path_)) << names;
     EXPECT_NE(r.error().find("saved-file"), std::string::npos) << r.error();
   }
+}
+
+// A saved folder: a subfolder, a file with a page at an offset, a link.
+void WriteSavedFolderImage(const std::string& path, void* scratch, const std::string& file_name,
+                           bool with_folder = true) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ImageWriter w;
+  ASSERT_TRUE(w.Begin(fd, false, scratch, 0));
+  const std::string folder = "/data/repo";
+  SavedFolderInfo fi{static_cast<uint32_t>(folder.size()), 0755};
+  if (with_folder) {
+    ASSERT_TRUE(
+        w.WriteRecord(RecordType::kSavedFolder, &fi, sizeof fi, folder.data(), folder.size()));
+  }
+  FolderEntryInfo d{};
+  d.mode = S_IFDIR | 0700;
+  d.name_len = 4;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFolderEntry, &d, sizeof d, ".git", 4));
+  FolderEntryInfo f{};
+  f.mode = S_IFREG | 0644;
+  f.size = 2 * 4096 + 5;
+  f.mtime_sec = 1700000000;
+  f.mtime_nsec = 123;
+  f.name_len = static_cast<uint32_t>(file_name.size());
+  ASSERT_TRUE(
+      w.WriteRecord(RecordType::kFolderEntry, &f, sizeof f, file_name.data(), file_name.size()));
+  std::vector<uint8_t> page(4096, 0x44);
+  ASSERT_TRUE(w.WriteData(2 * 4096, page.data(), page.size()));
+  FolderEntryInfo l{};
+  l.mode = S_IFLNK | 0777;
+  l.name_len = 4;
+  l.target_len = 4;
+  ASSERT_TRUE(w.WriteRecord(RecordType::kFolderEntry, &l, sizeof l, "link", 4, ".git", 4));
+  EndImage(w, fd);
+}
+
+TEST_F(ImageTest, SavedFolderRoundTrip) {
+  WriteSavedFolderImage(path_, scratch_, ".git/HEAD");
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path_)) << r.error();
+  ASSERT_EQ(r.saved_folders().size(), 1u);
+  const auto& f = r.saved_folders()[0];
+  EXPECT_EQ(f.path, "/data/repo");
+  ASSERT_EQ(f.entries.size(), 3u);
+  EXPECT_EQ(f.entries[1].name, ".git/HEAD");
+  EXPECT_EQ(f.entries[1].info.mtime_nsec, 123u);
+  ASSERT_EQ(f.entries[1].data.size(), 1u);
+  EXPECT_EQ(f.entries[1].data[0].addr, 2u * 4096);
+  EXPECT_EQ(f.entries[2].target, ".git");
+  EXPECT_TRUE(f.entries[2].data.empty());
+}
+
+// A restart writes what the image says under the folder, never outside it.
+TEST_F(ImageTest, FolderEntriesOutsideTheFolderAreRejected) {
+  for (const std::string& name :
+       {std::string("../x"), std::string(".git/../../x"), std::string("/etc/passwd"),
+        std::string("a//b"), std::string("a/./b"), std::string("a\0b", 3)}) {
+    WriteSavedFolderImage(path_, scratch_, name);
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path_)) << name;
+    EXPECT_NE(r.error().find("folder entry"), std::string::npos) << r.error();
+  }
+  WriteSavedFolderImage(path_, scratch_, "HEAD", false);  // no folder record before it
+  ImageReader r;
+  EXPECT_FALSE(r.Load(path_));
+  EXPECT_NE(r.error().find("folder entry"), std::string::npos) << r.error();
 }
 
 // Images of the previous format (version 2, shorter file records) still restart.

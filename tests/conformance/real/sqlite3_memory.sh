@@ -1,6 +1,6 @@
 # sqlite3 with an in-memory database: a stream of transactions (one row each, x = i * i) piped
 # into the sqlite3 shell; at the end the table must hold rows 1..N with their values, and pass
-# PRAGMA integrity_check. (With a database file see ../known_failing/README.md.)
+# PRAGMA integrity_check. (With a database file see sqlite3_db.sh.)
 # shellcheck shell=bash disable=SC2034,SC2154  # sourced by ../run.sh: it uses CMD, READY, check; sets out, T
 CMD='{ echo "CREATE TABLE t(i INTEGER PRIMARY KEY, x INTEGER);"; i=0
   while [[ ! -e $CONFORMANCE_DONE ]]; do i=$((i + 1))
