@@ -4,6 +4,8 @@
 //   bench_tool write DIR MiB          seconds to write MiB (non-zero bytes) to a new file in DIR
 //                                     and fsync it, as a checkpoint does
 //   bench_tool read FILE...           seconds to read the files into new memory
+//   bench_tool read-huge FILE...      the same into transparent huge pages (MADV_HUGEPAGE): the
+//                                     fastest a restart can place what it reads
 //   bench_tool evict FILE...          drops the files from the page cache (the next read is
 //                                     from the disk)
 //   bench_tool memcpy MiB             seconds to copy MiB within memory
@@ -76,22 +78,28 @@ int Write(const std::string& dir, size_t mib) {
   return 0;
 }
 
-// Into new memory, as a restart must place what it reads.
-int Read(int n, char** files) {
+// Into new memory, as a restart must place what it reads; with huge, into memory aligned to 2
+// MiB and advised MADV_HUGEPAGE (one fault per 2 MiB).
+int Read(int n, char** files, bool huge) {
+  constexpr size_t kHuge = 2 * kMiB;
   double t0 = Now();
   for (int i = 0; i < n; ++i) {
     int fd = open(files[i], O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) Die(std::string("cannot open ") + files[i]);
-    const size_t size = static_cast<size_t>(st.st_size) + 1;
-    void* buf = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) Die("cannot map memory");
+    const size_t size = (static_cast<size_t>(st.st_size) + kHuge) & ~(kHuge - 1);
+    void* map =
+        mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) Die("cannot map memory");
+    void* buf =
+        reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(map) + kHuge - 1) & ~(kHuge - 1));
+    if (huge && madvise(buf, size, MADV_HUGEPAGE) != 0) Die("MADV_HUGEPAGE refused");
     for (size_t at = 0; at < size;) {
       ssize_t r = read(fd, static_cast<char*>(buf) + at, std::min(size - at, 64 * kMiB));
       if (r <= 0) break;
       at += static_cast<size_t>(r);
     }
-    munmap(buf, size);
+    munmap(map, size + kHuge);
     close(fd);
   }
   std::printf("%.6f\n", Now() - t0);
@@ -257,7 +265,8 @@ int Plot(const char* csv, const char* svg) {
 int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "write" && argc == 4) return Write(argv[2], std::strtoul(argv[3], nullptr, 10));
-  if (cmd == "read" && argc >= 3) return Read(argc - 2, argv + 2);
+  if (cmd == "read" && argc >= 3) return Read(argc - 2, argv + 2, false);
+  if (cmd == "read-huge" && argc >= 3) return Read(argc - 2, argv + 2, true);
   if (cmd == "evict" && argc >= 3) return Evict(argc - 2, argv + 2);
   if (cmd == "memcpy" && argc == 3) return Memcpy(std::strtoul(argv[2], nullptr, 10));
   if (cmd == "zlib" && argc == 5)
@@ -268,10 +277,11 @@ int main(int argc, char** argv) {
     return Inflate(std::strtoul(argv[2], nullptr, 10), argv[3], std::atoi(argv[4]));
   if (cmd == "spawn" && argc >= 4) return Spawn(std::atoi(argv[2]), argv + 3);
   if (cmd == "plot" && argc == 4) return Plot(argv[2], argv[3]);
-  std::fprintf(stderr,
-               "usage: bench_tool write DIR MiB | read FILE... | evict FILE... | memcpy MiB | zlib "
-               "MiB PATTERN "
-               "LEVEL | deflate MiB PATTERN LEVEL | inflate MiB PATTERN LEVEL | spawn N CMD... | "
-               "plot CSV SVG\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_tool write DIR MiB | read[-huge] FILE... | evict FILE... | memcpy MiB | zlib "
+      "MiB PATTERN "
+      "LEVEL | deflate MiB PATTERN LEVEL | inflate MiB PATTERN LEVEL | spawn N CMD... | "
+      "plot CSV SVG\n");
   return 2;
 }

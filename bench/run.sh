@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--build DIR] [--out DIR] [--ckptdir DIR]
+# bench/run.sh [--quick] [--build DIR] [--out DIR] [--ckptdir DIR] [--only REGEX]
 #
 # Measures checkpoint and restart against the machine's own limits, measured in the same run:
 #   - checkpoint time, program pause, image size and restart time of a program holding 256 MiB
 #     and 1 GiB of random bytes, 1 GiB of text-like bytes, and 1 GiB of zeros (written, and only
 #     read: the kernel's zero page), with and without compression;
 #   - the limits beside them: writing the same bytes to the checkpoint folder (with fsync),
-#     reading the images into new memory (from the page cache and from the disk), one thread
+#     reading the images into new memory (from the page cache, also into huge pages, and from
+#     the disk), one thread
 #     of zlib deflating and inflating the same bytes (and of libdeflate, the checkpoint's own
 #     encoder of the zlib format), copying them in memory;
 #   - the same with forked checkpoints (the program's pause beside the checkpoint's time);
@@ -16,6 +17,7 @@
 # Prints each result with its ratio to its limit, and writes results.csv and results.svg (a bar
 # chart of the ratios) into the output folder (default: BUILD/bench). --quick uses small sizes
 # (CI runs it so the harness cannot rot); the figures in the README come from a full run.
+# --only REGEX runs only the programs whose label ("1024 MiB random uncompressed") matches it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,12 +25,14 @@ BUILD=$ROOT/build
 OUT=""
 CKPT_PARENT=""
 QUICK=0
+ONLY=""
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
     --build) BUILD=$2; shift ;;
     --out) OUT=$2; shift ;;
     --ckptdir) CKPT_PARENT=$2; shift ;;
+    --only) ONLY=$2; shift ;;
     -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -121,6 +125,7 @@ measure() {
   local mib=$1 pattern=$2 gzip=$3 forked=${4:-0} label dir out t0 t1 ready sum images bytes r_ns
   label="$mib MiB $pattern $([[ $gzip == 1 ]] && echo gzip || echo uncompressed)"
   ((forked)) && label="$label forked"
+  [[ -z $ONLY || $label =~ $ONLY ]] || return 0
   dir=$WORK/$mib-$pattern-$gzip-$forked
   mkdir -p "$dir"
   # Through a pipe: after the restart the program writes into dmtcp_restart's output.
@@ -153,7 +158,7 @@ measure() {
   wait "$PROGRAM_PID" 2>/dev/null || true
   PROGRAM_PID=""
 
-  local ckpt_s limit_s pause_s read_s restart_s inflate_s=""
+  local ckpt_s limit_s pause_s read_s huge_s restart_s inflate_s=""
   ckpt_s=$(median "${ckpts[@]}")
   pause_s=$(awk -v p="$(median "${pauses[@]}")" 'BEGIN { printf "%.4f", p / 1000 }')
   if [[ $pattern == zero* ]]; then
@@ -185,6 +190,7 @@ measure() {
       "$BENCH/bench_tool" evict "${images[@]}"
     else
       read_s=$("$BENCH/bench_tool" read "${images[@]}")
+      huge_s=$("$BENCH/bench_tool" read-huge "${images[@]}")
     fi
     t0=$(now)
     "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "${images[@]}" >"$dir/restart.out" \
@@ -203,6 +209,7 @@ measure() {
       row "restart from disk: $label" "$restart_s" s "read the image from disk" "$read_s"
     else
       row "restart: $label" "$restart_s" s "read the image into new memory" "$read_s"
+      row "restart: $label" "$restart_s" s "read it into huge pages" "$huge_s"
     fi
     dc --kill >/dev/null
     wait "$PROGRAM_PID" 2>/dev/null || true
@@ -224,6 +231,8 @@ measure "$BIG" zeropage 0
 # Forked checkpoints: the program runs again as soon as a child holds its memory.
 measure "$BIG" random 0 1
 measure "$BIG" text 1 1
+
+[[ -z $ONLY ]] || exit 0
 
 # An MPI job of 4 ranks holding the same memory in all as the smallest program above:
 # checkpoint time and restart time (until the coordinator sees all 5 processes running again)

@@ -279,6 +279,33 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
   return out;
 }
 
+namespace {
+
+// Whether the node gives anonymous memory huge pages only where advised.
+bool ThpOnlyWhereAdvised() {
+  static const bool madvise = [] {
+    std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string line;
+    return std::getline(f, line) && line.find("[madvise]") != std::string::npos;
+  }();
+  return madvise;
+}
+
+void AddFullHugeBlocks(const std::vector<image::DataRef>& data, std::vector<plan::PlanRange>* out) {
+  // Data records are in address order; a run of adjacent ones fills its
+  // aligned interior.
+  for (size_t i = 0; i < data.size();) {
+    const uint64_t start = data[i].addr;
+    uint64_t end = start + data[i].raw_len;
+    for (++i; i < data.size() && data[i].addr == end; ++i) end += data[i].raw_len;
+    const uint64_t from = (start + plan::kHugePage - 1) & ~(plan::kHugePage - 1);
+    const uint64_t to = end & ~(plan::kHugePage - 1);
+    if (from < to) out->push_back({from, to});
+  }
+}
+
+}  // namespace
+
 PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info, int fail_rc,
                                const SharedObjects* shared) {
   const auto& pi = img.process();
@@ -305,6 +332,8 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   std::vector<plan::PlanSpecial> specials;
   std::vector<char> areas;
   std::vector<plan::PlanChunk> chunks;
+  std::vector<plan::PlanRange> huge;
+  const bool advise_huge = ThpOnlyWhereAdvised();
   PreparedRestore out;
   int data_fd = -1;
   uint64_t data_off = 0;
@@ -399,6 +428,8 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     if (named) Append(areas, name.data(), name.size());
     ++h.num_areas;
     if (from_object) continue;  // its pages are in the shared memory file
+    if (advise_huge && pa.kind == plan::kAnonPrivate && !(pa.advice & plan::kAdviseNoHugepage))
+      AddFullHugeBlocks(a.data, &huge);
     for (const auto& d : a.data) {
       if (d.codec == image::Codec::kRaw) {  // the loader reads straight from the image
         chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromImage, 0});
@@ -412,11 +443,13 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   DecodeInParallel(img, to_decode, data_fd);
   h.num_specials = static_cast<uint32_t>(specials.size());
   h.num_chunks = static_cast<uint32_t>(chunks.size());
+  h.num_huge = static_cast<uint32_t>(huge.size());
 
   int plan_fd = MakeMemfd("dmtcp-restore-plan");
   bool ok = io::WriteAll(plan_fd, &h, sizeof h) && io::WriteAll(plan_fd, &info, sizeof info) &&
             io::WriteAll(plan_fd, specials.data(), specials.size() * sizeof specials[0]) &&
             io::WriteAll(plan_fd, areas.data(), areas.size()) &&
+            io::WriteAll(plan_fd, huge.data(), huge.size() * sizeof huge[0]) &&
             io::WriteAll(plan_fd, chunks.data(), chunks.size() * sizeof chunks[0]);
   if (!ok || lseek(plan_fd, 0, SEEK_SET) != 0)
     throw Error(img, std::string("cannot write the restore plan: ") + strerror(errno));

@@ -303,6 +303,18 @@ void MapAreas(int plan_fd) {
   }
 }
 
+void AdviseHugeRanges(int plan_fd) {
+  PlanRange ranges[256];
+  for (uint32_t left = g_header.num_huge; left > 0;) {
+    const uint32_t n = left > 256 ? 256 : left;
+    if (!ReadAll(plan_fd, ranges, n * sizeof(PlanRange))) Die("truncated restore plan");
+    for (uint32_t i = 0; i < n; ++i)  // not fatal: then 4 KiB pages
+      Syscall(loader::kMadvise, static_cast<long>(ranges[i].start),
+              static_cast<long>(ranges[i].end - ranges[i].start), 14 /*MADV_HUGEPAGE*/);
+    left -= n;
+  }
+}
+
 void FillChunks(int plan_fd, int data_fd, int image_fd) {
   PlanChunk chunks[256];
   uint32_t left = g_header.num_chunks;
@@ -405,6 +417,7 @@ extern "C" [[noreturn]] void loader_main(long* sp) {
 
   ClearOldAddressSpace();
   MapAreas(plan_fd);
+  AdviseHugeRanges(plan_fd);
   FillChunks(plan_fd, data_fd, image_fd);
   ProtectAreas(plan_fd, areas_offset);
   RestoreMmFields();
