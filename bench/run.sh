@@ -12,6 +12,7 @@
 #     encoder of the zlib format), copying them in memory;
 #   - the same with forked checkpoints (the program's pause beside the checkpoint's time);
 #   - an Open MPI job of 4 ranks holding 256 MiB in all, beside one process of 256 MiB;
+#   - computations of 100, 500 and 2,000 idle processes: restart beside checkpoint, per process;
 #   - `dmtcp_launch true` against `true`, and the wrapped calls in a tight loop against bare;
 #   - the coordinator with 2,000 simulated processes: time of a checkpoint round (all barriers).
 # Prints each result with its ratio to its limit, and writes results.csv and results.svg (a bar
@@ -57,9 +58,9 @@ cleanup() {
 trap cleanup EXIT
 
 if ((QUICK)); then
-  SIZES=(16 32) BIG=32 RUNS=5 CALLS=20000 CLIENTS=200 REPS=1
+  SIZES=(16 32) BIG=32 RUNS=5 CALLS=20000 CLIENTS=200 REPS=1 MANY=(20)
 else
-  SIZES=(256 1024) BIG=1024 RUNS=21 CALLS=500000 CLIENTS=2000 REPS=5
+  SIZES=(256 1024) BIG=1024 RUNS=21 CALLS=500000 CLIENTS=2000 REPS=5 MANY=(100 500 2000)
 fi
 
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
@@ -231,6 +232,48 @@ measure "$BIG" zeropage 0
 # Forked checkpoints: the program runs again as soon as a child holds its memory.
 measure "$BIG" random 0 1
 measure "$BIG" text 1 1
+
+# A computation of many small processes (a shell and N idle children): checkpoint time, and
+# restart time until the coordinator sees all of them running again, per process and beside
+# the checkpoint.
+measure_many() {
+  local n=$1 dir=$WORK/many-$1 label="$1 idle processes" t0 t1 ckpt_s restart_s deadline
+  [[ -z $ONLY || $label =~ $ONLY ]] || return 0
+  mkdir -p "$dir"
+  DMTCP_GZIP=0 "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
+    bash -c "for ((i = 0; i < $n; i++)); do sleep 100000 & done; wait" >/dev/null 2>&1 &
+  PROGRAM_PID=$!
+  deadline=$((SECONDS + 300))
+  until dc -s 2>/dev/null | grep -qx "  NUM_PEERS=$((n + 1))"; do
+    ((SECONDS < deadline)) || die "$label did not start"
+    sleep 0.05
+  done
+  dc --ckptdir "$dir" >/dev/null  # the restart script too
+  t0=$(now)
+  dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
+  t1=$(now)
+  ckpt_s=$(elapsed "$t0" "$t1")
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  until dc -s 2>/dev/null | grep -qx "  NUM_PEERS=0"; do sleep 0.05; done
+  t0=$(now)
+  bash "$dir/dmtcp_restart_script.sh" -h 127.0.0.1 -p "$PORT" >"$dir/restart.out" 2>&1 &
+  PROGRAM_PID=$!
+  until dc -s 2>/dev/null | grep -qx "  NUM_PEERS=$((n + 1))" && dc -s 2>/dev/null | grep -q 'RUNNING=yes'; do
+    kill -0 "$PROGRAM_PID" 2>/dev/null || die "$label did not restart: $(tail -3 "$dir/restart.out")"
+    sleep 0.02
+  done
+  t1=$(now)
+  restart_s=$(elapsed "$t0" "$t1")
+  row "checkpoint: $label" "$ckpt_s" s "" ""
+  row "restart: $label" "$restart_s" s "their checkpoint" "$ckpt_s"
+  row "restart per process (ms): $label" "$(awk -v t="$restart_s" -v n="$n" 'BEGIN { printf "%.2f", t * 1000 / (n + 1) }')" ms "" ""
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  PROGRAM_PID=""
+  rm -rf "$dir"
+}
+for n in "${MANY[@]}"; do measure_many "$n"; done
 
 [[ -z $ONLY ]] || exit 0
 

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +54,22 @@ int MoveHigh(int fd, int base, bool cloexec) {
 // Nothing of ours may leak into the restored program: only stdio and what
 // is placed for it afterwards survive the exec of the loader.
 void CloseOnExecAllBut(const std::vector<int>& keep) {
+  // By ranges between the kept ones: listing /proc/self/fd in each of
+  // thousands of processes, each holding thousands of images open, costs
+  // the kernel quadratic time (2,000 processes: 13 s of dentry lookups).
+  std::vector<int> sorted(keep);
+  std::sort(sorted.begin(), sorted.end());
+  unsigned from = 3;
+  bool ok = true;
+  for (int k : sorted) {
+    if (k < static_cast<int>(from)) continue;
+    if (k > static_cast<int>(from))
+      ok = ok && syscall(SYS_close_range, from, k - 1, CLOSE_RANGE_CLOEXEC) == 0;
+    from = static_cast<unsigned>(k) + 1;
+  }
+  ok = ok && syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
+  if (ok) return;
+  // A kernel before 5.11.
   DIR* d = opendir("/proc/self/fd");
   if (!d) return;
   std::vector<int> fds;
@@ -688,8 +708,35 @@ void ProcessTree::PlaceDescriptors(size_t index) {
 void ProcessTree::KillOthers() {
   if (!table_) return;
   const pid_t me = getpid();
+  // Only processes: an entry not written yet is 0 (kill(0) would end the
+  // restart command's own group) and a negative one names a group.
   for (uint32_t i = 0; i < table_->count.load() && i < kMaxPidEntries; ++i)
-    if (table_->entries[i].real != me) kill(table_->entries[i].real, SIGKILL);
+    if (table_->entries[i].real > 0 && table_->entries[i].real != me)
+      kill(table_->entries[i].real, SIGKILL);
+}
+
+void ProcessTree::AddEntry(PidTable::Entry e) {
+  table_->entries[table_->count.fetch_add(1)] = e;
+  if (table_->filled.fetch_add(1) + 1 == table_->expected)
+    syscall(SYS_futex, &table_->filled, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void ProcessTree::WaitForAllEntries() {
+  // Asleep until the last one is written: thousands of processes polling
+  // would starve the ones still being forked.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (;;) {
+    const uint32_t filled = table_->filled.load();
+    if (filled >= table_->expected) return;
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds(0))
+      throw std::runtime_error(
+          "processes of the computation did not start: " + std::to_string(filled) + " of " +
+          std::to_string(table_->expected) + " within 120 s");
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    struct timespec ts = {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    syscall(SYS_futex, &table_->filled, FUTEX_WAIT, filled, &ts, nullptr, 0);
+  }
 }
 
 [[noreturn]] void ProcessTree::Become(size_t index) {
@@ -720,8 +767,7 @@ void ProcessTree::KillOthers() {
   } else if (pi.pgid == pi.pid) {
     setpgid(0, 0);
   }
-  uint32_t slot = table_->count.fetch_add(1);
-  table_->entries[slot] = PidTable::Entry{pi.pid, real};
+  AddEntry({pi.pid, real});
   auto lead = new_leader_.find(index);
   if (lead != new_leader_.end()) {
     // The restart command itself may lead its group already, and then cannot
@@ -730,7 +776,7 @@ void ProcessTree::KillOthers() {
                                                        : (setpgid(0, 0) == 0 ? real : getpgid(0));
     // Known to the program by its old leader's pid.
     const int32_t old_id = lead->second == kNewSession ? pi.sid : pi.pgid;
-    table_->entries[table_->count.fetch_add(1)] = PidTable::Entry{old_id, -now_id};
+    AddEntry({old_id, -now_id});
   }
   for (size_t child : children_[index]) {
     pid_t pid = fork();
@@ -749,15 +795,10 @@ void ProcessTree::KillOthers() {
       }
       _exit(z.status);
     }
-    uint32_t zslot = table_->count.fetch_add(1);
-    table_->entries[zslot] = PidTable::Entry{z.vpid, pid};
+    AddEntry({z.vpid, pid});
   }
   // Every process waits until all exist, so pids translate everywhere.
-  for (int waited = 0; table_->count.load() < table_->expected; ++waited) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, nullptr);
-    if (waited > 60000) throw std::runtime_error("processes of the computation did not start");
-  }
+  WaitForAllEntries();
   if (pi.pgid != pi.pid && pi.sid != pi.pid && lead == new_leader_.end()) {
     for (uint32_t i = 0; i < table_->count.load(); ++i)
       if (table_->entries[i].vpid == pi.pgid) setpgid(0, std::abs(table_->entries[i].real));

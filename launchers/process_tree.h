@@ -43,6 +43,8 @@ class ProcessTree {
   [[noreturn]] void BecomeOrThrow(size_t index);
   // After a failure in any one process: no half-restored computation stays.
   void KillOthers();
+  void AddEntry(PidTable::Entry e);
+  void WaitForAllEntries();
   void PlaceDescriptors(size_t index);
   void MakePtys();
   void MakeSocketPairs();

@@ -394,9 +394,10 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     FreeScratch(sm, scratch_len);
     return false;
   }
-  int skip[1] = {fd};
+  // The image being written and its folder are ours, not the program's.
+  int skip[2] = {fd, g_folder_fd};
   char* stacks = scratch + writer_len;
-  if (!RecordFds(skip, 1)) {
+  if (!RecordFds(skip, 2)) {
     err[0] = 0;
     StrCat(err, errcap, g.program);
     StrCat(err, errcap, ": ");

@@ -52,9 +52,9 @@ constexpr uint32_t kPidTableMagic = 0x44495056;  // "VPID"
 
 struct PidTable {
   uint32_t magic;
-  uint32_t expected;  // processes being restored
-  std::atomic<uint32_t> count;
-  uint32_t reserved;
+  uint32_t expected;             // entries the processes being restored make
+  std::atomic<uint32_t> count;   // entries taken
+  std::atomic<uint32_t> filled;  // entries written: all are once it is `expected`
   // real < 0: -real is the new leader of a session or process group whose
   // old leader (vpid) had ended; the program still knows it by that id.
   struct Entry {
