@@ -18,6 +18,9 @@ constexpr int kMaxImageDirs = 4096;
 
 // Bit i: this process saves the i-th folder in this checkpoint.
 uint32_t g_ours;
+// DMTCP_CHECKPOINT_FOLDERS names a relative path or more than kMaxFolders
+// (set by hand: dmtcp_launch refuses both): the checkpoint fails, saying so.
+bool g_bad_setting;
 
 struct Folder {
   const char* path;
@@ -293,9 +296,14 @@ bool SaveFolder(image::ImageWriter& w, const Folder& f, char* err, size_t errcap
 
 void ClaimSavedFolders() {
   g_ours = 0;
+  Folder extra;
+  g_bad_setting = NthFolder(kMaxFolders, &extra) || extra.path;
   for (int i = 0; i < FolderCount(); ++i) {
     Folder f;
-    if (!NthFolder(i, &f)) continue;
+    if (!NthFolder(i, &f)) {
+      g_bad_setting = true;
+      continue;
+    }
     if (g.cfg.no_coordinator) {
       g_ours |= 1u << i;
       continue;
@@ -321,9 +329,16 @@ void ElectSavedFolders() {
   }
 }
 
-bool FoldersToSave() { return g_ours != 0; }
+bool FoldersToSave() { return g_ours != 0 || g_bad_setting; }
 
 bool WriteSavedFolders(image::ImageWriter& w, char* err, size_t errcap) {
+  if (g_bad_setting) {
+    err[0] = 0;
+    StrCat(err, errcap, g.program);
+    StrCat(err, errcap,
+           ": DMTCP_CHECKPOINT_FOLDERS must name at most 32 absolute paths, separated by ':'");
+    return false;
+  }
   for (int i = 0; i < FolderCount(); ++i) {
     Folder f;
     if (!(g_ours & (1u << i)) || !NthFolder(i, &f)) continue;
