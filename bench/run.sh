@@ -39,6 +39,7 @@ while (($#)); do
   esac
   shift
 done
+BUILD=$(cd "$BUILD" && pwd) || { echo "bench/run.sh: no folder $BUILD" >&2; exit 2; }
 BIN=$BUILD/bin
 BENCH=$BUILD/bench
 for f in "$BIN/dmtcp_launch" "$BENCH/bench_memory" "$BENCH/bench_tool"; do
@@ -237,7 +238,7 @@ measure "$BIG" text 1 1
 # restart time until the coordinator sees all of them running again, per process and beside
 # the checkpoint.
 measure_many() {
-  local n=$1 dir=$WORK/many-$1 label="$1 idle processes" t0 t1 ckpt_s restart_s deadline
+  local n=$1 dir=$WORK/many-$1 label="$1 idle processes" t0 t1 ckpt_s restart_s start_s deadline
   [[ -z $ONLY || $label =~ $ONLY ]] || return 0
   mkdir -p "$dir"
   DMTCP_GZIP=0 "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
@@ -265,9 +266,14 @@ measure_many() {
   done
   t1=$(now)
   restart_s=$(elapsed "$t0" "$t1")
-  row "checkpoint: $label" "$ckpt_s" s "" ""
-  row "restart: $label" "$restart_s" s "their checkpoint" "$ckpt_s"
-  row "restart per process (ms): $label" "$(awk -v t="$restart_s" -v n="$n" 'BEGIN { printf "%.2f", t * 1000 / (n + 1) }')" ms "" ""
+  # The machine's own cost of making them: bash starting and killing as many sleeps.
+  start_s=$("$BENCH/bench_tool" spawn 1 bash -c \
+    "for ((i = 0; i < $n; i++)); do sleep 100000 & done; kill \$(jobs -p); wait; exit 0")
+  per_ms() { awk -v t="$1" -v n="$n" 'BEGIN { printf "%.3f", t * 1000 / (n + 1) }'; }
+  row "checkpoint: $label" "$ckpt_s" s "start and kill them" "$start_s"
+  row "restart: $label" "$restart_s" s "start and kill them" "$start_s"
+  row "restart per process (ms): $label" "$(per_ms "$restart_s")" ms "start and kill one" \
+    "$(per_ms "$start_s")"
   dc --kill >/dev/null
   wait "$PROGRAM_PID" 2>/dev/null || true
   PROGRAM_PID=""
@@ -311,9 +317,9 @@ measure_mpi() {
   done
   t1=$(now)
   restart_s=$(elapsed "$t0" "$t1")
-  one=$(awk -F, -v n="checkpoint: $mib MiB random uncompressed" '$1 == n { print $2 }' "$CSV")
+  one=$(awk -F, -v n="checkpoint: $mib MiB random uncompressed" '$1 == n { print $2; exit }' "$CSV")
   row "checkpoint: $label" "$ckpt_s" s "one process of $mib MiB" "$one"
-  one=$(awk -F, -v n="restart: $mib MiB random uncompressed" '$1 == n { print $2 }' "$CSV")
+  one=$(awk -F, -v n="restart: $mib MiB random uncompressed" '$1 == n { print $2; exit }' "$CSV")
   row "restart: $label" "$restart_s" s "one process of $mib MiB" "$one"
   dc --kill >/dev/null
   wait "$PROGRAM_PID" 2>/dev/null || true
