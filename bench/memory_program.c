@@ -7,8 +7,10 @@
 //   - when it finds it was stopped for more than 10 ms (a restart, say) it prints
 //     "resumed <stop_ms> <realtime_ns>" at once, then "verified <checksum>" of its memory;
 //   - when REQUEST_FILE appears it removes it and prints "pause <ms>", the longest stop since
-//     the last request, then "verified <checksum>".
-// A checksum other than the first means the memory was not restored exactly.
+//     the last request, then "verified <checksum>";
+//   - when REQUEST_FILE.change appears it removes it, changes 1% of its memory (one contiguous
+//     run, the next one each time) and prints "changed <checksum>".
+// A checksum other than the last one printed means the memory was not restored exactly.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -52,6 +54,9 @@ int main(int argc, char **argv) {
   printf("ready %016llx\n", (unsigned long long)sum);
   fflush(stdout);
   const char *request = argc > 3 ? argv[3] : NULL;
+  char change[4096] = "";
+  if (request) snprintf(change, sizeof change, "%s.change", request);
+  size_t changed_at = 0;
   int64_t last = clock_ns(CLOCK_MONOTONIC), longest = 0;
   for (;;) {
     struct timespec ms = {0, 1000000};
@@ -64,6 +69,15 @@ int main(int argc, char **argv) {
     if (stop > 10000000) {
       printf("resumed %.1f %lld\n", (double)stop / 1e6, (long long)clock_ns(CLOCK_REALTIME));
       report = 1;
+    }
+    if (change[0] && unlink(change) == 0) {
+      const size_t len = n / 100;
+      if (changed_at + len > n) changed_at = 0;
+      for (size_t i = changed_at; i < changed_at + len; ++i) p[i] ^= 0xa5;
+      changed_at += len;
+      printf("changed %016llx\n", (unsigned long long)checksum(p, n));
+      fflush(stdout);
+      now = clock_ns(CLOCK_MONOTONIC);
     }
     if (request && unlink(request) == 0) {
       printf("pause %.2f\n", (double)longest / 1e6);

@@ -121,10 +121,25 @@ for _ in $(seq 200); do [[ -s $WORK/port ]] && break; sleep 0.05; done
 PORT=$(cat "$WORK/port")
 dc() { "$BIN/dmtcp_command" -h 127.0.0.1 -p "$PORT" "$@"; }
 
+# timed_restart DIR SUM LABEL IMAGE...: restarts the images (PROGRAM_PID), requires the memory
+# checksum SUM after it, and sets RESTART_S to the time until the program ran again.
+timed_restart() {
+  local dir=$1 sum=$2 label=$3 t0 r_ns
+  shift 3
+  t0=$(now)
+  "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "$@" >"$dir/restart.out" \
+    2>"$dir/restart.err" &
+  PROGRAM_PID=$!
+  r_ns=$(wait_for "$dir/restart.out" '^resumed ' | cut -d' ' -f3)
+  [[ $(wait_for "$dir/restart.out" '^verified ') == "verified $sum" ]] ||
+    die "$label: memory differs after the restart"
+  RESTART_S=$(awk -v a="$t0" -v n="$r_ns" 'BEGIN { printf "%.4f", n / 1e9 - a }')
+}
+
 # One program through checkpoint, kill and restart: rows for checkpoint time, pause, image size
 # and restart time, each beside its limit.
 measure() {
-  local mib=$1 pattern=$2 gzip=$3 forked=${4:-0} label dir out t0 t1 ready sum images bytes r_ns
+  local mib=$1 pattern=$2 gzip=$3 forked=${4:-0} label dir out t0 t1 ready sum images bytes
   label="$mib MiB $pattern $([[ $gzip == 1 ]] && echo gzip || echo uncompressed)"
   ((forked)) && label="$label forked"
   [[ -z $ONLY || $label =~ $ONLY ]] || return 0
@@ -132,7 +147,9 @@ measure() {
   mkdir -p "$dir"
   # Through a pipe: after the restart the program writes into dmtcp_restart's output.
   out=$dir/out.txt
-  DMTCP_GZIP=$gzip DMTCP_FORKED_CHECKPOINT=$forked "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
+  # Whole images: the repeated checkpoints are of the same memory (incremental ones are below).
+  DMTCP_GZIP=$gzip DMTCP_FORKED_CHECKPOINT=$forked DMTCP_INCREMENTAL=0 "$BIN/dmtcp_launch" \
+    -h 127.0.0.1 -p "$PORT" --join --ckptdir "$dir" \
     "$BENCH/bench_memory" "$mib" "$pattern" "$dir/request" > >(cat >"$out") 2>"$dir/err.txt" &
   PROGRAM_PID=$!
   ready=$(wait_for "$out" '^ready ')
@@ -194,14 +211,8 @@ measure() {
       read_s=$("$BENCH/bench_tool" read "${images[@]}")
       huge_s=$("$BENCH/bench_tool" read-huge "${images[@]}")
     fi
-    t0=$(now)
-    "$BIN/dmtcp_restart" -h 127.0.0.1 -p "$PORT" --join "${images[@]}" >"$dir/restart.out" \
-      2>"$dir/restart.err" &
-    PROGRAM_PID=$!
-    r_ns=$(wait_for "$dir/restart.out" '^resumed ' | cut -d' ' -f3)
-    [[ $(wait_for "$dir/restart.out" '^verified ') == "verified $sum" ]] ||
-      die "$label: memory differs after the restart"
-    restart_s=$(awk -v a="$t0" -v n="$r_ns" 'BEGIN { printf "%.4f", n / 1e9 - a }')
+    timed_restart "$dir" "$sum" "$label" "${images[@]}"
+    restart_s=$RESTART_S
     if [[ $gzip == 1 && $pattern == text ]]; then
       # Compressed: beside one thread inflating the same bytes into new memory.
       [[ -n ${inflate_s:-} ]] || inflate_s=$(repeat "$BENCH/bench_tool" inflate "$mib" "$pattern" 1)
@@ -233,6 +244,58 @@ measure "$BIG" zeropage 0
 # Forked checkpoints: the program runs again as soon as a child holds its memory.
 measure "$BIG" random 0 1
 measure "$BIG" text 1 1
+
+# Incremental checkpoints: after a whole one, the program changes 1% of its memory (one run)
+# and is checkpointed again: that checkpoint's time and image beside the whole one's, and the
+# restart from it (following its reference to the first image) beside reading both into huge
+# pages.
+measure_incremental() {
+  local mib=$1 label="$1 MiB random, 1% changed" dir out sum t0 t1 full_s inc_s full_b inc_b
+  local images restart_s huge_s
+  [[ -z $ONLY || $label =~ $ONLY ]] || return 0
+  dir=$WORK/incremental-$mib
+  mkdir -p "$dir"
+  out=$dir/out.txt
+  DMTCP_GZIP=0 DMTCP_INCREMENTAL=1 "$BIN/dmtcp_launch" -h 127.0.0.1 -p "$PORT" --join \
+    --ckptdir "$dir" "$BENCH/bench_memory" "$mib" random "$dir/request" > >(cat >"$out") \
+    2>"$dir/err.txt" &
+  PROGRAM_PID=$!
+  wait_for "$out" '^ready ' >/dev/null
+  sleep 0.2
+  sync
+  t0=$(now)
+  dc --bcheckpoint >/dev/null || die "checkpoint of $label failed"
+  t1=$(now)
+  full_s=$(elapsed "$t0" "$t1")
+  images=("$dir"/ckpt_*.dmtcp)
+  full_b=$(stat -c %s "${images[@]}")
+  : >"$dir/request.change"
+  sum=$(wait_for "$out" '^changed ' | cut -d' ' -f2)
+  sync
+  t0=$(now)
+  dc --bcheckpoint >/dev/null || die "incremental checkpoint of $label failed"
+  t1=$(now)
+  inc_s=$(elapsed "$t0" "$t1")
+  inc_b=$(stat -c %s "${images[@]}")
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  # The earlier image it refers to: every kept one but its own (the newest, the same file).
+  local bases
+  mapfile -t bases < <(ls "${images[0]}".gen* | sort -V | head -n -1)
+  huge_s=$("$BENCH/bench_tool" read-huge "${images[@]}" "${bases[@]}")
+  timed_restart "$dir" "$sum" "$label (incremental)" "${images[@]}"
+  restart_s=$RESTART_S
+  row "incremental checkpoint: $label" "$inc_s" s "the whole checkpoint before it" "$full_s"
+  row "incremental image: $label" "$(awk -v b="$inc_b" 'BEGIN { printf "%.3f", b / 1048576 }')" \
+    MiB "the whole image" "$(awk -v b="$full_b" 'BEGIN { printf "%.3f", b / 1048576 }')"
+  row "restart from incremental: $label" "$restart_s" s "read both images into huge pages" \
+    "$huge_s"
+  dc --kill >/dev/null
+  wait "$PROGRAM_PID" 2>/dev/null || true
+  PROGRAM_PID=""
+  rm -rf "$dir"
+}
+measure_incremental "$BIG"
 
 # A computation of many small processes (a shell and N idle children): checkpoint time, and
 # restart time until the coordinator sees all of them running again, per process and beside

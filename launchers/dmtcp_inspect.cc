@@ -330,11 +330,12 @@ struct AreaTotals {
   uint64_t raw = 0, stored = 0;
 };
 
+// Stored: in this file; memory an incremental image refers to counts as raw only.
 AreaTotals Totals(const image::Area& a) {
   AreaTotals t;
   for (const auto& d : a.data) {
     t.raw += d.raw_len;
-    t.stored += d.stored_len;
+    if (d.base < 0) t.stored += d.stored_len;
   }
   return t;
 }
@@ -503,6 +504,13 @@ std::string Human(const Image& img) {
   line("  totals: %zu areas, %" PRIu64 " bytes of memory (%s), %" PRIu64 " stored (%s)",
        r.areas().size(), raw, Mib(raw).c_str(), stored, Mib(stored).c_str());
   o += raw ? ", ratio " + Ratio(stored, raw) + "\n" : "\n";
+  if (!r.bases().empty()) {
+    line("  incremental: %" PRIu64 " bytes (%s) unchanged since, in %zu earlier images:\n",
+         r.referred_bytes(), Mib(r.referred_bytes()).c_str(), r.bases().size());
+    for (const auto& b : r.bases())
+      line("    generation %u: %s (%" PRIu64 " blocks, %" PRIu64 " bytes)\n", b.gen, b.path.c_str(),
+           b.blocks, b.bytes);
+  }
   return o;
 }
 
@@ -614,6 +622,7 @@ std::string Json(const Image& img) {
                          .Num("stored_bytes", d.stored_len)
                          .Num("file_offset", d.file_offset)
                          .Str("codec", d.codec == image::Codec::kRaw ? "raw" : "zlib")
+                         .Num("base_generation", d.base < 0 ? 0 : r.bases()[d.base].gen)
                          .Done());
     areas.push_back(JsonObject()
                         .Str("start", Hex(a.info.start))
@@ -660,7 +669,16 @@ std::string Json(const Image& img) {
   totals.Num("areas", r.areas().size())
       .Num("raw_bytes", raw)
       .Num("stored_bytes", stored)
+      .Num("referred_bytes", r.referred_bytes())
       .Add("ratio", raw ? Ratio(stored, raw) : "null");
+  std::vector<std::string> bases;
+  for (const auto& b : r.bases())
+    bases.push_back(JsonObject()
+                        .Num("generation", b.gen)
+                        .Str("path", b.path)
+                        .Num("blocks", b.blocks)
+                        .Num("bytes", b.bytes)
+                        .Done());
   return JsonObject()
       .Str("path", r.path())
       .Add("file", file.Done())
@@ -668,6 +686,7 @@ std::string Json(const Image& img) {
       .Add("cpus", JsonArray(cpus))
       .Add("thread_bindings", JsonArray(bindings))
       .Add("areas", JsonArray(areas, ",\n"))
+      .Add("bases", JsonArray(bases))
       .Add("fds", JsonArray(fds, ",\n"))
       .Add("totals", totals.Done())
       .Done();

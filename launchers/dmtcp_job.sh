@@ -167,7 +167,7 @@ stop_coordinator() {
 generation=0
 [ -f "$job_dir/generation" ] && generation=$(cat "$job_dir/generation")
 snapshot() {
-  local script=$live/dmtcp_restart_script.sh n gen tmp host img
+  local script=$live/dmtcp_restart_script.sh n gen tmp host img base
   [ -e "$script" ] || return 1
   n=$((generation + 1))
   gen=gen-$n
@@ -176,6 +176,11 @@ snapshot() {
   mkdir -p "$tmp" && cp "$(readlink -f "$script")" "$tmp/dmtcp_restart_script.sh" || return 1
   while IFS=$'\t' read -r host img; do
     mkdir -p "$tmp/$host" && ln -f "$img" "$tmp/$host/" || return 1
+    # An incremental image refers to earlier generations' images kept beside it.
+    for base in "$img".gen*; do
+      [ -f "$base" ] || continue
+      ln -f "$base" "$tmp/$host/" || return 1
+    done
   done < <(bash "$script" --list-images)
   sync -f "$tmp" 2>/dev/null
   mv "$tmp" "$job_dir/$gen" || return 1

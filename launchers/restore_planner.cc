@@ -341,6 +341,16 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   const int image_fd = dup(img.fd());  // without close-on-exec
   if (image_fd < 0) throw Error(img, strerror(errno));
   data_fd = img.compressed() ? MakeMemfd("dmtcp-restore-data") : image_fd;
+  // The earlier generations' images, inherited by the loader like the image.
+  std::vector<int> base_fds(img.bases().size(), -1);
+  auto BaseFd = [&](int base) {
+    int& fd = base_fds[static_cast<size_t>(base)];
+    // Above the program's descriptors, as the image's own (RelocateFd).
+    const int from = img.bases()[static_cast<size_t>(base)].fd;
+    if (fd < 0) fd = fcntl(from, F_DUPFD, from);  // without close-on-exec
+    if (fd < 0) throw Error(img, std::string("cannot keep a base image open: ") + strerror(errno));
+    return static_cast<uint32_t>(fd);
+  };
   // The attachment of a System V segment that areas being planned belong to.
   uint64_t attach_inode = 0, attach_next = 0, attach_base = 0;
   const auto& all = img.areas();
@@ -431,6 +441,10 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     if (advise_huge && pa.kind == plan::kAnonPrivate && !(pa.advice & plan::kAdviseNoHugepage))
       AddFullHugeBlocks(a.data, &huge);
     for (const auto& d : a.data) {
+      if (d.codec == image::Codec::kRaw && d.base >= 0) {  // from an earlier generation's image
+        chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromFd, BaseFd(d.base)});
+        continue;
+      }
       if (d.codec == image::Codec::kRaw) {  // the loader reads straight from the image
         chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromImage, 0});
         continue;

@@ -17,8 +17,9 @@ namespace dmtcp::image {
 
 inline constexpr char kMagic[8] = {'D', 'M', 'T', 'C', 'P', 'I', 'M', 'G'};
 // 3: FdInfo gained share_pid and share_fd. Version 2 images are still read
-// (their FdInfo records are kFdInfoV2Size bytes).
-constexpr uint32_t kVersion = 3;
+// (their FdInfo records are kFdInfoV2Size bytes). 4: incremental images
+// (kDataRef, kBaseImage); an image without them is the same as in 3.
+constexpr uint32_t kVersion = 4;
 constexpr uint32_t kOldestVersion = 2;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
@@ -71,6 +72,13 @@ enum class RecordType : uint32_t {
   // FolderEntryInfo + relative path + symlink target; a regular file's
   // pages follow as kData records at their offsets.
   kFolderEntry = 15,
+  // DataRefInfo: memory of the preceding area at address `aux` (raw_len
+  // bytes) that did not change since an earlier generation: the kData record
+  // of that generation's image holds it (an incremental checkpoint).
+  kDataRef = 16,
+  // BaseImageInfo + file name: the image of an earlier generation that
+  // kDataRef records of this one name, in this image's folder.
+  kBaseImage = 17,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -93,6 +101,29 @@ inline uint64_t PayloadOffset(const RecordHeader& h, uint64_t after_header) {
     return (after_header + kPageSize - 1) & ~(kPageSize - 1);
   return after_header;
 }
+
+// The file of generation `gen` that an incremental image refers to: the
+// image file's name + ".gen" + gen, beside it (a hard link the runtime made
+// when that generation was complete).
+struct BaseImageInfo {
+  uint32_t gen;
+  uint32_t name_len;  // bytes of name that follow: no '/'
+};
+static_assert(sizeof(BaseImageInfo) == 8);
+// Where a kDataRef's memory is: the kData record at `offset` of the image of
+// generation `gen`, whose header must be `header` exactly (its checksums
+// then cover the payload, and name the address and length).
+struct DataRefInfo {
+  uint32_t gen;
+  uint32_t reserved;
+  uint64_t offset;
+  RecordHeader header;
+};
+static_assert(sizeof(DataRefInfo) == 56);
+// Base images an incremental image may name at most.
+constexpr uint32_t kMaxBaseImages = 64;
+// ".gen<N>" names the image of generation N kept for later incremental ones.
+inline constexpr char kBaseSuffix[] = ".gen";
 
 struct ProcessInfo {
   // Virtual pids: what the program sees, the same across restarts.
@@ -220,7 +251,13 @@ inline bool CheckpointFileName(const char* name, size_t len) {
   auto ends = [&](const char* s, size_t n) {
     return len >= n && __builtin_memcmp(name + len - n, s, n) == 0;
   };
+  auto has = [&](const char* s, size_t n) {
+    for (size_t i = 0; i + n <= len; ++i)
+      if (__builtin_memcmp(name + i, s, n) == 0) return true;
+    return false;
+  };
   return ends(".dmtcp", 6) || ends(".dmtcp.temp", 11) || ends(".dmtcp.previous", 15) ||
+         has(".dmtcp.gen", 10) ||
          (len >= 20 && __builtin_memcmp(name, "dmtcp_restart_script", 20) == 0);
 }
 

@@ -42,6 +42,8 @@ bool CleanRelativePath(const std::string& p) {
 
 ImageReader::~ImageReader() {
   if (fd_ >= 0) close(fd_);
+  for (const BaseImage& b : bases_)
+    if (b.fd >= 0) close(b.fd);
 }
 
 bool ImageReader::Fail(const std::string& why) {
@@ -87,6 +89,9 @@ bool ImageReader::Load(const std::string& path) {
   // Where data records go: the memory area or shared memory segment before them.
   std::vector<DataRef>* current = nullptr;
   uint64_t cur_start = 0, cur_end = 0;
+  bool current_is_area = false;
+  std::vector<std::pair<uint32_t, std::string>> base_names;
+  std::vector<PendingRef> refs;
   while (!ended) {
     RecordHeader h;
     if (off + sizeof h > file_size) return Fail("truncated image (no end record)");
@@ -157,6 +162,7 @@ bool ImageReader::Load(const std::string& path) {
         a.name.assign(reinterpret_cast<char*>(buf.data()) + sizeof a.info, a.info.name_len);
         areas_.push_back(std::move(a));
         current = &areas_.back().data;
+        current_is_area = true;
         cur_start = areas_.back().info.start;
         cur_end = areas_.back().info.end;
         break;
@@ -174,6 +180,42 @@ bool ImageReader::Load(const std::string& path) {
         current->push_back(
             DataRef{h.aux, h.raw_len, h.length, payload_off, static_cast<Codec>(h.codec)});
         data_bytes_ += h.raw_len;
+        break;
+      }
+      case RecordType::kDataRef: {
+        DataRefInfo ri;
+        if (h.length != sizeof ri)
+          return Fail("corrupt reference record at offset " + std::to_string(off));
+        memcpy(&ri, buf.data(), sizeof ri);
+        const RecordHeader& rh = ri.header;
+        if (!current || !current_is_area || h.aux < cur_start || h.aux >= cur_end ||
+            rh.type != static_cast<uint32_t>(RecordType::kData) || rh.aux != h.aux ||
+            rh.raw_len == 0 || rh.raw_len > kMaxBlock || rh.raw_len > cur_end - h.aux ||
+            h.aux % kPageSize != 0 || !RecordHeaderValid(rh) ||
+            (rh.codec != static_cast<uint32_t>(Codec::kRaw) &&
+             rh.codec != static_cast<uint32_t>(Codec::kZlib)) ||
+            (rh.codec == static_cast<uint32_t>(Codec::kRaw) && rh.length != rh.raw_len) ||
+            rh.length > 2 * kMaxBlock)
+          return Fail("corrupt reference record at offset " + std::to_string(off));
+        refs.push_back({areas_.size() - 1, current->size(), ri, off});
+        current->push_back(DataRef{h.aux, rh.raw_len, rh.length, 0, static_cast<Codec>(rh.codec)});
+        referred_bytes_ += rh.raw_len;
+        break;
+      }
+      case RecordType::kBaseImage: {
+        BaseImageInfo bi;
+        if (h.length < sizeof bi) return Fail("corrupt base image record");
+        memcpy(&bi, buf.data(), sizeof bi);
+        std::string name(reinterpret_cast<char*>(buf.data()) + sizeof bi, h.length - sizeof bi);
+        if (bi.name_len != name.size() || name.empty() || name == "." || name == ".." ||
+            name.find('/') != std::string::npos || name.find('\0') != std::string::npos ||
+            base_names.size() >= kMaxBaseImages)
+          return Fail("corrupt base image record");
+        for (const auto& [gen, n] : base_names)
+          if (gen == bi.gen)
+            return Fail("corrupt image (generation " + std::to_string(gen) +
+                        " named twice as a base image)");
+        base_names.emplace_back(bi.gen, std::move(name));
         break;
       }
       case RecordType::kCpus: {
@@ -205,6 +247,7 @@ bool ImageReader::Load(const std::string& path) {
                       large ? 0 : f.info.size);
         made_files_.push_back(std::move(f));
         current = large ? &made_files_.back().pages : nullptr;
+        current_is_area = false;
         cur_start = 0;
         cur_end = (made_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
@@ -226,6 +269,7 @@ bool ImageReader::Load(const std::string& path) {
         current = nullptr;
         if (kind == SysvKind::kShm) {
           current = &sysv_objects_.back().data;
+          current_is_area = false;
           cur_start = 0;
           cur_end = (sysv_objects_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         }
@@ -253,6 +297,7 @@ bool ImageReader::Load(const std::string& path) {
         }
         saved_files_.push_back(std::move(f));
         current = &saved_files_.back().data;
+        current_is_area = false;
         cur_start = 0;
         cur_end = (saved_files_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
@@ -293,6 +338,7 @@ bool ImageReader::Load(const std::string& path) {
         current = nullptr;
         if (type == S_IFREG) {
           current = &entries.back().data;
+          current_is_area = false;
           cur_start = 0;
           cur_end = (entries.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         }
@@ -304,6 +350,7 @@ bool ImageReader::Load(const std::string& path) {
         memcpy(&f.info, buf.data(), sizeof f.info);
         file_contents_.push_back(std::move(f));
         current = &file_contents_.back().data;
+        current_is_area = false;
         cur_start = 0;
         cur_end = (file_contents_.back().info.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
@@ -317,6 +364,7 @@ bool ImageReader::Load(const std::string& path) {
           return Fail("corrupt descriptor data record");
         fds_.back().large_size = d.size;
         current = &fds_.back().large;
+        current_is_area = false;
         cur_start = 0;
         cur_end = (d.size + kPageSize - 1) & ~(kPageSize - 1);
         break;
@@ -359,11 +407,64 @@ bool ImageReader::Load(const std::string& path) {
     zombies_.assign(process_.zombies, process_.zombies + process_.num_zombies);
   if (zombies_.size() != process_.num_zombies)
     return Fail("corrupt image (zombies record and process record disagree)");
+  if (!ResolveRefs(base_names, refs, &payloads)) return false;
   for (Fd& f : fds_)
     if (f.large_size && !ReadLargeFdData(f)) return false;
   if (!CheckPayloads(payloads)) return false;
   if (process_.num_areas != areas_.size() || process_.num_fds != fds_.size())
     return Fail("corrupt image (area or file count mismatch)");
+  return true;
+}
+
+bool ImageReader::ResolveRefs(const std::vector<std::pair<uint32_t, std::string>>& names,
+                              const std::vector<PendingRef>& refs, std::vector<Payload>* payloads) {
+  if (refs.empty()) return true;
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
+  std::vector<uint64_t> sizes;
+  for (const auto& [gen, name] : names) {
+    BaseImage b;
+    b.gen = gen;
+    b.path = dir + name;
+    b.fd = open(b.path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int e = errno;
+    bases_.push_back(b);
+    struct stat st;
+    FileHeader fh;
+    if (bases_.back().fd < 0)
+      return Fail("it is incremental, and the image of generation " + std::to_string(gen) +
+                  " it refers to cannot be opened: " + b.path + ": " + strerror(e));
+    if (fstat(b.fd, &st) != 0 || !S_ISREG(st.st_mode) || !io::PreadAll(b.fd, &fh, sizeof fh, 0) ||
+        !HeaderValid(fh))
+      return Fail("it is incremental, and " + b.path + " (generation " + std::to_string(gen) +
+                  ") it refers to is not a valid checkpoint image");
+    sizes.push_back(static_cast<uint64_t>(st.st_size));
+  }
+  for (const PendingRef& r : refs) {
+    int base = -1;
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i].first == r.info.gen) base = static_cast<int>(i);
+    if (base < 0)
+      return Fail("corrupt image (the reference at offset " + std::to_string(r.offset) +
+                  " names generation " + std::to_string(r.info.gen) + ", which it lists not)");
+    BaseImage& b = bases_[static_cast<size_t>(base)];
+    RecordHeader h;
+    const uint64_t payload_off = PayloadOffset(r.info.header, r.info.offset + sizeof h);
+    if (r.info.offset + sizeof h > sizes[static_cast<size_t>(base)] ||
+        !io::PreadAll(b.fd, &h, sizeof h, static_cast<off_t>(r.info.offset)) ||
+        memcmp(&h, &r.info.header, sizeof h) != 0 ||
+        payload_off + h.length > sizes[static_cast<size_t>(base)]) {
+      return Fail("it is incremental, and " + b.path + " (generation " + std::to_string(b.gen) +
+                  ") does not hold the memory it refers to at offset " +
+                  std::to_string(r.info.offset) + " (another or a damaged file)");
+    }
+    DataRef& d = areas_[r.area].data[r.index];
+    d.base = base;
+    d.file_offset = payload_off;
+    ++b.blocks;
+    b.bytes += d.raw_len;
+    payloads->push_back({r.info.offset, payload_off, h.length, h.payload_crc, base});
+  }
   return true;
 }
 
@@ -374,15 +475,24 @@ bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
   const size_t n_threads = std::clamp<size_t>(n_cpus, 1, std::max<size_t>(payloads.size() / 8, 1));
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> bad{UINT64_MAX};  // header offset of the first bad record
+  std::atomic<int> bad_base{-1};          // in which file (the first bad one of a base)
+  std::atomic<uint64_t> bad_base_offset{0};
   std::atomic<bool> read_error{false};
   auto work = [&] {
     std::vector<uint8_t> data;
     for (size_t i; (i = next.fetch_add(1)) < payloads.size();) {
       const Payload& p = payloads[i];
       data.resize(p.length);
-      if (!io::PreadAll(fd_, data.data(), p.length, static_cast<off_t>(p.offset))) {
+      const int fd = p.base < 0 ? fd_ : bases_[static_cast<size_t>(p.base)].fd;
+      if (!io::PreadAll(fd, data.data(), p.length, static_cast<off_t>(p.offset))) {
         read_error = true;
       } else if (Crc32(0, data.data(), data.size()) != p.crc) {
+        if (p.base >= 0) {
+          int none = -1;
+          bad_base.compare_exchange_strong(none, p.base);
+          bad_base_offset.store(p.header);
+          continue;
+        }
         for (uint64_t seen = bad.load();
              p.header < seen && !bad.compare_exchange_weak(seen, p.header);) {
         }
@@ -396,6 +506,12 @@ bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
   if (bad != UINT64_MAX)
     return Fail("corrupt image (checksum mismatch in record at offset " + std::to_string(bad) +
                 ")");
+  if (bad_base >= 0) {
+    const BaseImage& b = bases_[static_cast<size_t>(bad_base.load())];
+    return Fail("it is incremental, and the memory it refers to in " + b.path + " (generation " +
+                std::to_string(b.gen) + ") is corrupt (checksum mismatch in record at offset " +
+                std::to_string(bad_base_offset.load()) + ")");
+  }
   if (read_error) return Fail("read error in record payload");
   return true;
 }
@@ -428,12 +544,17 @@ bool ImageReader::ReadLargeFdData(Fd& f) {
 }
 
 bool ImageReader::RelocateFd(int min_fd) {
-  if (fd_ < 0 || fd_ >= min_fd) return true;
-  int moved = fcntl(fd_, F_DUPFD_CLOEXEC, min_fd);
-  if (moved < 0) return Fail(std::string("cannot move descriptor: ") + strerror(errno));
-  close(fd_);
-  fd_ = moved;
-  return true;
+  auto move = [&](int* fd) {
+    if (*fd < 0 || *fd >= min_fd) return true;
+    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, min_fd);
+    if (moved < 0) return Fail(std::string("cannot move descriptor: ") + strerror(errno));
+    close(*fd);
+    *fd = moved;
+    return true;
+  };
+  for (BaseImage& b : bases_)
+    if (!move(&b.fd)) return false;
+  return move(&fd_);
 }
 
 bool ImageReader::ReadData(const DataRef& ref, void* dst) {
@@ -444,10 +565,11 @@ bool ImageReader::ReadData(const DataRef& ref, void* dst) {
 }
 
 bool ImageReader::DecodeData(const DataRef& ref, void* dst, std::vector<uint8_t>* in) const {
+  const int fd = DataFd(ref);
   if (ref.codec == Codec::kRaw)
-    return io::PreadAll(fd_, dst, ref.raw_len, static_cast<off_t>(ref.file_offset));
+    return io::PreadAll(fd, dst, ref.raw_len, static_cast<off_t>(ref.file_offset));
   in->resize(ref.stored_len);
-  if (!io::PreadAll(fd_, in->data(), in->size(), static_cast<off_t>(ref.file_offset))) return false;
+  if (!io::PreadAll(fd, in->data(), in->size(), static_cast<off_t>(ref.file_offset))) return false;
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
   if (!d) return false;
   size_t out_len = 0;

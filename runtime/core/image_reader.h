@@ -16,6 +16,18 @@ struct DataRef {
   uint64_t stored_len;
   uint64_t file_offset;  // of the payload
   Codec codec;
+  // -1: in the image itself; else the index in bases() of the earlier
+  // generation's image that holds it (an incremental image's kDataRef).
+  int base = -1;
+};
+
+// An earlier generation's image that an incremental one refers to.
+struct BaseImage {
+  uint32_t gen;
+  std::string path;
+  int fd = -1;
+  uint64_t blocks = 0;  // referred to
+  uint64_t bytes = 0;
 };
 
 struct Area {
@@ -109,6 +121,11 @@ class ImageReader {
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
+  // Incremental images: the earlier images referred to, and the memory they hold.
+  const std::vector<BaseImage>& bases() const { return bases_; }
+  uint64_t referred_bytes() const { return referred_bytes_; }
+  // The descriptor a data record is read from.
+  int DataFd(const DataRef& ref) const { return ref.base < 0 ? fd_ : bases_[ref.base].fd; }
 
  private:
   struct Payload {
@@ -116,7 +133,17 @@ class ImageReader {
     uint64_t offset;
     uint64_t length;
     uint32_t crc;
+    int base = -1;  // in which file: bases_ index, -1 this one
   };
+  struct PendingRef {
+    size_t area;
+    size_t index;
+    DataRefInfo info;
+    uint64_t offset;  // of the kDataRef record, for messages
+  };
+  // Opens the base images and checks every referred record's header.
+  bool ResolveRefs(const std::vector<std::pair<uint32_t, std::string>>& names,
+                   const std::vector<PendingRef>& refs, std::vector<Payload>* payloads);
   bool Fail(const std::string& why);
   // The data of a kFdData record into f.data.
   bool ReadLargeFdData(Fd& f);
@@ -137,7 +164,9 @@ class ImageReader {
   std::vector<ProcessInfo::Zombie> zombies_;
   std::vector<CpuInfo> cpus_;
   std::vector<ThreadBinding> bindings_;
+  std::vector<BaseImage> bases_;
   uint64_t data_bytes_ = 0;
+  uint64_t referred_bytes_ = 0;
 };
 
 }  // namespace dmtcp::image

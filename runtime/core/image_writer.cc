@@ -13,6 +13,10 @@
 
 #include "io.h"
 
+// Header-only: the injected library must not depend on a program's copy.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace dmtcp::image {
 
 namespace {
@@ -84,6 +88,10 @@ struct ImageWriter::Slot {
   uint8_t* out;            // the compressed block (or a whole record, for kRecord)
   const uint8_t* payload;  // what is written after the header: out or in
   size_t out_len;
+  bool tracked;
+  bool is_ref;             // a kDataRef to prev, in out
+  const SavedBlock* prev;  // the previous generation's block at addr, if any
+  uint64_t hash[2];        // of the bytes stored (tracked blocks)
 };
 
 size_t ImageWriter::ScratchSize(int workers) {
@@ -102,6 +110,10 @@ bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
   compress_ = compress;
   errno_ = 0;
   offset_ = writeback_from_ = records_ = data_bytes_ = submitted_ = written_ = 0;
+  prev_ = nullptr;
+  next_ = nullptr;
+  prev_count_ = next_cap_ = next_count_ = next_wanted_ = referred_gens_ = referred_bytes_ = 0;
+  next_overflow_ = false;
   workers_ = workers;
   num_slots_ = (workers + 1) * kSlotsPerEncoder;
   queued_seq_.store(0);
@@ -197,12 +209,82 @@ bool ImageWriter::WriteRecord(RecordType type, const void* a, size_t alen, const
          (clen == 0 || Write(c, clen));
 }
 
+namespace {
+void Hash(const void* p, size_t n, uint64_t out[2]) {
+  const XXH128_hash_t h = XXH3_128bits(p, n);
+  out[0] = h.low64;
+  out[1] = h.high64;
+}
+}  // namespace
+
+void ImageWriter::Track(const SavedBlock* prev, uint64_t prev_count, SavedBlock* next,
+                        uint64_t next_cap, uint32_t gen) {
+  prev_ = prev;
+  prev_count_ = prev ? prev_count : 0;
+  next_ = next;
+  next_cap_ = next ? next_cap : 0;
+  next_count_ = next_wanted_ = referred_gens_ = referred_bytes_ = 0;
+  next_overflow_ = false;
+  gen_ = gen;
+}
+
+bool ImageWriter::RefersTo(uint32_t g) const {
+  return g < gen_ && gen_ - g <= 64 && (referred_gens_ >> (gen_ - 1 - g)) & 1;
+}
+
+const SavedBlock* ImageWriter::FindPrevious(uint64_t addr, uint64_t len) const {
+  uint64_t lo = 0, hi = prev_count_;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (prev_[mid].addr < addr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < prev_count_ && prev_[lo].addr == addr && prev_[lo].len == len) return &prev_[lo];
+  return nullptr;
+}
+
+void ImageWriter::AddBlock(const SavedBlock& b) {
+  ++next_wanted_;
+  // Blocks come in address order; one that does not (a caller's mistake)
+  // or does not fit makes the table unusable for the next generation.
+  if (next_count_ == next_cap_ || (next_count_ && next_[next_count_ - 1].addr >= b.addr)) {
+    next_overflow_ = true;
+    return;
+  }
+  next_[next_count_++] = b;
+}
+
 // Compressibility is decided cheaply: a sample from the start of the block
 // is compressed; a block whose sample does not shrink by an eighth is stored
 // raw, so that compressed checkpoints of incompressible memory cost about
 // what uncompressed ones do.
 void ImageWriter::Encode(Slot& s, Encoder& e) {
   RecordHeader& h = s.header;
+  h = RecordHeader{};
+  s.is_ref = false;
+  if (s.tracked && s.prev) {
+    // Hashed where it is: a block that did not change is neither copied nor
+    // written, only named.
+    Hash(s.src, s.len, s.hash);
+    if (s.hash[0] == s.prev->hash[0] && s.hash[1] == s.prev->hash[1]) {
+      DataRefInfo ref{};
+      ref.gen = s.prev->gen;
+      ref.offset = s.prev->offset;
+      ref.header = s.prev->header;
+      memcpy(s.out, &ref, sizeof ref);
+      h.type = static_cast<uint32_t>(RecordType::kDataRef);
+      h.length = h.raw_len = sizeof ref;
+      h.aux = s.addr;
+      h.payload_crc = Crc32(0, &ref, sizeof ref);
+      SealRecordHeader(&h);
+      s.payload = s.out;
+      s.out_len = sizeof ref;
+      s.is_ref = true;
+      return;
+    }
+  }
   h = RecordHeader{};
   h.type = static_cast<uint32_t>(RecordType::kData);
   h.raw_len = s.len;
@@ -221,6 +303,7 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
       size_t clen = libdeflate_zlib_compress(e.deflate, s.in, s.len, s.out, s.len - s.len / 16);
       // Incompressible blocks are stored raw: they cost no more than that.
       if (clen != 0) {
+        if (s.tracked) Hash(s.in, s.len, s.hash);  // the bytes the image holds
         h.codec = static_cast<uint32_t>(Codec::kZlib);
         h.length = clen;
         h.payload_crc = Crc32(0, s.out, clen);
@@ -237,6 +320,7 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
     memcpy(s.out, s.src, s.len);
     s.payload = s.out;
   }
+  if (s.tracked) Hash(s.payload, s.len, s.hash);  // the bytes the image holds
   h.codec = static_cast<uint32_t>(Codec::kRaw);
   h.length = s.len;
   h.payload_crc = Crc32(0, s.payload, s.len);
@@ -270,8 +354,21 @@ void ImageWriter::WorkerLoop(int index) {
 }
 
 bool ImageWriter::WriteSlot(Slot& s) {
-  if (s.state.load(std::memory_order_acquire) == kRecord) {
+  const uint64_t at = offset_;
+  const bool record = s.state.load(std::memory_order_acquire) == kRecord;
+  if (record) {
     if (!Write(s.out, s.out_len)) return false;
+  } else if (s.is_ref) {
+    iovec iov[2] = {{&s.header, sizeof s.header}, {const_cast<uint8_t*>(s.payload), s.out_len}};
+    if (!io::WritevAll(fd_, iov, 2)) {
+      errno_ = errno ? errno : EIO;
+      return false;
+    }
+    Wrote(sizeof s.header + s.out_len);
+    const uint32_t g = s.prev->gen;
+    if (g < gen_ && gen_ - g <= 64) referred_gens_ |= uint64_t{1} << (gen_ - 1 - g);
+    referred_bytes_ += s.len;
+    AddBlock(*s.prev);
   } else if (s.header.codec == static_cast<uint32_t>(Codec::kRaw)) {
     // Raw payloads start on a page boundary (a restart could map them).
     const size_t pad = (kPageSize - (offset_ + sizeof s.header) % kPageSize) % kPageSize;
@@ -290,6 +387,17 @@ bool ImageWriter::WriteSlot(Slot& s) {
       return false;
     }
     Wrote(sizeof s.header + s.out_len);
+  }
+  if (!record && !s.is_ref && s.tracked && next_) {
+    SavedBlock b{};
+    b.addr = s.addr;
+    b.len = s.len;
+    b.hash[0] = s.hash[0];
+    b.hash[1] = s.hash[1];
+    b.gen = gen_;
+    b.offset = at;
+    b.header = s.header;
+    AddBlock(b);
   }
   s.state.store(kFree, std::memory_order_release);
   return true;
@@ -311,15 +419,22 @@ bool ImageWriter::Flush(uint64_t keep) {
   return true;
 }
 
-bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len) {
+bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len, bool tracked) {
   const auto* p = static_cast<const uint8_t*>(src);
+  tracked = tracked && next_;
   while (len > 0) {
-    const size_t n = len > kMaxBlock ? kMaxBlock : len;
+    size_t n = len > kMaxBlock ? kMaxBlock : len;
+    // Tracked blocks end on kMaxBlock boundaries: a page that appears or
+    // goes changes one block, not every one after it.
+    if (tracked && n > kMaxBlock - addr % kMaxBlock) n = kMaxBlock - addr % kMaxBlock;
     if (!Flush(static_cast<uint64_t>(num_slots_) - 1)) return false;
     Slot& s = slots_[submitted_++ % num_slots_];
     s.addr = addr;
     s.src = p;
     s.len = n;
+    s.tracked = tracked;
+    s.prev = tracked ? FindPrevious(addr, n) : nullptr;
+    s.is_ref = false;
     ++records_;
     data_bytes_ += n;
     s.state.store(kQueued, std::memory_order_release);
@@ -351,7 +466,7 @@ void ImageWriter::StopWorkers() {
 bool ImageWriter::End() {
   bool ok = Flush(0);
   if (ok) {
-    EndInfo e{records_, data_bytes_};
+    EndInfo e{records_, data_bytes_ - referred_bytes_};  // the bytes this file holds
     ok = WriteRecord(RecordType::kEnd, &e, sizeof e);
   }
   StopWorkers();

@@ -18,6 +18,20 @@
 
 namespace dmtcp::image {
 
+// A block of memory a generation's image holds, and a hash of its bytes: the
+// next generation refers to it if the block is the same (incremental
+// checkpoints). Kept in address order.
+struct SavedBlock {
+  uint64_t addr;
+  uint64_t len;
+  uint64_t hash[2];  // XXH3, 128 bits
+  uint32_t gen;      // the generation whose image holds it
+  uint32_t reserved;
+  uint64_t offset;  // of its record header in that image
+  RecordHeader header;
+};
+static_assert(sizeof(SavedBlock) == 88);
+
 class ImageWriter {
  public:
   static constexpr int kMaxWorkers = 15;
@@ -31,8 +45,23 @@ class ImageWriter {
   bool WriteRecord(RecordType type, const void* a, size_t alen, const void* b = nullptr,
                    size_t blen = 0, const void* c = nullptr, size_t clen = 0);
   // Memory at [addr, addr+len) read from src, split into blocks; each block
-  // is compressed when that makes it smaller, else stored raw.
-  bool WriteData(uint64_t addr, const void* src, size_t len);
+  // is compressed when that makes it smaller, else stored raw. Blocks of
+  // `tracked` memory (the program's areas, by address) are listed in the
+  // table given to Track, and refer to the previous generation's block
+  // instead when their bytes are the same.
+  bool WriteData(uint64_t addr, const void* src, size_t len, bool tracked = false);
+  // Incremental checkpoint of generation `gen`: prev (sorted by address) is
+  // the last complete generation's table, next (room for next_cap blocks)
+  // receives this one's. Without a call, nothing is tracked.
+  void Track(const SavedBlock* prev, uint64_t prev_count, SavedBlock* next, uint64_t next_cap,
+             uint32_t gen);
+  // After End(): the blocks in next, whether they all fit, and whether this
+  // image refers to generation g's.
+  uint64_t tracked_count() const { return next_count_; }
+  uint64_t tracked_wanted() const { return next_wanted_; }  // the room it would have taken
+  bool tracked_complete() const { return !next_overflow_; }
+  bool RefersTo(uint32_t g) const;
+  uint64_t referred_bytes() const { return referred_bytes_; }
   // Writes every block given so far (their memory may change after this).
   bool Drain() { return Flush(0); }
   // Writes what is pending and the end record, then stops the workers.
@@ -70,6 +99,20 @@ class ImageWriter {
   uint64_t writeback_from_ = 0;  // where writeback has not been started yet
   uint64_t records_ = 0;
   uint64_t data_bytes_ = 0;
+  // Incremental: the previous table, the one being made, and which earlier
+  // generations (bit i: gen_ - 1 - i) this image refers to.
+  const SavedBlock* prev_ = nullptr;
+  uint64_t prev_count_ = 0;
+  SavedBlock* next_ = nullptr;
+  uint64_t next_cap_ = 0;
+  uint64_t next_count_ = 0;
+  uint64_t next_wanted_ = 0;
+  bool next_overflow_ = false;
+  uint32_t gen_ = 0;
+  uint64_t referred_gens_ = 0;
+  uint64_t referred_bytes_ = 0;
+  const SavedBlock* FindPrevious(uint64_t addr, uint64_t len) const;
+  void AddBlock(const SavedBlock& b);
   uint64_t submitted_ = 0;  // blocks given
   uint64_t written_ = 0;    // blocks written
   uint8_t* zero_page_ = nullptr;

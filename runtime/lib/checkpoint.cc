@@ -17,6 +17,7 @@
 #include "clocks.h"
 #include "environment.h"
 #include "forked_checkpoint.h"
+#include "incremental.h"
 #include "pids.h"
 #include "plugins.h"
 #include "posix_timers.h"
@@ -275,6 +276,7 @@ void CheckpointSteps(const char* dir) {
     ResumeThreads();
   } else {
     ForgetImageFolder();
+    ForgetIncremental();
     ContinueAfterRestart();
     ResumeThreads(1);
   }

@@ -20,6 +20,7 @@
 #include "forked_checkpoint.h"
 #include "helper_threads.h"
 #include "image_writer.h"
+#include "incremental.h"
 #include "made_files.h"
 #include "memory.h"
 #include "memory_advice.h"
@@ -321,6 +322,7 @@ bool PutImageInPlace(const char* path, char* err, size_t errcap) {
 void FinishCommit(const char* path, bool committed) {
   char prev[4200];
   PreviousName(path, prev, sizeof prev);
+  IncrementalCommitted(path, committed);
   if (committed) {
     RawSyscall(SYS_unlink, reinterpret_cast<long>(prev));
     return;
@@ -471,6 +473,9 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   static HelperThread threads[image::ImageWriter::kMaxWorkers];
   static HelperWork work[image::ImageWriter::kMaxWorkers];
   bool ok = w.Begin(fd, g.cfg.gzip, scratch, helpers);
+  // A forked writer's table would die with it: its image is whole.
+  if (ok && !child) PrepareIncremental(w, path, g.generation);
+  IncrementalRange(&ms.skip5_start, &ms.skip5_end);
   w.SetProgress(child ? NoteForkedWriteProgress : ReportWriteProgress);
   int started = 0;
   for (; ok && started < helpers; ++started) {
@@ -490,7 +495,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
        WriteOpenFiles(w, object_err, sizeof object_err) &&
        WriteSavedFolders(w, object_err, sizeof object_err) &&
        WriteFileContents(w, ms.maps, object_err, sizeof object_err) &&
-       WriteMemory(w, ms, &pi.num_areas) &&
+       WriteMemory(w, ms, &pi.num_areas) && WriteBaseImages(w, path) &&
        (pi.num_zombies <= std::size(pi.zombies) ||
         w.WriteRecord(image::RecordType::kZombies, g_zombies,
                       pi.num_zombies * sizeof g_zombies[0])) &&
@@ -518,6 +523,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   }
   *bytes = w.bytes_written();
   if (child) ExitWriter(true, path, err, *bytes);
+  IncrementalWritten(w);
   return true;
 }
 

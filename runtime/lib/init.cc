@@ -127,6 +127,9 @@ void ReadConfig() {
   if (const char* r = Env("DMTCP_REFUSE_DEVICES"))
     StrCopy(c.refuse_devices, sizeof c.refuse_devices, r);
   c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
+  c.incremental = EnvInt("DMTCP_INCREMENTAL", 1) != 0;
+  c.full_every = EnvInt("DMTCP_INCREMENTAL_FULL_EVERY", 8);
+  if (c.full_every < 1) c.full_every = 1;
   c.ckpt_open_files = EnvInt("DMTCP_CKPT_OPEN_FILES", 0) == 1;
   if (const char* f = Env("DMTCP_CHECKPOINT_FOLDERS"))
     StrCopy(c.ckpt_folders, sizeof c.ckpt_folders, f);

@@ -212,8 +212,8 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
   bool made_readable = false;
   uint64_t run_start = 0, run_len = 0;
   auto flush = [&]() {
-    bool ok =
-        run_len == 0 || w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len);
+    bool ok = run_len == 0 ||
+              w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len, true);
     run_len = 0;
     return ok;
   };
@@ -423,11 +423,12 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
     if (NameIs(m, "[vsyscall]")) continue;
     // Cut our own memory (scratch, pid table, saved data) out of
     // whatever area it merged into.
-    uint64_t cuts[4][2] = {{s.skip_start, s.skip_end},
+    uint64_t cuts[5][2] = {{s.skip_start, s.skip_end},
                            {s.skip2_start, s.skip2_end},
                            {s.skip3_start, s.skip3_end},
-                           {s.skip4_start, s.skip4_end}};
-    for (int i = 1; i < 4; ++i)  // by start
+                           {s.skip4_start, s.skip4_end},
+                           {s.skip5_start, s.skip5_end}};
+    for (int i = 1; i < 5; ++i)  // by start
       for (int j = i; j > 0 && cuts[j][0] < cuts[j - 1][0]; --j)
         for (int k = 0; k < 2; ++k) {
           const uint64_t t = cuts[j][k];

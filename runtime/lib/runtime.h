@@ -87,6 +87,10 @@ struct Config {
   char refuse_devices[1024];  // DMTCP_REFUSE_DEVICES: more devices to refuse
   // DMTCP_CHECKPOINT_FOLDERS: absolute paths, colon-separated, saved whole.
   char ckpt_folders[4096];
+  // DMTCP_INCREMENTAL (default 1): images refer to the unchanged memory of
+  // the last generation's; DMTCP_INCREMENTAL_FULL_EVERY: every N-th is whole.
+  bool incremental;
+  int full_every;
 };
 
 struct State {

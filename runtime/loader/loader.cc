@@ -315,6 +315,10 @@ void AdviseHugeRanges(int plan_fd) {
   }
 }
 
+// The earlier generations' images the chunks were read from, closed after.
+int g_base_fds[kMaxBaseFds];
+uint32_t g_num_base_fds;
+
 void FillChunks(int plan_fd, int data_fd, int image_fd) {
   PlanChunk chunks[256];
   uint32_t left = g_header.num_chunks;
@@ -322,7 +326,13 @@ void FillChunks(int plan_fd, int data_fd, int image_fd) {
     uint32_t n = left > 256 ? 256 : left;
     if (!ReadAll(plan_fd, chunks, n * sizeof(PlanChunk))) Die("truncated restore plan");
     for (uint32_t i = 0; i < n; ++i) {
-      const int fd = chunks[i].source == kFromImage ? image_fd : data_fd;
+      int fd = chunks[i].source == kFromImage ? image_fd : data_fd;
+      if (chunks[i].source == kFromFd) {
+        fd = static_cast<int>(chunks[i].fd);
+        bool known = false;
+        for (uint32_t j = 0; j < g_num_base_fds && !known; ++j) known = g_base_fds[j] == fd;
+        if (!known && g_num_base_fds < kMaxBaseFds) g_base_fds[g_num_base_fds++] = fd;
+      }
       if (!PreadAll(fd, reinterpret_cast<void*>(chunks[i].addr), chunks[i].len,
                     chunks[i].data_offset))
         Die("cannot read memory data for", chunks[i].addr);
@@ -424,6 +434,7 @@ extern "C" [[noreturn]] void loader_main(long* sp) {
   Syscall(loader::kClose, plan_fd);
   Syscall(loader::kClose, data_fd);
   if (image_fd != data_fd) Syscall(loader::kClose, image_fd);
+  for (uint32_t i = 0; i < g_num_base_fds; ++i) Syscall(loader::kClose, g_base_fds[i]);
 
   g_handoff.restart_info = g_restart_info;
   g_handoff.restart_info_len = g_header.restart_info_len;

@@ -11,7 +11,7 @@
 namespace dmtcp::plan {
 
 constexpr uint64_t kMagic = 0x4e414c50504d5444ULL;  // "DTMPPLAN"
-constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersion = 4;
 // The loader is linked here; images may not use [kLoaderBase, kLoaderEnd).
 constexpr uint64_t kLoaderBase = 0x1f0000000000ULL;
 constexpr uint64_t kLoaderEnd = kLoaderBase + (1ULL << 30);
@@ -92,11 +92,14 @@ struct PlanChunk {
   uint64_t addr;
   uint64_t len;
   uint64_t data_offset;  // in the file named by source
-  uint32_t source;       // kFromData (decoded data) or kFromImage (raw in the image)
-  uint32_t reserved;
+  uint32_t source;       // kFromData (decoded data), kFromImage (raw in the image), kFromFd
+  uint32_t fd;           // kFromFd: raw in an earlier generation's image open there
 };
 constexpr uint32_t kFromData = 0;
 constexpr uint32_t kFromImage = 1;
+constexpr uint32_t kFromFd = 2;
+// Earlier generations' images one restart reads from at most.
+constexpr uint32_t kMaxBaseFds = 64;
 
 // What the loader passes to the runtime's restore entry point.
 struct LoaderHandoff {

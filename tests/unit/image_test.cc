@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -496,6 +497,131 @@ TEST_P(ImageTest, ReadsVersion2Images) {
   close(fd);
   ImageReader r3;
   EXPECT_FALSE(r3.Load(path_));
+}
+
+// One generation of an incremental chain: the memory as one tracked area; the blocks that are
+// the same as in prev refer to it; the table of this one goes to next. Returns its path.
+std::string WriteGeneration(const std::string& dir, void* scratch, const std::vector<uint8_t>& mem,
+                            uint32_t gen, const std::vector<SavedBlock>& prev,
+                            std::vector<SavedBlock>* next, bool compress) {
+  const std::string path = dir + "/ckpt_inc.dmtcp";
+  const std::string tmp = path + ".temp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  EXPECT_GE(fd, 0);
+  ImageWriter w;
+  EXPECT_TRUE(w.Begin(fd, compress, scratch, 2));
+  std::thread t1([&w] { w.WorkerLoop(1); }), t2([&w] { w.WorkerLoop(2); });
+  next->assign(64, SavedBlock{});
+  w.Track(prev.empty() ? nullptr : prev.data(), prev.size(), next->data(), next->size(), gen);
+  AreaInfo a{};
+  a.start = 0x10000000;
+  a.end = a.start + mem.size();
+  a.kind = static_cast<uint32_t>(AreaKind::kAnonPrivate);
+  EXPECT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
+  EXPECT_TRUE(w.WriteData(a.start, mem.data(), mem.size(), true));
+  EXPECT_TRUE(w.Drain());
+  for (uint32_t g = 1; g < gen; ++g) {
+    if (!w.RefersTo(g)) continue;
+    const std::string name = "ckpt_inc.dmtcp.gen" + std::to_string(g);
+    BaseImageInfo bi{g, static_cast<uint32_t>(name.size())};
+    EXPECT_TRUE(w.WriteRecord(RecordType::kBaseImage, &bi, sizeof bi, name.data(), name.size()));
+  }
+  ProcessInfo pi{};
+  pi.num_areas = 1;
+  EXPECT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  EXPECT_TRUE(w.End());
+  t1.join();
+  t2.join();
+  close(fd);
+  EXPECT_TRUE(w.tracked_complete());
+  next->resize(w.tracked_count());
+  EXPECT_EQ(rename(tmp.c_str(), path.c_str()), 0);
+  const std::string kept = path + ".gen" + std::to_string(gen);
+  EXPECT_EQ(link(path.c_str(), kept.c_str()), 0);
+  return path;
+}
+
+std::vector<uint8_t> ReadAll(ImageReader& r, size_t size) {
+  std::vector<uint8_t> back(size);
+  for (const auto& d : r.areas().at(0).data)
+    EXPECT_TRUE(r.ReadData(d, back.data() + (d.addr - r.areas()[0].info.start))) << r.error();
+  return back;
+}
+
+// Five generations, each changing one MiB: each image holds the changed MiB (and the first all
+// of them), refers to the rest where it was last written, and reads back exactly.
+TEST_P(ImageTest, IncrementalChainReadsBack) {
+  std::vector<SavedBlock> prev, next;
+  std::vector<uint8_t> mem = memory_;
+  std::string path;
+  for (uint32_t gen = 1; gen <= 5; ++gen) {
+    if (gen > 1) mem[((gen % 3) << 20) + gen * 4096] ^= 0x5a;  // one byte in one MiB
+    path = WriteGeneration(dir_, scratch_, mem, gen, prev, &next, GetParam());
+    ImageReader r;
+    ASSERT_TRUE(r.Load(path)) << r.error();
+    EXPECT_EQ(ReadAll(r, mem.size()), mem) << "generation " << gen;
+    EXPECT_EQ(r.data_bytes() + r.referred_bytes(), mem.size());
+    EXPECT_EQ(r.referred_bytes(), gen == 1 ? 0 : mem.size() - (1 << 20)) << "generation " << gen;
+    prev = next;
+  }
+  // Generation 5 changed MiB 2 and refers to MiB 0 (last written by 3) and 1 (by 4).
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path)) << r.error();
+  std::vector<uint32_t> gens;
+  for (const auto& b : r.bases()) gens.push_back(b.gen);
+  EXPECT_EQ(gens, (std::vector<uint32_t>{3, 4}));
+}
+
+// A damaged byte in a referred block, a missing referred image, and another file in its place:
+// each refuses, naming the file.
+TEST_P(ImageTest, DamagedOrMissingBaseImagesAreRejected) {
+  std::vector<SavedBlock> prev, next;
+  std::vector<uint8_t> mem = memory_;
+  WriteGeneration(dir_, scratch_, mem, 1, prev, &next, GetParam());
+  prev = next;
+  mem[5] ^= 1;
+  const std::string path = WriteGeneration(dir_, scratch_, mem, 2, prev, &next, GetParam());
+  const std::string base = path + ".gen1";
+  std::vector<char> saved;
+  {
+    std::ifstream f(base, std::ios::binary);
+    saved.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  auto put = [&](const std::vector<char>& data) {
+    unlink(base.c_str());  // a new file: the image of generation 2 is a hard link of its own
+    std::ofstream f(base, std::ios::binary);
+    f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  };
+  std::vector<char> damaged = saved;
+  damaged[damaged.size() - (1 << 20)] ^= 1;  // in the last MiB, which generation 2 refers to
+  put(damaged);
+  {
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path));
+    EXPECT_NE(r.error().find(base + " (generation 1) is corrupt"), std::string::npos) << r.error();
+  }
+  unlink(base.c_str());
+  {
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path));
+    EXPECT_NE(r.error().find("cannot be opened: " + base), std::string::npos) << r.error();
+  }
+  // Another generation 1 (other memory): its records are not the ones referred to.
+  std::vector<uint8_t> other = memory_;
+  other[(2 << 20) + 1] ^= 1;
+  put(saved);
+  std::vector<SavedBlock> unused;
+  const std::string other_dir = dir_ + "/other";
+  ASSERT_EQ(mkdir(other_dir.c_str(), 0700), 0);
+  WriteGeneration(other_dir, scratch_, other, 1, {}, &unused, GetParam());
+  std::ifstream f(other_dir + "/ckpt_inc.dmtcp", std::ios::binary);
+  put(std::vector<char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
+  {
+    ImageReader r;
+    EXPECT_FALSE(r.Load(path));
+    EXPECT_NE(r.error().find(base + " (generation 1) does not hold the memory"), std::string::npos)
+        << r.error();
+  }
 }
 
 TEST_P(ImageTest, HelperThreadsWriteTheSameImage) {
