@@ -60,6 +60,8 @@ Restarts the computation from its last checkpoint (the images listed above).
       --list-images    print each image as "host<TAB>path", and exit
       --image-dir D    take the images from D/<host>/ (or D/) under their names:
                        a copy of a checkpoint kept elsewhere
+      --lazy           map the images' memory instead of reading it (see
+                       dmtcp_restart --lazy)
       --help           print this text
 Processes placed on another host are restarted there through ssh (the
 command in $DMTCP_SSH, default ssh), joined to the coordinator, which must
@@ -81,6 +83,7 @@ ckptdir=""
 new_hosts=()
 list_hosts=0
 list_images=0
+lazy=0
 image_dir=""
 while [ $# -gt 0 ]; do
   opt="$1"
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --help) usage; exit 0 ;;
     --list-hosts) list_hosts=1 ;;
     --list-images) list_images=1 ;;
+    --lazy) lazy=1 ;;
     -h|--coord-host|--host|-p|--coord-port|--port|-i|--interval|--ckptdir|--hosts|--hostfile|--image-dir)
       if [ "$has_val" = 0 ]; then
         [ $# -ge 2 ] || die "option $opt needs a value"
@@ -160,6 +164,7 @@ args=()
 [ -n "$coord_port" ] && args+=(--coord-port "$coord_port")
 [ -n "$interval" ] && args+=(--interval "$interval")
 [ -n "$ckptdir" ] && args+=(--ckptdir "$ckptdir")
+[ "$lazy" = 1 ] && args+=(--lazy)
 
 # Where each old host's processes go.
 this_host() {
@@ -237,6 +242,7 @@ for host in "${remote_hosts[@]}"; do
   cmd="IFS= read -r DMTCP_COORD_SECRET; export DMTCP_COORD_SECRET; cd $(quote "$PWD") 2>/dev/null;"
   cmd+=" exec $(quote "$dmtcp_restart") --join --coord-host $remote_coord --coord-port $port"
   [ -n "$ckptdir" ] && cmd+=" --ckptdir $(quote "$ckptdir")"
+  [ "$lazy" = 1 ] && cmd+=" --lazy"
   cmd+="${remote_ckpts[$host]}"
   printf '%s\n' "$secret" | "${ssh_cmd[@]}" -T "$host" "$cmd" &
   ssh_pids+=($!)

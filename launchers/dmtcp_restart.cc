@@ -133,9 +133,10 @@ std::string LoaderPath() { return client::RestartLoader(); }
 // Reads one image and checks it completely, and that this node has what it
 // needs (mapped and open files, the kernel's mappings): the checks a restart
 // makes before it changes anything. Null with *error naming the image.
-std::unique_ptr<image::ImageReader> LoadChecked(const std::string& path, std::string* error) {
+std::unique_ptr<image::ImageReader> LoadChecked(const std::string& path, std::string* error,
+                                                bool lazy = false) {
   auto r = std::make_unique<image::ImageReader>();
-  if (!r->Load(path)) {
+  if (!r->Load(path, lazy)) {
     *error = r->error();
     return nullptr;
   }
@@ -250,7 +251,7 @@ int main(int argc, char** argv) {
   std::optional<int> port;
   std::string port_file, ckptdir;
   std::optional<int> interval;
-  bool join = false, new_coord = false, no_remap = false, verify = false;
+  bool join = false, new_coord = false, no_remap = false, verify = false, lazy = false;
   app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
   app.add_option("-h,--coord-host,--host", host,
                  "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
@@ -275,6 +276,10 @@ int main(int argc, char** argv) {
                  "Give up after N restarts from the same checkpoint without a newer one "
                  "(DMTCP_RESTART_MAX_ATTEMPTS; 0 = no limit)")
       ->check(CLI::Range(0, 1000000));
+  app.add_flag("--lazy", lazy,
+               "Map the images' uncompressed memory instead of reading it: running again at "
+               "once, pages read on first touch (their checksums are not checked; the images "
+               "must stay until the next checkpoint)");
   app.add_flag("--verify", verify,
                "Only read and check the images as a restart would (no coordinator, no "
                "process); a line per image, exit 0 if all are good");
@@ -293,7 +298,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<image::ImageReader>> readers;
   for (const auto& path : images) {
     std::string error;
-    auto r = LoadChecked(path, &error);
+    auto r = LoadChecked(path, &error, lazy);
     if (!r) client::Fail(kCmd, error);
     readers.push_back(std::move(r));
   }

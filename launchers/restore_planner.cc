@@ -53,6 +53,16 @@ std::string Describe(const struct stat& st) {
   return s.str();
 }
 
+int64_t MaxMapCount() {
+  int64_t n = 65530;  // the kernel's default
+  if (FILE* f = fopen("/proc/sys/vm/max_map_count", "r")) {
+    long long v;
+    if (fscanf(f, "%lld", &v) == 1 && v > 0) n = v;
+    fclose(f);
+  }
+  return n;
+}
+
 int MakeMemfd(const char* name) {
   int fd = memfd_create(name, 0);  // no CLOEXEC: the loader reads it
   if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + strerror(errno));
@@ -334,6 +344,10 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
   std::vector<plan::PlanChunk> chunks;
   std::vector<plan::PlanRange> huge;
   const bool advise_huge = ThpOnlyWhereAdvised();
+  // --lazy: each mapped block is a mapping of its own; half the kernel's
+  // limit at most, the rest read.
+  int64_t map_budget =
+      img.lazy() ? MaxMapCount() / 2 - static_cast<int64_t>(img.areas().size()) : 0;
   PreparedRestore out;
   int data_fd = -1;
   uint64_t data_off = 0;
@@ -438,9 +452,19 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     if (named) Append(areas, name.data(), name.size());
     ++h.num_areas;
     if (from_object) continue;  // its pages are in the shared memory file
-    if (advise_huge && pa.kind == plan::kAnonPrivate && !(pa.advice & plan::kAdviseNoHugepage))
+    // --lazy: raw blocks of private memory are mapped from the images, not filled.
+    const bool map_raw = img.lazy() && image::LazyArea(a.info);
+    if (advise_huge && !map_raw && pa.kind == plan::kAnonPrivate &&
+        !(pa.advice & plan::kAdviseNoHugepage))
       AddFullHugeBlocks(a.data, &huge);
     for (const auto& d : a.data) {
+      if (map_raw && d.codec == image::Codec::kRaw && map_budget-- > 0) {
+        if (d.base >= 0)
+          chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kMapFd, BaseFd(d.base)});
+        else
+          chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kMapImage, 0});
+        continue;
+      }
       if (d.codec == image::Codec::kRaw && d.base >= 0) {  // from an earlier generation's image
         chunks.push_back({d.addr, d.raw_len, d.file_offset, plan::kFromFd, BaseFd(d.base)});
         continue;

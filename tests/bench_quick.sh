@@ -11,13 +11,14 @@ fail() { echo "bench_quick: $*" >&2; exit 1; }
 # 10 programs (2 sizes of random bytes, then random with gzip, text and zeros with and without,
 # zero pages, random and text forked): checkpoint, pause and two restarts each, and the image
 # size of 5; a second limit for the 2 compressed text checkpoints; a restart into huge pages for
-# the 8 not gzip-compressed text; an incremental checkpoint, its image and the restart from it;
+# the 8 not gzip-compressed text; a restart --lazy of the 2 random uncompressed ones; an
+# incremental checkpoint, its image and the restart from it;
 # checkpoint, restart and restart per process of 20 idle
 # processes; checkpoint and restart of the MPI job (with Open MPI); launch; 7 calls; 2
 # coordinator rows.
 mpi_rows=0
 command -v mpirun >/dev/null && [[ -x $build/bench/bench_mpi_memory ]] && mpi_rows=2
-expected=$((10 * 4 + 5 + 2 + 8 + 3 + 3 + mpi_rows + 1 + 7 + 2))
+expected=$((10 * 4 + 5 + 2 + 8 + 2 + 3 + 3 + mpi_rows + 1 + 7 + 2))
 rows=$(($(wc -l <"$csv") - 1))
 ((rows == expected)) || fail "$rows rows in $csv, expected $expected"
 awk -F, 'NR > 1 && !($2 + 0 > 0 && $5 + 0 > 0 && $6 + 0 > 0) { print "bad row: " $0; bad = 1 }

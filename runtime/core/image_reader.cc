@@ -40,6 +40,18 @@ bool CleanRelativePath(const std::string& p) {
 }
 }  // namespace
 
+bool LazyArea(const AreaInfo& area) {
+  // Not executable memory: the image's file system may be mounted noexec.
+  return area.kind == static_cast<uint32_t>(AreaKind::kAnonPrivate) && !(area.prot & 4);
+}
+
+namespace {
+bool MappedLazily(const AreaInfo& area, const RecordHeader& data) {
+  return LazyArea(area) && data.type == static_cast<uint32_t>(RecordType::kData) &&
+         data.codec == static_cast<uint32_t>(Codec::kRaw);
+}
+}  // namespace
+
 ImageReader::~ImageReader() {
   if (fd_ >= 0) close(fd_);
   for (const BaseImage& b : bases_)
@@ -51,8 +63,9 @@ bool ImageReader::Fail(const std::string& why) {
   return false;
 }
 
-bool ImageReader::Load(const std::string& path) {
+bool ImageReader::Load(const std::string& path, bool lazy) {
   path_ = path;
+  lazy_ = lazy;
   fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) return Fail(std::string("cannot open: ") + strerror(errno));
   struct stat st;
@@ -118,7 +131,8 @@ bool ImageReader::Load(const std::string& path) {
       return Fail("corrupt image (padding at offset " + std::to_string(off + sizeof h) + ")");
     if (is_data) {
       // Memory is most of the file: its checksums are checked afterwards, in parallel.
-      payloads.push_back({off, payload_off, h.length, h.payload_crc});
+      const bool mapped = lazy && current_is_area && MappedLazily(areas_.back().info, h);
+      if (!mapped) payloads.push_back({off, payload_off, h.length, h.payload_crc});
     } else {
       buf.resize(h.length);
       if (h.length && !io::PreadAll(fd_, buf.data(), h.length, static_cast<off_t>(payload_off)))
@@ -463,7 +477,8 @@ bool ImageReader::ResolveRefs(const std::vector<std::pair<uint32_t, std::string>
     d.file_offset = payload_off;
     ++b.blocks;
     b.bytes += d.raw_len;
-    payloads->push_back({r.info.offset, payload_off, h.length, h.payload_crc, base});
+    if (!lazy_ || !MappedLazily(areas_[r.area].info, h))
+      payloads->push_back({r.info.offset, payload_off, h.length, h.payload_crc, base});
   }
   return true;
 }

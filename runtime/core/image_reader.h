@@ -83,6 +83,10 @@ struct SavedFolder {
   std::vector<FolderEntry> entries;  // parents before their contents
 };
 
+// Whether a restart with --lazy maps the raw blocks of this area from the
+// image instead of reading them (private anonymous memory, not executable).
+bool LazyArea(const AreaInfo& area);
+
 class ImageReader {
  public:
   ImageReader() = default;
@@ -92,7 +96,10 @@ class ImageReader {
 
   // Reads the whole file and checks every header and payload checksum and
   // the end record. On failure returns false and error() says why.
-  bool Load(const std::string& path);
+  // lazy: the raw memory of the program's areas (in this image or one it
+  // refers to) is not read here, so not checked: a restart maps it.
+  bool Load(const std::string& path, bool lazy = false);
+  bool lazy() const { return lazy_; }
   // Moves the open file to a descriptor >= min_fd (out of the way of the
   // descriptors a restart places for the program).
   bool RelocateFd(int min_fd);
@@ -150,6 +157,7 @@ class ImageReader {
   // Reads and checks the memory records' payloads, on every CPU we may use.
   bool CheckPayloads(const std::vector<Payload>& payloads);
   int fd_ = -1;
+  bool lazy_ = false;
   std::string path_;
   std::string error_;
   FileHeader header_{};

@@ -145,6 +145,17 @@ bool Deleted(const MapsLine& m) {
   return true;
 }
 
+// Memory a restart with --lazy mapped from a checkpoint image: the program's
+// own memory, whose pages were not all read yet (and whose file a later
+// checkpoint replaces), so every page of it is saved as anonymous memory.
+bool MappedFromImage(const MapsLine& m) {
+  if (m.perms[3] != 'p' || m.name_len == 0 || m.name[0] != '/') return false;
+  uint32_t end = m.name_len - (Deleted(m) ? sizeof " (deleted)" - 1 : 0);
+  uint32_t base = end;
+  while (base > 0 && m.name[base - 1] != '/') --base;
+  return image::CheckpointFileName(m.name + base, end - base);
+}
+
 }  // namespace
 
 bool PageIsZero(const uint64_t* p) {
@@ -188,6 +199,7 @@ uint32_t Prot(const MapsLine& m) {
 }
 
 image::AreaKind Classify(const MapsLine& m) {
+  if (MappedFromImage(m)) return image::AreaKind::kAnonPrivate;
   if (m.name_len > 0 && m.name[0] == '[') {
     if (NameIs(m, "[heap]")) return image::AreaKind::kHeap;
     if (NameIs(m, "[stack]")) return image::AreaKind::kStack;
@@ -207,7 +219,7 @@ image::AreaKind Classify(const MapsLine& m) {
 
 // Writes the pages of [start, end) that must be saved.
 bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, uint64_t start,
-                uint64_t end, image::AreaKind kind, uint32_t prot) {
+                uint64_t end, image::AreaKind kind, uint32_t prot, bool every_page) {
   const bool file_backed = kind == image::AreaKind::kFilePrivate;
   bool made_readable = false;
   uint64_t run_start = 0, run_len = 0;
@@ -244,7 +256,9 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
       const uint64_t pm = s.pagemap[i];
       const uint64_t addr = chunk + i * kPage;
       bool save;
-      if (file_backed) {
+      if (every_page) {
+        save = true;  // read from the image file on first touch: present or not
+      } else if (file_backed) {
         save = ((pm & kPmPresent) && !(pm & kPmFile)) || (pm & kPmSwapped);
       } else {
         save = (pm & (kPmPresent | kPmSwapped)) != 0;
@@ -306,13 +320,15 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
     }
   }
   a.kind = static_cast<uint32_t>(kind);
-  a.name_len = m.name_len;
-  if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, m.name, m.name_len)) return false;
+  const bool from_image = MappedFromImage(m);  // anonymous memory, as the program made it
+  if (from_image) a.dev = a.inode = a.file_offset = 0;
+  a.name_len = from_image ? 0 : m.name_len;
+  if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, m.name, a.name_len)) return false;
   ++*count;
   if (kind == image::AreaKind::kSpecial || kind == image::AreaKind::kFileShared) return true;
   // A System V segment's pages are in its own record (sysv_ipc.cc).
   if (kind == image::AreaKind::kAnonShared && NameStarts(m, "/SYSV")) return true;
-  return WritePages(w, s, pagemap_fd, start, end, kind, a.prot);
+  return WritePages(w, s, pagemap_fd, start, end, kind, a.prot, from_image);
 }
 
 }  // namespace

@@ -326,12 +326,23 @@ void FillChunks(int plan_fd, int data_fd, int image_fd) {
     uint32_t n = left > 256 ? 256 : left;
     if (!ReadAll(plan_fd, chunks, n * sizeof(PlanChunk))) Die("truncated restore plan");
     for (uint32_t i = 0; i < n; ++i) {
-      int fd = chunks[i].source == kFromImage ? image_fd : data_fd;
-      if (chunks[i].source == kFromFd) {
+      const uint32_t src = chunks[i].source;
+      int fd = src == kFromImage || src == kMapImage ? image_fd : data_fd;
+      if (src == kFromFd || src == kMapFd) {
         fd = static_cast<int>(chunks[i].fd);
         bool known = false;
         for (uint32_t j = 0; j < g_num_base_fds && !known; ++j) known = g_base_fds[j] == fd;
         if (!known && g_num_base_fds < kMaxBaseFds) g_base_fds[g_num_base_fds++] = fd;
+      }
+      if (src == kMapImage || src == kMapFd) {
+        // The pages come from the page cache when the program first touches them.
+        const long r =
+            Syscall6(loader::kMmap, static_cast<long>(chunks[i].addr),
+                     static_cast<long>(chunks[i].len), kProtRead | kProtWrite,
+                     kMapPrivate | kMapFixed, fd, static_cast<long>(chunks[i].data_offset));
+        if (r != static_cast<long>(chunks[i].addr))
+          Die("cannot map memory data at", chunks[i].addr);
+        continue;
       }
       if (!PreadAll(fd, reinterpret_cast<void*>(chunks[i].addr), chunks[i].len,
                     chunks[i].data_offset))

@@ -98,6 +98,10 @@ struct PlanChunk {
 constexpr uint32_t kFromData = 0;
 constexpr uint32_t kFromImage = 1;
 constexpr uint32_t kFromFd = 2;
+// dmtcp_restart --lazy: mapped MAP_PRIVATE from the image (kMapImage) or
+// from an earlier generation's image open at fd (kMapFd), read on first touch.
+constexpr uint32_t kMapImage = 3;
+constexpr uint32_t kMapFd = 4;
 // Earlier generations' images one restart reads from at most.
 constexpr uint32_t kMaxBaseFds = 64;
 
