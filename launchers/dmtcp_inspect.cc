@@ -160,6 +160,8 @@ const char* AreaKindName(uint32_t kind) {
       return "heap";
     case AreaKind::kSpecial:
       return "special";
+    case AreaKind::kSysvShm:  // restore plans only: not in an image
+      break;
   }
   return "unknown";
 }

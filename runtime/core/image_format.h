@@ -355,6 +355,9 @@ enum class AreaKind : uint32_t {
   kStack = 5,        // the main thread's [stack]
   kHeap = 6,         // [heap]
   kSpecial = 7,      // [vdso], [vvar], ...: the kernel's; moved, not restored
+  // Restore plans only (restore_plan.h), never in an image: a System V
+  // segment attached again.
+  kSysvShm = 8,
 };
 
 struct AreaInfo {

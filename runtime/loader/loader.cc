@@ -268,10 +268,11 @@ void MapAreas(int plan_fd) {
     g_name[a.name_len] = 0;
     const long len = static_cast<long>(a.end - a.start);
     long r;
-    switch (a.kind) {
-      case kFilePrivate:
-      case kFileShared: {
-        const bool shared = a.kind == kFileShared;
+    const auto kind = static_cast<AreaKind>(a.kind);
+    switch (kind) {
+      case AreaKind::kFilePrivate:
+      case AreaKind::kFileShared: {
+        const bool shared = kind == AreaKind::kFileShared;
         const bool writable = (a.prot & kProtWrite) != 0;
         long fd = Syscall(loader::kOpen, reinterpret_cast<long>(g_name),
                           shared && writable ? 2 /*O_RDWR*/ : 0);
@@ -287,13 +288,13 @@ void MapAreas(int plan_fd) {
         Syscall(loader::kClose, fd);
         break;
       }
-      case kSysvShm:
+      case AreaKind::kSysvShm:
         r = AttachSegment(a);
         break;
       default: {
         long flags = kMapFixed | kMapAnon | kMapNoReserve;
-        flags |= a.kind == kAnonShared ? kMapShared : kMapPrivate;
-        if (a.kind == kStack) flags |= kMapGrowsDown;
+        flags |= kind == AreaKind::kAnonShared ? kMapShared : kMapPrivate;
+        if (kind == AreaKind::kStack) flags |= kMapGrowsDown;
         r = Syscall6(loader::kMmap, static_cast<long>(a.start), len,
                      kProtRead | kProtWrite | (a.prot & 4), flags, -1, 0);
         break;
@@ -378,7 +379,7 @@ void ProtectAreas(int plan_fd, uint64_t areas_offset) {
     if (!PreadAll(plan_fd, &a, sizeof a, off)) Die("truncated restore plan");
     off += sizeof a + a.name_len;
     GiveAdvice(a);
-    if (a.kind == kFileShared) continue;
+    if (static_cast<AreaKind>(a.kind) == AreaKind::kFileShared) continue;
     if (Syscall(loader::kMprotect, static_cast<long>(a.start), static_cast<long>(a.end - a.start),
                 a.prot) < 0)
       Die("cannot protect area at", a.start);

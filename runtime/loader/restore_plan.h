@@ -8,7 +8,17 @@
 
 #include <stdint.h>
 
+#include "image_format.h"
+
 namespace dmtcp::plan {
+
+// The kinds and madvise bits of areas are the image's (image_format.h).
+using image::AreaKind;
+using image::kAdviseDontDump;
+using image::kAdviseDontFork;
+using image::kAdviseHugepage;
+using image::kAdviseNoHugepage;
+using image::kAdviseWipeOnFork;
 
 constexpr uint64_t kMagic = 0x4e414c50504d5444ULL;  // "DTMPPLAN"
 constexpr uint32_t kVersion = 4;
@@ -17,15 +27,6 @@ constexpr uint64_t kLoaderBase = 0x1f0000000000ULL;
 constexpr uint64_t kLoaderEnd = kLoaderBase + (1ULL << 30);
 constexpr uint32_t kMaxRestartInfo = 65536;
 constexpr uint32_t kMaxSpecials = 8;
-
-enum AreaKind : uint32_t {
-  kAnonPrivate = 1,
-  kAnonShared = 2,
-  kFilePrivate = 3,
-  kFileShared = 4,
-  kStack = 5,
-  kSysvShm = 6,  // a System V segment (id: object_id), attached again
-};
 
 struct PlanHeader {
   uint64_t magic;
@@ -57,9 +58,9 @@ struct PlanArea {
   uint64_t end;
   uint64_t file_offset;
   uint32_t prot;
-  uint32_t kind;  // AreaKind
+  uint32_t kind;  // AreaKind: private anonymous (heap too), shared, file, stack, System V
   uint32_t name_len;
-  uint32_t advice;       // kAdvise* below (the same bits as the image's)
+  uint32_t advice;       // kAdvise* (the image's bits)
   uint64_t object_id;    // kSysvShm: the segment's id now
   uint64_t object_size;  // kSysvShm: its size in bytes
   uint32_t attach;       // kSysvShm: kAttach* below
@@ -71,11 +72,6 @@ struct PlanArea {
 constexpr uint32_t kAttachWhole = 0;
 constexpr uint32_t kAttachCovered = 1;
 constexpr uint32_t kAttachPart = 2;
-constexpr uint32_t kAdviseHugepage = 1;
-constexpr uint32_t kAdviseNoHugepage = 2;
-constexpr uint32_t kAdviseDontFork = 4;
-constexpr uint32_t kAdviseDontDump = 8;
-constexpr uint32_t kAdviseWipeOnFork = 16;
 
 // Whole 2 MiB blocks of an anonymous area that the image fills entirely:
 // advised MADV_HUGEPAGE before they are filled, one fault per block instead

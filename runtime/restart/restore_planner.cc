@@ -386,35 +386,16 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     pa.end = a.info.end;
     pa.file_offset = a.info.file_offset;
     pa.prot = a.info.prot;
-    static_assert(plan::kAdviseHugepage == image::kAdviseHugepage &&
-                  plan::kAdviseNoHugepage == image::kAdviseNoHugepage &&
-                  plan::kAdviseDontFork == image::kAdviseDontFork &&
-                  plan::kAdviseDontDump == image::kAdviseDontDump &&
-                  plan::kAdviseWipeOnFork == image::kAdviseWipeOnFork);
     pa.advice = a.info.advice;
-    switch (kind) {
-      case AreaKind::kAnonShared:
-        pa.kind = plan::kAnonShared;
-        break;
-      case AreaKind::kFilePrivate:
-        pa.kind = plan::kFilePrivate;
-        break;
-      case AreaKind::kFileShared:
-        pa.kind = plan::kFileShared;
-        break;
-      case AreaKind::kStack:
-        pa.kind = plan::kStack;
-        break;
-      default:
-        pa.kind = plan::kAnonPrivate;
-        break;
-    }
+    // The heap comes back as private anonymous memory (its bounds are the
+    // process's brk fields).
+    pa.kind = static_cast<uint32_t>(kind == AreaKind::kHeap ? AreaKind::kAnonPrivate : kind);
     std::string name = a.name;
     bool named = kind == AreaKind::kFilePrivate || kind == AreaKind::kFileShared;
     bool from_object = false;
     if (kind == AreaKind::kAnonShared && shared && IsSysvSegment(a, *shared)) {
       const auto& seg = shared->sysv_segments.at(a.info.inode);
-      pa.kind = plan::kSysvShm;
+      pa.kind = static_cast<uint32_t>(AreaKind::kSysvShm);
       pa.object_id = static_cast<uint64_t>(seg.id);
       pa.object_size = seg.size;
       const uint64_t base = a.info.start - a.info.file_offset;
@@ -442,7 +423,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     } else if (kind == AreaKind::kAnonShared && shared) {
       auto it = shared->fds.find({a.info.dev, a.info.inode});
       if (it != shared->fds.end()) {
-        pa.kind = plan::kFileShared;
+        pa.kind = static_cast<uint32_t>(AreaKind::kFileShared);
         name = "/proc/self/fd/" + std::to_string(it->second);
         named = from_object = true;
       }
@@ -454,7 +435,7 @@ PreparedRestore PrepareRestore(image::ImageReader& img, const RestartInfo& info,
     if (from_object) continue;  // its pages are in the shared memory file
     // --lazy: raw blocks of private memory are mapped from the images, not filled.
     const bool map_raw = img.lazy() && image::LazyArea(a.info);
-    if (advise_huge && !map_raw && pa.kind == plan::kAnonPrivate &&
+    if (advise_huge && !map_raw && pa.kind == static_cast<uint32_t>(AreaKind::kAnonPrivate) &&
         !(pa.advice & plan::kAdviseNoHugepage))
       AddFullHugeBlocks(a.data, &huge);
     for (const auto& d : a.data) {
