@@ -241,8 +241,11 @@ const SavedBlock* ImageWriter::FindPrevious(uint64_t addr, uint64_t len) const {
     else
       hi = mid;
   }
-  if (lo < prev_count_ && prev_[lo].addr == addr && prev_[lo].len == len) return &prev_[lo];
-  return nullptr;
+  if (lo == prev_count_ || prev_[lo].addr != addr || prev_[lo].len != len) return nullptr;
+  // Only the 64 generations before this one can be named (RefersTo, the
+  // runtime's pruning): a block last written earlier is written again.
+  const uint32_t g = prev_[lo].gen;
+  return g < gen_ && gen_ - g <= 64 ? &prev_[lo] : nullptr;
 }
 
 void ImageWriter::AddBlock(const SavedBlock& b) {

@@ -572,6 +572,23 @@ TEST_P(ImageTest, IncrementalChainReadsBack) {
   EXPECT_EQ(gens, (std::vector<uint32_t>{3, 4}));
 }
 
+// Generations far apart (failed checkpoints between them, or DMTCP_INCREMENTAL_FULL_EVERY above
+// 64): an image can name only the 64 generations before it, so a block last written earlier is
+// written again, never referred to unnamed (its image would be pruned and the restart refused).
+TEST_P(ImageTest, BlocksOfGenerationsTooFarBackAreWrittenAgain) {
+  std::vector<SavedBlock> prev, next;
+  std::vector<uint8_t> mem = memory_;
+  WriteGeneration(dir_, scratch_, mem, 1, prev, &next, GetParam());
+  prev = next;
+  mem[7] ^= 1;
+  const std::string path = WriteGeneration(dir_, scratch_, mem, 100, prev, &next, GetParam());
+  ImageReader r;
+  ASSERT_TRUE(r.Load(path)) << r.error();
+  EXPECT_EQ(ReadAll(r, mem.size()), mem);
+  EXPECT_EQ(r.referred_bytes(), 0u);
+  EXPECT_TRUE(r.bases().empty());
+}
+
 // A damaged byte in a referred block, a missing referred image, and another file in its place:
 // each refuses, naming the file.
 TEST_P(ImageTest, DamagedOrMissingBaseImagesAreRejected) {
