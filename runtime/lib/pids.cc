@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+
+#include "environment.h"
 #include "made_files.h"
 #include "runtime.h"
 
@@ -32,9 +35,44 @@ int g_num_tids;
 
 pid_t RealGetpid() { return static_cast<pid_t>(RawSyscall(SYS_getpid)); }
 
+// Guards g_table_handed and the descriptor's close-on-exec flag together.
+std::atomic<int> g_table_lock;
+int g_table_handed;
+
+void LockTableFd() {
+  while (g_table_lock.exchange(1, std::memory_order_acquire)) RawSyscall(SYS_sched_yield);
+}
+void UnlockTableFd() { g_table_lock.store(0, std::memory_order_release); }
+
 }  // namespace
 
-void InitPids() { g_vpid = VirtualPid(RealGetpid()); }
+void InitPids() {
+  g_vpid = VirtualPid(RealGetpid());
+  // A forked child: no spawn of its own under way (a parent's thread may
+  // have been in one, holding the lock).
+  g_table_lock.store(0);
+  g_table_handed = 0;
+  if (g_table_fd >= 0) RawSyscall(SYS_fcntl, g_table_fd, F_SETFD, FD_CLOEXEC);
+}
+
+void HandOnPidTable(char* entry, size_t cap) {
+  entry[0] = 0;
+  // A vfork child shares this memory but has a descriptor table of its own.
+  if (InVforkChild()) {
+    HandOn(kPidTableFd, g_table_fd, entry, cap);
+    return;
+  }
+  LockTableFd();
+  if (HandOn(kPidTableFd, g_table_fd, entry, cap)) ++g_table_handed;
+  UnlockTableFd();
+}
+
+void TakeBackPidTable() {
+  if (g_table_fd < 0 || InVforkChild()) return;
+  LockTableFd();
+  if (g_table_handed > 0 && --g_table_handed == 0) TakeBack(g_table_fd);
+  UnlockTableFd();
+}
 
 bool MapPidTable(int fd) {
   if (g_table) {

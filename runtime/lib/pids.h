@@ -19,6 +19,13 @@ void InitPids();
 // (close-on-exec) so that an exec can hand it on (PidTableFd).
 bool MapPidTable(int fd);
 int PidTableFd();  // -1 if none
+// An exec or spawn hands the table's descriptor on (environment entry in
+// entry); TakeBackPidTable when it returned. Threads that spawn at once
+// are counted: the descriptor stays inheritable until the last is done
+// (one thread closing it on exec left another's child without a table,
+// and that child saw its parent's kernel pid for its virtual ppid).
+void HandOnPidTable(char* entry, size_t cap);
+void TakeBackPidTable();
 // The program took the table's number (dup2): it is now on fd.
 void PidTableFdMoved(int fd);
 pid_t RealPid(pid_t vpid);

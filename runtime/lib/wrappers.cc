@@ -414,7 +414,7 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
   char coord[96] = "", table[48];
   if (!vfork_child && !without && HandOn(kInheritedCoordFd, g.coord_fd, coord, sizeof coord))
     AppendComputation(coord, sizeof coord);
-  HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
+  HandOnPidTable(table, sizeof table);
   const char* const extra[2] = {coord, table};
   const size_t cap = EnvCount(envp) + kEnvironmentExtra + 2;
   auto** current = static_cast<char**>(alloca(cap * sizeof(char*)));
@@ -431,7 +431,7 @@ int ExecInThisProcess(Real real, const char* file, char* const argv[], char* con
     TakeBack(g.coord_fd);
     WrapperExit();
   }
-  TakeBack(PidTableFd());
+  TakeBackPidTable();
   return r;
 }
 
@@ -506,7 +506,7 @@ int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_action
           const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
   if (!g.enabled) return real(pid, file, actions, attr, argv, envp);
   char table[48];
-  HandOn(kPidTableFd, PidTableFd(), table, sizeof table);
+  HandOnPidTable(table, sizeof table);
   const char* const extra[2] = {nullptr, table};
   auto** env =
       static_cast<char**>(alloca((EnvCount(envp) + kEnvironmentExtra + 1) * sizeof(char*)));
@@ -517,7 +517,7 @@ int Spawn(Real real, pid_t* pid, const char* file, const posix_spawn_file_action
   SkipTakenPids();
   int r = real(pid, file, actions, attr, argv,
                CurrentEnvironment(envp, env, extra, runtime, preload, preload_cap));
-  TakeBack(PidTableFd());
+  TakeBackPidTable();
   return r;
 }
 

@@ -25,8 +25,8 @@
 # A real program's script (real/NAME.sh) defines CMD (the command line, run with bash -c), READY
 # (a regex its output matches once it runs), and check (a function that checks its result after
 # it ended); the command must exit 0. It may set LAUNCH_ARGS (an array of dmtcp_launch options),
-# RUN_ON (seconds the program runs on after each checkpoint before it is killed, as a job does) and
-# AFTER_KILL_REMOVE (a GLOB, as the C programs' directive above).
+# ROUNDS, RUN_ON (seconds the program runs on after each checkpoint before it is killed, as a job
+# does) and AFTER_KILL_REMOVE (a GLOB, as the C programs' directive above).
 . "$(dirname "$0")/../e2e/lib.sh"
 prog=${1:?usage: run.sh PROGRAM plain|gzip|forked}
 mode=${2:?usage: run.sh PROGRAM plain|gzip|forked}

@@ -180,12 +180,26 @@ start_bg() {
   E2E_PGIDS+=("$!")
 }
 
+# Every thread of PID's process tree: where each one waits, for the reader of a hang.
+tree_threads() {
+  local -A parent=()
+  local line p pp t rest
+  while read -r p pp; do parent[$p]=$pp; done < <(ps -e -o pid=,ppid=)
+  ps -e -L -o pid=,ppid=,tid=,stat=,wchan:24=,comm= | while read -r p pp t rest; do
+    local a=$p
+    while [[ -n $a && $a != 0 && $a != 1 && $a != "$1" ]]; do a=${parent[$a]:-}; done
+    [[ $a == "$1" ]] || continue
+    printf '%s %s %s %s syscall: %s\n' "$p" "$pp" "$t" "$rest" "$(cut -d' ' -f1-4 "/proc/$t/syscall" 2>/dev/null)"
+  done
+}
+
 # wait_exit PID [TIMEOUT]  Waits for a process started by start_bg to exit; sets WAIT_RC.
 wait_exit() {
   local pid=$1 timeout=${2:-$E2E_WAIT} deadline
   deadline=$((SECONDS + timeout))
   while is_alive "$pid"; do
-    ((SECONDS < deadline)) || fail "process $pid did not exit within ${timeout}s"
+    ((SECONDS < deadline)) || fail "process $pid did not exit within ${timeout}s; its process tree:
+$(tree_threads "$pid")"
     sleep 0.05
   done
   wait "$pid"
