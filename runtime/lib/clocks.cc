@@ -26,11 +26,6 @@ clockid_t MakeCpuClock(pid_t id, clockid_t kind) {
 }
 pid_t ClockOwner(clockid_t c) { return ~(c >> 3); }
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 }  // namespace
 
 clockid_t KernelClock(clockid_t c) {

@@ -25,7 +25,7 @@ struct Tables {
   uint32_t prev_gen;
   int since_full;   // generations since the last whole one
   uint64_t wanted;  // blocks the last image had (more than the room, if it overflowed)
-  long owner;      // the process (kernel pid) the mapping belongs to
+  long owner;       // the process (kernel pid) the mapping belongs to
   char prev_path[4200];
   // The generation written and waiting for its commit.
   bool pending;

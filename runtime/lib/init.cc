@@ -216,6 +216,7 @@ void CloseInheritedPidTable() {
 }
 
 __attribute__((constructor)) void DmtcpInit() {
+  ResolveNextSymbols();  // before any checkpoint can start
   StrCopy(g.program, sizeof g.program, program_invocation_short_name);
   if (IsOwnCommand(g.program) || EnvironmentValue("DMTCP_DISABLE")) {
     CloseInheritedConnection();

@@ -18,11 +18,6 @@ using namespace dmtcp::rt;
 
 namespace {
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 // Whether an EINTR came from our checkpoint: the resume generation moved.
 bool CheckpointedDuring(int gen, int r) {
   return r < 0 && errno == EINTR && g.enabled && g.resume_gen.load() != gen;

@@ -15,11 +15,6 @@
 
 namespace {
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 struct OutsideCheckpoint {
   OutsideCheckpoint() { dmtcp::rt::WrapperEnter(); }
   ~OutsideCheckpoint() { dmtcp::rt::WrapperExit(); }
@@ -30,25 +25,26 @@ struct OutsideCheckpoint {
 }  // namespace
 
 extern "C" char* setlocale(int category, const char* locale) {
-  static auto real = Next<char* (*)(int, const char*)>("setlocale");
+  static auto real = dmtcp::rt::Next<char* (*)(int, const char*)>("setlocale");
   OutsideCheckpoint outside;
   return real(category, locale);
 }
 
 extern "C" char* textdomain(const char* domain) {
-  static auto real = Next<char* (*)(const char*)>("textdomain");
+  static auto real = dmtcp::rt::Next<char* (*)(const char*)>("textdomain");
   OutsideCheckpoint outside;
   return real(domain);
 }
 
 extern "C" char* bindtextdomain(const char* domain, const char* dir) {
-  static auto real = Next<char* (*)(const char*, const char*)>("bindtextdomain");
+  static auto real = dmtcp::rt::Next<char* (*)(const char*, const char*)>("bindtextdomain");
   OutsideCheckpoint outside;
   return real(domain, dir);
 }
 
 extern "C" char* bind_textdomain_codeset(const char* domain, const char* codeset) {
-  static auto real = Next<char* (*)(const char*, const char*)>("bind_textdomain_codeset");
+  static auto real =
+      dmtcp::rt::Next<char* (*)(const char*, const char*)>("bind_textdomain_codeset");
   OutsideCheckpoint outside;
   return real(domain, codeset);
 }

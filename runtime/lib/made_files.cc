@@ -35,7 +35,7 @@ struct Made {
   uint32_t mode;
   uint64_t size;
 };
-Made g_made[kMaxMade];
+constinit Made g_made[kMaxMade]{};           // no dynamic initializer (see util.cc's g)
 int g_next;                                  // the slot taken when every slot is in use
 std::atomic_flag g_lock = ATOMIC_FLAG_INIT;  // claiming slots, among the program's threads
 
@@ -198,12 +198,9 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
 
 // Calls that make a file and are not open, openat or fopen (pids.cc):
 // glibc's mkstemp opens through an internal call no wrapper sees.
-namespace {
+using dmtcp::rt::Next;
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
+namespace {
 
 int Noted(int fd, const char* path) {
   if (fd >= 0) dmtcp::rt::NoteMadeFile(AT_FDCWD, path);

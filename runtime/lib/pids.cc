@@ -218,11 +218,6 @@ using namespace dmtcp::rt;
 
 namespace {
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 pid_t ToRealTarget(pid_t pid) {
   if (pid > 0) return RealPid(pid);
   if (pid < -1) return -RealPid(-pid);

@@ -60,11 +60,6 @@ struct sigevent KernelEvent(const struct sigevent& ev) {
   return k;
 }
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 int Result(long r) {
   if (r >= 0) return static_cast<int>(r);
   errno = static_cast<int>(-r);

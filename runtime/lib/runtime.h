@@ -188,6 +188,14 @@ void FormatUint(char* out, size_t cap, uint64_t v, int base = 10);
 long RawSyscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
 pid_t GetTid();
 long MonotonicMs();  // CLOCK_MONOTONIC in milliseconds, by a raw system call
+// The next definition (libc's) of a wrapped call. ResolveNextSymbols looks
+// every exported name up once, at start (next_symbols.cc says why).
+void ResolveNextSymbols();
+void* NextSymbol(const char* name);
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(NextSymbol(name));
+}
 void FutexWait(std::atomic<int>* addr, int expected);
 void FutexWakeAll(std::atomic<int>* addr);
 

@@ -21,11 +21,6 @@ using namespace dmtcp::rt;
 
 namespace {
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 constexpr const char* kShell = "/bin/sh";
 
 // Each command line runs as "sh -c -- LINE", so one that starts with "-"

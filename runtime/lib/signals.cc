@@ -21,7 +21,7 @@ using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
 using SigmaskFn = int (*)(int, const sigset_t*, sigset_t*);
 
 SigactionFn RealSigaction() {
-  static SigactionFn fn = reinterpret_cast<SigactionFn>(dlsym(RTLD_NEXT, "sigaction"));
+  static SigactionFn fn = reinterpret_cast<SigactionFn>(NextSymbol("sigaction"));
   return fn;
 }
 
@@ -162,7 +162,7 @@ extern "C" sighandler_t signal(int sig, sighandler_t handler) {
 }
 
 extern "C" int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
-  static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "sigprocmask"));
+  static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dmtcp::rt::NextSymbol("sigprocmask"));
   sigset_t copy;
   const bool was = dmtcp::rt::t_ckpt_signal_blocked;
   const int r = real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);
@@ -171,7 +171,8 @@ extern "C" int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
 }
 
 extern "C" int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
-  static auto real = reinterpret_cast<dmtcp::rt::SigmaskFn>(dlsym(RTLD_NEXT, "pthread_sigmask"));
+  static auto real =
+      reinterpret_cast<dmtcp::rt::SigmaskFn>(dmtcp::rt::NextSymbol("pthread_sigmask"));
   sigset_t copy;
   const bool was = dmtcp::rt::t_ckpt_signal_blocked;
   const int r = real(how, dmtcp::rt::WithoutCkptSignal(how, set, &copy), old);

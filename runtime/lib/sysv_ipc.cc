@@ -218,11 +218,6 @@ int GetObject(uint32_t kind, int key, int flags, int r) {
   return Note(kind, r, key);
 }
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 // A get whose key a restart moved: the program's object, as the kernel
 // would answer for it.
 bool AnswerMovedKey(uint32_t kind, int key, int flags, int* out) {

@@ -72,11 +72,6 @@ void FixRwlock(pthread_rwlock_t* l) {
   if (const int32_t to = MovedTo(l->__data.__cur_writer)) l->__data.__cur_writer = to;
 }
 
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 // The dynamic loader's own locks (dlopen, dlsym, dlclose and
 // dl_iterate_phdr take them) are recursive mutexes in ld.so's _rtld_global,
 // out of reach of the wrappers: a thread caught inside dlopen came back

@@ -7,7 +7,12 @@
 
 namespace dmtcp::rt {
 
-State g;
+// Zero before any code runs, with no constructor of its own: the runtime
+// starts (DmtcpInit, its checkpoint thread) before C++ initializers of this
+// library would run, and a dynamic initializer here zeroed the atomics
+// again under a checkpoint already under way (a shell spawned during a
+// checkpoint joined it at once: it exited halfway, or hung in its resume).
+constinit State g{};
 
 size_t StrLen(const char* s) {
   size_t n = 0;

@@ -31,7 +31,7 @@
 namespace dmtcp::rt {
 
 PthreadCreateFn RealPthreadCreate() {
-  static auto fn = reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
+  static auto fn = reinterpret_cast<PthreadCreateFn>(NextSymbol("pthread_create"));
   return fn;
 }
 
@@ -143,11 +143,6 @@ void* ThreadTrampoline(void* p) {
   void* r = ts.start(ts.arg);
   PluginEvent(DMTCP_EVENT_PTHREAD_RETURN);
   return r;
-}
-
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
 // The environment for an exec, marked so the new program's runtime sends

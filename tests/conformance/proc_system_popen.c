@@ -2,10 +2,11 @@
 // system() in a loop, a program reading a filter's output), and one popen'd stream that lives
 // through all of them. Each command's exit code must come back from system() or pclose(): a
 // restarted call must wait for the same child, whose kernel pid changed, not fail with ECHILD
-// (glibc's versions wait with internal calls no wrapper sees; system() returned -1).
+// (glibc's versions wait with internal calls no wrapper sees; system() returned -1). Shells
+// spawned while a checkpoint runs join it at once: with forked checkpoints, many exit while it is
+// still being written (the checkpoint failed, or a resumed shell hung, when the runtime's state
+// was reset under it by a C++ initializer that ran after the runtime started).
 // ROUNDS: 6
-// NOT-FORKED: a shell that exits while a forked checkpoint is still being written can be counted
-// as exited during it, and the checkpoint fails (about one run in five; not yet understood).
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
