@@ -89,6 +89,7 @@ struct ImageWriter::Slot {
   const uint8_t* payload;  // what is written after the header: out or in
   size_t out_len;
   bool tracked;
+  bool unchanged;          // not written since prev was saved (the kernel says so)
   bool is_ref;             // a kDataRef to prev, in out
   const SavedBlock* prev;  // the previous generation's block at addr, if any
   uint64_t hash[2];        // of the bytes stored (tracked blocks)
@@ -269,8 +270,13 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
   s.is_ref = false;
   if (s.tracked && s.prev) {
     // Hashed where it is: a block that did not change is neither copied nor
-    // written, only named.
-    Hash(s.src, s.len, s.hash);
+    // written, only named. One the kernel says was not written is not read.
+    if (s.unchanged) {
+      s.hash[0] = s.prev->hash[0];
+      s.hash[1] = s.prev->hash[1];
+    } else {
+      Hash(s.src, s.len, s.hash);
+    }
     if (s.hash[0] == s.prev->hash[0] && s.hash[1] == s.prev->hash[1]) {
       DataRefInfo ref{};
       ref.gen = s.prev->gen;
@@ -422,7 +428,8 @@ bool ImageWriter::Flush(uint64_t keep) {
   return true;
 }
 
-bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len, bool tracked) {
+bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len, bool tracked,
+                            bool unchanged) {
   const auto* p = static_cast<const uint8_t*>(src);
   tracked = tracked && next_;
   while (len > 0) {
@@ -437,6 +444,7 @@ bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len, bool tra
     s.len = n;
     s.tracked = tracked;
     s.prev = tracked ? FindPrevious(addr, n) : nullptr;
+    s.unchanged = unchanged && s.prev;
     s.is_ref = false;
     ++records_;
     data_bytes_ += n;

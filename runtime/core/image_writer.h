@@ -48,8 +48,10 @@ class ImageWriter {
   // is compressed when that makes it smaller, else stored raw. Blocks of
   // `tracked` memory (the program's areas, by address) are listed in the
   // table given to Track, and refer to the previous generation's block
-  // instead when their bytes are the same.
-  bool WriteData(uint64_t addr, const void* src, size_t len, bool tracked = false);
+  // instead when their bytes are the same; `unchanged`: the caller knows
+  // they are (not written since), so they are not even hashed.
+  bool WriteData(uint64_t addr, const void* src, size_t len, bool tracked = false,
+                 bool unchanged = false);
   // Incremental checkpoint of generation `gen`: prev (sorted by address) is
   // the last complete generation's table, next (room for next_cap blocks)
   // receives this one's. Without a call, nothing is tracked.

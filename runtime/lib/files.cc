@@ -30,6 +30,7 @@
 #include "shared_files.h"
 #include "sockets.h"
 #include "unix_datagrams.h"
+#include "write_tracking.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -660,7 +661,8 @@ bool RecordFds(const int* skip, int nskip) {
   uint64_t over = 0;  // descriptors past kMaxFds
   const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
     const int fd = static_cast<int>(n);
-    bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd() || fd == g.task_dir_fd;
+    bool skipped = fd == dir || fd == g.coord_fd || fd == PidTableFd() || fd == g.task_dir_fd ||
+                   fd == WriteTrackingFd();
     for (int i = 0; i < nskip; ++i) skipped |= fd == skip[i];
     if (skipped) return;
     if (g_num_fds < kMaxFds)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "write_tracking.h"
 
 namespace dmtcp::rt {
 
@@ -116,6 +117,7 @@ void PrepareIncremental(image::ImageWriter& w, const char* path, uint32_t gen) {
   if (need == 0 || !Reserve(need)) return;
   const bool refer = t.prev_valid && t.prev_gen < gen && gen - t.prev_gen <= 32 &&
                      t.since_full + 1 < g.cfg.full_every && SameString(t.prev_path, path);
+  BeginWriteScan(gen, refer ? t.prev_gen : 0);
   w.Track(refer ? Half(t.prev) : nullptr, refer ? t.prev_count : 0, Half(1 - t.prev), t.cap, gen);
   t.pending_gen = gen;
   g_tracking = true;
@@ -213,6 +215,7 @@ void ForgetIncremental() {
   // The mapping was not saved: it is not there.
   t = Tables{};
   g_tracking = false;
+  ForgetWriteTracking();
 }
 
 }  // namespace dmtcp::rt

@@ -18,6 +18,7 @@
 #include "pipes.h"
 #include "plugins.h"
 #include "runtime.h"
+#include "write_tracking.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -130,6 +131,8 @@ void ReadConfig() {
   c.incremental = EnvInt("DMTCP_INCREMENTAL", 1) != 0;
   c.full_every = EnvInt("DMTCP_INCREMENTAL_FULL_EVERY", 8);
   if (c.full_every < 1) c.full_every = 1;
+  const char* tracking = Env("DMTCP_INCREMENTAL_TRACKING");
+  c.kernel_tracking = !tracking || !StartsWith(tracking, "hash") || tracking[4] != 0;
   c.ckpt_open_files = EnvInt("DMTCP_CKPT_OPEN_FILES", 0) == 1;
   if (const char* f = Env("DMTCP_CHECKPOINT_FOLDERS"))
     StrCopy(c.ckpt_folders, sizeof c.ckpt_folders, f);
@@ -144,7 +147,8 @@ void JoinAsNewProcess(int connecting_fd) {
   g.num_checkpoints.store(0);
   g.num_restarts.store(0);
   g.ckpt_filename[0] = 0;
-  OpenTaskDir(true);  // the parent's threads were listed there
+  OpenTaskDir(true);    // the parent's threads were listed there
+  DropWriteTracking();  // the parent's: this memory is not registered
   // Only what is safe in the child of a threaded program happens here: no
   // name resolution, no waiting on the coordinator. The checkpoint thread
   // completes the connection the fork handler began (the parent's fork()

@@ -12,8 +12,10 @@
 #include <sys/sysmacros.h>
 
 #include "memory_advice.h"
+#include "pagemap_scan.h"
 #include "restore_plan.h"
 #include "runtime.h"
+#include "write_tracking.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -23,43 +25,31 @@ constexpr uint64_t kPmPresent = 1ULL << 63;
 constexpr uint64_t kPmSwapped = 1ULL << 62;
 constexpr uint64_t kPmFile = 1ULL << 61;
 constexpr uint64_t kPmZeroPfn = 1ULL << 60;  // ours: a bit that /proc/self/pagemap leaves 0
-
-// The PAGEMAP_SCAN ioctl (linux/fs.h of Linux 6.7; older headers lack it).
-constexpr unsigned long kPagemapScan = 0xc0606610;  // _IOWR('f', 16, struct PmScanArg)
-constexpr uint64_t kPageIsFile = 1 << 2, kPageIsPresent = 1 << 3, kPageIsSwapped = 1 << 4,
-                   kPageIsPfnZero = 1 << 5;
-struct PageRegion {
-  uint64_t start, end, categories;
-};
-struct PmScanArg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-  uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-static_assert(sizeof(PmScanArg) == 96);
+constexpr uint64_t kPmWritten = 1ULL << 59;  // ours: written since the last checkpoint
 
 // Fills out[] (one pagemap-style entry per page of [start, start + pages))
 // from PAGEMAP_SCAN; false if the kernel has no such ioctl.
 bool ScanPages(int pagemap_fd, uint64_t start, uint64_t pages, uint64_t* out) {
-  static PageRegion regions[512];
+  static pm_scan::Region regions[512];
   for (uint64_t i = 0; i < pages; ++i) out[i] = 0;
   const uint64_t end = start + pages * kPage;
   for (uint64_t at = start; at < end;) {
-    PmScanArg arg{};
+    pm_scan::Arg arg{};
     arg.size = sizeof arg;
     arg.start = at;
     arg.end = end;
     arg.vec = reinterpret_cast<uint64_t>(regions);
     arg.vec_len = sizeof regions / sizeof regions[0];
-    arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-    arg.return_mask = kPageIsPresent | kPageIsSwapped | kPageIsFile | kPageIsPfnZero;
-    long n = RawSyscall(SYS_ioctl, pagemap_fd, static_cast<long>(kPagemapScan),
+    arg.category_anyof_mask = pm_scan::kPresent | pm_scan::kSwapped;
+    arg.return_mask = pm_scan::kPresent | pm_scan::kSwapped | pm_scan::kFile | pm_scan::kPfnZero;
+    long n = RawSyscall(SYS_ioctl, pagemap_fd, static_cast<long>(pm_scan::kIoctl),
                         reinterpret_cast<long>(&arg));
     if (n < 0) return false;
     for (long r = 0; r < n; ++r) {
       const uint64_t c = regions[r].categories;
       const uint64_t bits =
-          ((c & kPageIsPresent) ? kPmPresent : 0) | ((c & kPageIsSwapped) ? kPmSwapped : 0) |
-          ((c & kPageIsFile) ? kPmFile : 0) | ((c & kPageIsPfnZero) ? kPmZeroPfn : 0);
+          ((c & pm_scan::kPresent) ? kPmPresent : 0) | ((c & pm_scan::kSwapped) ? kPmSwapped : 0) |
+          ((c & pm_scan::kFile) ? kPmFile : 0) | ((c & pm_scan::kPfnZero) ? kPmZeroPfn : 0);
       for (uint64_t a = regions[r].start; a < regions[r].end && a < end; a += kPage)
         if (a >= start) out[(a - start) / kPage] = bits;
     }
@@ -220,15 +210,21 @@ image::AreaKind Classify(const MapsLine& m) {
   return file ? image::AreaKind::kFilePrivate : image::AreaKind::kAnonPrivate;
 }
 
-// Writes the pages of [start, end) that must be saved.
-bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, uint64_t start,
-                uint64_t end, image::AreaKind kind, uint32_t prot, bool every_page) {
+// Writes the pages of [start, end) of the area m that must be saved.
+bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, const MapsLine& m,
+                uint64_t start, uint64_t end, image::AreaKind kind, uint32_t prot, uint32_t advice,
+                bool every_page) {
   const bool file_backed = kind == image::AreaKind::kFilePrivate;
+  // Private anonymous memory: the kernel can say which pages were written.
+  const bool scan_writes = !every_page && m.perms[3] == 'p' &&
+                           (kind == image::AreaKind::kAnonPrivate ||
+                            kind == image::AreaKind::kHeap || kind == image::AreaKind::kStack);
   bool made_readable = false;
   uint64_t run_start = 0, run_len = 0;
+  bool run_unchanged = false;  // no page of the run was written since the last generation
   auto flush = [&]() {
-    bool ok = run_len == 0 ||
-              w.WriteData(run_start, reinterpret_cast<const void*>(run_start), run_len, true);
+    bool ok = run_len == 0 || w.WriteData(run_start, reinterpret_cast<const void*>(run_start),
+                                          run_len, true, run_unchanged);
     run_len = 0;
     return ok;
   };
@@ -255,8 +251,13 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
         for (uint64_t i = pages; i-- > 0;) s.pagemap[i] = (vec[i] & 1) ? kPmPresent : 0;
       }
     }
+    // Before any page of the chunk is read: a write after it is seen next time.
+    bool writes_known = scan_writes && ScanWrittenPages(pagemap_fd, m.start, m.end, advice, chunk,
+                                                        pages, s.pagemap, kPmWritten);
+    writes_known = writes_known && WriteScanUsable();
     for (uint64_t i = 0; i < pages; ++i) {
       const uint64_t pm = s.pagemap[i];
+      const bool unchanged = writes_known && !(pm & kPmWritten);
       const uint64_t addr = chunk + i * kPage;
       bool save;
       if (every_page) {
@@ -276,12 +277,16 @@ bool WritePages(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, u
           ((pm & kPmZeroPfn) || PageIsZero(reinterpret_cast<const uint64_t*>(addr))))
         save = false;
       if (save) {
-        if (run_len && run_start + run_len == addr) {
+        // A run ends where a block does (image::kMaxBlock), so that whether it
+        // changed is known per block.
+        if (run_len && run_start + run_len == addr && addr % image::kMaxBlock != 0) {
           run_len += kPage;
+          run_unchanged = run_unchanged && unchanged;
         } else {
           if (!flush()) return false;
           run_start = addr;
           run_len = kPage;
+          run_unchanged = unchanged;
         }
       }
     }
@@ -331,7 +336,7 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
   if (kind == image::AreaKind::kSpecial || kind == image::AreaKind::kFileShared) return true;
   // A System V segment's pages are in its own record (sysv_ipc.cc).
   if (kind == image::AreaKind::kAnonShared && NameStarts(m, "/SYSV")) return true;
-  return WritePages(w, s, pagemap_fd, start, end, kind, a.prot, from_image);
+  return WritePages(w, s, pagemap_fd, m, start, end, kind, a.prot, a.advice, from_image);
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ struct Config {
   // the last generation's; DMTCP_INCREMENTAL_FULL_EVERY: every N-th is whole.
   bool incremental;
   int full_every;
+  // DMTCP_INCREMENTAL_TRACKING: "kernel" (default) asks the kernel which
+  // pages were written where it can say; "hash" hashes every block.
+  bool kernel_tracking;
 };
 
 struct State {

@@ -27,6 +27,7 @@
 #include "program_file.h"
 #include "runtime.h"
 #include "sysv_ipc.h"
+#include "write_tracking.h"
 
 namespace dmtcp::rt {
 
@@ -231,12 +232,12 @@ namespace {
 // pid table, the thread list) stay open whatever the program closes: a
 // daemon's close-all loop, closefrom, close_range. To the program they are
 // not there.
-constexpr int kMaxOwnFds = 3;
+constexpr int kMaxOwnFds = 4;
 
 // Ours, in ascending order; how many.
 int OwnFds(unsigned* own) {
   int n = 0;
-  for (int fd : {g.coord_fd, PidTableFd(), g.task_dir_fd}) {
+  for (int fd : {g.coord_fd, PidTableFd(), g.task_dir_fd, WriteTrackingFd()}) {
     if (fd < 0) continue;
     int i = n++;
     for (; i > 0 && own[i - 1] > static_cast<unsigned>(fd); --i) own[i] = own[i - 1];
@@ -263,6 +264,7 @@ int MoveOwnFd(int fd) {
   if (fd == g.coord_fd) g.coord_fd = moved;
   if (fd == PidTableFd()) PidTableFdMoved(moved);
   if (fd == g.task_dir_fd) g.task_dir_fd = moved;
+  if (fd == WriteTrackingFd()) WriteTrackingFdMoved(moved);
   return 0;
 }
 
