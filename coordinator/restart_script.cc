@@ -62,6 +62,9 @@ Restarts the computation from its last checkpoint (the images listed above).
                        a copy of a checkpoint kept elsewhere
       --lazy           map the images' memory instead of reading it (see
                        dmtcp_restart --lazy)
+      --ignore-cpu-features
+                       restart even on processors without an instruction-set
+                       extension the checkpointed ones had (see dmtcp_restart)
       --help           print this text
 Processes placed on another host are restarted there through ssh (the
 command in $DMTCP_SSH, default ssh), joined to the coordinator, which must
@@ -84,6 +87,7 @@ new_hosts=()
 list_hosts=0
 list_images=0
 lazy=0
+ignore_cpu=0
 image_dir=""
 while [ $# -gt 0 ]; do
   opt="$1"
@@ -96,6 +100,7 @@ while [ $# -gt 0 ]; do
     --list-hosts) list_hosts=1 ;;
     --list-images) list_images=1 ;;
     --lazy) lazy=1 ;;
+    --ignore-cpu-features) ignore_cpu=1 ;;
     -h|--coord-host|--host|-p|--coord-port|--port|-i|--interval|--ckptdir|--hosts|--hostfile|--image-dir)
       if [ "$has_val" = 0 ]; then
         [ $# -ge 2 ] || die "option $opt needs a value"
@@ -165,6 +170,7 @@ args=()
 [ -n "$interval" ] && args+=(--interval "$interval")
 [ -n "$ckptdir" ] && args+=(--ckptdir "$ckptdir")
 [ "$lazy" = 1 ] && args+=(--lazy)
+[ "$ignore_cpu" = 1 ] && args+=(--ignore-cpu-features)
 
 # Where each old host's processes go.
 this_host() {
@@ -243,6 +249,7 @@ for host in "${remote_hosts[@]}"; do
   cmd+=" exec $(quote "$dmtcp_restart") --join --coord-host $remote_coord --coord-port $port"
   [ -n "$ckptdir" ] && cmd+=" --ckptdir $(quote "$ckptdir")"
   [ "$lazy" = 1 ] && cmd+=" --lazy"
+  [ "$ignore_cpu" = 1 ] && cmd+=" --ignore-cpu-features"
   cmd+="${remote_ckpts[$host]}"
   printf '%s\n' "$secret" | "${ssh_cmd[@]}" -T "$host" "$cmd" &
   ssh_pids+=($!)

@@ -394,6 +394,14 @@ std::string Human(const Image& img) {
     line("  cpus: %zu (CPUs %s; cores: %zu, packages: %zu, NUMA nodes: %zu)\n", r.cpus().size(),
          CpuList(os).c_str(), cores.size(), packages.size(), numas.size());
   }
+  if (r.cpu_flags().empty()) {
+    o += "  processor: not recorded\n";
+  } else {
+    size_t flags = 0;
+    for (size_t i = 0; i < r.cpu_flags().size(); ++i)
+      flags += r.cpu_flags()[i] != ' ' && (i == 0 || r.cpu_flags()[i - 1] == ' ');
+    line("  processor: %s (%zu feature flags)\n", r.cpu_model().c_str(), flags);
+  }
   if (r.bindings().empty()) o += "  thread bindings: none\n";
   for (const auto& b : r.bindings())
     o += "  thread binding: thread " + std::to_string(b.vtid) + " on CPUs " +

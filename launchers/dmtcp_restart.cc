@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "coordinator_client.h"
+#include "cpu_check.h"
 #include "cpu_remap.h"
 #include "image_reader.h"
 #include "process_tree.h"
@@ -210,7 +211,16 @@ void CountAttempt(const image::ImageReader& first, int max) {
 
 // --verify: the restart's checks on every image, then nothing else (no
 // coordinator, no process). A line per image; 0 if every one is good.
-int Verify(const std::vector<std::string>& images) {
+// Why an image cannot run on this node's processor ("" if it can, or with
+// --ignore-cpu-features or DMTCP_IGNORE_CPU_FEATURES=1).
+std::string CpuRefusal(const image::ImageReader& img, bool ignore) {
+  const char* e = getenv("DMTCP_IGNORE_CPU_FEATURES");
+  if (ignore || (e && strcmp(e, "1") == 0)) return "";
+  static const restart::NodeCpu node = restart::ReadNodeCpu();
+  return restart::CpuFeaturesRefusal(img, node);
+}
+
+int Verify(const std::vector<std::string>& images, bool ignore_cpu) {
   int status = 0;
   std::vector<std::unique_ptr<image::ImageReader>> good;
   for (const auto& path : images) {
@@ -218,6 +228,11 @@ int Verify(const std::vector<std::string>& images) {
     auto r = LoadChecked(path, &error);
     if (!r) {
       fprintf(stderr, "%s\n", error.c_str());
+      status = 1;
+      continue;
+    }
+    if (std::string why = CpuRefusal(*r, ignore_cpu); !why.empty()) {
+      fprintf(stderr, "%s\n", why.c_str());
       status = 1;
       continue;
     }
@@ -252,6 +267,7 @@ int main(int argc, char** argv) {
   std::string port_file, ckptdir;
   std::optional<int> interval;
   bool join = false, new_coord = false, no_remap = false, verify = false, lazy = false;
+  bool ignore_cpu = false;
   app.add_option("images", images, "Checkpoint images (ckpt_*.dmtcp)")->required();
   app.add_option("-h,--coord-host,--host", host,
                  "Coordinator host (default: $DMTCP_COORD_HOST, $DMTCP_HOST, localhost)");
@@ -280,6 +296,10 @@ int main(int argc, char** argv) {
                "Map the images' uncompressed memory instead of reading it: running again at "
                "once, pages read on first touch (their checksums are not checked; the images "
                "must stay until the next checkpoint)");
+  app.add_flag("--ignore-cpu-features", ignore_cpu,
+               "Restart even where this node's processor lacks an instruction-set extension "
+               "the checkpointed one had (DMTCP_IGNORE_CPU_FEATURES=1); the program may stop "
+               "with SIGILL");
   app.add_flag("--verify", verify,
                "Only read and check the images as a restart would (no coordinator, no "
                "process); a line per image, exit 0 if all are good");
@@ -291,7 +311,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return client::FailRc();
   }
-  if (verify) return Verify(images);
+  if (verify) return Verify(images, ignore_cpu);
   if (join && new_coord) client::Fail(kCmd, "--join and --new-coordinator exclude each other");
 
   // Read and verify every image before anything else happens.
@@ -300,6 +320,7 @@ int main(int argc, char** argv) {
     std::string error;
     auto r = LoadChecked(path, &error, lazy);
     if (!r) client::Fail(kCmd, error);
+    if (std::string why = CpuRefusal(*r, ignore_cpu); !why.empty()) client::Fail(kCmd, why);
     readers.push_back(std::move(r));
   }
   if (std::string mixed = MixedCheckpoints(readers); !mixed.empty()) client::Fail(kCmd, mixed);

@@ -79,6 +79,9 @@ enum class RecordType : uint32_t {
   // BaseImageInfo + file name: the image of an earlier generation that
   // kDataRef records of this one name, in this image's folder.
   kBaseImage = 17,
+  // CpuFeaturesInfo + model name + flags: the processor the image was
+  // written on and its instruction-set extensions (cpu_features.h).
+  kCpuFeatures = 18,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -393,6 +396,14 @@ struct CpuInfo {
   int32_t core;      // logical index of its core on the node
   int32_t package;   // logical index of its package
   int32_t numa;      // logical index of its NUMA node (-1: unknown)
+};
+
+// The processor's model name and the kernel's list of its features
+// (/proc/cpuinfo "flags" or "Features"), each model_len and flags_len bytes.
+constexpr uint32_t kMaxCpuFeaturesText = 8192;
+struct CpuFeaturesInfo {
+  uint32_t model_len;
+  uint32_t flags_len;
 };
 
 // A thread's CPU affinity (kernel CPU numbers), when narrower than the node.

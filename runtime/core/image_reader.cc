@@ -245,6 +245,21 @@ bool ImageReader::Load(const std::string& path, bool lazy) {
             return Fail("corrupt processor record");
         break;
       }
+      case RecordType::kCpuFeatures: {
+        CpuFeaturesInfo cf;
+        if (h.length < sizeof cf) return Fail("corrupt processor features record");
+        memcpy(&cf, buf.data(), sizeof cf);
+        if (cf.model_len > kMaxCpuFeaturesText || cf.flags_len > kMaxCpuFeaturesText ||
+            h.length != sizeof cf + cf.model_len + cf.flags_len)
+          return Fail("corrupt processor features record");
+        const char* text = reinterpret_cast<const char*>(buf.data()) + sizeof cf;
+        cpu_model_.assign(text, cf.model_len);
+        cpu_flags_.assign(text + cf.model_len, cf.flags_len);
+        if (cpu_model_.find('\0') != std::string::npos ||
+            cpu_flags_.find('\0') != std::string::npos)
+          return Fail("corrupt processor features record");
+        break;
+      }
       case RecordType::kMadeFile: {
         MadeFile f;
         if (h.length < sizeof f.info) return Fail("corrupt made-file record");

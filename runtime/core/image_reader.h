@@ -126,6 +126,10 @@ class ImageReader {
   // Every ended child not waited for (ProcessInfo holds only the first 32).
   const std::vector<ProcessInfo::Zombie>& zombies() const { return zombies_; }
   const std::vector<CpuInfo>& cpus() const { return cpus_; }
+  // The processor the image was written on and its feature flags (empty in
+  // images before they were kept).
+  const std::string& cpu_model() const { return cpu_model_; }
+  const std::string& cpu_flags() const { return cpu_flags_; }
   const std::vector<ThreadBinding>& bindings() const { return bindings_; }
   uint64_t data_bytes() const { return data_bytes_; }
   // Incremental images: the earlier images referred to, and the memory they hold.
@@ -171,6 +175,7 @@ class ImageReader {
   std::vector<FileContents> file_contents_;
   std::vector<ProcessInfo::Zombie> zombies_;
   std::vector<CpuInfo> cpus_;
+  std::string cpu_model_, cpu_flags_;
   std::vector<ThreadBinding> bindings_;
   std::vector<BaseImage> bases_;
   uint64_t data_bytes_ = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "cpu_features.h"
 #include "restart_info.h"
 
 static_assert(dmtcp::kRestartMaxCpus == dmtcp::image::kMaxCpus);
@@ -198,13 +199,39 @@ int ReadNodeCpus(image::CpuInfo* out, int cap) {
   return n;
 }
 
+// The processor's model and feature flags, from the start of /proc/cpuinfo
+// (the first processor's lines); false if they cannot be read.
+static bool ReadCpuFeatures(char* model, size_t model_cap, char* flags, size_t flags_cap) {
+  static char text[16384];
+  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/cpuinfo"),
+                       O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t len = 0;
+  for (long r;
+       len < sizeof text && (r = RawSyscall(SYS_read, fd, reinterpret_cast<long>(text + len),
+                                            static_cast<long>(sizeof text - len))) > 0;)
+    len += static_cast<size_t>(r);
+  RawSyscall(SYS_close, fd);
+  return image::ParseCpuinfo(text, len, model, model_cap, flags, flags_cap);
+}
+
 bool WriteCpuRecords(image::ImageWriter& w) {
   // Read once per node the process runs on: again only after a restart.
   static image::CpuInfo cpus[image::kMaxCpus];
+  static char model[256], flags[image::kMaxCpuFeaturesText];
+  static bool have_features;
   static int n = 0, read_after_restarts = -1;
   if (read_after_restarts != g.num_restarts.load()) {
     n = ReadNodeCpus(cpus, image::kMaxCpus);
+    have_features = ReadCpuFeatures(model, sizeof model, flags, sizeof flags);
     read_after_restarts = g.num_restarts.load();
+  }
+  if (have_features) {
+    image::CpuFeaturesInfo cf{static_cast<uint32_t>(StrLen(model)),
+                              static_cast<uint32_t>(StrLen(flags))};
+    if (!w.WriteRecord(image::RecordType::kCpuFeatures, &cf, sizeof cf, model, cf.model_len, flags,
+                       cf.flags_len))
+      return false;
   }
   if (n <= 0) return true;  // nothing known: threads are restarted unbound
   image::CpusInfo ci{static_cast<uint32_t>(n), 0};
