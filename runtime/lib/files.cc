@@ -438,13 +438,33 @@ void RecordSocket(int fd, FdEntry* e) {
   }
 }
 
+// The program's descriptor itself, where the file can be read through it
+// (pread leaves its offset alone), else -1. A POSIX lock belongs to the
+// process, not to a descriptor: closing any descriptor of the file drops
+// every one the process holds on it, so a checkpoint reads through the
+// program's own descriptor rather than open the file again.
+long ReadableFd(const FdEntry& e) {
+  const int fl = e.info.status_flags;
+  return (fl & O_ACCMODE) != O_WRONLY && !(fl & O_DIRECT) ? e.info.fd : -1;
+}
+
+bool HoldsPosixLock(const FdEntry& e) {
+  for (int i = 0; i < e.num_locks; ++i)
+    if (e.locks[i].kind == kPosix) return true;
+  return false;
+}
+
 // A file's contents into the image (the buffer of queued socket data):
 // false if they do not fit.
 bool RecordContents(const char* link, const struct stat& st, FdEntry* e) {
   const size_t size = static_cast<size_t>(st.st_size);
   if (!Reserve(size)) return false;
-  // Through /proc: the descriptor itself may be write-only.
-  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+  long fd = ReadableFd(*e);
+  if (fd < 0 && HoldsPosixLock(*e)) return false;  // opening and closing it would cost the lock
+  // Else through /proc: the descriptor itself may be write-only.
+  const bool own = fd < 0;
+  if (own)
+    fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   size_t got = 0;
   while (got < size) {
@@ -453,7 +473,7 @@ bool RecordContents(const char* link, const struct stat& st, FdEntry* e) {
     if (r <= 0) break;
     got += static_cast<size_t>(r);
   }
-  RawSyscall(SYS_close, fd);
+  if (own) RawSyscall(SYS_close, fd);
   e->data_off = g_room.used;
   e->info.data_len = static_cast<uint32_t>(got);
   g_room.used += got;
@@ -700,6 +720,18 @@ void ReleaseFdData() {
 }
 
 int RecordedFdCount() { return g_num_fds; }
+
+int FileReadableWithoutClose(uint64_t dev, uint64_t inode, bool* posix_locked) {
+  *posix_locked = false;
+  int readable = -1;
+  for (int i = 0; i < g_num_fds; ++i) {
+    const FdEntry& e = g_fds[i];
+    if (e.info.dev != dev || e.info.inode != inode) continue;
+    *posix_locked = *posix_locked || HoldsPosixLock(e);
+    if (readable < 0) readable = static_cast<int>(ReadableFd(e));
+  }
+  return readable;
+}
 
 const image::FdInfo* RecordedFd(int i, const char** path) {
   if (i < 0 || i >= g_num_fds) return nullptr;

@@ -19,6 +19,10 @@ char* FdDataBuffer(size_t* cap);
 void ReleaseFdData();
 const char* RecordFdsError();
 int RecordedFdCount();
+// After RecordFds: a descriptor of the program the file dev/inode can be read
+// through without opening it again (-1: none), and whether the process holds
+// a POSIX lock on it (a close of any descriptor of the file would drop it).
+int FileReadableWithoutClose(uint64_t dev, uint64_t inode, bool* posix_locked);
 // The i-th recorded descriptor and its path (path_len bytes, not terminated).
 const image::FdInfo* RecordedFd(int i, const char** path);
 bool WriteFdRecords(image::ImageWriter& w);

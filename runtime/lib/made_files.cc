@@ -31,7 +31,8 @@ enum SlotState : int { kFree = 0, kWriting = 1, kPublished = 2 };
 struct Made {
   std::atomic<int> state;
   char path[kMaxMadePath];
-  int fd;  // open during a checkpoint
+  int fd;         // open during a checkpoint
+  bool borrowed;  // fd is the program's own: not closed
   uint32_t mode;
   uint64_t size;
 };
@@ -125,10 +126,23 @@ int OpenMadeFiles(int* keep, int cap, const char* maps) {
   int n = 0;
   for (auto& m : g_made) {
     m.fd = -1;
+    m.borrowed = false;
     if (m.state.load(std::memory_order_acquire) != kPublished) continue;
-    long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(m.path),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
+    long fd = -1;
+    // A file the process holds a POSIX lock on is read through its own
+    // descriptor: a close of one opened here would drop the lock.
+    if (RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(m.path),
+                   reinterpret_cast<long>(&st), AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode)) {
+      bool locked = false;
+      fd = FileReadableWithoutClose(st.st_dev, st.st_ino, &locked);
+      m.borrowed = fd >= 0;
+      if (locked && fd < 0) continue;  // kept for a later checkpoint, unread now
+    }
+    if (fd < 0)
+      fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(m.path),
+                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
       // Gone: forgotten (a thread claiming it meanwhile has set it to kWriting).
       int published = kPublished;
@@ -142,7 +156,8 @@ int OpenMadeFiles(int* keep, int cap, const char* maps) {
         !FileSavedAsMemory(maps, st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size)) &&
         n < cap;
     if (!wanted) {
-      RawSyscall(SYS_close, fd);
+      if (!m.borrowed) RawSyscall(SYS_close, fd);
+      m.borrowed = false;
       continue;
     }
     m.fd = static_cast<int>(fd);
@@ -155,7 +170,7 @@ int OpenMadeFiles(int* keep, int cap, const char* maps) {
 
 void CloseMadeFiles() {
   for (auto& m : g_made) {
-    if (m.fd >= 0) RawSyscall(SYS_close, m.fd);
+    if (m.fd >= 0 && !m.borrowed) RawSyscall(SYS_close, m.fd);
     m.fd = -1;
   }
 }
@@ -173,7 +188,7 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
       ok = ok &&
            w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path, info.path_len) &&
            WritePages(w, m.fd, m.size) == 0;
-      RawSyscall(SYS_close, m.fd);
+      if (!m.borrowed) RawSyscall(SYS_close, m.fd);
       m.fd = -1;
       continue;
     }
@@ -185,7 +200,7 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
       got += static_cast<size_t>(r);
       if (got == cap) break;
     }
-    RawSyscall(SYS_close, m.fd);
+    if (!m.borrowed) RawSyscall(SYS_close, m.fd);
     m.fd = -1;
     info.size = got;
     ok = ok && w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path,

@@ -12,7 +12,8 @@ git log --reverse --format=%s | awk '\''$0 != "c" NR { print "out of order at " 
 READY='^commit 5$'
 LAUNCH_ARGS=(--checkpoint-folder repo)
 RUN_ON=0.5 # dozens of commits after the checkpoint, the last one cut short by the kill
-export E2E_FORKED_IN_PLACE=one # the process that saves the folder writes its image itself
+export E2E_FORKED_IN_PLACE=some # the folder's saver writes in place, and a git process with files of the
+# node's temporary folder open for writing (the repository is in the test's folder, in /tmp) too
 check() {
   grep -qE '^commits ([0-9]+) of \1$' "$out" || fail "git_commits: $(tail -n 3 "$out")"
   grep -qx 'in order' "$out" || fail "git_commits: the log is not c1..cN: $(tail -n 1 "$out")"
