@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "image_format.h"
+#include "incremental.h"
 #include "memory.h"
 #include "memory_advice.h"
 #include "open_files.h"
@@ -41,7 +42,11 @@ long g_child;
 
 bool ForkAllowed(const char* maps) {
   static bool warned_advice, warned_shared;
-  if (AnyAreaAdvised(image::kAdviseDontFork | image::kAdviseWipeOnFork)) {
+  // The incremental checkpoints' tables are the runtime's, left out of forks
+  // on purpose (a process that wrote its image itself once has them).
+  uint64_t tables = 0, tables_end = 0;
+  IncrementalRange(&tables, &tables_end);
+  if (AnyAreaAdvised(image::kAdviseDontFork | image::kAdviseWipeOnFork, tables)) {
     if (!warned_advice)
       Log("forked checkpoint: some memory is not inherited by a child; writing in place");
     warned_advice = true;

@@ -94,9 +94,10 @@ uint32_t AdviceAt(uint64_t start) {
   return 0;
 }
 
-bool AnyAreaAdvised(uint32_t bits) {
+bool AnyAreaAdvised(uint32_t bits, uint64_t except_start) {
   for (int i = 0; i < g_num_advised; ++i)
-    if (g_advised[i].bits & bits) return true;
+    if ((g_advised[i].bits & bits) && (except_start == 0 || g_advised[i].start != except_start))
+      return true;
   return false;
 }
 

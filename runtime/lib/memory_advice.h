@@ -13,7 +13,7 @@ namespace dmtcp::rt {
 bool ReadMemoryAdvice();
 // image::kAdvise* bits of the area that starts at `start`.
 uint32_t AdviceAt(uint64_t start);
-// Whether some area has one of `bits`.
-bool AnyAreaAdvised(uint32_t bits);
+// Whether some area but the one at `except_start` has one of `bits`.
+bool AnyAreaAdvised(uint32_t bits, uint64_t except_start = 0);
 
 }  // namespace dmtcp::rt
