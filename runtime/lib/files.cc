@@ -445,7 +445,7 @@ void RecordSocket(int fd, FdEntry* e) {
 // program's own descriptor rather than open the file again.
 long ReadableFd(const FdEntry& e) {
   const int fl = e.info.status_flags;
-  return (fl & O_ACCMODE) != O_WRONLY && !(fl & O_DIRECT) ? e.info.fd : -1;
+  return (fl & O_ACCMODE) != O_WRONLY && !(fl & (O_DIRECT | O_PATH)) ? e.info.fd : -1;
 }
 
 bool HoldsPosixLock(const FdEntry& e) {
@@ -459,21 +459,30 @@ bool HoldsPosixLock(const FdEntry& e) {
 bool RecordContents(const char* link, const struct stat& st, FdEntry* e) {
   const size_t size = static_cast<size_t>(st.st_size);
   if (!Reserve(size)) return false;
-  long fd = ReadableFd(*e);
-  if (fd < 0 && HoldsPosixLock(*e)) return false;  // opening and closing it would cost the lock
-  // Else through /proc: the descriptor itself may be write-only.
-  const bool own = fd < 0;
-  if (own)
-    fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  size_t got = 0;
-  while (got < size) {
-    long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(g_room.base + g_room.used + got),
-                        static_cast<long>(size - got), static_cast<long>(got));
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
+  auto read_all = [&](long fd) {
+    size_t got = 0;
+    while (got < size) {
+      long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(g_room.base + g_room.used + got),
+                          static_cast<long>(size - got), static_cast<long>(got));
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    return got;
+  };
+  const long program_fd = ReadableFd(*e);
+  size_t got = program_fd >= 0 ? read_all(program_fd) : 0;
+  if (got < size) {
+    if (HoldsPosixLock(*e)) {  // opening and closing it would cost the lock
+      if (program_fd < 0) return false;
+    } else {
+      // Through /proc: the descriptor itself may be write-only.
+      const long fd =
+          RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return false;
+      got = read_all(fd);
+      RawSyscall(SYS_close, fd);
+    }
   }
-  if (own) RawSyscall(SYS_close, fd);
   e->data_off = g_room.used;
   e->info.data_len = static_cast<uint32_t>(got);
   g_room.used += got;
