@@ -545,6 +545,7 @@ void State::CheckRestartBarrier(bool force) {
   }
   ReleaseBarrier(proto::kBarrierRestarted, to);
   LogInfo("restart: %zu processes resumed%s", to.size(), force ? " (forced)" : "");
+  ++restarts_resumed_;
   if (!restart_in_progress()) {
     restart_peers_ = 0;
     restart_forced_ = false;
@@ -1038,6 +1039,7 @@ void State::FillStatus(proto::CommandReply* r) const {
   r->interval = config_.interval;
   r->generation = generation_;
   r->computation_id = computation_id_;
+  r->restarts = restarts_resumed_;
 }
 
 void State::Reply(ClientId to, CommandStatus status, const std::string& text) {

@@ -253,6 +253,7 @@ class State {
   std::set<ClientId> restart_arrived_;         // at restart:ready
   uint32_t restart_peers_ = 0;                 // expected at restart:ready
   bool restart_forced_ = false;
+  uint32_t restarts_resumed_ = 0;  // restarts the program came back from
   std::map<std::string, std::string> kv_;
   // dmtcp_global_barrier() from programs' threads, by (name, epoch): the
   // processes (unique ids) that arrived, and whether all did.

@@ -97,9 +97,9 @@ void PrintStatus(const client::CoordAddress& addr, const CommandReply& r, bool j
   if (json) {
     printf(
         "{\"host\":%s,\"port\":%d,\"num_peers\":%u,\"running\":%s,\"ckpt_interval\":%u,"
-        "\"generation\":%u,\"computation_id\":\"%s\"}\n",
+        "\"generation\":%u,\"computation_id\":\"%s\",\"restarts\":%u}\n",
         JsonString(addr.host).c_str(), addr.port, r.num_peers, r.running ? "true" : "false",
-        r.interval, r.generation, Hex16(r.computation_id).c_str());
+        r.interval, r.generation, Hex16(r.computation_id).c_str(), r.restarts);
     return;
   }
   printf(

@@ -3,9 +3,9 @@
 #
 # Runs a program under checkpoint control as a batch job (Slurm or PBS/Torque, or no scheduler),
 # for jobs that are preempted, hit their time limit or are requeued: the first start launches
-# the program, every later start of the same job restarts it from its newest complete
-# checkpoint, on whatever nodes the job now has. Put it last in the batch script, with exec
-# (the scheduler's warning signal goes to the batch shell):
+# the program, every later start of the same job (with --name: of any job of that name) restarts
+# it from its newest complete checkpoint, on whatever nodes the job now has. Put it last in the
+# batch script, with exec (the scheduler's warning signal goes to the batch shell):
 #
 #   #SBATCH --signal=B:USR1@120 --requeue --open-mode=append
 #   exec dmtcp_job --interval 3600 -- ./simulation input.dat
@@ -14,12 +14,17 @@
 #  - starts the job's coordinator on a free port (or joins the one a site prolog started and
 #    exported in DMTCP_COORD_HOST/DMTCP_COORD_PORT) and exports its address to every task;
 #  - checkpoints every --interval seconds, each checkpoint blocking until all images are written;
-#  - keeps each complete checkpoint as a generation: <ckptdir>/<jobid>/gen-<n>/<host>/, hard
-#    links to the images each host wrote (no copies), plus the restart script; "latest" points
-#    to the newest complete one; only the newest --keep generations stay;
+#  - keeps each complete checkpoint as a generation: <ckptdir>/<key>/gen-<n>/<host>/ (the key is
+#    --name, else the job id), hard links to the images each host wrote (no copies), plus the
+#    restart script; "latest" points to the newest complete one; only the newest --keep stay;
+#  - refuses to start while another job runs with the same key (a lock that dies with its
+#    holder);
 #  - on the warning signal (--signal, default USR1) takes a checkpoint, stops the program and
 #    requeues the job (Slurm: scontrol requeue; PBS: exits with --requeue-exit, 99 by default,
 #    for the site's rerun policy of `qsub -r y` jobs);
+#  - restarts from the newest generation that passes dmtcp_restart --verify and comes back to
+#    life, else from the one before it, and so on; when none does, stops and says what each one
+#    failed for, without marking the job finished;
 #  - exits with the program's exit code when it ends.
 set -u
 
@@ -33,19 +38,27 @@ Usage: dmtcp_job [options] -- program [args...]
 Options:
   -i, --interval SEC    checkpoint every SEC seconds (default: $DMTCP_CHECKPOINT_INTERVAL, 0 = only
                         on the warning signal)
-  --ckptdir DIR         where the job's checkpoints go: DIR/<jobid>/ (default:
+  --ckptdir DIR         where the job's checkpoints go: DIR/<name or jobid>/ (default:
                         $DMTCP_CHECKPOINT_DIR, else the submission directory + /dmtcp-ckpt)
+  --name NAME           keep the checkpoints under NAME instead of the job id: any later job of
+                        that name (and --ckptdir) resumes from them; a second job of that name
+                        is refused while one runs
+  --max-restarts N      restart at most N times (across requeues, and new jobs of one --name),
+                        then stop with the checkpoints kept (default 0: no limit)
   --keep N              complete checkpoints to keep (default 2)
   --signal SIG          the scheduler's warning signal (default USR1)
   --no-requeue          on the warning signal, checkpoint and stop, but do not requeue
   --requeue-exit N      PBS: exit code that asks for a rerun (default 99)
+  --check               check the options and exit (dmtcp_sbatch and dmtcp_qsub do, before
+                        they submit)
   --help                print this text
 EOF
 }
 
+stop_rc=$fail_rc
 die() {
   echo "$prog: $*" >&2
-  exit "$fail_rc"
+  exit "$stop_rc"
 }
 say() { echo "$prog: $(date '+%F %T') $*" >&2; }
 
@@ -58,6 +71,9 @@ keep=2
 warn_signal=USR1
 requeue=1
 requeue_exit=99
+name=""
+max_restarts=0
+check_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     -i | --interval) interval=${2:?}; shift ;;
@@ -66,6 +82,9 @@ while [ $# -gt 0 ]; do
     --signal) warn_signal=${2:?}; shift ;;
     --no-requeue) requeue=0 ;;
     --requeue-exit) requeue_exit=${2:?}; shift ;;
+    --name) name=${2:?}; shift ;;
+    --max-restarts) max_restarts=${2:?}; shift ;;
+    --check) check_only=1 ;;
     --help) usage; exit 0 ;;
     --) shift; break ;;
     -*) usage >&2; die "unknown option $1" ;;
@@ -74,8 +93,18 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ $# -gt 0 ] || { usage >&2; die "no program given"; }
-[[ $interval =~ ^[0-9]+$ ]] || die "--interval must be a number of seconds"
-[[ $keep =~ ^[1-9][0-9]*$ ]] || die "--keep must be at least 1"
+[[ $interval =~ ^[0-9]+$ ]] || die "--interval must be a whole number of seconds (0 = none): $interval"
+[[ $keep =~ ^[1-9][0-9]*$ ]] || die "--keep must be a count of at least 1: $keep"
+[[ $max_restarts =~ ^[0-9]+$ ]] || die "--max-restarts must be a count (0 = no limit): $max_restarts"
+[[ $requeue_exit =~ ^[0-9]+$ ]] && ((requeue_exit < 256)) ||
+  die "--requeue-exit must be 0 to 255: $requeue_exit"
+[[ -z $name || $name =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ ]] ||
+  die "--name takes letters, digits, '.', '_' and '-', and does not start with '.' or '-': $name"
+[[ $warn_signal != [0-9]* ]] && kill -l "$warn_signal" >/dev/null 2>&1 ||
+  die "--signal takes a signal's name (USR1, TERM, ...): $warn_signal"
+((check_only)) && exit 0
+# An exit of a job that cannot go on must not read as PBS's "please rerun".
+[[ -n ${PBS_JOBID:-} && $stop_rc == "$requeue_exit" ]] && stop_rc=1
 
 # The scheduler: job id, where it was submitted from, the nodes it has now.
 if [ -n "${SLURM_JOB_ID:-}" ]; then
@@ -109,14 +138,38 @@ fi
 # Each host once (several Slurm nodes may share one).
 mapfile -t nodes < <(printf '%s\n' "${nodes[@]}" | awk 'NF && !seen[$1]++')
 [ -n "$ckpt_base" ] || ckpt_base=$submit_dir/dmtcp-ckpt
-job_dir=$ckpt_base/$job_id
+key=${name:-$job_id}
+job_dir=$ckpt_base/$key
 live=$job_dir/live
 mkdir -p "$live" || die "cannot create $live"
 chmod 700 "$job_dir" "$live" 2>/dev/null
+# One live job a key: a lock that goes with its holder (the process; on a network file system,
+# its node's lease). A requeued job may start while its former self still exits: it waits.
+exec {lock_fd}>>"$job_dir/lock" || die "cannot open $job_dir/lock"
+holder=$(cat "$job_dir/holder" 2>/dev/null)
+lock_wait=5
+[[ $holder == "job $job_id "* ]] && lock_wait=60
+flock -w "$lock_wait" "$lock_fd" ||
+  die "another job runs with the checkpoints in $job_dir (${holder:-unknown}; lock $job_dir/lock): not starting a second one"
+echo "job $job_id on $(hostname), since $(date '+%F %T')" >"$job_dir/holder"
 # Before a coordinator is started, which would outlive this exit.
 if [ -e "$job_dir/finished" ]; then
+  by=$(cat "$job_dir/finished" 2>/dev/null)
+  if [[ -n $name && $by != "$job_id" ]]; then
+    die "$name already ran to its end${by:+ (job $by)}: remove $job_dir to run it again from the start, or choose another --name"
+  fi
   say "job $job_id already ran to its end ($job_dir/finished); nothing to do"
   exit 0
+fi
+# The complete generations, newest first: a start with any of them is a restart.
+mapfile -t candidates < <(for g in "$job_dir"/gen-*; do
+  [ -f "$g/dmtcp_restart_script.sh" ] && echo "${g##*/gen-}"
+done | sort -rn)
+if ((${#candidates[@]})); then
+  restarts=$(($(cat "$job_dir/restarts" 2>/dev/null || echo 0) + 1))
+  ((max_restarts == 0 || restarts <= max_restarts)) ||
+    die "this job has restarted $((restarts - 1)) times, --max-restarts $max_restarts: not again. Its checkpoints stay in $job_dir; to go on, submit it again with a higher --max-restarts${name:+ and --name $name}, or remove $job_dir/restarts"
+  echo "$restarts" >"$job_dir/restarts"
 fi
 
 # The coordinator: the site's, or our own on a free port.
@@ -138,7 +191,7 @@ fi
 start_coordinator() {
   rm -f "$job_dir/coordinator.port"
   "$bin_dir/dmtcp_coordinator" --daemon --port "$1" --port-file "$job_dir/coordinator.port" \
-    --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null
+    --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null {lock_fd}>&-
 }
 if [ -z "$coord_port" ]; then
   unset DMTCP_COORD_SECRET_FILE # it names the other coordinator's secret
@@ -244,19 +297,95 @@ terminated=0
 on_term() { terminated=1; }
 [ "$warn_signal" = TERM ] || trap on_term TERM
 
-if [ -L "$job_dir/latest" ] && [ -f "$job_dir/latest/dmtcp_restart_script.sh" ]; then
-  say "job $job_id (${scheduler}, restart ${SLURM_RESTART_COUNT:-${PBS_RUNCOUNT:-?}}): restarting from $(readlink "$job_dir/latest") on ${nodes[*]}"
-  latest=$(readlink -f "$job_dir/latest")
-  hosts=$(place_hosts "$latest/dmtcp_restart_script.sh")
-  say "hosts of the checkpoint: $(bash "$latest/dmtcp_restart_script.sh" --list-hosts | paste -sd,) -> $hosts"
-  hostname >"$job_dir/batch_host"
-  bash "$latest/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
-    --ckptdir "$live" --hosts "$hosts" --image-dir "$latest" &
-  program_pid=$!
+# The restarts the coordinator saw through until the program ran again ("" if it does not answer).
+restarts_seen() {
+  "${cmd[@]}" -s --json 2>/dev/null | grep -oE '"restarts":[0-9]+' | cut -d: -f2
+}
+
+# dmtcp_restart --verify on the images of generation directory $1: every check a restart makes
+# before anything of the program runs (checksums, referred images, processor). Prints why not.
+verify_generation() {
+  local gen=$1 host img imgs=() out
+  while IFS=$'\t' read -r host img; do
+    if [ -e "$gen/$host/${img##*/}" ]; then imgs+=("$gen/$host/${img##*/}"); else imgs+=("$gen/${img##*/}"); fi
+  done < <(bash "$gen/dmtcp_restart_script.sh" --list-images 2>&1)
+  ((${#imgs[@]})) || { echo "its restart script lists no images"; return 1; }
+  out=$("$bin_dir/dmtcp_restart" --verify "${imgs[@]}" 2>&1 >/dev/null) && return 0
+  printf '%s\n' "$out" | paste -sd';' | sed 's/;/; /g'
+  return 1
+}
+
+# Starts the restart from the newest generation left in $candidates that passes the checks;
+# returns 1 when none is left.
+restart_gen=""
+restarting=0
+resumed=0
+failed=()
+start_restart() {
+  local n gen why hosts
+  while ((${#candidates[@]})); do
+    n=${candidates[0]}
+    candidates=("${candidates[@]:1}")
+    gen=$job_dir/gen-$n
+    say "job $job_id (${scheduler}, restart $restarts): restarting from gen-$n on ${nodes[*]}"
+    if ! why=$(verify_generation "$gen"); then
+      failed+=("gen-$n: $why")
+      say "gen-$n cannot be restarted: $why"
+      continue
+    fi
+    hosts=$(place_hosts "$gen/dmtcp_restart_script.sh")
+    say "hosts of the checkpoint: $(bash "$gen/dmtcp_restart_script.sh" --list-hosts | paste -sd,) -> $hosts"
+    hostname >"$job_dir/batch_host"
+    restart_gen=$n
+    restarts_before=$(restarts_seen)
+    bash "$gen/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
+      --ckptdir "$live" --hosts "$hosts" --image-dir "$gen" {lock_fd}>&- &
+    program_pid=$!
+    return 0
+  done
+  return 1
+}
+
+# The restarted program runs again: generations newer than the one it came from, which failed,
+# are set aside (failed-gen-<n>: not restarted from, not counted by --keep).
+restart_resumed() {
+  local f
+  resumed=1
+  next=$((SECONDS + interval))
+  say "the program runs again from gen-$restart_gen"
+  for f in "${failed[@]}"; do
+    f=${f%%:*}
+    [ -d "$job_dir/$f" ] && mv -T "$job_dir/$f" "$job_dir/failed-$f" &&
+      say "$f set aside as $job_dir/failed-$f"
+  done
+  ln -sfn "gen-$restart_gen" "$job_dir/latest.tmp" && mv -T "$job_dir/latest.tmp" "$job_dir/latest"
+}
+
+# No generation came back: say what each failed for and how to go on; the job is not finished.
+give_up() {
+  local f again="submit the job again with --name $name"
+  if [ -z "$name" ]; then
+    case $scheduler in
+      slurm) again="scontrol requeue $job_id" ;;
+      pbs) again="qrerun $job_id" ;;
+      *) again="start the job again with DMTCP_JOB_ID=$job_id" ;;
+    esac
+  fi
+  stop_coordinator
+  say "no checkpoint of this job could be restarted; each one tried:"
+  for f in "${failed[@]}"; do say "  $f"; done
+  say "the checkpoints stay in $job_dir and the job is not marked finished. Once the cause is fixed, $again, or restart a generation by hand: bash $job_dir/gen-<n>/dmtcp_restart_script.sh --image-dir $job_dir/gen-<n> -p 0"
+  exit "$stop_rc"
+}
+
+hostname >"$job_dir/batch_host"
+if ((${#candidates[@]})); then
+  restarting=1
+  start_restart || give_up
 else
-  hostname >"$job_dir/batch_host"
   say "job $job_id (${scheduler}): launching $* on ${nodes[*]}"
-  "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$live" "$@" &
+  "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$live" "$@" \
+    {lock_fd}>&- &
   program_pid=$!
 fi
 
@@ -284,52 +413,75 @@ watch_coordinator() {
 
 next=$((SECONDS + interval))
 next_watch=$((SECONDS + 5))
-while kill -0 "$program_pid" 2>/dev/null; do
-  if ((terminated)); then
-    say "terminated: checkpointing before the end"
-    checkpoint
-    "${cmd[@]}" -k >/dev/null 2>&1
-    wait "$program_pid" 2>/dev/null
-    stop_coordinator
-    exit 143
-  fi
-  if ((warned)); then
-    say "warning signal: checkpointing"
-    if checkpoint; then
+while :; do
+  while kill -0 "$program_pid" 2>/dev/null; do
+    if ((restarting && !resumed)); then
+      seen=$(restarts_seen)
+      [[ -n $seen && -n $restarts_before ]] && ((seen > restarts_before)) && restart_resumed
+    fi
+    if ((terminated)); then
+      say "terminated: checkpointing before the end"
+      checkpoint
       "${cmd[@]}" -k >/dev/null 2>&1
       wait "$program_pid" 2>/dev/null
       stop_coordinator
-      if ((requeue)); then
-        case $scheduler in
-          slurm)
-            say "requeueing job $job_id"
-            scontrol requeue "$job_id" || die "scontrol requeue $job_id failed"
-            exit 0
-            ;;
-          pbs)
-            say "exiting with $requeue_exit for a rerun"
-            exit "$requeue_exit"
-            ;;
-        esac
-      fi
-      exit 0
+      exit 143
     fi
-    warned=0
+    if ((warned)); then
+      say "warning signal: checkpointing"
+      if checkpoint; then
+        "${cmd[@]}" -k >/dev/null 2>&1
+        wait "$program_pid" 2>/dev/null
+        stop_coordinator
+        if ((requeue)); then
+          case $scheduler in
+            slurm)
+              say "requeueing job $job_id"
+              scontrol requeue "$job_id" || die "scontrol requeue $job_id failed"
+              exit 0
+              ;;
+            pbs)
+              say "exiting with $requeue_exit for a rerun"
+              exit "$requeue_exit"
+              ;;
+          esac
+        fi
+        exit 0
+      fi
+      warned=0
+    fi
+    if ((SECONDS >= next_watch)); then
+      watch_coordinator
+      next_watch=$((SECONDS + (coord_failures ? 1 : 5)))
+    fi
+    # (A restart that has not come back yet has nothing to checkpoint.)
+    if ((interval > 0 && SECONDS >= next && (!restarting || resumed))); then
+      checkpoint
+      next=$((SECONDS + interval))
+    fi
+    sleep 1 &
+    wait $! 2>/dev/null
+  done
+  wait "$program_pid"
+  rc=$?
+  ((!restarting || resumed)) && break
+  # The restart's processes are gone: did the program run again before it ended?
+  seen=$(restarts_seen)
+  if [[ -z $seen || -z $restarts_before ]]; then
+    stop_coordinator
+    say "the restart from gen-$restart_gen ended with exit code $rc, and the coordinator cannot tell whether the program ran again: the job is not marked finished"
+    exit "$rc"
   fi
-  if ((SECONDS >= next_watch)); then
-    watch_coordinator
-    next_watch=$((SECONDS + (coord_failures ? 1 : 5)))
+  if ((seen > restarts_before)); then
+    restart_resumed
+    break
   fi
-  if ((interval > 0 && SECONDS >= next)); then
-    checkpoint
-    next=$((SECONDS + interval))
-  fi
-  sleep 1 &
-  wait $! 2>/dev/null
+  failed+=("gen-$restart_gen: the restart ended with exit code $rc before the program ran again (its messages are above)")
+  say "the restart from gen-$restart_gen failed before the program ran again (exit code $rc)"
+  "${cmd[@]}" -k >/dev/null 2>&1 # whatever of it started elsewhere
+  start_restart || give_up
 done
-wait "$program_pid"
-rc=$?
 stop_coordinator
 say "the program ended with exit code $rc"
-touch "$job_dir/finished"
+echo "$job_id" >"$job_dir/finished"
 exit "$rc"

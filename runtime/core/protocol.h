@@ -239,6 +239,8 @@ struct CommandReply {
   uint32_t interval;
   uint32_t generation;
   uint64_t computation_id;
+  uint32_t restarts;  // restarts whose processes all resumed (the program runs again)
+  uint32_t reserved;
   char text[16384];  // list output, error text, or image list for 'b'
 };
 

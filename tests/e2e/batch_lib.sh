@@ -77,12 +77,13 @@ wait_job_completed() {
 # PREFIX, which is removed) must be one continuous count: each line as in EXPECTED (an
 # uninterrupted run: the running sum proves the state), none missing, and where a restart took
 # over, the count goes on from a checkpointed step (a few steps printed after the checkpoint may
-# appear twice).
+# appear twice; MAX_BACK steps at most, default 5: more where a restart fell back to an older
+# checkpoint).
 assert_continuous_count() {
-  local expected=$1 out=$2 prefix=${3:-} counts
+  local expected=$1 out=$2 prefix=${3:-} max_back=${4:-5} counts
   counts=$(mktemp "$T/counts.XXXXXX")
   grep "^${prefix}count " "$out" | sed "s/^${prefix}//" >"$counts"
-  "$PYTHON" - "$expected" "$counts" <<'PY' || fail "${prefix:+task ${prefix%: } }count in $out is not one continuous sequence"
+  "$PYTHON" - "$expected" "$counts" "$max_back" <<'PY' || fail "${prefix:+task ${prefix%: } }count in $out is not one continuous sequence"
 import sys
 expected = {int(l.split()[1]): l for l in open(sys.argv[1])}
 prev, repeats = 0, 0
@@ -91,7 +92,7 @@ for l in open(sys.argv[2]):
     if l != expected.get(k):
         sys.exit(f"wrong line: {l!r}, expected {expected.get(k)!r}")
     if k != prev + 1:
-        if k > prev or k < prev - 5:
+        if k > prev or k < prev - int(sys.argv[3]):
             sys.exit(f"step {k} after step {prev}")
         repeats += 1
     prev = k
