@@ -445,11 +445,13 @@ void State::ReleaseBarrier(const std::string& name, const std::set<ClientId>& to
   }
 }
 
-void State::DeferCheckpoint(ClientId from, char command) {
+void State::DeferCheckpoint(ClientId from, char command, uint32_t deadline) {
   const char* until =
       rejoin_in_progress() ? "the processes are back" : "the processes have resumed";
   if (!deferred_checkpoint_) LogInfo("checkpoint deferred until %s", until);
   deferred_checkpoint_ = true;
+  if (deadline && (!deferred_deadline_ || deadline < deferred_deadline_))
+    deferred_deadline_ = deadline;
   if (command == 'b') deferred_waiters_.push_back(from);
   if (command == 'c')
     Reply(from, CommandStatus::kOk, std::string("checkpoint starts when ") + until);
@@ -462,12 +464,15 @@ void State::StartDeferredCheckpoint() {
   deferred_checkpoint_ = false;
   std::vector<ClientId> waiters;
   waiters.swap(deferred_waiters_);
+  const uint32_t deadline = deferred_deadline_;
+  deferred_deadline_ = 0;
   std::string why;
   CommandStatus status = CommandStatus::kOk;
   if (!StartCheckpoint(&why, &status)) {
     for (ClientId w : waiters) Reply(w, status, why);
     return;
   }
+  if (deadline) SetDeadline(deadline);
   for (ClientId w : waiters) ckpt_->waiters.push_back(w);
 }
 
@@ -649,9 +654,14 @@ void State::OnChildren(ClientId id, const proto::Children& children) {
 void State::OnTick() {
   ++ticks_;
   EndRejoinWhenComplete();
+  if (ckpt_ && ckpt_->deadline_tick && ticks_ >= ckpt_->deadline_tick && !ckpt_->written_released) {
+    AbandonAtDeadline();
+    return;
+  }
   if (ckpt_ && !ckpt_->suspended_released && config_.checkpoint_timeout &&
       ticks_ - ckpt_->started_tick >= config_.checkpoint_timeout) {
-    AbandonCheckpoint();
+    AbandonCheckpoint("did not stop within " + std::to_string(config_.checkpoint_timeout) +
+                      " s (stopped by a signal or a debugger, or stuck in the kernel)");
     return;
   }
   if (ckpt_ && ckpt_->suspended_released && config_.checkpoint_timeout) {
@@ -736,7 +746,7 @@ void State::SendAbandoned(ClientId id) {
   fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
 }
 
-void State::AbandonCheckpoint() {
+void State::AbandonCheckpoint(const std::string& what) {
   const std::set<ClientId>& stopped = ckpt_->barriers[proto::kBarrierSuspended];
   std::string late;
   for (ClientId id : ckpt_->participants) {
@@ -747,11 +757,51 @@ void State::AbandonCheckpoint() {
     w.resuming = false;
   }
   const uint32_t generation = ckpt_->generation;
-  AbortCheckpoint("checkpoint " + std::to_string(generation) + " abandoned: " + late +
-                  " did not stop within " + std::to_string(config_.checkpoint_timeout) +
-                  " s (stopped by a signal or a debugger, or stuck in the kernel); the other "
-                  "processes run on, and the last complete checkpoint stays the newest");
+  AbortCheckpoint("checkpoint " + std::to_string(generation) + " abandoned: " + late + " " + what +
+                  "; the other processes run on, and the last complete checkpoint stays the "
+                  "newest");
   // One that stops later finds its checkpoint gone (OnBarrier) and resumes.
+}
+
+void State::SetDeadline(uint32_t secs) {
+  const uint64_t tick = ticks_ + secs;
+  if (ckpt_->deadline_tick && ckpt_->deadline_tick <= tick) return;
+  ckpt_->deadline_tick = tick;
+  ckpt_->deadline_secs = static_cast<uint32_t>(tick - ckpt_->started_tick);
+  LogInfo("checkpoint %u must be written within %u s of its start", ckpt_->generation,
+          ckpt_->deadline_secs);
+}
+
+void State::AbandonAtDeadline() {
+  const std::string what =
+      "did not finish it within its deadline of " + std::to_string(ckpt_->deadline_secs) + " s";
+  if (!ckpt_->suspended_released) {
+    // Those still running stop later, find it gone (OnBarrier) and resume.
+    AbandonCheckpoint(what);
+    return;
+  }
+  // The processes still writing leave it, as stuck ones do: the others
+  // then pass their barriers with the checkpoint failed, and keep their
+  // previous images.
+  std::vector<ClientId> ids, late;
+  std::vector<std::pair<ClientId, std::string>> waiting;
+  for (ClientId id : ckpt_->participants) {
+    ids.push_back(id);
+    bool at_barrier = false;
+    for (const auto& [name, arrived] : ckpt_->barriers)
+      if (arrived.count(id)) {
+        waiting.emplace_back(id, name);
+        at_barrier = true;
+      }
+    if (!at_barrier) late.push_back(id);
+  }
+  if (!late.empty()) {
+    AbandonWriters(late, what);
+    return;
+  }
+  // Every one waits at a barrier that does not pass: each goes on alone.
+  AbandonWriters(ids, what);
+  for (const auto& [id, name] : waiting) PassAlone(id, name);
 }
 
 std::vector<ClientId> State::StuckWriters() const {
@@ -932,7 +982,10 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
       return;
     case 'c':
     case 'b': {
+      // arg: seconds within which the checkpoint must be written (0: none).
+      const uint32_t deadline = cmd.arg > 0 ? static_cast<uint32_t>(cmd.arg) : 0;
       if (ckpt_) {
+        if (deadline) SetDeadline(deadline);
         if (cmd.command == 'b') {
           ckpt_->waiters.push_back(from);
         } else {
@@ -943,14 +996,17 @@ void State::OnCommand(ClientId from, const proto::Command& cmd) {
       }
       if ((resume_in_progress() && !restart_in_progress() && !workers_.empty()) ||
           rejoin_in_progress()) {
-        DeferCheckpoint(from, cmd.command);
+        DeferCheckpoint(from, cmd.command, deadline);
         return;
       }
       std::string why;
       CommandStatus status = CommandStatus::kOk;
       if (!StartCheckpoint(&why, &status)) {
         Reply(from, status, why);
-      } else if (cmd.command == 'b') {
+        return;
+      }
+      if (deadline) SetDeadline(deadline);
+      if (cmd.command == 'b') {
         ckpt_->waiters.push_back(from);
       } else {
         Reply(from, CommandStatus::kOk, "checkpoint " + std::to_string(generation_) + " started");

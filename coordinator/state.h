@@ -172,6 +172,10 @@ class State {
     bool suspended_released = false;  // no process joins the checkpoint after it
     bool resume_first = false;        // the order every participant is told (kCheckpointOrder)
     uint64_t started_tick = 0;
+    // A deadline a command gave it (tick; 0: none): past it, before the
+    // images are all written, the checkpoint is abandoned.
+    uint64_t deadline_tick = 0;
+    uint32_t deadline_secs = 0;
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
@@ -196,7 +200,11 @@ class State {
   void AbortCheckpoint(const std::string& why);
   // Some process did not stop within config_.checkpoint_timeout: the ones
   // that did resume, and the checkpoint is dropped.
-  void AbandonCheckpoint();
+  void AbandonCheckpoint(const std::string& what);
+  // Past its deadline: every process leaves the checkpoint, which fails.
+  void AbandonAtDeadline();
+  // The checkpoint in progress must be written within `secs` from now.
+  void SetDeadline(uint32_t secs);
   // Processes that made no progress for config_.checkpoint_timeout: the
   // checkpoint fails without them (why: what they did not do).
   void AbandonWriters(const std::vector<ClientId>& stuck, const std::string& why);
@@ -216,7 +224,7 @@ class State {
   void CheckRestartBarrier(bool force);
   void ReleaseBarrier(const std::string& name, const std::set<ClientId>& to, int32_t commit = 0);
   // A checkpoint asked for while processes resume starts once they have.
-  void DeferCheckpoint(ClientId from, char command);
+  void DeferCheckpoint(ClientId from, char command, uint32_t deadline = 0);
   void StartDeferredCheckpoint();
   void KillAll();
   void MaybeExitOnLast();
@@ -267,6 +275,7 @@ class State {
   bool deferred_checkpoint_ = false;
   uint64_t ticks_ = 0;
   std::vector<ClientId> deferred_waiters_;
+  uint32_t deferred_deadline_ = 0;  // seconds, from when the deferred checkpoint starts
 };
 
 }  // namespace dmtcp::coord

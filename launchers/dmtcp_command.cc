@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -155,7 +156,10 @@ int main(int argc, char** argv) {
   app.add_flag_function("-q,--quit", add('q'), "Kill all processes and stop the coordinator");
   app.add_option("--timeout", timeout,
                  "Give up waiting for the coordinator's answer after this many seconds (default: "
-                 "30; --bcheckpoint waits as long as the checkpoint takes)")
+                 "30). With -c or --bcheckpoint: the checkpoint's deadline, after which the "
+                 "coordinator abandons it if its images are not all written (the processes run "
+                 "on, the last complete checkpoint stays); without, --bcheckpoint waits as long "
+                 "as the checkpoint takes")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "Print the answer of -s or --bcheckpoint as JSON");
   app.add_option("words", words, "Command words: s l c bc k q, i N");
@@ -189,7 +193,12 @@ int main(int argc, char** argv) {
   const Request req = requests.front();
 
   std::optional<client::Millis> wait;
-  if (timeout > 0) {
+  const bool checkpoint = req.command == 'b' || req.command == 'c';
+  if (timeout > 0 && checkpoint) {
+    // The coordinator keeps the deadline, and says when it has abandoned the
+    // checkpoint: its answer is waited for a little longer.
+    wait = client::Millis(static_cast<int64_t>(timeout * 1000) + 15000);
+  } else if (timeout > 0) {
     wait = client::Millis(static_cast<int64_t>(timeout * 1000));
   } else if (req.command != 'b') {
     wait = client::Millis(30000);  // a quick command that takes this long is lost
@@ -216,6 +225,7 @@ int main(int argc, char** argv) {
     dmtcp::proto::Command cmd{};
     cmd.command = req.command;
     cmd.arg = req.arg;
+    if (timeout > 0 && checkpoint) cmd.arg = static_cast<int32_t>(std::ceil(timeout));
     if (req.path.size() >= sizeof cmd.path) Fail(kCmd, "directory name too long: " + req.path);
     dmtcp::proto::CopyField(cmd.path, sizeof cmd.path, req.path.c_str());
     CommandReply reply = conn.Send(cmd, wait);

@@ -47,6 +47,10 @@ Options:
                         then stop with the checkpoints kept (default 0: no limit)
   --keep N              complete checkpoints to keep (default 2)
   --signal SIG          the scheduler's warning signal (default USR1)
+  --lead SEC            the warning comes SEC seconds before the job is stopped: its checkpoint
+                        is abandoned if not written by then, less a margin for the requeue
+                        (dmtcp_sbatch passes its --lead; under Slurm the job's end time counts
+                        too, and bounds interval checkpoints)
   --no-requeue          on the warning signal, checkpoint and stop, but do not requeue
   --requeue-exit N      PBS: exit code that asks for a rerun (default 99)
   --check               check the options and exit (dmtcp_sbatch and dmtcp_qsub do, before
@@ -74,6 +78,7 @@ requeue_exit=99
 name=""
 max_restarts=0
 check_only=0
+lead=0
 while [ $# -gt 0 ]; do
   case $1 in
     -i | --interval) interval=${2:?}; shift ;;
@@ -83,6 +88,7 @@ while [ $# -gt 0 ]; do
     --no-requeue) requeue=0 ;;
     --requeue-exit) requeue_exit=${2:?}; shift ;;
     --name) name=${2:?}; shift ;;
+    --lead) lead=${2:?}; shift ;;
     --max-restarts) max_restarts=${2:?}; shift ;;
     --check) check_only=1 ;;
     --help) usage; exit 0 ;;
@@ -95,6 +101,7 @@ done
 [ $# -gt 0 ] || { usage >&2; die "no program given"; }
 [[ $interval =~ ^[0-9]+$ ]] || die "--interval must be a whole number of seconds (0 = none): $interval"
 [[ $keep =~ ^[1-9][0-9]*$ ]] || die "--keep must be a count of at least 1: $keep"
+[[ $lead =~ ^[0-9]+$ ]] || die "--lead must be a whole number of seconds: $lead"
 [[ $max_restarts =~ ^[0-9]+$ ]] || die "--max-restarts must be a count (0 = no limit): $max_restarts"
 [[ $requeue_exit =~ ^[0-9]+$ ]] && ((requeue_exit < 256)) ||
   die "--requeue-exit must be 0 to 255: $requeue_exit"
@@ -249,14 +256,65 @@ snapshot() {
   return 0
 }
 
+# checkpoint DEADLINE [INTERRUPTIBLE]  A checkpoint that the coordinator abandons if its images
+# are not all written within DEADLINE seconds (0: no deadline of ours; the coordinator's
+# --checkpoint-timeout still stops a stuck one), kept as a generation. 1 if it failed;
+# INTERRUPTIBLE=1: returns 2 as soon as the warning or SIGTERM comes (the checkpoint goes on,
+# and the one they ask for joins it).
 checkpoint() {
-  local out
-  if out=$("${cmd[@]}" --bcheckpoint 2>&1); then
+  local deadline=$1 interruptible=${2:-0} args=(--bcheckpoint) out=$job_dir/.checkpoint.out pid rc
+  ((deadline > 0)) && args+=(--timeout "$deadline")
+  "${cmd[@]}" "${args[@]}" >"$out" 2>&1 {lock_fd}>&- &
+  pid=$!
+  # A trapped signal ends wait early (status > 128) while the command still runs.
+  while :; do
+    wait "$pid"
+    rc=$?
+    ((rc > 128)) || break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid"
+      rc=$?
+      break
+    fi
+    if ((interruptible && (warned || terminated))); then
+      kill "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+      return 2
+    fi
+  done
+  if ((rc == 0)); then
     snapshot || say "checkpoint written, but it could not be kept as a generation"
-  else
-    say "checkpoint failed: $out"
-    return 1
+    return 0
   fi
+  say "checkpoint failed: $(cat "$out")"
+  return 1
+}
+
+# Seconds until the scheduler ends the job, if it says (Slurm's EndTime); else nothing.
+job_remaining() {
+  [ "$scheduler" = slurm ] || return 0
+  local end
+  end=$(squeue -h -j "$job_id" -o %e 2>/dev/null | head -n 1)
+  [[ $end =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]] && end=$(date -d "$end" +%s 2>/dev/null) || return 0
+  echo $((end - $(date +%s)))
+}
+# What to keep of a window of $1 seconds for stopping the program and requeueing: a tenth, 3 to
+# 30 s.
+margin() {
+  local m=$(($1 / 10))
+  ((m < 3)) && m=3
+  ((m > 30)) && m=30
+  echo "$m"
+}
+# The deadline of the checkpoint the warning asks for: the warning's lead time (--lead) or the
+# time left until the job's end, whichever is shorter, less the margin; 0 if neither is known.
+warning_deadline() {
+  local window=$lead rem
+  rem=$(job_remaining)
+  [[ -n $rem ]] && ((window == 0 || rem < window)) && window=$rem
+  ((window > 0)) || { echo 0; return; }
+  window=$((window - $(margin "$window")))
+  echo $((window > 0 ? window : 1))
 }
 
 # Where each host of the checkpoint goes now: the batch host's processes (the job script's own)
@@ -286,6 +344,13 @@ place_hosts() {
   done
   (IFS=,; echo "${new[*]}")
 }
+
+# Slurm's KillWait: the time between its SIGTERM and its SIGKILL at a job's end.
+kill_wait=0
+if [ "$scheduler" = slurm ]; then
+  kill_wait=$(scontrol show config 2>/dev/null | awk '$1 == "KillWait" {print $3}')
+  [[ $kill_wait =~ ^[0-9]+$ ]] || kill_wait=0
+fi
 
 program_pid=""
 warned=0
@@ -420,35 +485,53 @@ while :; do
       [[ -n $seen && -n $restarts_before ]] && ((seen > restarts_before)) && restart_resumed
     fi
     if ((terminated)); then
-      say "terminated: checkpointing before the end"
-      checkpoint
+      # Slurm kills what is left KillWait seconds after SIGTERM.
+      deadline=0
+      if ((kill_wait > 0)); then
+        deadline=$((kill_wait - $(margin "$kill_wait")))
+        say "terminated: checkpointing before the end (within $deadline s)"
+      else
+        say "terminated: checkpointing before the end"
+      fi
+      checkpoint "$deadline"
       "${cmd[@]}" -k >/dev/null 2>&1
       wait "$program_pid" 2>/dev/null
       stop_coordinator
       exit 143
     fi
     if ((warned)); then
-      say "warning signal: checkpointing"
-      if checkpoint; then
-        "${cmd[@]}" -k >/dev/null 2>&1
-        wait "$program_pid" 2>/dev/null
-        stop_coordinator
-        if ((requeue)); then
-          case $scheduler in
-            slurm)
-              say "requeueing job $job_id"
-              scontrol requeue "$job_id" || die "scontrol requeue $job_id failed"
-              exit 0
-              ;;
-            pbs)
-              say "exiting with $requeue_exit for a rerun"
-              exit "$requeue_exit"
-              ;;
-          esac
-        fi
-        exit 0
+      deadline=$(warning_deadline)
+      if ((deadline > 0)); then
+        say "warning signal: checkpointing (within $deadline s)"
+      else
+        say "warning signal: checkpointing"
       fi
-      warned=0
+      ok=1
+      checkpoint "$deadline" || ok=0
+      # Checkpointed or not, the program stops here, and the next start goes on from the newest
+      # complete generation: the end comes anyway, and a requeue now keeps the job's place.
+      if ((!ok)); then
+        newest=$(readlink "$job_dir/latest" 2>/dev/null)
+        say "the previous checkpoint stays the newest (${newest:-none: the next start begins anew}); stopping the program"
+      fi
+      "${cmd[@]}" -k >/dev/null 2>&1
+      wait "$program_pid" 2>/dev/null
+      stop_coordinator
+      if ((requeue)); then
+        case $scheduler in
+          slurm)
+            say "requeueing job $job_id"
+            scontrol requeue "$job_id" || die "scontrol requeue $job_id failed"
+            exit 0
+            ;;
+          pbs)
+            say "exiting with $requeue_exit for a rerun"
+            exit "$requeue_exit"
+            ;;
+        esac
+      fi
+      ((ok)) && exit 0
+      exit "$stop_rc"
     fi
     if ((SECONDS >= next_watch)); then
       watch_coordinator
@@ -456,8 +539,19 @@ while :; do
     fi
     # (A restart that has not come back yet has nothing to checkpoint.)
     if ((interval > 0 && SECONDS >= next && (!restarting || resumed))); then
-      checkpoint
       next=$((SECONDS + interval))
+      # Written before the warning is due, or not at all: the warning's checkpoint comes then.
+      deadline=0
+      skip=0
+      rem=$(job_remaining)
+      if [[ -n $rem ]]; then
+        deadline=$((rem - lead - $(margin "$rem")))
+        if ((deadline < 5)); then
+          skip=1
+          say "the job ends in $rem s: no interval checkpoint now"
+        fi
+      fi
+      ((skip)) || checkpoint "$deadline" 1
     fi
     sleep 1 &
     wait $! 2>/dev/null

@@ -101,3 +101,12 @@ if prev != len(expected):
 print(f"{prev} steps, {repeats} restart(s) repeating steps")
 PY
 }
+
+# wait_generations JOB_DIR N  Waits until dmtcp_job has kept N complete generations in JOB_DIR.
+wait_generations() {
+  local deadline=$((SECONDS + 60))
+  until (($(cat "$1/generation" 2>/dev/null || echo 0) >= $2)); do
+    ((SECONDS < deadline)) || fail "fewer than $2 generations in $1 after 60 s: $(ls "$1")"
+    sleep 0.2
+  done
+}

@@ -20,8 +20,7 @@ start_coordinator --checkpoint-timeout 4
 stall="" pa="" pb="" # set by start_stalling_pair
 start_stalling_pair "$N" "$DELAY"
 checkpoint_blocking
-good() { (cd "$CKPT" && ls --full-time ./*.dmtcp && md5sum dmtcp_restart_script.sh); }
-before=$(good)
+before=$(saved_checkpoint)
 
 touch "$stall/lonely" "$stall/arm"
 t0=$SECONDS
@@ -40,9 +39,9 @@ for p in a b; do
   at=$(last_num "$T/run/$p.out" count)
   wait_line "$T/run/$p.out" "^count $((at + 5)) " 10 "${!pid}"
 done
-[[ $(good) == "$before" ]] || fail "the images or the restart script changed: $(good)"
+[[ $(saved_checkpoint) == "$before" ]] || fail "the images or the restart script changed: $(saved_checkpoint)"
 wait_status RUNNING yes
 checkpoint_blocking
-[[ $(good) != "$before" ]] || fail "the checkpoint after the abandoned one wrote no new images"
+[[ $(saved_checkpoint) != "$before" ]] || fail "the checkpoint after the abandoned one wrote no new images"
 restart_stalling_pair
 log "abandoned after ${took}s at barriers that never pass, then checkpointed and restarted"

@@ -34,8 +34,7 @@ wait_line "$T/run/a.out" '^count 20 ' "" "$pa"
 wait_line "$T/run/b.out" '^count 20 ' "" "$pb"
 wait_peers 3
 checkpoint_blocking
-good() { (cd "$CKPT" && ls --full-time ./*.dmtcp && md5sum dmtcp_restart_script.sh); }
-before=$(good)
+before=$(saved_checkpoint)
 
 kill -STOP "$pb"
 t0=$SECONDS
@@ -48,13 +47,13 @@ log "refused after ${took}s: $msg"
 [[ $msg != *"counter[$pa]"* ]] || fail "the message names counter $pa, which did stop: $msg"
 at=$(last_num "$T/run/a.out" count)
 wait_line "$T/run/a.out" "^count $((at + 5)) " 10 "$pa"
-[[ $(good) == "$before" ]] || fail "the images or the restart script changed: $(good)"
+[[ $(saved_checkpoint) == "$before" ]] || fail "the images or the restart script changed: $(saved_checkpoint)"
 grep -q "abandoned" "$T/coord.log" || fail "the coordinator's log does not say it abandoned"
 touch "$T/trig/go1"
 wait_line "$T/run/c.out" '^checkpoint 1 returned' 20 "$pc"
 grep -qx 'checkpoint 1 returned -1' "$T/run/c.out" ||
   fail "dmtcp_checkpoint() did not return -1 for an abandoned checkpoint: $(cat "$T/run/c.out")"
-[[ $(good) == "$before" ]] || fail "the images or the restart script changed: $(good)"
+[[ $(saved_checkpoint) == "$before" ]] || fail "the images or the restart script changed: $(saved_checkpoint)"
 
 kill -CONT "$pb"
 at=$(last_num "$T/run/b.out" count)
@@ -64,7 +63,7 @@ touch "$T/trig/go2"
 wait_line "$T/run/c.out" '^checkpoint 2 returned' 30 "$pc"
 grep -qx 'checkpoint 2 returned 1' "$T/run/c.out" ||
   fail "dmtcp_checkpoint() did not return 1 (DMTCP_AFTER_CHECKPOINT): $(cat "$T/run/c.out")"
-[[ $(good) != "$before" ]] || fail "the checkpoint after SIGCONT wrote no new images"
+[[ $(saved_checkpoint) != "$before" ]] || fail "the checkpoint after SIGCONT wrote no new images"
 kill_program "$pa"
 kill_program "$pb"
 kill_program "$pc"

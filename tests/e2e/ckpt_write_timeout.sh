@@ -26,8 +26,7 @@ start_coordinator --checkpoint-timeout 4
 stall="" pa="" pb="" # set by start_stalling_pair
 start_stalling_pair "$N" "$DELAY"
 checkpoint_blocking
-good() { (cd "$CKPT" && ls --full-time ./*.dmtcp && md5sum dmtcp_restart_script.sh); }
-before=$(good)
+before=$(saved_checkpoint)
 
 touch "$stall/arm"
 t0=$SECONDS
@@ -41,15 +40,15 @@ log "refused after ${took}s: $msg"
 [[ $msg != *"counter[$pa]"* ]] || fail "the message names counter $pa, which wrote its image: $msg"
 at=$(last_num "$T/run/a.out" count)
 wait_line "$T/run/a.out" "^count $((at + 5)) " 10 "$pa"
-[[ $(good) == "$before" ]] || fail "the images or the restart script changed: $(good)"
+[[ $(saved_checkpoint) == "$before" ]] || fail "the images or the restart script changed: $(saved_checkpoint)"
 
 touch "$stall/go"
 wait_line "$T/b.err" 'abandoned the checkpoint' 20 "$pb"
 at=$(last_num "$T/run/b.out" count)
 wait_line "$T/run/b.out" "^count $((at + 5)) " 10 "$pb"
-[[ $(good) == "$before" ]] || fail "the images or the restart script changed: $(good)"
+[[ $(saved_checkpoint) == "$before" ]] || fail "the images or the restart script changed: $(saved_checkpoint)"
 wait_status RUNNING yes
 checkpoint_blocking
-[[ $(good) != "$before" ]] || fail "the checkpoint after the stall wrote no new images"
+[[ $(saved_checkpoint) != "$before" ]] || fail "the checkpoint after the stall wrote no new images"
 restart_stalling_pair
 log "abandoned after ${took}s while writing, then checkpointed and restarted"

@@ -25,14 +25,6 @@ job() {
   E2E_CWD=$T start_bg PID ">>$out" "$T/$1.err" env DMTCP_JOB_ID="$1" "$DMTCP_BIN/dmtcp_job" \
     --name "$2" --interval 1 --keep 3 --ckptdir "$T/ckpt" -- "$DMTCP_EXAMPLES/counter" 120 100
 }
-# wait_generations DIR N: until DIR holds N complete generations.
-wait_generations() {
-  local deadline=$((SECONDS + 60))
-  until (($(cat "$1/generation" 2>/dev/null || echo 0) >= $2)); do
-    ((SECONDS < deadline)) || fail "fewer than $2 generations in $1 after 60 s: $(ls "$1")"
-    sleep 0.2
-  done
-}
 # kill_job PID DIR: kills the job's process group and its coordinator, without a checkpoint.
 kill_job() {
   kill -KILL -- "-$1" 2>/dev/null

@@ -333,6 +333,10 @@ restart_stalling_pair() {
   assert_same "$T/native.txt" "$T/run/b.out" "counter b's output"
 }
 
+# saved_checkpoint  The images in $CKPT (names, times) and the restart script's checksum: what a
+# failed checkpoint must leave as it was.
+saved_checkpoint() { (cd "$CKPT" && ls --full-time ./*.dmtcp && md5sum dmtcp_restart_script.sh); }
+
 # checkpoint_blocking  `dmtcp_command --bcheckpoint`; it must succeed and leave the restart script.
 checkpoint_blocking() {
   local out rc t0=$SECONDS

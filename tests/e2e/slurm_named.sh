@@ -31,11 +31,7 @@ submitted=$(submit) || fail "dmtcp_sbatch: $submitted"
 first=$(submitted_job "$submitted")
 on_exit 'scancel "$first" "${second:-}" "${third:-}" 2>/dev/null'
 wait_line "$out" '^count 20 ' 60
-deadline=$((SECONDS + 30))
-until (($(cat "$sim/generation" 2>/dev/null || echo 0) >= 2)); do
-  ((SECONDS < deadline)) || fail "fewer than 2 generations in $sim after 30 s: $(ls "$sim")"
-  sleep 0.2
-done
+wait_generations "$sim" 2
 
 submitted=$("$DMTCP_BIN/dmtcp_sbatch" --name sim --ckptdir "$T/ckpt" -J dmtcp-named2 \
   -o "$T/second.out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 150 100 2>&1) ||
