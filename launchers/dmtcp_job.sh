@@ -36,10 +36,15 @@ usage() {
   cat <<'EOF'
 Usage: dmtcp_job [options] -- program [args...]
 Options:
-  -i, --interval SEC    checkpoint every SEC seconds (default: $DMTCP_CHECKPOINT_INTERVAL, 0 = only
+  -i, --interval SEC    checkpoint every SEC seconds, or "auto": the interval of least expected
+                        loss for the job's measured checkpoint cost and --mtbi, by Young and
+                        Daly, recomputed after each checkpoint (default:
+                        $DMTCP_CHECKPOINT_INTERVAL, else 0 = only
                         on the warning signal)
   --ckptdir DIR         where the job's checkpoints go: DIR/<name or jobid>/ (default:
                         $DMTCP_CHECKPOINT_DIR, else the submission directory + /dmtcp-ckpt)
+  --mtbi SEC            with --interval auto: the mean time between interruptions of a job
+                        (failures, preemptions) at this site (default: $DMTCP_MTBI, else 86400)
   --name NAME           keep the checkpoints under NAME instead of the job id: any later job of
                         that name (and --ckptdir) resumes from them; a second job of that name
                         is refused while one runs
@@ -79,6 +84,7 @@ name=""
 max_restarts=0
 check_only=0
 lead=0
+mtbi=${DMTCP_MTBI:-86400}
 while [ $# -gt 0 ]; do
   case $1 in
     -i | --interval) interval=${2:?}; shift ;;
@@ -89,6 +95,7 @@ while [ $# -gt 0 ]; do
     --requeue-exit) requeue_exit=${2:?}; shift ;;
     --name) name=${2:?}; shift ;;
     --lead) lead=${2:?}; shift ;;
+    --mtbi) mtbi=${2:?}; shift ;;
     --max-restarts) max_restarts=${2:?}; shift ;;
     --check) check_only=1 ;;
     --help) usage; exit 0 ;;
@@ -99,7 +106,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ $# -gt 0 ] || { usage >&2; die "no program given"; }
-[[ $interval =~ ^[0-9]+$ ]] || die "--interval must be a whole number of seconds (0 = none): $interval"
+auto_interval=0
+if [ "$interval" = auto ]; then
+  auto_interval=1
+  interval=0 # until the cost is known (below)
+fi
+[[ $interval =~ ^[0-9]+$ ]] ||
+  die "--interval must be a whole number of seconds (0 = none) or auto: $interval"
+[[ $mtbi =~ ^[1-9][0-9]*$ ]] || die "--mtbi must be a whole number of seconds, at least 1: $mtbi"
 [[ $keep =~ ^[1-9][0-9]*$ ]] || die "--keep must be a count of at least 1: $keep"
 [[ $lead =~ ^[0-9]+$ ]] || die "--lead must be a whole number of seconds: $lead"
 [[ $max_restarts =~ ^[0-9]+$ ]] || die "--max-restarts must be a count (0 = no limit): $max_restarts"
@@ -263,6 +277,8 @@ snapshot() {
 # and the one they ask for joins it).
 checkpoint() {
   local deadline=$1 interruptible=${2:-0} args=(--bcheckpoint) out=$job_dir/.checkpoint.out pid rc
+  local t0
+  t0=$(date +%s%N)
   ((deadline > 0)) && args+=(--timeout "$deadline")
   "${cmd[@]}" "${args[@]}" >"$out" 2>&1 {lock_fd}>&- &
   pid=$!
@@ -283,11 +299,37 @@ checkpoint() {
     fi
   done
   if ((rc == 0)); then
+    # What a checkpoint costs the program (it is stopped meanwhile), for --interval auto.
+    echo $((($(date +%s%N) - t0) / 1000000)) >"$job_dir/checkpoint_cost_ms"
     snapshot || say "checkpoint written, but it could not be kept as a generation"
     return 0
   fi
   say "checkpoint failed: $(cat "$out")"
   return 1
+}
+
+# --interval auto: the interval of least expected loss for checkpoints that cost delta seconds
+# and interruptions every M seconds on average (mtbi): Young's sqrt(2 delta M), with Daly's
+# higher-order terms, which matter when delta is not small against M; M itself once delta >= 2M.
+# The cost is the last checkpoint's (this job's or, before its first, the previous start's);
+# until there is one, a guess of 1 s.
+choose_interval() {
+  local cost_ms why new
+  cost_ms=$(cat "$job_dir/checkpoint_cost_ms" 2>/dev/null)
+  if [[ $cost_ms =~ ^[0-9]+$ ]]; then
+    why="checkpoint cost $(awk -v c="$cost_ms" 'BEGIN { printf "%.2f", c / 1000 }') s"
+  else
+    cost_ms=1000
+    why="checkpoint cost guessed 1 s until one is measured"
+  fi
+  new=$(awk -v d="$cost_ms" -v m="$mtbi" 'BEGIN {
+    d /= 1000; r = d / (2 * m)
+    t = d >= 2 * m ? m : sqrt(2 * d * m) * (1 + sqrt(r) / 3 + r / 9) - d
+    printf "%d", t < 1 ? 1 : t + 0.5 }')
+  if [ "$new" != "$interval" ]; then
+    say "interval $new s (Young/Daly: $why, MTBI $mtbi s)"
+    interval=$new
+  fi
 }
 
 # Seconds until the scheduler ends the job, if it says (Slurm's EndTime); else nothing.
@@ -476,6 +518,7 @@ watch_coordinator() {
   fi
 }
 
+((auto_interval)) && choose_interval
 next=$((SECONDS + interval))
 next_watch=$((SECONDS + 5))
 while :; do
@@ -539,7 +582,6 @@ while :; do
     fi
     # (A restart that has not come back yet has nothing to checkpoint.)
     if ((interval > 0 && SECONDS >= next && (!restarting || resumed))); then
-      next=$((SECONDS + interval))
       # Written before the warning is due, or not at all: the warning's checkpoint comes then.
       deadline=0
       skip=0
@@ -552,6 +594,8 @@ while :; do
         fi
       fi
       ((skip)) || checkpoint "$deadline" 1
+      ((auto_interval)) && choose_interval
+      next=$((SECONDS + interval))
     fi
     sleep 1 &
     wait $! 2>/dev/null
