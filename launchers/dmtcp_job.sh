@@ -58,6 +58,8 @@ Options:
                         too, and bounds interval checkpoints)
   --no-requeue          on the warning signal, checkpoint and stop, but do not requeue
   --requeue-exit N      PBS: exit code that asks for a rerun (default 99)
+  --cleanup-on-success  when the program ends with exit code 0, remove its checkpoints (the job's
+                        folder keeps its logs and the mark that it finished)
   --check               check the options and exit (dmtcp_sbatch and dmtcp_qsub do, before
                         they submit)
   --help                print this text
@@ -69,7 +71,140 @@ die() {
   echo "$prog: $*" >&2
   exit "$stop_rc"
 }
-say() { echo "$prog: $(date '+%F %T') $*" >&2; }
+# The job's own log lines also go to <key>/job.log once it holds its folder (dmtcp_job status).
+job_log=""
+say() {
+  local line
+  line="$prog: $(date '+%F %T') $*"
+  echo "$line" >&2
+  [ -z "$job_log" ] || echo "$line" >>"$job_log"
+}
+
+# ---- The companion, for users (on a login node): dmtcp_job status|checkpoint|clean KEY ----
+
+companion_usage() {
+  cat <<'EOF2'
+Usage: dmtcp_job status KEY [--ckptdir DIR]
+Usage: dmtcp_job checkpoint KEY [--ckptdir DIR] [--wait SEC]
+Usage: dmtcp_job clean KEY [--ckptdir DIR] [--keep N] [--force]
+KEY is a job's --name, or its job id when it has none; DIR is its --ckptdir (default:
+$DMTCP_CHECKPOINT_DIR, else ./dmtcp-ckpt).
+  status       whether the job runs (where, since when), its generations (time, size), the
+               generations set aside, restarts, the last checkpoint's cost, the interval and
+               when the next interval checkpoint is due, and the last error it logged
+  checkpoint   asks the running job for a checkpoint now (the program runs on), through the
+               scheduler (Slurm: scancel --signal=USR2 --batch; PBS: qsig -s USR2; no
+               scheduler: kill -USR2), and waits up to --wait SEC (default 600) for it
+  clean        removes what the job no longer needs: with --keep N, the generations set aside
+               and all but the newest N; without, the whole folder of a job that ran to its end
+               (--force: of any job that does not run)
+EOF2
+}
+
+companion() {
+  local what=$1 key=${2:-} base=${DMTCP_CHECKPOINT_DIR:-$PWD/dmtcp-ckpt} wait_secs=600 keep_n=""
+  local force=0 dir
+  [[ -n $key && $key != -* ]] || { companion_usage >&2; die "$what: no job name or id given"; }
+  shift 2
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --ckptdir) base=${2:?}; shift ;;
+      --wait) wait_secs=${2:?}; shift ;;
+      --keep) keep_n=${2:?}; shift ;;
+      --force) force=1 ;;
+      *) companion_usage >&2; die "$what: unknown option $1" ;;
+    esac
+    shift
+  done
+  dir=$base/$key
+  [ -d "$dir" ] || die "no job $key in $base (give --ckptdir, or set DMTCP_CHECKPOINT_DIR)"
+  case $what in
+    status) companion_status "$dir" ;;
+    checkpoint) companion_checkpoint "$dir" "$wait_secs" ;;
+    clean) companion_clean "$dir" "$keep_n" "$force" ;;
+  esac
+}
+
+# 0 if a job holds the folder's lock (taken and given back at once otherwise).
+job_runs() { ! (exec 9>>"$1/lock" && flock -n 9) 2>/dev/null; }
+
+companion_status() {
+  local dir=$1 g when next interval_now now cost latest
+  latest=$(readlink "$dir/latest" 2>/dev/null)
+  if job_runs "$dir"; then
+    echo "running: $(cat "$dir/holder" 2>/dev/null)"
+  elif [ -e "$dir/finished" ]; then
+    echo "finished: the program ran to its end (job $(cat "$dir/finished"))"
+  else
+    echo "not running: a new job of this name (or a requeue) resumes from ${latest:-the start}"
+  fi
+  echo "folder: $dir ($(du -sh "$dir" 2>/dev/null | cut -f1) in all)"
+  local gens=()
+  mapfile -t gens < <(cd "$dir" && ls -d gen-* 2>/dev/null | sort -t- -k2 -n)
+  for g in "${gens[@]}"; do
+    when=$(date -r "$dir/$g" '+%F %T')
+    echo "generation $g: $when, $(du -sh "$dir/$g" | cut -f1)$([ "$g" = "$latest" ] && echo ' (latest)')"
+  done
+  ((${#gens[@]})) || echo "generations: none yet"
+  for g in "$dir"/failed-gen-*; do
+    [ -d "$g" ] && echo "set aside: ${g##*/} (a restart from it failed; dmtcp_job clean --keep removes it)"
+  done
+  echo "restarts: $(cat "$dir/restarts" 2>/dev/null || echo 0)"
+  cost=$(cat "$dir/checkpoint_cost_ms" 2>/dev/null)
+  [ -n "$cost" ] && echo "last checkpoint took: $(awk -v c="$cost" 'BEGIN { printf "%.2f", c / 1000 }') s"
+  if job_runs "$dir" && read -r next interval_now <"$dir/next_checkpoint" 2>/dev/null; then
+    now=$(date +%s)
+    if ((interval_now > 0)); then
+      echo "interval: $interval_now s; next interval checkpoint: $(date -d "@$next" '+%F %T') (in $((next > now ? next - now : 0)) s)"
+    else
+      echo "interval: none (checkpoints on the warning signal, or dmtcp_job checkpoint)"
+    fi
+  fi
+  g=$(grep -E "failed|cannot|abandoned|refused|no checkpoint|not starting" "$dir/job.log" 2>/dev/null | tail -n 1)
+  echo "last error: ${g:-none}"
+}
+
+companion_checkpoint() {
+  local dir=$1 wait_secs=$2 holder id sched pid before deadline sig=USR2
+  job_runs "$dir" || die "no job runs with the checkpoints in $dir"
+  holder=$(cat "$dir/holder" 2>/dev/null)
+  read -r _ id _ _ sched _ pid _ <<<"${holder//[(),]/ }"
+  before=$(cat "$dir/generation" 2>/dev/null || echo 0)
+  case $sched in
+    slurm) scancel --signal="$sig" --batch "$id" || die "scancel --signal=$sig --batch $id failed" ;;
+    pbs) qsig -s "$sig" "$id" || die "qsig -s $sig $id failed" ;;
+    *) kill -s "$sig" "$pid" || die "cannot signal the job's process $pid (on this host?)" ;;
+  esac
+  echo "asked job $id for a checkpoint (generation $((before + 1)) of $dir)"
+  deadline=$((SECONDS + wait_secs))
+  while (($(cat "$dir/generation" 2>/dev/null || echo 0) <= before)); do
+    ((SECONDS < deadline)) || die "no new generation within $wait_secs s: see dmtcp_job status"
+    sleep 0.5
+  done
+  echo "checkpoint complete: $dir/gen-$(cat "$dir/generation")"
+}
+
+companion_clean() {
+  local dir=$1 keep_n=$2 force=$3 g gens
+  job_runs "$dir" && die "a job runs with the checkpoints in $dir: stop it first"
+  if [ -z "$keep_n" ]; then
+    [[ -e $dir/finished || $force == 1 ]] ||
+      die "the program in $dir has not run to its end: its checkpoints are how it goes on; --keep N keeps the newest N, --force removes everything"
+    rm -rf "$dir" && echo "removed $dir"
+    return
+  fi
+  [[ $keep_n =~ ^[1-9][0-9]*$ ]] || die "--keep takes a count of at least 1: $keep_n"
+  for g in "$dir"/failed-gen-*; do [ -d "$g" ] && rm -rf "$g" && echo "removed ${g##*/}"; done
+  mapfile -t gens < <(cd "$dir" && ls -d gen-* 2>/dev/null | sort -t- -k2 -rn)
+  for g in "${gens[@]:keep_n}"; do rm -rf "${dir:?}/$g" && echo "removed $g"; done
+  [ -n "${gens[0]:-}" ] && ln -sfn "${gens[0]}" "$dir/latest"
+  echo "kept: ${gens[*]:0:keep_n}"
+}
+
+case ${1:-} in
+  status | checkpoint | clean) companion "$@"; exit ;;
+  help) companion_usage; exit 0 ;;
+esac
 
 interval=${DMTCP_CHECKPOINT_INTERVAL:-0}
 # The interval is this script's to keep: a coordinator or runtime that read it too would take
@@ -84,6 +219,7 @@ name=""
 max_restarts=0
 check_only=0
 lead=0
+cleanup_on_success=0
 mtbi=${DMTCP_MTBI:-86400}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -98,7 +234,8 @@ while [ $# -gt 0 ]; do
     --mtbi) mtbi=${2:?}; shift ;;
     --max-restarts) max_restarts=${2:?}; shift ;;
     --check) check_only=1 ;;
-    --help) usage; exit 0 ;;
+    --cleanup-on-success) cleanup_on_success=1 ;;
+    --help) usage; echo; companion_usage; exit 0 ;;
     --) shift; break ;;
     -*) usage >&2; die "unknown option $1" ;;
     *) break ;;
@@ -172,7 +309,8 @@ lock_wait=5
 [[ $holder == "job $job_id "* ]] && lock_wait=60
 flock -w "$lock_wait" "$lock_fd" ||
   die "another job runs with the checkpoints in $job_dir (${holder:-unknown}; lock $job_dir/lock): not starting a second one"
-echo "job $job_id on $(hostname), since $(date '+%F %T')" >"$job_dir/holder"
+echo "job $job_id on $(hostname) ($scheduler, pid $$), since $(date '+%F %T')" >"$job_dir/holder"
+job_log=$job_dir/job.log
 # Before a coordinator is started, which would outlive this exit.
 if [ -e "$job_dir/finished" ]; then
   by=$(cat "$job_dir/finished" 2>/dev/null)
@@ -332,6 +470,28 @@ choose_interval() {
   fi
 }
 
+# The next interval checkpoint is due $interval seconds from now (0: none); dmtcp_job status reads
+# when.
+plan_next() {
+  next=$((SECONDS + interval))
+  echo "$(($(date +%s) + interval)) $interval" >"$job_dir/next_checkpoint"
+}
+
+# The deadline of a checkpoint between warnings: done before the warning is due (0: no deadline
+# known; -1: too near the end, none now).
+warning_deadline_for_interval() {
+  local rem deadline
+  rem=$(job_remaining)
+  [[ -n $rem ]] || { echo 0; return; }
+  deadline=$((rem - lead - $(margin "$rem")))
+  if ((deadline < 5)); then
+    say "the job ends in $rem s: no checkpoint now, the warning's comes before the end"
+    echo -1
+    return
+  fi
+  echo "$deadline"
+}
+
 # Seconds until the scheduler ends the job, if it says (Slurm's EndTime); else nothing.
 job_remaining() {
   [ "$scheduler" = slurm ] || return 0
@@ -397,6 +557,10 @@ fi
 program_pid=""
 warned=0
 on_warning() { warned=1; }
+# dmtcp_job checkpoint: a checkpoint now, and the program runs on.
+asked=0
+on_ask() { asked=1; }
+[ "$warn_signal" = USR2 ] || trap on_ask USR2
 trap on_warning "$warn_signal"
 # The scheduler's own stop (preemption, a time limit without warning, scancel): a checkpoint
 # if there is time for one, then the program stops. A preempted job is requeued by Slurm.
@@ -458,7 +622,7 @@ start_restart() {
 restart_resumed() {
   local f
   resumed=1
-  next=$((SECONDS + interval))
+  plan_next
   say "the program runs again from gen-$restart_gen"
   for f in "${failed[@]}"; do
     f=${f%%:*}
@@ -519,7 +683,7 @@ watch_coordinator() {
 }
 
 ((auto_interval)) && choose_interval
-next=$((SECONDS + interval))
+plan_next
 next_watch=$((SECONDS + 5))
 while :; do
   while kill -0 "$program_pid" 2>/dev/null; do
@@ -580,22 +744,25 @@ while :; do
       watch_coordinator
       next_watch=$((SECONDS + (coord_failures ? 1 : 5)))
     fi
+    if ((asked)); then
+      asked=0
+      if ((!restarting || resumed)); then
+        say "a checkpoint was asked for (dmtcp_job checkpoint)"
+        deadline=$(warning_deadline_for_interval)
+        ((deadline < 0)) || checkpoint "$deadline" 1
+        ((auto_interval)) && choose_interval
+        plan_next
+      else
+        say "a checkpoint was asked for, but the restart has not come back yet: none now"
+      fi
+    fi
     # (A restart that has not come back yet has nothing to checkpoint.)
     if ((interval > 0 && SECONDS >= next && (!restarting || resumed))); then
       # Written before the warning is due, or not at all: the warning's checkpoint comes then.
-      deadline=0
-      skip=0
-      rem=$(job_remaining)
-      if [[ -n $rem ]]; then
-        deadline=$((rem - lead - $(margin "$rem")))
-        if ((deadline < 5)); then
-          skip=1
-          say "the job ends in $rem s: no interval checkpoint now"
-        fi
-      fi
-      ((skip)) || checkpoint "$deadline" 1
+      deadline=$(warning_deadline_for_interval)
+      ((deadline < 0)) || checkpoint "$deadline" 1
       ((auto_interval)) && choose_interval
-      next=$((SECONDS + interval))
+      plan_next
     fi
     sleep 1 &
     wait $! 2>/dev/null
@@ -622,4 +789,8 @@ done
 stop_coordinator
 say "the program ended with exit code $rc"
 echo "$job_id" >"$job_dir/finished"
+if ((cleanup_on_success && rc == 0)); then
+  rm -rf "$job_dir"/gen-* "$job_dir"/failed-gen-* "$live" "$job_dir/latest" &&
+    say "checkpoints removed (--cleanup-on-success); $job_dir keeps the logs"
+fi
 exit "$rc"

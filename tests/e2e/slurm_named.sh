@@ -3,6 +3,7 @@
 #
 # Named checkpoints on a real Slurm (ci/slurm.sh), submitted with dmtcp_sbatch --name:
 #  - a bad option value fails dmtcp_sbatch before anything is submitted;
+#  - dmtcp_job checkpoint and status, from outside the job, reach it;
 #  - a second job of the name, submitted while the first runs, fails at its start with a message
 #    naming the first, which goes on;
 #  - the first job is cancelled (scancel: no requeue); the newest generation it left is then
@@ -32,6 +33,14 @@ first=$(submitted_job "$submitted")
 on_exit 'scancel "$first" "${second:-}" "${third:-}" 2>/dev/null'
 wait_line "$out" '^count 20 ' 60
 wait_generations "$sim" 2
+# dmtcp_job checkpoint from outside the job: through scancel --signal=USR2 --batch.
+before=$(cat "$sim/generation")
+msg=$("$DMTCP_BIN/dmtcp_job" checkpoint sim --ckptdir "$T/ckpt" --wait 30 2>&1) ||
+  fail "dmtcp_job checkpoint sim: $msg"
+[[ $msg == *"asked job $first for a checkpoint"* && $(cat "$sim/generation") -gt $before ]] ||
+  fail "dmtcp_job checkpoint sim: $msg"
+st=$("$DMTCP_BIN/dmtcp_job" status sim --ckptdir "$T/ckpt" 2>&1)
+[[ $st == *"running: job $first on "*"(slurm, pid "* ]] || fail "dmtcp_job status sim: $st"
 
 submitted=$("$DMTCP_BIN/dmtcp_sbatch" --name sim --ckptdir "$T/ckpt" -J dmtcp-named2 \
   -o "$T/second.out" -D "$T" -- "$DMTCP_EXAMPLES/counter" 150 100 2>&1) ||
