@@ -38,9 +38,9 @@ Usage: dmtcp_job [options] -- program [args...]
 Options:
   -i, --interval SEC    checkpoint every SEC seconds, or "auto": the interval of least expected
                         loss for the job's measured checkpoint cost and --mtbi, by Young and
-                        Daly, recomputed after each checkpoint (default:
-                        $DMTCP_CHECKPOINT_INTERVAL, else 0 = only
-                        on the warning signal)
+                        Daly, recomputed after each checkpoint; 0: only on the warning
+                        signal (default: $DMTCP_CHECKPOINT_INTERVAL, else 3600, as in the
+                        job scripts of docs/jobs/)
   --ckptdir DIR         where the job's checkpoints go: DIR/<name or jobid>/ (default:
                         $DMTCP_CHECKPOINT_DIR, else the submission directory + /dmtcp-ckpt)
   --mtbi SEC            with --interval auto: the mean time between interruptions of a job
@@ -206,7 +206,7 @@ case ${1:-} in
   help) companion_usage; exit 0 ;;
 esac
 
-interval=${DMTCP_CHECKPOINT_INTERVAL:-0}
+interval=${DMTCP_CHECKPOINT_INTERVAL:-3600}
 # The interval is this script's to keep: a coordinator or runtime that read it too would take
 # checkpoints of their own, which never become generations.
 unset DMTCP_CHECKPOINT_INTERVAL
