@@ -560,6 +560,77 @@ int32_t ReleaseCommit(FakeEffects& fx, ClientId id, const char* name) {
   return 99;
 }
 
+// A deadline given with the command (dmtcp_command --timeout, dmtcp_job before a
+// job's end) abandons the checkpoint long before the coordinator's own timeout:
+// while processes stop, and while they write; a later request can only make
+// the deadline of the checkpoint in progress earlier.
+TEST_F(StateTest, CheckpointPastItsDeadlineIsAbandoned) {
+  Config c;
+  c.checkpoint_timeout = 120;
+  Make(c);
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  AddCommand(4);
+  Command(1, 'c');  // no deadline
+  Barrier(2, proto::kBarrierSuspended, 1);
+  state->OnTick();
+  Command(4, 'b', 2);   // joins it, with a deadline 2 s from now
+  Command(1, 'b', 30);  // a later deadline changes nothing
+  state->OnTick();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  EXPECT_EQ(SuspendedVerdict(fx, 2), proto::kCheckpointAbandoned);
+  for (ClientId id : {1, 4}) {
+    auto r = LastReply(id);
+    EXPECT_EQ(r.status, static_cast<int32_t>(proto::CommandStatus::kError));
+    const std::string text = r.text;
+    EXPECT_NE(text.find("[101]"), std::string::npos) << text;
+    EXPECT_NE(text.find("within its deadline of 3 s"), std::string::npos) << text;
+    EXPECT_EQ(text.find("[100]"), std::string::npos) << text;
+  }
+  Barrier(3, proto::kBarrierSuspended, 1);  // late: its checkpoint is gone
+  EXPECT_EQ(SuspendedVerdict(fx, 3), proto::kCheckpointAbandoned);
+
+  // Checkpoint 2: both stop, 2 writes its image, 3 is still writing at the
+  // deadline: 3 leaves it, 2 drops its new image, the checkpoint fails.
+  fx.Clear();
+  Command(4, 'b', 2);
+  Barrier(2, proto::kBarrierSuspended, 2);
+  Barrier(3, proto::kBarrierSuspended, 2);
+  ASSERT_TRUE(Released(3, proto::kBarrierSuspended));
+  Done(2, true, "/a");
+  Barrier(2, proto::kBarrierCheckpointed);
+  state->OnTick();
+  EXPECT_FALSE(Released(2, proto::kBarrierCheckpointed));
+  state->OnTick();
+  EXPECT_TRUE(Released(2, proto::kBarrierCheckpointed));
+  EXPECT_EQ(CommitVerdict(fx, 2), 0);
+  Barrier(2, proto::kBarrierCommitted);
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  const std::string text = LastReply(4).text;
+  EXPECT_NE(text.find("[101]"), std::string::npos) << text;
+  EXPECT_NE(text.find("within its deadline of 2 s"), std::string::npos) << text;
+  EXPECT_TRUE(fx.completed.empty());
+  Done(3, true, "/b");  // its write ends: it goes through alone, its image goes
+  Barrier(3, proto::kBarrierCheckpointed);
+  EXPECT_EQ(ReleaseCommit(fx, 3, proto::kBarrierCheckpointed), proto::kCheckpointAbandoned);
+
+  // Without a deadline the next one completes, however long it takes.
+  fx.Clear();
+  Barrier(3, proto::kBarrierCommitted);
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierRefilled);
+  Command(4, 'b');
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierSuspended, 3);
+  for (int i = 0; i < 10; ++i) state->OnTick();
+  Done(2, true, "/a");
+  Done(3, true, "/b");
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCheckpointed);
+  for (ClientId id : {2, 3}) Barrier(id, proto::kBarrierCommitted);
+  EXPECT_EQ(fx.completed.size(), 1u);
+}
+
 TEST_F(StateTest, WriterSilentForTheTimeoutIsLeftOutAndTheCheckpointFails) {
   Config c;
   c.checkpoint_timeout = 3;
@@ -880,6 +951,23 @@ TEST_F(StateTest, RestartAdoptsComputationAndWaitsForAllPeers) {
   EXPECT_TRUE(state->running());
   Command(1, 'c');
   EXPECT_EQ(fx.To(2, MsgType::kDoCheckpoint)[0].As<proto::DoCheckpoint>().generation, 5u);
+}
+
+// The status counts restarts that came back (dmtcp_job tells a restart that
+// failed before the program ran from a program that ran and ended).
+TEST_F(StateTest, StatusCountsRestartsThatResumed) {
+  Make();
+  AddCommand(1);
+  Command(1, 's');
+  EXPECT_EQ(LastReply(1).restarts, 0u);
+  ASSERT_TRUE(AddRestarted(2, 100, 0xabc, 4, 2));
+  Barrier(2, proto::kBarrierRestarted);
+  Command(1, 's');
+  EXPECT_EQ(LastReply(1).restarts, 0u);  // one of two is back: not yet
+  ASSERT_TRUE(AddRestarted(3, 101, 0xabc, 4, 2));
+  Barrier(3, proto::kBarrierRestarted);
+  Command(1, 's');
+  EXPECT_EQ(LastReply(1).restarts, 1u);
 }
 
 TEST_F(StateTest, RestartOfAnotherComputationIsBusy) {
