@@ -787,6 +787,17 @@ while :; do
   start_restart || give_up
 done
 stop_coordinator
+# A scheduler's SIGTERM (scancel, a time limit, a preemption) reaches the program too, and may
+# end it before this script has run its trap: give the trap a moment. A program stopped from
+# outside (TERM, KILL, INT, HUP) did not run to its end: the job is not finished, and a requeue
+# or a new job of the name goes on from the newest checkpoint.
+((rc > 128)) && { sleep 1 & wait $!; } 2>/dev/null
+if ((terminated)) || [[ " 129 130 137 143 " == *" $rc "* ]]; then
+  why="exit code $rc"
+  ((terminated)) && why+=", and the job got SIGTERM"
+  say "the program was stopped from outside ($why): the job is not finished; its next start goes on from $(readlink "$job_dir/latest" 2>/dev/null || echo 'the start')"
+  exit "$rc"
+fi
 say "the program ended with exit code $rc"
 echo "$job_id" >"$job_dir/finished"
 if ((cleanup_on_success && rc == 0)); then

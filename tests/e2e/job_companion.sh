@@ -7,7 +7,8 @@
 #     host), with no generation yet and the next interval checkpoint due; clean is refused.
 #  2. dmtcp_job checkpoint: a new generation within seconds (the interval is a minute away), and
 #     the counter counts on; status lists it as the latest, with its time and size.
-#  3. The job is killed outright: status says it does not run and what a new job resumes from;
+#  3. The program is stopped from outside (SIGTERM): the job exits 143 and is not finished;
+#     status says it does not run and what a new job resumes from;
 #     clean without --keep is refused (the program has not ended), clean --keep 1 leaves the
 #     newest generation only.
 #  4. Job y of the same name with --cleanup-on-success resumes, ends with exit code 0 and removes
@@ -47,9 +48,15 @@ st=$(companion status comp)
 [[ $st == *"generation gen-1: "* && $st == *"generation gen-2: "*"(latest)"* ]] ||
   fail "status after two checkpoints: $st"
 
-kill -KILL -- "-$x" 2>/dev/null
+# The program is stopped from outside (SIGTERM to it alone, as a scheduler's scancel sends to
+# every process of the job): the job ends with its exit code, and it is not finished.
+prog=$(pgrep -P "$x" -f "$DMTCP_EXAMPLES/counter") || fail "no counter under job x"
+kill -TERM "$prog"
 wait_exit "$x" 30
-"$DMTCP_BIN/dmtcp_command" -p "$(cat "$dir/coordinator.port")" -q >/dev/null 2>&1
+assert_rc "$WAIT_RC" 143 "job x, whose program got SIGTERM"
+grep -q "the program was stopped from outside (exit code 143): the job is not finished" "$T/x.err" ||
+  fail "job x: $(cat "$T/x.err")"
+[[ ! -e $dir/finished ]] || fail "job x was marked finished"
 st=$(companion status comp)
 [[ $st == *"not running: a new job of this name (or a requeue) resumes from gen-2"* ]] ||
   fail "status of the killed job: $st"

@@ -6,7 +6,8 @@
 #  - dmtcp_job checkpoint and status, from outside the job, reach it;
 #  - a second job of the name, submitted while the first runs, fails at its start with a message
 #    naming the first, which goes on;
-#  - the first job is cancelled (scancel: no requeue); the newest generation it left is then
+#  - the first job is cancelled (scancel: no requeue, and not finished, though its program got
+#    SIGTERM too and ended); the newest generation it left is then
 #    corrupted; a new submission of the same name restarts from the generation before it (the
 #    corrupt one set aside) and counts to the end: one continuous count, exit code 0.
 . "$(dirname "$0")/lib.sh"
@@ -64,6 +65,8 @@ until [[ $(job_state "$first") =~ ^(CANCELLED|COMPLETED|FAILED)$ ]]; do
   sleep 0.5
 done
 [[ $(job_field "$first" Restarts) == 0 ]] || fail "the cancelled job was requeued"
+# scancel's SIGTERM reaches the program too: stopped from outside, it did not run to its end.
+[[ ! -e $sim/finished ]] || fail "the cancelled job was marked finished: $(grep dmtcp_job "$out")"
 n=$(cat "$sim/generation")
 imgs=("$sim/gen-$n"/*/*.dmtcp)
 [[ -f ${imgs[0]} ]] || fail "no image in $sim/gen-$n"
