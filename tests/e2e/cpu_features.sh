@@ -4,10 +4,11 @@
 # An image records its processor's model and feature flags, and a restart on a processor without
 # an instruction-set extension the checkpointed one had is refused before anything starts. The
 # "other node" is this one with the image's record changed as another processor would have
-# written it: its flag ssse3 becomes sse4a (an AMD extension this Intel processor lacks; same
-# length, checksums made again). Checked:
+# written it: a flag of this processor that stands for instructions becomes one of the same
+# length that this processor lacks (on Intel ssse3 becomes sse4a, an AMD extension; on an AMD EPYC,
+# fsgsbase becomes amx_bf16), checksums made again. Checked:
 #  - dmtcp_inspect shows the processor's model and its flags;
-#  - dmtcp_restart --verify and the restart script refuse, naming sse4a and both processors, and
+#  - dmtcp_restart --verify and the restart script refuse, naming that flag and both processors, and
 #    no process starts;
 #  - the restart script with --ignore-cpu-features restarts it, and the program ends with the
 #    output of an uninterrupted run; the unchanged image restarts without the option.
@@ -16,11 +17,27 @@ e2e_init cpu_features
 
 flags=$(grep -m1 -E '^(flags|Features)[[:space:]]*:' /proc/cpuinfo | sed 's/^[^:]*: *//')
 [[ -n $flags ]] || fail "no flags line in /proc/cpuinfo"
-if ! grep -qw ssse3 <<<"$flags" || grep -qw sse4a <<<"$flags"; then
-  [[ ${CI:-} == true ]] && fail "this processor does not have ssse3 without sse4a: the test cannot run"
-  log "SKIP: this processor does not have ssse3 without sse4a"
+# have: a flag of this processor, lack: one it lacks, both instruction-set flags (the runtime's
+# list), of one length; ssse3 and sse4a when they fit.
+read -r have lack < <("$PYTHON" - "$E2E_ROOT/runtime/core/cpu_features.cc" "$flags" <<'EOF2'
+import re, sys
+src = open(sys.argv[1]).read()
+block = src[src.index("kX86InstructionFlags"):]
+isa = re.findall(r'"([^"]+)"', block[:block.index("};")])
+cpu = set(sys.argv[2].split())
+pairs = [("ssse3", "sse4a")] + [(h, l) for l in isa for h in isa if len(h) == len(l)]
+for h, l in pairs:
+    if h in cpu and l not in cpu and h in isa and l in isa:
+        print(h, l)
+        break
+EOF2
+)
+if [[ -z ${lack:-} ]]; then
+  [[ ${CI:-} == true ]] && fail "no pair of x86 instruction-set flags to swap on this processor: the test cannot run"
+  log "SKIP: no pair of x86 instruction-set flags to swap on this processor"
   exit 0
 fi
+log "the image's $have becomes $lack"
 
 "$DMTCP_EXAMPLES/counter" 60 50 >"$T/native.txt" || fail "counter without dmtcp failed"
 start_coordinator
@@ -38,9 +55,10 @@ grep -qF "processor: $model (" "$T/inspect.txt" ||
 
 cp -p "$IMG" "$T/good.dmtcp"
 # The processor record (type 18): its header, 40 bytes, ends 8 bytes before the model name.
-"$PYTHON" - "$IMG" "$model" <<'EOF' || fail "cannot change the image's processor record"
+"$PYTHON" - "$IMG" "$model" "$have" "$lack" <<'EOF' || fail "cannot change the image's processor record"
 import struct, sys, zlib
 path, model = sys.argv[1], sys.argv[2].encode()
+have, lack = sys.argv[3].encode(), sys.argv[4].encode()
 data = bytearray(open(path, "rb").read())
 at = data.find(model)
 info = at - 8
@@ -48,9 +66,9 @@ hdr = info - 40
 rtype, codec, length, raw_len, aux, pcrc, hcrc = struct.unpack_from("<IIQQQII", data, hdr)
 assert rtype == 18, rtype
 payload = data[info:info + length]
-i = payload.find(b" ssse3 ")
+i = payload.find(b" " + have + b" ")
 assert i > 0
-payload[i:i + 7] = b" sse4a "
+payload[i + 1:i + 1 + len(have)] = lack
 data[info:info + length] = payload
 pcrc = zlib.crc32(bytes(payload))
 struct.pack_into("<IIQQQI", data, hdr, rtype, codec, length, raw_len, aux, pcrc)
@@ -60,15 +78,15 @@ EOF
 
 rc=0
 "$DMTCP_BIN/dmtcp_restart" --verify "$IMG" >"$T/verify.out" 2>"$T/verify.err" || rc=$?
-((rc != 0)) || fail "dmtcp_restart --verify accepted an image of a processor with sse4a"
-grep -q "sse4a.*lacks" "$T/verify.err" || fail "--verify does not name sse4a: $(cat "$T/verify.err")"
+((rc != 0)) || fail "dmtcp_restart --verify accepted an image of a processor with $lack"
+grep -q "$lack.*lacks" "$T/verify.err" || fail "--verify does not name $lack: $(cat "$T/verify.err")"
 restart_script
 rc=0
 "$RS" -h "$COORD_HOST" -p "$PORT" >"$T/refused.out" 2>"$T/refused.err" || rc=$?
-((rc != 0)) || fail "the restart of an image of a processor with sse4a succeeded"
+((rc != 0)) || fail "the restart of an image of a processor with $lack succeeded"
 msg=$(cat "$T/refused.err")
-grep -q "was checkpointed on a processor with sse4a, which this node's processor lacks" <<<"$msg" ||
-  fail "the refusal does not name sse4a: $msg"
+grep -q "was checkpointed on a processor with $lack, which this node's processor lacks" <<<"$msg" ||
+  fail "the refusal does not name $lack: $msg"
 grep -qF "here: $model" <<<"$msg" || fail "the refusal does not name this processor: $msg"
 grep -q -- "--ignore-cpu-features" <<<"$msg" || fail "the refusal does not name the way around: $msg"
 [[ $(status_field NUM_PEERS) == 0 ]] || fail "a refused restart left processes"
