@@ -51,6 +51,14 @@ Options:
   --max-restarts N      restart at most N times (across requeues, and new jobs of one --name),
                         then stop with the checkpoints kept (default 0: no limit)
   --keep N              complete checkpoints to keep (default 2)
+  --stage-dir DIR       node-local staging: each node writes its images to DIR/<name or jobid>/
+                        (a path on local storage, the same on every node, such as $TMPDIR on a
+                        local SSD); the program goes on as soon as they are there, and they are
+                        copied to --ckptdir in the background at low priority (the next
+                        checkpoint waits for that copy). A restart on the same node uses the
+                        local copy (default: $DMTCP_STAGE_DIR, else none)
+  --stage-rate RATE     copy staged images at most RATE megabytes a second per node (with a K
+                        suffix: kilobytes) (default: $DMTCP_STAGE_RATE, else 0: no limit)
   --signal SIG          the scheduler's warning signal (default USR1)
   --lead SEC            the warning comes SEC seconds before the job is stopped: its checkpoint
                         is abandoned if not written by then, less a margin for the requeue
@@ -146,6 +154,11 @@ companion_status() {
     echo "generation $g: $when, $(du -sh "$dir/$g" | cut -f1)$([ "$g" = "$latest" ] && echo ' (latest)')"
   done
   ((${#gens[@]})) || echo "generations: none yet"
+  for g in "$dir"/.gen-*.drain; do
+    [ -d "$g" ] || continue
+    g=${g##*/.}
+    echo "being copied from node-local storage: ${g%.drain} ($(du -sh "$dir/.$g" | cut -f1) so far)"
+  done
   for g in "$dir"/failed-gen-*; do
     [ -d "$g" ] && echo "set aside: ${g##*/} (a restart from it failed; dmtcp_job clean --keep removes it)"
   done
@@ -194,15 +207,164 @@ companion_clean() {
     return
   fi
   [[ $keep_n =~ ^[1-9][0-9]*$ ]] || die "--keep takes a count of at least 1: $keep_n"
-  for g in "$dir"/failed-gen-*; do [ -d "$g" ] && rm -rf "$g" && echo "removed ${g##*/}"; done
+  for g in "$dir"/failed-gen-* "$dir"/.gen-*.drain; do
+    [ -d "$g" ] && rm -rf "$g" && echo "removed ${g##*/}"
+  done
   mapfile -t gens < <(cd "$dir" && ls -d gen-* 2>/dev/null | sort -t- -k2 -rn)
   for g in "${gens[@]:keep_n}"; do rm -rf "${dir:?}/$g" && echo "removed $g"; done
   [ -n "${gens[0]:-}" ] && ln -sfn "${gens[0]}" "$dir/latest"
   echo "kept: ${gens[*]:0:keep_n}"
 }
 
+# ---- Node-local staging: what each host of a staged checkpoint runs on itself ----
+
+# on_host HOST ARGS...: dmtcp_job ARGS, on HOST (through $DMTCP_SSH, else ssh, when it is not
+# this host).
+is_here() { [[ $1 == localhost || $1 == "$(hostname)" || $1 == "$(hostname -s)" ]]; }
+on_host() {
+  local host=$1 a q="" ssh_cmd
+  shift
+  if is_here "$host"; then
+    "$bin_dir/dmtcp_job" "$@"
+    return
+  fi
+  for a in "$bin_dir/dmtcp_job" "$@"; do q+=" $(printf '%q' "$a")"; done
+  read -r -a ssh_cmd <<<"${DMTCP_SSH:-ssh}"
+  "${ssh_cmd[@]}" -T "$host" "$q" </dev/null
+}
+
+# stage-keep STAGE N HOST SCRIPT|- IMAGE...: this host's images of checkpoint N (and the
+# earlier images they refer to) kept as STAGE/gen-N/HOST by hard links (the layout of a
+# generation), before the next checkpoint replaces them; then the restart script, on the host
+# that has it.
+stage_keep() {
+  local stage=$1 n=$2 host=$3 script=$4 tmp img base
+  shift 4
+  tmp=$stage/gen-$n/.$host.tmp
+  rm -rf "$tmp" && mkdir -p "$tmp" || return 1
+  for img; do
+    ln -f "$img" "$tmp/" || return 1
+    for base in "$img".gen*; do
+      [ -f "$base" ] || continue
+      ln -f "$base" "$tmp/" || return 1
+    done
+  done
+  rm -rf "${stage:?}/gen-$n/$host" && mv -T "$tmp" "$stage/gen-$n/$host" || return 1
+  [ "$script" = - ] && return 0
+  cp "$(readlink -f "$script")" "$stage/gen-$n/.script.tmp" &&
+    mv "$stage/gen-$n/.script.tmp" "$stage/gen-$n/dmtcp_restart_script.sh"
+}
+
+# stage-copy STAGE N DEST RATE: copies this host's STAGE/gen-N/HOST into DEST (shared storage,
+# JOB_DIR/.gen-N.drain/HOST) at idle priority, at most RATE a second (MB, or KB with a K
+# suffix; 0: no limit), each file synced; then this host's older staged checkpoints go. A file
+# already on shared storage (an earlier image an incremental one refers to, kept by an older
+# generation copied from this host) is linked there, not copied again.
+stage_copy() {
+  local stage=$1 n=$2 dest=$3 rate=$4 f to size off g prev done_files=() job host chunk pause
+  case $rate in
+    *K) rate=$((${rate%K} * 1024)) ;;
+    *M) rate=$((${rate%M} * 1048576)) ;;
+    *) rate=$((rate * 1048576)) ;;
+  esac
+  # Chunks of at most 16 MiB, each followed by its share of a second.
+  chunk=$((rate < 16777216 ? rate : 16777216))
+  ((rate > 0)) && pause=$(awk -v c="$chunk" -v r="$rate" 'BEGIN { printf "%.3f", c / r }')
+  host=${dest##*/}
+  job=${dest%/*}
+  job=${job%/*}
+  renice -n 19 -p $$ >/dev/null 2>&1
+  ionice -c 3 -p $$ >/dev/null 2>&1
+  mkdir -p "$dest" || return 1
+  for f in "$stage/gen-$n/$host"/*; do
+    [[ -f $f ]] || continue
+    to=$dest/${f##*/}
+    # (The image and its .gen<n> name are one file.)
+    for prev in "${done_files[@]}"; do
+      [[ $prev -ef $f ]] && ln -f "$dest/${prev##*/}" "$to" && continue 2
+    done
+    for prev in "$stage"/gen-*/"$host/${f##*/}"; do
+      g=${prev%/*/*}
+      g=${g##*/}
+      [[ $g != "gen-$n" && $prev -ef $f && -f $job/$g/$host/${f##*/} ]] || continue
+      ln -f "$job/$g/$host/${f##*/}" "$to" && continue 2
+    done
+    done_files+=("$f")
+    if ((rate > 0)); then
+      size=$(stat -c %s "$f") && : >"$to" || return 1
+      for ((off = 0; off * chunk < size; off++)); do
+        dd if="$f" of="$to" bs="$chunk" skip="$off" seek="$off" count=1 conv=notrunc \
+          status=none || return 1
+        sleep "$pause"
+      done
+    else
+      cp "$f" "$to" || return 1
+    fi
+    sync "$to" || return 1
+  done
+  for g in "$stage"/gen-*; do
+    [[ -d $g && ${g##*/gen-} -lt $n ]] || continue
+    rm -rf "${g:?}/$host"
+    # (Other hosts' folders are there only where they share this storage.)
+    compgen -G "$g/*/" >/dev/null || rm -rf "$g"
+  done
+  return 0
+}
+
+# kill_tree PID: PID and every process under it.
+kill_tree() {
+  local kids c
+  kids=$(pgrep -P "$1")
+  kill "$1" 2>/dev/null
+  for c in $kids; do kill_tree "$c"; done
+}
+
+# stage-drain JOB_DIR STAGE N RATE KEEP HOST...: checkpoint N, staged on HOSTs, becomes
+# generation N of JOB_DIR once every host has copied its images there.
+stage_drain() {
+  local dir=$1 stage=$2 n=$3 rate=$4 keep_n=$5 host pids=() p rc=0 dest
+  shift 5
+  job_log=$dir/job.log
+  dest=$dir/.gen-$n.drain
+  trap 'for p in "${pids[@]}"; do kill_tree "$p"; done; exit 143' TERM
+  rm -rf "$dest" && mkdir -p "$dest" &&
+    cp "$stage/gen-$n/dmtcp_restart_script.sh" "$dest/" || return 1
+  for host in "$@"; do
+    on_host "$host" stage-copy "$stage" "$n" "$dest/$host" "$rate" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  if ((rc)); then
+    say "the copy of checkpoint $n to $dir failed: it stays on node-local storage only"
+    rm -rf "$dest"
+    return 1
+  fi
+  sync -f "$dest" 2>/dev/null
+  mv -T "$dest" "$dir/gen-$n" && publish_generation "$dir" "$n" "$keep_n" || return 1
+  say "checkpoint $n complete: $dir/gen-$n (copied from node-local storage)"
+}
+
+# Generation N is complete in DIR: it becomes the newest (unless a newer one is), and all but
+# the newest KEEP go.
+publish_generation() {
+  local dir=$1 n=$2 keep_n=$3 newest g gens
+  newest=$(cat "$dir/generation" 2>/dev/null || echo 0)
+  if ((n > newest)); then
+    ln -sfn "gen-$n" "$dir/latest.tmp" && mv -T "$dir/latest.tmp" "$dir/latest" || return 1
+    echo "$n" >"$dir/generation"
+  fi
+  mapfile -t gens < <(cd "$dir" && ls -d gen-* 2>/dev/null | sort -t- -k2 -rn)
+  for g in "${gens[@]:keep_n}"; do rm -rf "${dir:?}/$g"; done
+  return 0
+}
+
 case ${1:-} in
   status | checkpoint | clean) companion "$@"; exit ;;
+  stage-prepare) mkdir -p "$2/live" && chmod 700 "$2" "$2/live"; exit ;;
+  stage-clean) rm -rf "${2:?}"; exit ;;
+  stage-keep) shift; stage_keep "$@"; exit ;;
+  stage-copy) shift; stage_copy "$@"; exit ;;
+  stage-drain) shift; stage_drain "$@"; exit ;;
   help) companion_usage; exit 0 ;;
 esac
 
@@ -221,6 +383,8 @@ check_only=0
 lead=0
 cleanup_on_success=0
 mtbi=${DMTCP_MTBI:-86400}
+stage_dir=${DMTCP_STAGE_DIR:-}
+stage_rate=${DMTCP_STAGE_RATE:-0}
 while [ $# -gt 0 ]; do
   case $1 in
     -i | --interval) interval=${2:?}; shift ;;
@@ -232,6 +396,8 @@ while [ $# -gt 0 ]; do
     --name) name=${2:?}; shift ;;
     --lead) lead=${2:?}; shift ;;
     --mtbi) mtbi=${2:?}; shift ;;
+    --stage-dir) stage_dir=${2:?}; shift ;;
+    --stage-rate) stage_rate=${2:?}; shift ;;
     --max-restarts) max_restarts=${2:?}; shift ;;
     --check) check_only=1 ;;
     --cleanup-on-success) cleanup_on_success=1 ;;
@@ -258,6 +424,10 @@ fi
   die "--requeue-exit must be 0 to 255: $requeue_exit"
 [[ -z $name || $name =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ ]] ||
   die "--name takes letters, digits, '.', '_' and '-', and does not start with '.' or '-': $name"
+[[ -z $stage_dir || $stage_dir == /* ]] ||
+  die "--stage-dir must be an absolute path (the same on every node): $stage_dir"
+[[ $stage_rate =~ ^[0-9]+K?$ ]] ||
+  die "--stage-rate must be a whole number of MB a second, or of KB with a K suffix (0 = no limit): $stage_rate"
 [[ $warn_signal != [0-9]* ]] && kill -l "$warn_signal" >/dev/null 2>&1 ||
   die "--signal takes a signal's name (USR1, TERM, ...): $warn_signal"
 ((check_only)) && exit 0
@@ -320,10 +490,31 @@ if [ -e "$job_dir/finished" ]; then
   say "job $job_id already ran to its end ($job_dir/finished); nothing to do"
   exit 0
 fi
-# The complete generations, newest first: a start with any of them is a restart.
-mapfile -t candidates < <(for g in "$job_dir"/gen-*; do
-  [ -f "$g/dmtcp_restart_script.sh" ] && echo "${g##*/gen-}"
-done | sort -rn)
+# Copies to shared storage that a job ended in the middle of.
+rm -rf "$job_dir"/.gen-*.drain
+# Node-local staging: the processes write their images to $stage/live on their own node.
+stage=""
+ckpt_target=$live
+if [ -n "$stage_dir" ]; then
+  stage=$stage_dir/$key
+  for h in "${nodes[@]}"; do
+    on_host "$h" stage-prepare "$stage" ||
+      die "cannot create $stage/live on $h (--stage-dir $stage_dir)"
+  done
+  ckpt_target=$stage/live
+fi
+# The complete generations, newest first (of one number, the node-local copy first): a start
+# with any of them is a restart.
+mapfile -t candidates < <({
+  for g in "$job_dir"/gen-*; do
+    [ -f "$g/dmtcp_restart_script.sh" ] && echo "${g##*/gen-} 1 $g"
+  done
+  if [ -n "$stage" ]; then
+    for g in "$stage"/gen-*; do
+      [ -f "$g/dmtcp_restart_script.sh" ] && echo "${g##*/gen-} 2 $g"
+    done
+  fi
+} | sort -k1,1rn -k2,2rn | cut -d' ' -f3-)
 if ((${#candidates[@]})); then
   restarts=$(($(cat "$job_dir/restarts" 2>/dev/null || echo 0) + 1))
   ((max_restarts == 0 || restarts <= max_restarts)) ||
@@ -338,7 +529,7 @@ coord_port=${DMTCP_COORD_PORT:-}
 if [ -n "$coord_port" ]; then
   # A site's coordinator (dmtcp_slurm_site) writes this job's checkpoints where we keep them.
   if out=$("$bin_dir/dmtcp_command" -h "${coord_host:-localhost}" -p "$coord_port" \
-    --ckptdir "$live" 2>&1); then
+    --ckptdir "$ckpt_target" 2>&1); then
     say "joining the coordinator at ${coord_host:-localhost}:$coord_port"
   else
     say "not joining the coordinator at ${coord_host:-localhost}:$coord_port ($out): starting one"
@@ -350,7 +541,7 @@ fi
 start_coordinator() {
   rm -f "$job_dir/coordinator.port"
   "$bin_dir/dmtcp_coordinator" --daemon --port "$1" --port-file "$job_dir/coordinator.port" \
-    --ckptdir "$live" --coord-logfile "$job_dir/coordinator.log" >/dev/null {lock_fd}>&-
+    --ckptdir "$ckpt_target" --coord-logfile "$job_dir/coordinator.log" >/dev/null {lock_fd}>&-
 }
 if [ -z "$coord_port" ]; then
   unset DMTCP_COORD_SECRET_FILE # it names the other coordinator's secret
@@ -365,7 +556,7 @@ if [ -z "$coord_port" ]; then
   fi
   own_coordinator=1
 fi
-export DMTCP_COORD_HOST=$coord_host DMTCP_COORD_PORT=$coord_port DMTCP_CHECKPOINT_DIR=$live
+export DMTCP_COORD_HOST=$coord_host DMTCP_COORD_PORT=$coord_port DMTCP_CHECKPOINT_DIR=$ckpt_target
 # A restart that keeps failing must not be requeued forever: dmtcp_restart gives up after this
 # many restarts from one checkpoint that produce no newer one.
 export DMTCP_RESTART_MAX_ATTEMPTS=${DMTCP_RESTART_MAX_ATTEMPTS:-3}
@@ -375,13 +566,21 @@ stop_coordinator() {
   ((own_coordinator)) && "${cmd[@]}" -q >/dev/null 2>&1
 }
 
+# The number of the next checkpoint: above every one taken, on shared or node-local storage
+# (a node's staged copy of a number must be that checkpoint, whatever ran elsewhere since).
+next_number() {
+  local used newest
+  used=$(cat "$job_dir/numbered" 2>/dev/null || echo 0)
+  newest=$(cat "$job_dir/generation" 2>/dev/null || echo 0)
+  ((newest > used)) && used=$newest
+  echo $((used + 1)) | tee "$job_dir/numbered"
+}
+
 # A complete checkpoint becomes generation <n>: hard links to its images, by host.
-generation=0
-[ -f "$job_dir/generation" ] && generation=$(cat "$job_dir/generation")
 snapshot() {
   local script=$live/dmtcp_restart_script.sh n gen tmp host img base
   [ -e "$script" ] || return 1
-  n=$((generation + 1))
+  n=$(next_number)
   gen=gen-$n
   tmp=$job_dir/.$gen.tmp
   rm -rf "$tmp"
@@ -395,17 +594,56 @@ snapshot() {
     done
   done < <(bash "$script" --list-images)
   sync -f "$tmp" 2>/dev/null
-  mv "$tmp" "$job_dir/$gen" || return 1
-  ln -sfn "$gen" "$job_dir/latest.tmp" && mv -T "$job_dir/latest.tmp" "$job_dir/latest" || return 1
-  generation=$n
-  echo "$n" >"$job_dir/generation"
-  # Older generations beyond --keep go.
-  local g
-  for g in "$job_dir"/gen-*; do
-    [ -d "$g" ] && [ "${g##*/gen-}" -le $((n - keep)) ] && rm -rf "$g"
-  done
+  mv "$tmp" "$job_dir/$gen" && publish_generation "$job_dir" "$n" "$keep" || return 1
   say "checkpoint $n complete: $job_dir/$gen"
   return 0
+}
+
+# A checkpoint written to node-local storage: each host keeps its images as $stage/gen-<n>, and
+# a drain in the background copies them to generation <n> of the job's folder.
+drain_pid=""
+drain_busy() { [ -n "$drain_pid" ] && kill -0 "$drain_pid" 2>/dev/null; }
+stage_snapshot() {
+  local script=$stage/live/dmtcp_restart_script.sh n host hosts imgs s
+  [ -e "$script" ] || return 1
+  n=$(next_number)
+  mapfile -t hosts < <(bash "$script" --list-hosts)
+  for host in "${hosts[@]}"; do
+    mapfile -t imgs < <(bash "$script" --list-images | awk -F'\t' -v h="$host" '$1 == h { print $2 }')
+    s=-
+    is_here "$host" && s=$script
+    on_host "$host" stage-keep "$stage" "$n" "$host" "$s" "${imgs[@]}" ||
+      { say "checkpoint $n written, but $host could not keep it in $stage"; return 1; }
+  done
+  say "checkpoint $n written to node-local storage ($stage/gen-$n on ${hosts[*]}); copying it to $job_dir"
+  start_drain "$n" "${hosts[@]}"
+}
+# start_drain N HOST...
+start_drain() {
+  "$bin_dir/dmtcp_job" stage-drain "$job_dir" "$stage" "$1" "$stage_rate" "$keep" "${@:2}" \
+    {lock_fd}>&- &
+  drain_pid=$!
+}
+# Before the job stops: a drain in progress is given up (its checkpoint stays on node-local
+# storage), and the last checkpoint goes to shared storage directly (1 if it cannot).
+leave_stage() {
+  local t
+  [ -n "$stage" ] || return 0
+  if drain_busy; then
+    kill_tree "$drain_pid"
+    say "the copy of the last node-local checkpoint to $job_dir is given up"
+  fi
+  # (Refused while a checkpoint is in progress: one to node-local storage ends soon.)
+  for ((t = 0; t < 50; t++)); do
+    if "${cmd[@]}" --ckptdir "$live" >/dev/null 2>&1; then
+      ckpt_target=$live
+      stage=""
+      return 0
+    fi
+    sleep 0.2
+  done
+  say "cannot write the next checkpoint to $live directly: it goes to node-local storage first"
+  return 1
 }
 
 # checkpoint DEADLINE [INTERRUPTIBLE]  A checkpoint that the coordinator abandons if its images
@@ -439,7 +677,11 @@ checkpoint() {
   if ((rc == 0)); then
     # What a checkpoint costs the program (it is stopped meanwhile), for --interval auto.
     echo $((($(date +%s%N) - t0) / 1000000)) >"$job_dir/checkpoint_cost_ms"
-    snapshot || say "checkpoint written, but it could not be kept as a generation"
+    if [ -n "$stage" ]; then
+      stage_snapshot || say "checkpoint written, but it could not be kept as a generation"
+    else
+      snapshot || say "checkpoint written, but it could not be kept as a generation"
+    fi
     return 0
   fi
   say "checkpoint failed: $(cat "$out")"
@@ -555,6 +797,13 @@ if [ "$scheduler" = slurm ]; then
 fi
 
 program_pid=""
+asked_later=0
+# A drain the job's end waits for (one given up by leave_stage is gone already).
+wait_drain() {
+  drain_busy || return 0
+  say "waiting for the copy of the last checkpoint to $job_dir"
+  wait "$drain_pid"
+}
 warned=0
 on_warning() { warned=1; }
 # dmtcp_job checkpoint: a checkpoint now, and the program runs on.
@@ -592,25 +841,40 @@ restart_gen=""
 restarting=0
 resumed=0
 failed=()
+restart_local=0
+restart_hosts=""
 start_restart() {
-  local n gen why hosts
+  local n gen why hosts olds what
   while ((${#candidates[@]})); do
-    n=${candidates[0]}
+    gen=${candidates[0]}
     candidates=("${candidates[@]:1}")
-    gen=$job_dir/gen-$n
-    say "job $job_id (${scheduler}, restart $restarts): restarting from gen-$n on ${nodes[*]}"
+    n=${gen##*/gen-}
+    hosts=$(place_hosts "$gen/dmtcp_restart_script.sh")
+    olds=$(bash "$gen/dmtcp_restart_script.sh" --list-hosts | paste -sd,)
+    restart_local=0
+    restart_hosts=$olds
+    what=gen-$n
+    if [[ -n $stage && $gen == "$stage"/* ]]; then
+      # A node's own copy serves a restart of its processes there (of every host's, for now).
+      if [[ $hosts != "$olds" || $olds == *,* ]]; then
+        say "gen-$n is on the node-local storage of $olds: not used by a restart on $hosts"
+        continue
+      fi
+      restart_local=1
+      what="gen-$n (node-local copy in $gen)"
+    fi
+    say "job $job_id (${scheduler}, restart $restarts): restarting from $what on ${nodes[*]}"
     if ! why=$(verify_generation "$gen"); then
-      failed+=("gen-$n: $why")
-      say "gen-$n cannot be restarted: $why"
+      failed+=("$what: $why")
+      say "$what cannot be restarted: $why"
       continue
     fi
-    hosts=$(place_hosts "$gen/dmtcp_restart_script.sh")
-    say "hosts of the checkpoint: $(bash "$gen/dmtcp_restart_script.sh" --list-hosts | paste -sd,) -> $hosts"
+    say "hosts of the checkpoint: $olds -> $hosts"
     hostname >"$job_dir/batch_host"
     restart_gen=$n
     restarts_before=$(restarts_seen)
     bash "$gen/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
-      --ckptdir "$live" --hosts "$hosts" --image-dir "$gen" {lock_fd}>&- &
+      --ckptdir "$ckpt_target" --hosts "$hosts" --image-dir "$gen" {lock_fd}>&- &
     program_pid=$!
     return 0
   done
@@ -623,13 +887,20 @@ restart_resumed() {
   local f
   resumed=1
   plan_next
-  say "the program runs again from gen-$restart_gen"
+  say "the program runs again from gen-$restart_gen$( ((restart_local)) && echo " (node-local copy)")"
   for f in "${failed[@]}"; do
     f=${f%%:*}
-    [ -d "$job_dir/$f" ] && mv -T "$job_dir/$f" "$job_dir/failed-$f" &&
+    [[ $f =~ ^gen-[0-9]+$ && -d $job_dir/$f ]] && mv -T "$job_dir/$f" "$job_dir/failed-$f" &&
       say "$f set aside as $job_dir/failed-$f"
   done
-  ln -sfn "gen-$restart_gen" "$job_dir/latest.tmp" && mv -T "$job_dir/latest.tmp" "$job_dir/latest"
+  if [ -d "$job_dir/gen-$restart_gen" ]; then
+    ln -sfn "gen-$restart_gen" "$job_dir/latest.tmp" && mv -T "$job_dir/latest.tmp" "$job_dir/latest"
+  elif ((restart_local)); then
+    # Its copy to shared storage did not end before the job did: it goes on now.
+    say "copying gen-$restart_gen from node-local storage to $job_dir, which lacks it"
+    IFS=, read -r -a f <<<"$restart_hosts"
+    start_drain "$restart_gen" "${f[@]}"
+  fi
 }
 
 # No generation came back: say what each failed for and how to go on; the job is not finished.
@@ -655,7 +926,7 @@ if ((${#candidates[@]})); then
   start_restart || give_up
 else
   say "job $job_id (${scheduler}): launching $* on ${nodes[*]}"
-  "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$live" "$@" \
+  "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$ckpt_target" "$@" \
     {lock_fd}>&- &
   program_pid=$!
 fi
@@ -700,10 +971,12 @@ while :; do
       else
         say "terminated: checkpointing before the end"
       fi
+      leave_stage
       checkpoint "$deadline"
       "${cmd[@]}" -k >/dev/null 2>&1
       wait "$program_pid" 2>/dev/null
       stop_coordinator
+      wait_drain
       exit 143
     fi
     if ((warned)); then
@@ -713,6 +986,7 @@ while :; do
       else
         say "warning signal: checkpointing"
       fi
+      leave_stage || stage_rate=0
       ok=1
       checkpoint "$deadline" || ok=0
       # Checkpointed or not, the program stops here, and the next start goes on from the newest
@@ -724,6 +998,7 @@ while :; do
       "${cmd[@]}" -k >/dev/null 2>&1
       wait "$program_pid" 2>/dev/null
       stop_coordinator
+      wait_drain
       if ((requeue)); then
         case $scheduler in
           slurm)
@@ -746,7 +1021,10 @@ while :; do
     fi
     if ((asked)); then
       asked=0
-      if ((!restarting || resumed)); then
+      if drain_busy; then
+        say "a checkpoint was asked for: it comes once the last one is copied to $job_dir"
+        asked_later=1
+      elif ((!restarting || resumed)); then
         say "a checkpoint was asked for (dmtcp_job checkpoint)"
         deadline=$(warning_deadline_for_interval)
         ((deadline < 0)) || checkpoint "$deadline" 1
@@ -756,8 +1034,10 @@ while :; do
         say "a checkpoint was asked for, but the restart has not come back yet: none now"
       fi
     fi
-    # (A restart that has not come back yet has nothing to checkpoint.)
-    if ((interval > 0 && SECONDS >= next && (!restarting || resumed))); then
+    ((asked_later)) && ! drain_busy && asked_later=0 asked=1
+    # (A restart that has not come back yet has nothing to checkpoint; the next checkpoint
+    # waits for the copy of the last one to shared storage.)
+    if ((interval > 0 && SECONDS >= next && (!restarting || resumed))) && ! drain_busy; then
       # Written before the warning is due, or not at all: the warning's checkpoint comes then.
       deadline=$(warning_deadline_for_interval)
       ((deadline < 0)) || checkpoint "$deadline" 1
@@ -781,7 +1061,7 @@ while :; do
     restart_resumed
     break
   fi
-  failed+=("gen-$restart_gen: the restart ended with exit code $rc before the program ran again (its messages are above)")
+  failed+=("gen-$restart_gen$( ((restart_local)) && echo " (node-local copy)"): the restart ended with exit code $rc before the program ran again (its messages are above)")
   say "the restart from gen-$restart_gen failed before the program ran again (exit code $rc)"
   "${cmd[@]}" -k >/dev/null 2>&1 # whatever of it started elsewhere
   start_restart || give_up
@@ -796,10 +1076,17 @@ if ((terminated)) || [[ " 129 130 137 143 " == *" $rc "* ]]; then
   why="exit code $rc"
   ((terminated)) && why+=", and the job got SIGTERM"
   say "the program was stopped from outside ($why): the job is not finished; its next start goes on from $(readlink "$job_dir/latest" 2>/dev/null || echo 'the start')"
+  wait_drain
   exit "$rc"
 fi
 say "the program ended with exit code $rc"
 echo "$job_id" >"$job_dir/finished"
+# Its node-local checkpoints are of no more use.
+if [ -n "$stage" ]; then
+  drain_busy && kill_tree "$drain_pid"
+  rm -rf "$job_dir"/.gen-*.drain
+  for h in "${nodes[@]}"; do on_host "$h" stage-clean "$stage"; done
+fi
 if ((cleanup_on_success && rc == 0)); then
   rm -rf "$job_dir"/gen-* "$job_dir"/failed-gen-* "$live" "$job_dir/latest" &&
     say "checkpoints removed (--cleanup-on-success); $job_dir keeps the logs"
