@@ -242,6 +242,16 @@ if [ -z "$coord_host" ] || this_host "$coord_host"; then
 else
   remote_coord="$(quote "$coord_host")"
 fi
+coordinator_command() {
+  DMTCP_COORD_SECRET="$secret" "$(dirname "$dmtcp_restart")/dmtcp_command" \
+    ${coord_host:+-h "$coord_host"} -p "$port" "$@"
+}
+# The restarts the coordinator has seen through ("" if it does not say).
+restarts_now() {
+  coordinator_command -s --json 2>/dev/null | grep -oE '"restarts":[0-9]+' | cut -d: -f2
+}
+# (No other host runs yet: this restart cannot have come back.)
+restarts_before=$(restarts_now)
 read -r -a ssh_cmd <<<"${DMTCP_SSH:-ssh}"
 ssh_pids=()
 for host in "${remote_hosts[@]}"; do
@@ -254,15 +264,38 @@ for host in "${remote_hosts[@]}"; do
   printf '%s\n' "$secret" | "${ssh_cmd[@]}" -T "$host" "$cmd" &
   ssh_pids+=($!)
 done
-rc=0
-if [ -n "$local_pid" ]; then
-  wait "$local_pid"
-  rc=$?
-fi
+# Until every process is back (the coordinator counts a restart once all have arrived, before
+# any runs on), a host whose restart fails would leave the others waiting for it for ever: its
+# failure stops the restart everywhere, and is this script's exit code.
+declare -A rcs where
+where[${local_pid:-none}]="this host"
+for i in "${!ssh_pids[@]}"; do where[${ssh_pids[$i]}]=${remote_hosts[$i]}; done
+left=(${local_pid:+"$local_pid"} "${ssh_pids[@]}")
+while [ ${#left[@]} -gt 0 ]; do
+  still=()
+  for pid in "${left[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then still+=("$pid"); continue; fi
+    wait "$pid"
+    rcs[$pid]=$?
+    [ "${rcs[$pid]}" = 0 ] && continue
+    back=$(restarts_now)
+    [ -n "$restarts_before" ] && [ -n "$back" ] && [ "$back" -le "$restarts_before" ] || continue
+    echo "$(basename "$0"): the restart on ${where[$pid]} failed (exit code ${rcs[$pid]}) before every process was back: stopping it on the other hosts" >&2
+    for other in "${left[@]}"; do kill "$other" 2>/dev/null; done
+    # (Also the processes still on their way to the coordinator.)
+    for _ in 1 2 3 4 5; do
+      coordinator_command -k >/dev/null 2>&1
+      sleep 0.4
+    done
+    wait 2>/dev/null
+    exit "${rcs[$pid]}"
+  done
+  left=(${still[@]+"${still[@]}"})
+  [ ${#left[@]} -eq 0 ] || sleep 0.5
+done
+rc=${rcs[${local_pid:-none}]:-0}
 for pid in "${ssh_pids[@]}"; do
-  wait "$pid"
-  r=$?
-  [ "$rc" != 0 ] || rc=$r
+  [ "$rc" != 0 ] || rc=${rcs[$pid]}
 done
 exit "$rc"
 )BASH";

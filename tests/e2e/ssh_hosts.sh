@@ -12,6 +12,9 @@
 #     says where), the TCP connections between hosts and the ssh relays must be made again, and
 #     the receiver must get every message once and intact: its output must equal an
 #     uninterrupted run's, and the shell exits 0.
+#  3. Restarted again from that checkpoint with h2's image damaged: h2's dmtcp_restart refuses
+#     it, and the restart script must stop the restart on the other hosts (they would wait for
+#     h2's processes for ever) and exit with h2's exit code, naming h2, leaving no process.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/batch_lib.sh"
 e2e_init ssh-hosts
@@ -78,4 +81,17 @@ done <"$T/rejoined.txt"
 wait_exit "$PID" 90
 assert_rc "$WAIT_RC" 0 "the restarted computation"
 assert_same "$T/expected.txt" "$out" "the receiver's output through ssh"
+wait_peers 0
+
+# 3. One host refuses its image: the restart stops everywhere, promptly.
+img=$("$RS" --list-images | awk -F'\t' '$1 == "h2" && $2 ~ /tcp_stream/ { print $2; exit }')
+[[ -f $img ]] || fail "no image of h2's tcp_stream: $("$RS" --list-images)"
+size=$(stat -c %s "$img")
+printf '\xde\xad\xbe\xef' | dd of="$img" bs=1 seek=$((size / 2)) conv=notrunc status=none
+start_bg PID "$T/restart2.out" "$T/restart2.err" "$RS" -h "$COORD_HOST" -p "$PORT"
+wait_exit "$PID" 60
+assert_rc "$WAIT_RC" 99 "the restart with h2's image damaged"
+grep -q "the restart on h2 failed (exit code 99) before every process was back" "$T/restart2.err" &&
+  grep -q "${img##*/}" "$T/restart2.err" ||
+  fail "the restart did not say that h2 refused its image: $(cat "$T/restart2.err")"
 wait_peers 0
