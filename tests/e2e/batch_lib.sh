@@ -73,6 +73,17 @@ wait_job_completed() {
   [[ $(job_field "$job" ExitCode) == 0:0 ]] || fail "job $job exit code $(job_field "$job" ExitCode)"
 }
 
+# kill_job_outright JOB  Kills every process of the Slurm job with SIGKILL (as a node failure
+# would: no checkpoint at the end) and waits until Slurm has ended it.
+kill_job_outright() {
+  local deadline=$((SECONDS + 60))
+  scancel --signal=KILL --full "$1" || fail "scancel --signal=KILL $1"
+  until [[ $(job_state "$1") =~ ^(FAILED|CANCELLED|COMPLETED)$ ]]; do
+    ((SECONDS < deadline)) || fail "job $1 did not end after SIGKILL: $(job_state "$1")"
+    sleep 0.2
+  done
+}
+
 # assert_continuous_count EXPECTED OUT [PREFIX]  The "count" lines of OUT (those starting with
 # PREFIX, which is removed) must be one continuous count: each line as in EXPECTED (an
 # uninterrupted run: the running sum proves the state), none missing, and where a restart took

@@ -15,23 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init cpu_features
 
-flags=$(grep -m1 -E '^(flags|Features)[[:space:]]*:' /proc/cpuinfo | sed 's/^[^:]*: *//')
-[[ -n $flags ]] || fail "no flags line in /proc/cpuinfo"
-# have: a flag of this processor, lack: one it lacks, both instruction-set flags (the runtime's
-# list), of one length; ssse3 and sse4a when they fit.
-read -r have lack < <("$PYTHON" - "$E2E_ROOT/runtime/core/cpu_features.cc" "$flags" <<'EOF2'
-import re, sys
-src = open(sys.argv[1]).read()
-block = src[src.index("kX86InstructionFlags"):]
-isa = re.findall(r'"([^"]+)"', block[:block.index("};")])
-cpu = set(sys.argv[2].split())
-pairs = [("ssse3", "sse4a")] + [(h, l) for l in isa for h in isa if len(h) == len(l)]
-for h, l in pairs:
-    if h in cpu and l not in cpu and h in isa and l in isa:
-        print(h, l)
-        break
-EOF2
-)
+read -r have lack < <(cpu_flag_pair)
 if [[ -z ${lack:-} ]]; then
   [[ ${CI:-} == true ]] && fail "no pair of x86 instruction-set flags to swap on this processor: the test cannot run"
   log "SKIP: no pair of x86 instruction-set flags to swap on this processor"
@@ -54,27 +38,7 @@ grep -qF "processor: $model (" "$T/inspect.txt" ||
   fail "dmtcp_inspect does not show the processor: $(grep processor "$T/inspect.txt")"
 
 cp -p "$IMG" "$T/good.dmtcp"
-# The processor record (type 18): its header, 40 bytes, ends 8 bytes before the model name.
-"$PYTHON" - "$IMG" "$model" "$have" "$lack" <<'EOF' || fail "cannot change the image's processor record"
-import struct, sys, zlib
-path, model = sys.argv[1], sys.argv[2].encode()
-have, lack = sys.argv[3].encode(), sys.argv[4].encode()
-data = bytearray(open(path, "rb").read())
-at = data.find(model)
-info = at - 8
-hdr = info - 40
-rtype, codec, length, raw_len, aux, pcrc, hcrc = struct.unpack_from("<IIQQQII", data, hdr)
-assert rtype == 18, rtype
-payload = data[info:info + length]
-i = payload.find(b" " + have + b" ")
-assert i > 0
-payload[i + 1:i + 1 + len(have)] = lack
-data[info:info + length] = payload
-pcrc = zlib.crc32(bytes(payload))
-struct.pack_into("<IIQQQI", data, hdr, rtype, codec, length, raw_len, aux, pcrc)
-struct.pack_into("<I", data, hdr + 36, zlib.crc32(bytes(data[hdr:hdr + 36])))
-open(path, "wb").write(data)
-EOF
+swap_cpu_flag "$IMG" "$have" "$lack"
 
 rc=0
 "$DMTCP_BIN/dmtcp_restart" --verify "$IMG" >"$T/verify.out" 2>"$T/verify.err" || rc=$?

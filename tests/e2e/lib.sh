@@ -455,3 +455,55 @@ assert_same() {
 assert_rc() {
   [[ $1 == "$2" ]] || fail "$3: exit code $1, expected $2"
 }
+
+# ---------------------------------------------------------------------------------------------
+# Processors
+
+# cpu_flag_pair  Prints "HAVE LACK": a flag of this processor and one of the same length that it
+# lacks, both instruction-set flags (the runtime's list); ssse3 and sse4a when they fit. Nothing
+# if there is no such pair.
+cpu_flag_pair() {
+  local flags
+  flags=$(grep -m1 -E '^(flags|Features)[[:space:]]*:' /proc/cpuinfo | sed 's/^[^:]*: *//')
+  [[ -n $flags ]] || fail "no flags line in /proc/cpuinfo"
+  "$PYTHON" - "$E2E_ROOT/runtime/core/cpu_features.cc" "$flags" <<'EOF'
+import re, sys
+src = open(sys.argv[1]).read()
+block = src[src.index("kX86InstructionFlags"):]
+isa = re.findall(r'"([^"]+)"', block[:block.index("};")])
+cpu = set(sys.argv[2].split())
+pairs = [("ssse3", "sse4a")] + [(h, l) for l in isa for h in isa if len(h) == len(l)]
+for h, l in pairs:
+    if h in cpu and l not in cpu and h in isa and l in isa:
+        print(h, l)
+        break
+EOF
+}
+
+# swap_cpu_flag IMAGE HAVE LACK  Rewrites IMAGE's processor record (type 18: a 40-byte header
+# ending 8 bytes before the model name) as a processor with LACK in place of HAVE would have
+# written it, checksums made again.
+swap_cpu_flag() {
+  local model
+  model=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
+  "$PYTHON" - "$1" "$model" "$2" "$3" <<'EOF' || fail "cannot change the processor record of $1"
+import struct, sys, zlib
+path, model = sys.argv[1], sys.argv[2].encode()
+have, lack = sys.argv[3].encode(), sys.argv[4].encode()
+data = bytearray(open(path, "rb").read())
+at = data.find(model)
+info = at - 8
+hdr = info - 40
+rtype, codec, length, raw_len, aux, pcrc, hcrc = struct.unpack_from("<IIQQQII", data, hdr)
+assert rtype == 18, rtype
+payload = data[info:info + length]
+i = payload.find(b" " + have + b" ")
+assert i > 0
+payload[i + 1:i + 1 + len(have)] = lack
+data[info:info + length] = payload
+pcrc = zlib.crc32(bytes(payload))
+struct.pack_into("<IIQQQI", data, hdr, rtype, codec, length, raw_len, aux, pcrc)
+struct.pack_into("<I", data, hdr + 36, zlib.crc32(bytes(data[hdr:hdr + 36])))
+open(path, "wb").write(data)
+EOF
+}

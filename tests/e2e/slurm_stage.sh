@@ -49,12 +49,7 @@ kill_in_drain() {
     ((SECONDS < deadline)) || fail "no copy of $1 in progress after a complete one: $(ls -a "$T/ckpt/$1")"
     sleep 0.1
   done
-  scancel --signal=KILL --full "$2" || fail "scancel --signal=KILL $2"
-  deadline=$((SECONDS + 60))
-  until [[ $(job_state "$2") =~ ^(FAILED|CANCELLED|COMPLETED)$ ]]; do
-    ((SECONDS < deadline)) || fail "job $2 did not end after SIGKILL: $(job_state "$2")"
-    sleep 0.2
-  done
+  kill_job_outright "$2"
   # Its coordinator was started as a daemon, out of the job's process tree.
   "$DMTCP_BIN/dmtcp_command" -p "$(cat "$T/ckpt/$1/coordinator.port")" -q >/dev/null 2>&1
 }

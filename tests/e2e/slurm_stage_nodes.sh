@@ -44,12 +44,7 @@ done < <(bash "$dir/gen-$n/dmtcp_restart_script.sh" --list-images)
 v=$("$DMTCP_BIN/dmtcp_restart" --verify "${imgs[@]}" 2>&1) ||
   fail "the copy of gen-$n on shared storage does not verify: $v"
 
-scancel --signal=KILL --full "$job" || fail "scancel --signal=KILL $job"
-deadline=$((SECONDS + 60))
-until [[ $(job_state "$job") =~ ^(FAILED|CANCELLED|COMPLETED)$ ]]; do
-  ((SECONDS < deadline)) || fail "job $job did not end after SIGKILL: $(job_state "$job")"
-  sleep 0.2
-done
+kill_job_outright "$job"
 # Its coordinator, a daemon on h1, is out of the job's process tree.
 h1=$(awk '$1 == "h1" { print $2 }' "${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}/hosts")
 "$DMTCP_BIN/dmtcp_command" -h "${h1:-h1}" -p "$(cat "$dir/coordinator.port")" -q >/dev/null 2>&1
