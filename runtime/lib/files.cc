@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "file_locks.h"
+#include "peeked_datagrams.h"
 #include "pids.h"
 #include "plugins.h"
 #include "proc_dir.h"
@@ -54,12 +55,7 @@ struct FdEntry {
 // Data saved with the descriptors (queued socket data, contents of small
 // unlinked and temporary files), found by offset: the memory moves as it
 // grows. Mapped at the first checkpoint, kept at its size until released.
-struct DataRoom {
-  char* base;
-  uint64_t cap;
-  uint64_t used;
-};
-DataRoom g_room;
+GrowingRoom g_room;
 constexpr uint64_t kInitialRoom = 8 << 20;
 static_assert(kInitialRoom >= image::kMaxMadeFileSize);
 char g_record_error[1024];  // why RecordFds failed
@@ -71,22 +67,7 @@ size_t g_paths_used;
 
 // Room for n more bytes at g_room.base + g_room.used; false if the
 // address space has none (nothing of the program's is touched then).
-bool Reserve(uint64_t n) {
-  if (g_room.base && g_room.cap - g_room.used >= n) return true;
-  uint64_t want = g_room.cap * 2 > kInitialRoom ? g_room.cap * 2 : kInitialRoom;
-  if (want < g_room.used + n) want = g_room.used + n;
-  want = (want + 4095) & ~uint64_t{4095};
-  const long p =
-      g_room.base
-          ? RawSyscall(SYS_mremap, reinterpret_cast<long>(g_room.base),
-                       static_cast<long>(g_room.cap), static_cast<long>(want), MREMAP_MAYMOVE)
-          : RawSyscall(SYS_mmap, 0, static_cast<long>(want), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p < 0 && p > -4096) return false;
-  g_room.base = reinterpret_cast<char*>(p);
-  g_room.cap = want;
-  return true;
-}
+bool Reserve(uint64_t n) { return GrowRoom(g_room, n, kInitialRoom); }
 
 // Socket data starts on a page: a large one is written as pages (kFdData).
 bool AlignRoom() {
@@ -284,40 +265,37 @@ void RefillEpoll(const FdEntry& e) {
 
 // The peer of a Unix socket, by inode, from the kernel's socket diagnostics.
 uint64_t UnixPeerInode(uint64_t inode) {
-  int nl = static_cast<int>(
-      RawSyscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (nl < 0) return 0;
-  struct {
-    struct nlmsghdr nlh;
-    struct unix_diag_req req;
-  } msg = {};
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
-  msg.req.sdiag_family = AF_UNIX;
-  msg.req.udiag_states = ~0u;
-  msg.req.udiag_ino = static_cast<uint32_t>(inode);
-  msg.req.udiag_show = UDIAG_SHOW_PEER;
-  msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0u;
-  uint64_t peer = 0;
-  alignas(8) char buf[1024];
-  if (RawSyscall(SYS_sendto, nl, reinterpret_cast<long>(&msg), sizeof msg, 0, 0, 0) ==
-      static_cast<long>(sizeof msg)) {
-    long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
-    auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
-    if (n >= static_cast<long>(sizeof *h) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
-      auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
-      int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-      for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
-        if (a->rta_type == UNIX_DIAG_PEER) peer = *reinterpret_cast<uint32_t*>(RTA_DATA(a));
+  uint32_t peer = 0;
+  return UnixDiagAttribute(inode, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof peer) ? peer : 0;
+}
+
+// Empty datagram records (a zero length) put into the datagrams recorded
+// from start on, before the visible ones at positions before[0..count)
+// (ascending).
+bool InsertEmptyDatagrams(uint64_t start, const uint64_t* before, long count) {
+  const uint64_t extra = sizeof(uint32_t) * static_cast<uint64_t>(count);
+  if (!Reserve(extra)) return false;
+  char* recs = g_room.base + start;
+  uint64_t end = g_room.used - start;
+  // From the last: the records ahead of each place have not moved yet.
+  for (long i = count - 1; i >= 0; --i) {
+    uint64_t off = 0;
+    for (uint64_t k = 0; k < before[i]; ++k) {
+      uint32_t n;
+      memcpy(&n, recs + off, sizeof n);
+      off += sizeof n + n;
     }
+    memmove(recs + off + sizeof(uint32_t), recs + off, end - off);
+    memset(recs + off, 0, sizeof(uint32_t));
+    end += sizeof(uint32_t);
   }
-  RawSyscall(SYS_close, nl);
-  return peer;
+  g_room.used += extra;
+  return true;
 }
 
 // The datagrams waiting in a Unix datagram or seqpacket socket, each as a
-// 32-bit length and its bytes, peeked one after the other (SO_PEEK_OFF).
+// 32-bit length and its bytes, peeked one after the other (SO_PEEK_OFF),
+// with the empty ones an earlier peek hid put back in their places.
 void PeekDatagrams(int fd, FdEntry* e) {
   // Larger than a datagram can be (the sender's buffer bounds it).
   constexpr uint64_t kMaxDatagram = 16 << 20;
@@ -370,6 +348,17 @@ void PeekDatagrams(int fd, FdEntry* e) {
     uint32_t n32 = static_cast<uint32_t>(n);
     memcpy(at, &n32, sizeof n32);
     g_room.used += sizeof n32 + static_cast<uint64_t>(n);
+  }
+  if (!g_record_error[0]) {
+    const uint64_t* before = nullptr;
+    const char* why = nullptr;
+    const long hidden =
+        PlaceHiddenEmptyDatagrams(fd, e->info.inode, e->info.peer_inode, g_room.base + start,
+                                  g_room.used - start, &before, &why);
+    if (hidden < 0)
+      FdRecordError("the Unix socket on descriptor ", fd, why);
+    else if (hidden > 0 && !InsertEmptyDatagrams(start, before, hidden))
+      FdRecordError("no memory to save the datagrams queued in the socket on descriptor ", fd, "");
   }
   RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old), sizeof old);
   if (g_room.used > start) SetFdData(e, start, nullptr, g_room.used - start);
@@ -680,6 +669,7 @@ const char* RecordFdsError() { return g_record_error; }
 
 bool RecordFds(const int* skip, int nskip) {
   g_room.used = 0;
+  BeginPeekedDatagrams();
   if (!Reserve(0)) {
     StrCopy(g_record_error, sizeof g_record_error, "no memory for the checkpoint's buffers");
     return false;
@@ -725,7 +715,7 @@ char* FdDataBuffer(size_t* cap) {
 void ReleaseFdData() {
   if (g_room.base)
     RawSyscall(SYS_munmap, reinterpret_cast<long>(g_room.base), static_cast<long>(g_room.cap));
-  g_room = DataRoom{};
+  g_room = GrowingRoom{};
 }
 
 int RecordedFdCount() { return g_num_fds; }
@@ -767,7 +757,8 @@ bool WriteFdRecords(image::ImageWriter& w) {
 }
 
 bool RestoreFds() {
-  g_room = DataRoom{};  // the image held its address, not its memory
+  g_room = GrowingRoom{};  // the image held its address, not its memory
+  ForgetPeekedDatagrams();
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     const auto kind = static_cast<image::FdKind>(e.info.kind);

@@ -191,6 +191,15 @@ void FormatUint(char* out, size_t cap, uint64_t v, int base = 10);
 long RawSyscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
 pid_t GetTid();
 long MonotonicMs();  // CLOCK_MONOTONIC in milliseconds, by a raw system call
+// Memory of the runtime's own that grows by mremap (no allocator on the
+// checkpoint path): room for n more bytes after used, at least `initial`
+// in all; false if the address space has none (nothing else changes then).
+struct GrowingRoom {
+  char* base;
+  uint64_t cap;
+  uint64_t used;
+};
+bool GrowRoom(GrowingRoom& r, uint64_t n, uint64_t initial);
 // The next definition (libc's) of a wrapped call. ResolveNextSymbols looks
 // every exported name up once, at start (next_symbols.cc says why).
 void ResolveNextSymbols();

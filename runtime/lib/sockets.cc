@@ -14,7 +14,11 @@
 #include "sockets.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -23,6 +27,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+
+#include <cstring>
 
 #include "proc_dir.h"
 #include "protocol.h"
@@ -213,6 +219,43 @@ bool SocketDomainAndType(int fd, int* domain, int* type) {
   len = sizeof *type;
   return RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(type),
                     reinterpret_cast<long>(&len)) == 0;
+}
+
+bool UnixDiagAttribute(uint64_t inode, uint32_t show, uint16_t attr, void* out, size_t len) {
+  int nl = static_cast<int>(
+      RawSyscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (nl < 0) return false;
+  struct {
+    struct nlmsghdr nlh;
+    struct unix_diag_req req;
+  } msg = {};
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+  msg.req.sdiag_family = AF_UNIX;
+  msg.req.udiag_states = ~0u;
+  msg.req.udiag_ino = static_cast<uint32_t>(inode);
+  msg.req.udiag_show = show;
+  msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0u;
+  bool found = false;
+  alignas(8) char buf[1024];
+  if (RawSyscall(SYS_sendto, nl, reinterpret_cast<long>(&msg), sizeof msg, 0, 0, 0) ==
+      static_cast<long>(sizeof msg)) {
+    long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
+    auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
+    if (n >= static_cast<long>(sizeof *h) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+      auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
+      int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+      for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, left);
+           a = RTA_NEXT(a, left)) {
+        if (a->rta_type != attr || RTA_PAYLOAD(a) < len) continue;
+        memcpy(out, RTA_DATA(a), len);
+        found = true;
+      }
+    }
+  }
+  RawSyscall(SYS_close, nl);
+  return found;
 }
 
 void ClaimSharedSocket(const char* kind, uint64_t inode) {

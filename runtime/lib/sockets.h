@@ -1,12 +1,18 @@
 // TCP connections at checkpoint time (see sockets.cc).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace dmtcp::rt {
 
 // A socket's address family and type (false if fd is not a socket).
 bool SocketDomainAndType(int fd, int* domain, int* type);
+
+// An attribute (UNIX_DIAG_*, asked for with UDIAG_SHOW_*) of the Unix socket
+// `inode` of this network namespace, from the kernel's socket diagnostics:
+// its first len bytes into out; false if there is none.
+bool UnixDiagAttribute(uint64_t inode, uint32_t show, uint16_t attr, void* out, size_t len);
 
 // A socket that several processes of this host share is recorded by one:
 // each claims it (before a barrier that all processes pass), the last

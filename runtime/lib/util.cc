@@ -1,4 +1,5 @@
 #include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +91,22 @@ long MonotonicMs() {
   struct timespec ts;
   RawSyscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool GrowRoom(GrowingRoom& r, uint64_t n, uint64_t initial) {
+  if (r.base && r.cap - r.used >= n) return true;
+  uint64_t want = r.cap * 2 > initial ? r.cap * 2 : initial;
+  if (want < r.used + n) want = r.used + n;
+  want = (want + 4095) & ~uint64_t{4095};
+  const long p = r.base
+                     ? RawSyscall(SYS_mremap, reinterpret_cast<long>(r.base),
+                                  static_cast<long>(r.cap), static_cast<long>(want), MREMAP_MAYMOVE)
+                     : RawSyscall(SYS_mmap, 0, static_cast<long>(want), PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p < 0 && p > -4096) return false;
+  r.base = reinterpret_cast<char*>(p);
+  r.cap = want;
+  return true;
 }
 
 void LogNum(const char* what, long value) {
