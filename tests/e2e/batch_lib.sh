@@ -113,6 +113,18 @@ print(f"{prev} steps, {repeats} restart(s) repeating steps")
 PY
 }
 
+# newest_generation JOB_DIR  The number of the newest complete generation folder (gen-<n> with
+# its restart script; 0 if none). Read it, not the "generation" file, after a job was killed:
+# killed between a generation's rename (its commit) and that file, the file lags behind.
+newest_generation() {
+  local g n=0
+  for g in "$1"/gen-*; do
+    [[ -f $g/dmtcp_restart_script.sh ]] || continue
+    ((${g##*/gen-} > n)) && n=${g##*/gen-}
+  done
+  echo "$n"
+}
+
 # wait_generations JOB_DIR N  Waits until dmtcp_job has kept N complete generations in JOB_DIR.
 wait_generations() {
   local deadline=$((SECONDS + 60))

@@ -60,7 +60,7 @@ is_alive "$a" || fail "job a did not survive job b's refusal"
 kill_job "$a" "$sim"
 log "job a killed at $(last_num "$out" count) steps; generations: $(ls "$sim" | paste -sd' ')"
 
-n=$(cat "$sim/generation")
+n=$(newest_generation "$sim")
 corrupt "$(image_of "$sim/gen-$n")"
 # The restart from gen-(n-1) has been tried DMTCP_RESTART_MAX_ATTEMPTS (3) times already.
 older=$sim/gen-$((n - 1))

@@ -78,7 +78,7 @@ log "generations at +$((t2 - t1)) s and +$((t3 - t2)) s; interval after the firs
 # Killed outright; the newest generation comes from a processor with $lack.
 kill_job_outright "$job"
 "$DMTCP_BIN/dmtcp_command" -p "$(cat "$job_dir/coordinator.port")" -q >/dev/null 2>&1
-n=$(cat "$job_dir/generation")
+n=$(newest_generation "$job_dir")
 imgs=("$job_dir/gen-$n"/*/ckpt_counter_*.dmtcp)
 [[ -f ${imgs[0]} ]] || fail "no image in $job_dir/gen-$n"
 swap_cpu_flag "${imgs[0]}" "$have" "$lack"

@@ -68,7 +68,7 @@ for x in "a $ka" "b $kb"; do
   set -- "$n" "$k"
   [[ -f $T/stage-n1/$1/gen-$2/dmtcp_restart_script.sh && -d $T/ckpt/$1/.gen-$2.drain ]] ||
     fail "$1: after the kill, n1 lacks gen-$2 or its copy is no longer in progress: $(ls -a "$T/ckpt/$1" "$T/stage-n1/$1")"
-  [[ ! -e $T/ckpt/$1/gen-$2 && $(cat "$T/ckpt/$1/generation") == $(($2 - 1)) ]] ||
+  [[ ! -e $T/ckpt/$1/gen-$2 && $(newest_generation "$T/ckpt/$1") == $(($2 - 1)) ]] ||
     fail "$1: gen-$2 reached shared storage though its copy was killed: $(ls -a "$T/ckpt/$1")"
   # One checkpoint at a time: each written only once the copy of the one before it is complete.
   grep -oE 'checkpoint [0-9]+ (written to node-local|complete: )' "$T/$1.out" |

@@ -48,7 +48,7 @@ kill_job_outright "$job"
 # Its coordinator, a daemon on h1, is out of the job's process tree.
 h1=$(awk '$1 == "h1" { print $2 }' "${DMTCP_TEST_HOSTS_DIR:-/tmp/dmtcp-test-hosts}/hosts")
 "$DMTCP_BIN/dmtcp_command" -h "${h1:-h1}" -p "$(cat "$dir/coordinator.port")" -q >/dev/null 2>&1
-newest=$(cat "$dir/generation")
+newest=$(newest_generation "$dir")
 log "job $job killed at $(last_num "$out" "1: count") steps; newest on shared storage: gen-$newest"
 
 job2=$(submit)
