@@ -72,6 +72,12 @@ int HeadOfQueue(int fd) {
   return n < 0 ? 0 : n == 0 ? 1 : 2;
 }
 
+// An empty datagram at the head that no offset peek showed was peeked
+// before, by a checkpoint of another process or by the program.
+constexpr const char* kMarkedAtHead =
+    " holds an empty datagram that an earlier peek marked, which Linux hides from this"
+    " checkpoint's peek: the checkpoint cannot save it in its place";
+
 bool Same(const Seen& a, const Seen& b) { return a.len == b.len && a.hash == b.hash; }
 
 // What a datagram of n bytes (at data) costs its sender's buffer (the
@@ -193,13 +199,24 @@ long PlaceHiddenEmptyDatagrams(int fd, uint64_t inode, uint64_t peer, const char
   *why = nullptr;
   *before = nullptr;
   uint64_t nv = 0;
+  bool empty_visible = false;
   for (uint64_t at = 0; at + sizeof(uint32_t) <= len; ++nv) {
     uint32_t n;
     memcpy(&n, recs + at, sizeof n);
+    empty_visible |= n == 0;
     at += sizeof n + n;
   }
   uint64_t np = 0;
   const Seen* prev = Previous(inode, &np);
+  bool hidden = false;
+  for (uint64_t i = 0; i < np && !hidden; ++i) hidden = prev[i].len == 0;
+  // No empty datagram now nor at the last checkpoint (the usual case):
+  // nothing to hash or remember, only the head to look at.
+  if (!hidden && !empty_visible) {
+    if (HeadOfQueue(fd) != 1) return 0;
+    *why = kMarkedAtHead;
+    return -1;
+  }
   g_scratch.used = 0;
   if (!Grow(g_scratch, nv * sizeof(Seen) + np * sizeof(uint64_t))) {
     *why = " (no memory to compare them with the last checkpoint's)";
@@ -213,17 +230,11 @@ long PlaceHiddenEmptyDatagrams(int fd, uint64_t inode, uint64_t peer, const char
     at += sizeof n + n;
   }
   const int head = HeadOfQueue(fd);
-  bool hidden = false;
-  for (uint64_t i = 0; i < np && !hidden; ++i) hidden = prev[i].len == 0;
   Candidate found{0, 0, nv};
   if (!hidden) {
     np = 0;
-    // An empty datagram at the head that no offset peek showed was peeked
-    // before, by a checkpoint of another process or by the program.
     if (head == 1 && (nv == 0 || vis[0].len != 0)) {
-      *why =
-          " holds an empty datagram that an earlier peek marked, which Linux hides from this"
-          " checkpoint's peek: the checkpoint cannot save it in its place";
+      *why = kMarkedAtHead;
       return -1;
     }
   } else {
