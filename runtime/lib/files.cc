@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "file_locks.h"
+#include "file_reader.h"
 #include "peeked_datagrams.h"
 #include "pids.h"
 #include "plugins.h"
@@ -45,11 +46,12 @@ constexpr size_t kPathPool = 32 << 20;
 struct FdEntry {
   image::FdInfo info;
   uint32_t path_off;
-  uint32_t fdinfo_off;   // /proc/self/fdinfo text, for kernel objects
-  uint64_t data_off;     // queued socket data, in the checkpoint's buffer
-  const char* data_ptr;  // or here (drained TCP data)
-  uint64_t large_len;    // when it is more than its record holds (then data_len is 0)
-  int num_locks;         // held through this descriptor, taken again at restart
+  uint32_t fdinfo_off;    // /proc/self/fdinfo text, for kernel objects
+  uint64_t data_off;      // queued socket data, in the checkpoint's buffer
+  const char* data_ptr;   // or here (drained TCP data)
+  uint64_t large_len;     // when it is more than its record holds (then data_len is 0)
+  int num_locks;          // held through this descriptor, taken again at restart
+  bool contents_pending;  // to be read once every descriptor is recorded
   HeldLock locks[kMaxLocksPerFd];
 };
 // Data saved with the descriptors (queued socket data, contents of small
@@ -443,44 +445,58 @@ bool HoldsPosixLock(const FdEntry& e) {
   return false;
 }
 
-// A file's contents into the image (the buffer of queued socket data):
-// false if they do not fit.
-bool RecordContents(const char* link, const struct stat& st, FdEntry* e) {
-  const size_t size = static_cast<size_t>(st.st_size);
-  if (!Reserve(size)) return false;
-  auto read_all = [&](long fd) {
-    size_t got = 0;
-    while (got < size) {
-      long r = RawSyscall(SYS_pread64, fd, reinterpret_cast<long>(g_room.base + g_room.used + got),
-                          static_cast<long>(size - got), static_cast<long>(got));
-      if (r <= 0) break;
-      got += static_cast<size_t>(r);
-    }
-    return got;
-  };
-  const long program_fd = ReadableFd(*e);
-  size_t got = program_fd >= 0 ? read_all(program_fd) : 0;
-  if (got < size) {
-    if (HoldsPosixLock(*e)) {  // opening and closing it would cost the lock
-      if (program_fd < 0) return false;
-    } else {
-      // Through /proc: the descriptor itself may be write-only.
-      const long fd =
-          RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return false;
-      got = read_all(fd);
-      RawSyscall(SYS_close, fd);
-    }
+// The contents of e's file (size bytes) into the image (the buffer of
+// queued socket data), read by r.
+void ReadContents(const FileReader& r, uint64_t size, FdEntry* e) {
+  if (!Reserve(size)) return;  // left to WriteFileContents
+  uint64_t got = 0;
+  while (got < size) {
+    const long n = r.Pread(g_room.base + g_room.used + got, size - got, got);
+    if (n <= 0) break;
+    got += static_cast<uint64_t>(n);
   }
   e->data_off = g_room.used;
   e->info.data_len = static_cast<uint32_t>(got);
   g_room.used += got;
-  return true;
+}
+
+// Through the program's own descriptor where it can read the file; else
+// once every descriptor is recorded (ReadPendingContents), when it is known
+// whether the process holds a POSIX lock on the file through any of them.
+void RecordContents(const struct stat& st, FdEntry* e) {
+  const long program_fd = ReadableFd(*e);
+  if (program_fd < 0) {
+    e->contents_pending = true;
+    return;
+  }
+  FileReader r;
+  r.fd = program_fd;
+  ReadContents(r, static_cast<uint64_t>(st.st_size), e);
+}
+
+void ReadPendingContents() {
+  for (int i = 0; i < g_num_fds; ++i) {
+    FdEntry& e = g_fds[i];
+    if (!e.contents_pending) continue;
+    e.contents_pending = false;
+    bool locked = false;
+    const int readable = FileReadableWithoutClose(e.info.dev, e.info.inode, &locked);
+    // Through /proc: the descriptor itself is write-only.
+    char link[32] = "/proc/self/fd/";
+    char num[16];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(e.info.fd));
+    StrCat(link, sizeof link, num);
+    FileReader r;
+    struct stat st;
+    if (r.Open(AT_FDCWD, link, O_RDONLY | O_CLOEXEC, readable, locked, &st) == 0)
+      ReadContents(r, e.info.size, &e);
+    r.Close();
+  }
 }
 
 // An unlinked file keeps its contents in the image; its path loses the
 // kernel's " (deleted)".
-void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* path_len) {
+void RecordDeleted(const struct stat& st, FdEntry* e, long* path_len) {
   static const char kSuffix[] = " (deleted)";
   constexpr long kSuffixLen = sizeof kSuffix - 1;
   char* path = g_paths + g_paths_used;
@@ -493,8 +509,7 @@ void RecordDeleted(const char* link, const struct stat& st, FdEntry* e, long* pa
   e->info.kind = static_cast<uint32_t>(image::FdKind::kDeletedFile);
   // A small one in the descriptor's record; a larger one (or one the room
   // left cannot hold) as pages of its own record (WriteDeletedFiles).
-  if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineFileContents)
-    RecordContents(link, st, e);
+  if (static_cast<uint64_t>(st.st_size) <= image::kMaxInlineFileContents) RecordContents(st, e);
 }
 
 bool Reopenable(image::FdKind k) {
@@ -597,6 +612,7 @@ void RecordOne(int fd) {
   e.data_ptr = nullptr;
   e.large_len = 0;
   e.num_locks = 0;
+  e.contents_pending = false;
   e.info.fd = fd;
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
   e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
@@ -636,7 +652,7 @@ void RecordOne(int fd) {
     StrCopy(g_paths + g_paths_used, 4096, virt);
     n = static_cast<long>(StrLen(virt));
   }
-  if (S_ISREG(st.st_mode) && st.st_nlink == 0) RecordDeleted(link, st, &e, &n);
+  if (S_ISREG(st.st_mode) && st.st_nlink == 0) RecordDeleted(st, &e, &n);
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
   // Files in the node's temporary folders (session folders of Open MPI and
   // PMIx) are not there when a restart lands on another node: their contents
@@ -646,7 +662,7 @@ void RecordOne(int fd) {
       static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize &&
       static_cast<uint64_t>(st.st_size) <= g.cfg.tmp_file_max &&
       image::NodeLocalPath(g_paths + g_paths_used, static_cast<size_t>(n)))
-    RecordContents(link, st, &e);
+    RecordContents(st, &e);
   e.path_off = static_cast<uint32_t>(g_paths_used);
   e.info.path_len = static_cast<uint32_t>(n);
   g_paths_used += static_cast<size_t>(n) + 1;
@@ -698,6 +714,7 @@ bool RecordFds(const int* skip, int nskip) {
     FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxFds));
     StrCat(g_record_error, sizeof g_record_error, num);
   }
+  ReadPendingContents();
   if (listed) RecordSharing();
   return listed && !g_record_error[0];
 }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 
+#include "file_reader.h"
 #include "files.h"
 #include "image_format.h"
 #include "memory.h"
@@ -31,8 +32,7 @@ enum SlotState : int { kFree = 0, kWriting = 1, kPublished = 2 };
 struct Made {
   std::atomic<int> state;
   char path[kMaxMadePath];
-  int fd;         // open during a checkpoint
-  bool borrowed;  // fd is the program's own: not closed
+  FileReader reader;  // during a checkpoint
   uint32_t mode;
   uint64_t size;
 };
@@ -125,60 +125,50 @@ void MadeFilesAfterFork() { g_lock.clear(); }
 int OpenMadeFiles(int* keep, int cap, const char* maps) {
   int n = 0;
   for (auto& m : g_made) {
-    m.fd = -1;
-    m.borrowed = false;
+    m.reader = FileReader{};
     if (m.state.load(std::memory_order_acquire) != kPublished) continue;
-    struct stat st;
-    long fd = -1;
     // A file the process holds a POSIX lock on is read through its own
-    // descriptor: a close of one opened here would drop the lock.
+    // descriptor, or without opening it here (file_reader.h).
+    struct stat st;
+    bool locked = false;
+    int readable = -1;
     if (RawSyscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(m.path),
                    reinterpret_cast<long>(&st), AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode)) {
-      bool locked = false;
-      fd = FileReadableWithoutClose(st.st_dev, st.st_ino, &locked);
-      m.borrowed = fd >= 0;
-      if (locked && fd < 0) continue;  // kept for a later checkpoint, unread now
-    }
-    if (fd < 0)
-      fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(m.path),
-                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
+        S_ISREG(st.st_mode))
+      readable = FileReadableWithoutClose(st.st_dev, st.st_ino, &locked);
+    if (m.reader.Open(AT_FDCWD, m.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, readable,
+                      locked, &st) != 0) {
       // Gone: forgotten (a thread claiming it meanwhile has set it to kWriting).
+      m.reader.Close();
       int published = kPublished;
       m.state.compare_exchange_strong(published, kFree);
       continue;
     }
     const bool wanted =
-        RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && S_ISREG(st.st_mode) &&
-        !RecordedWithContents(st, maps) &&
+        S_ISREG(st.st_mode) && !RecordedWithContents(st, maps) &&
         static_cast<uint64_t>(st.st_size) <= g.cfg.tmp_file_max &&
         !FileSavedAsMemory(maps, st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size)) &&
         n < cap;
     if (!wanted) {
-      if (!m.borrowed) RawSyscall(SYS_close, fd);
-      m.borrowed = false;
+      m.reader.Close();
       continue;
     }
-    m.fd = static_cast<int>(fd);
     m.mode = st.st_mode & 07777;
     m.size = static_cast<uint64_t>(st.st_size);
-    keep[n++] = m.fd;
+    // A forked writer keeps it open.
+    if (m.reader.fd >= 0) keep[n++] = static_cast<int>(m.reader.fd);
   }
   return n;
 }
 
 void CloseMadeFiles() {
-  for (auto& m : g_made) {
-    if (m.fd >= 0 && !m.borrowed) RawSyscall(SYS_close, m.fd);
-    m.fd = -1;
-  }
+  for (auto& m : g_made) m.reader.Close();
 }
 
 bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
   bool ok = true;
   for (auto& m : g_made) {
-    if (m.fd < 0) continue;
+    if (!m.reader.Usable()) continue;
     image::MadeFileInfo info{};
     info.mode = m.mode;
     info.path_len = static_cast<uint32_t>(StrLen(m.path));
@@ -187,21 +177,18 @@ bool WriteMadeFiles(image::ImageWriter& w, char* buf, size_t cap) {
       info.size = m.size;
       ok = ok &&
            w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path, info.path_len) &&
-           WritePages(w, m.fd, m.size) == 0;
-      if (!m.borrowed) RawSyscall(SYS_close, m.fd);
-      m.fd = -1;
+           WritePages(w, m.reader, m.size) == 0;
+      m.reader.Close();
       continue;
     }
     size_t got = 0;
     for (;;) {
-      long r = RawSyscall(SYS_pread64, m.fd, reinterpret_cast<long>(buf + got),
-                          static_cast<long>(cap - got), static_cast<long>(got));
+      const long r = m.reader.Pread(buf + got, cap - got, got);
       if (r <= 0) break;
       got += static_cast<size_t>(r);
       if (got == cap) break;
     }
-    if (!m.borrowed) RawSyscall(SYS_close, m.fd);
-    m.fd = -1;
+    m.reader.Close();
     info.size = got;
     ok = ok && w.WriteRecord(image::RecordType::kMadeFile, &info, sizeof info, m.path,
                              info.path_len, buf, got);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "file_reader.h"
 #include "files.h"
 #include "image_format.h"
 #include "memory.h"
@@ -18,7 +19,7 @@ namespace dmtcp::rt {
 // computation may truncate the file meanwhile (a mapping would then
 // fault); what is past a short read comes back as zeros. 0, or -1 if the
 // image could not be written, or an errno if there is no memory to read in.
-long WritePages(image::ImageWriter& w, long fd, uint64_t size) {
+long WritePages(image::ImageWriter& w, const FileReader& r, uint64_t size) {
   if (size == 0) return 0;
   constexpr uint64_t kChunk = 4 << 20;
   const long buf =
@@ -28,7 +29,7 @@ long WritePages(image::ImageWriter& w, long fd, uint64_t size) {
   bool ok = true;
   for (uint64_t off = 0; ok && off < size; off += kChunk) {
     const uint64_t want = size - off < kChunk ? size - off : kChunk;
-    long got = RawSyscall(SYS_pread64, fd, buf, static_cast<long>(want), static_cast<long>(off));
+    const long got = r.Pread(b, want, off);
     if (got <= 0) break;
     const uint64_t padded = (static_cast<uint64_t>(got) + 4095) & ~uint64_t{4095};
     for (uint64_t i = static_cast<uint64_t>(got); i < padded; ++i) b[i] = 0;
@@ -131,25 +132,35 @@ long CompanionNames(const char* path, size_t path_len, char* names, size_t cap) 
   return static_cast<long>(used);
 }
 
-bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, char* err,
-             size_t cap) {
-  char link[64] = "/proc/self/fd/";
+// A way to read recorded descriptor f's file that leaves the process's
+// POSIX locks alone: through /proc (link, which r may go on naming), as
+// the descriptor may be write-only.
+long OpenRecorded(const image::FdInfo& f, char (&link)[32], FileReader* r, struct stat* st) {
+  StrCopy(link, sizeof link, "/proc/self/fd/");
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(f.fd));
   StrCat(link, sizeof link, num);
-  long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+  bool locked = false;
+  const int readable = FileReadableWithoutClose(f.dev, f.inode, &locked);
+  return r->Open(AT_FDCWD, link, O_RDONLY | O_CLOEXEC, readable, locked, st);
+}
+
+bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, char* err,
+             size_t cap) {
+  FileReader r;
   struct stat st;
-  if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
-    FileError(err, cap, "cannot read the file it has open for writing ", path, f.path_len,
-              fd < 0 ? -fd : 0);
-    if (fd >= 0) RawSyscall(SYS_close, fd);
+  char link[32];
+  const long oe = OpenRecorded(f, link, &r, &st);
+  if (oe != 0) {
+    FileError(err, cap, "cannot read the file it has open for writing ", path, f.path_len, -oe);
+    r.Close();
     return false;
   }
   static char names[65536];
   const long names_len = CompanionNames(path, f.path_len, names, sizeof names);
   if (names_len == -2) {
     FileError(err, cap, "too many files named after ", path, f.path_len, 0);
-    RawSyscall(SYS_close, fd);
+    r.Close();
     return false;
   }
   image::SavedFileInfo info{};
@@ -159,9 +170,9 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   info.names_len = names_len > 0 ? static_cast<uint32_t>(names_len) : 0;
   bool ok = w.WriteRecord(image::RecordType::kSavedFile, &info, sizeof info, path, f.path_len,
                           names, info.names_len);
-  const long e = ok ? WritePages(w, fd, info.size) : 0;
+  const long e = ok ? WritePages(w, r, info.size) : 0;
   if (e > 0) FileError(err, cap, "no memory to save the file ", path, f.path_len, e);
-  RawSyscall(SYS_close, fd);
+  r.Close();
   return ok && e == 0;
 }
 
@@ -219,25 +230,21 @@ bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_
   for (int i = 0; i < RecordedFdCount(); ++i) {
     const image::FdInfo* f;
     if (!ContentsToWrite(i, maps, &f)) continue;
-    // Through /proc: the descriptor itself may be write-only.
-    char link[32] = "/proc/self/fd/";
-    char num[16];
-    FormatUint(num, sizeof num, static_cast<uint64_t>(f->fd));
-    StrCat(link, sizeof link, num);
-    const long fd =
-        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(link), O_RDONLY | O_CLOEXEC);
+    FileReader r;
     struct stat st;
-    if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0) {
+    char link[32];
+    const long oe = OpenRecorded(*f, link, &r, &st);
+    if (oe != 0) {
       const char* path;
       RecordedFd(i, &path);
-      FileError(err, errcap, "cannot read the file ", path, f->path_len, fd < 0 ? -fd : 0);
-      if (fd >= 0) RawSyscall(SYS_close, fd);
+      FileError(err, errcap, "cannot read the file ", path, f->path_len, -oe);
+      r.Close();
       return false;
     }
     image::FileContentsInfo info{f->dev, f->inode, static_cast<uint64_t>(st.st_size)};
     bool ok = w.WriteRecord(image::RecordType::kFileContents, &info, sizeof info);
-    const long e = ok ? WritePages(w, fd, info.size) : 0;
-    RawSyscall(SYS_close, fd);
+    const long e = ok ? WritePages(w, r, info.size) : 0;
+    r.Close();
     if (e > 0) {
       const char* path;
       RecordedFd(i, &path);

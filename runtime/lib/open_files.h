@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "file_reader.h"
 #include "image_writer.h"
 
 namespace dmtcp::rt {
@@ -35,9 +36,9 @@ bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_
 // "<program>: <what><path> (errno e)" into err; no errno when e is 0.
 void FileError(char* err, size_t cap, const char* what, const char* path, size_t path_len, long e);
 
-// The pages of the file fd (size bytes) as data records at their offsets,
-// pages of zeros left out. 0, or -1 if the image could not be written, or
-// an errno if there is no memory to read in.
-long WritePages(image::ImageWriter& w, long fd, uint64_t size);
+// The pages of the file r reads (size bytes) as data records at their
+// offsets, pages of zeros left out. 0, or -1 if the image could not be
+// written, or an errno if there is no memory to read in.
+long WritePages(image::ImageWriter& w, const FileReader& r, uint64_t size);
 
 }  // namespace dmtcp::rt

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "file_reader.h"
+#include "files.h"
 #include "image_format.h"
 #include "open_files.h"
 #include "runtime.h"
@@ -268,13 +270,18 @@ bool SaveFolder(image::ImageWriter& w, const Folder& f, char* err, size_t errcap
              // Sockets and device nodes belong to whoever made them.
              if (!S_ISREG(st.st_mode) || image::CheckpointFileName(name, StrLen(name)))
                return Step::kNext;
-             const long fd = RawSyscall(SYS_openat, dir, reinterpret_cast<long>(name),
-                                        O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-             if (fd == -ENOENT) return Step::kNext;
+             // A file the program holds a POSIX lock on (a database) is
+             // read without opening it here (file_reader.h).
+             bool locked = false;
+             const int readable = FileReadableWithoutClose(st.st_dev, st.st_ino, &locked);
+             FileReader r;
              struct stat fst;
-             if (fd < 0 || RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&fst))) {
+             const long oe =
+                 r.Open(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, readable, locked, &fst);
+             if (oe == -ENOENT) return Step::kNext;
+             if (oe != 0) {
                Fail(err, errcap, "cannot read ", f, rel);
-               if (fd >= 0) RawSyscall(SYS_close, fd);
+               r.Close();
                return Step::kFail;
              }
              e.size = static_cast<uint64_t>(fst.st_size);
@@ -283,8 +290,8 @@ bool SaveFolder(image::ImageWriter& w, const Folder& f, char* err, size_t errcap
              e.mtime_nsec = static_cast<uint32_t>(fst.st_mtim.tv_nsec);
              bool written =
                  w.WriteRecord(image::RecordType::kFolderEntry, &e, sizeof e, rel, rel_len);
-             const long pe = written ? WritePages(w, fd, e.size) : 0;
-             RawSyscall(SYS_close, fd);
+             const long pe = written ? WritePages(w, r, e.size) : 0;
+             r.Close();
              if (pe > 0) Fail(err, errcap, "no memory to save ", f, rel);
              return written && pe == 0 ? Step::kNext : Step::kFail;
            });

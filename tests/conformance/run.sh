@@ -17,7 +17,9 @@
 # System V IPC objects: after each kill, those made since the test began are removed, as on a node
 # the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
 # other objects then take their keys (another job of the same program on that node). A source
-# that says "// LAUNCH-WITH-PLUGIN: NAME" runs with the test plugin $DMTCP_TEST_PLUGINS/NAME.so.
+# that says "// LAUNCH-WITH-PLUGIN: NAME" runs with the test plugin $DMTCP_TEST_PLUGINS/NAME.so;
+# one that says "// LAUNCH-ARGS: ARGS" is launched with these dmtcp_launch options too, and one
+# that says "// MKDIR: NAME" finds folder NAME made in its folder when it starts.
 # One that says "// AFTER-KILL-REMOVE: GLOB" has files on the node that a restart elsewhere would
 # not find: after each kill, the files matching GLOB ({pid}: the program's pid) are removed.
 # One that says "// ROUNDS: N" is checkpointed, killed and restarted N times, not 2 (a race that
@@ -107,6 +109,10 @@ else
     [[ -f ${DMTCP_TEST_PLUGINS:?}/$plugin.so ]] || fail "no test plugin $plugin.so"
     LAUNCH_ARGS=(--with-plugin "$DMTCP_TEST_PLUGINS/$plugin.so")
   fi
+  read -ra args <<<"$(sed -n 's|^// LAUNCH-ARGS: ||p' "$src")"
+  LAUNCH_ARGS+=("${args[@]}")
+  mkdir_name=$(sed -n 's|^// MKDIR: ||p' "$src")
+  [[ -z $mkdir_name ]] || mkdir -p "$T/run/$mkdir_name" || fail "cannot make $T/run/$mkdir_name"
   cmd=("${CONFORMANCE_BIN:?}/$prog")
   READY='^ready$'
 fi
