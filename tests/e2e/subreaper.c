@@ -98,6 +98,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (child == 0) {
+    // Descriptors ctest leaves open (its Testing/Temporary/LastTest.log.tmp) are not the test's:
+    // the programs it checkpoints would carry them into their images, and a restart refuses a
+    // file shorter than its checkpointed offset, which that log is once ctest rewrites it.
+    close_range(3, ~0U, 0);
     execvp(argv[1], argv + 1);
     fprintf(stderr, "e2e_subreaper: cannot run %s: %s\n", argv[1], strerror(errno));
     _exit(127);
