@@ -12,7 +12,7 @@ packages=(
   man-db groff-base
   dpkg-dev environment-modules bash-completion lua5.4
   # the real programs of the conformance corpus (tests/conformance/real)
-  nodejs python3-numpy perl tcl sqlite3 xz-utils zstd bzip2 bc mawk git openjdk-17-jdk-headless r-base-core
+  gfortran nodejs python3-numpy perl tcl sqlite3 xz-utils zstd bzip2 bc mawk git openjdk-17-jdk-headless r-base-core
 )
 
 missing=()
