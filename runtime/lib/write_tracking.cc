@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
@@ -182,10 +183,11 @@ extern "C" int ioctl(int fd, unsigned long request, ...) {
   va_start(ap, request);
   void* arg = va_arg(ap, void*);
   va_end(ap);
-  if (__builtin_expect(request == UFFDIO_REGISTER, 0) && g_fd >= 0 && fd != g_fd && arg) {
-    uffdio_range range = static_cast<const uffdio_register*>(arg)->range;
-    RawSyscall(SYS_ioctl, g_fd, static_cast<long>(UFFDIO_UNREGISTER),
-               reinterpret_cast<long>(&range));
-  }
+  // A uffdio_register starts with its range, UFFDIO_UNREGISTER's argument:
+  // the kernel reads it, so a bad pointer of the program's is its EFAULT,
+  // not a fault in the runtime.
+  static_assert(offsetof(uffdio_register, range) == 0);
+  if (__builtin_expect(request == UFFDIO_REGISTER, 0) && g_fd >= 0 && fd != g_fd && arg)
+    RawSyscall(SYS_ioctl, g_fd, static_cast<long>(UFFDIO_UNREGISTER), reinterpret_cast<long>(arg));
   return real(fd, request, arg);
 }

@@ -3,6 +3,7 @@
 // write-protection at each checkpoint (incremental checkpoints ask the kernel which pages were
 // written); the program's registration must still succeed, and the memory keep its data. The
 // descriptor is open only with checkpoints held off (dmtcp_disable_ckpt): an open one is refused.
+// A registration with a bad pointer fails with EFAULT, as without the runtime.
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -33,6 +34,9 @@ static void tick(void) {
   CHECK(ioctl(fd, UFFDIO_REGISTER, &reg) == 0, "UFFDIO_REGISTER after %ld: %s", registered,
         strerror(errno));
   SYS(ioctl(fd, UFFDIO_UNREGISTER, &reg.range));
+  // A bad pointer is the program's error to get back, as without the runtime.
+  CHECK(ioctl(fd, UFFDIO_REGISTER, (void *)8) == -1 && errno == EFAULT,
+        "UFFDIO_REGISTER with a bad pointer: %s", strerror(errno));
   close(fd);
   registered++;
   if (dmtcp_enable_ckpt) dmtcp_enable_ckpt();
