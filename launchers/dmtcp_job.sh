@@ -798,6 +798,7 @@ fi
 
 program_pid=""
 asked_later=0
+drain_wait_said=0 # the log said an interval checkpoint waits for a copy
 # A drain the job's end waits for (one given up by leave_stage is gone already).
 wait_drain() {
   drain_busy || return 0
@@ -1037,7 +1038,13 @@ while :; do
     ((asked_later)) && ! drain_busy && asked_later=0 asked=1
     # (A restart that has not come back yet has nothing to checkpoint; the next checkpoint
     # waits for the copy of the last one to shared storage.)
+    if ((interval > 0 && SECONDS >= next && (!restarting || resumed))) && drain_busy &&
+      ((!drain_wait_said)); then
+      say "the interval checkpoint is due: it waits for the copy of the last one to $job_dir"
+      drain_wait_said=1
+    fi
     if ((interval > 0 && SECONDS >= next && (!restarting || resumed))) && ! drain_busy; then
+      drain_wait_said=0
       # Written before the warning is due, or not at all: the warning's checkpoint comes then.
       deadline=$(warning_deadline_for_interval)
       ((deadline < 0)) || checkpoint "$deadline" 1

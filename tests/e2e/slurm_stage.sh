@@ -77,6 +77,8 @@ for x in "a $ka" "b $kb"; do
       k == "w" { last_w = $2 } k == "c" { if ($2 != last_w) bad = 1; last_c = $2 }
       END { exit bad }' ||
     fail "$1: a checkpoint was written while the copy of the one before it ran: $(grep dmtcp_job "$T/$1.out")"
+  grep -q "the interval checkpoint is due: it waits for the copy of the last one to $T/ckpt/$1\$" "$T/$1.out" ||
+    fail "$1: the log never said that an interval checkpoint waited for a copy: $(grep dmtcp_job "$T/$1.out")"
   log "job $1 killed at $(last_num "$T/$1.out" count) steps, in the copy of gen-$2"
 done
 
