@@ -53,16 +53,8 @@ if [[ ${FUZZ_SECONDS:-60} != 0 ]]; then
 fi
 
 start=$SECONDS
-if [[ -n ${CTEST_ARGS:-} ]]; then
-  # shellcheck disable=SC2086  # CTEST_ARGS is a list of words
-  ctest --test-dir "$build" --output-on-failure -j1 $CTEST_ARGS
-else
-  # The conformance programs mostly wait (a tick every 20 ms, a checkpoint, a restart): two at a
-  # time, except those that steer the kernel's next pid (RUN_SERIAL). Everything else, the
-  # scheduler tests and the timing-sensitive ones among them, one at a time.
-  rc=0
-  ctest --test-dir "$build" --output-on-failure -j2 -L conformance || rc=$?
-  ctest --test-dir "$build" --output-on-failure -j1 -LE conformance || rc=$?
-  ((rc == 0)) || exit "$rc"
-fi
+# One test at a time. (Two conformance tests at a time saved five minutes, but a CI run that way
+# hung a restored xz -T2 in conformance_pipe_xz_forked: a race under load, not yet understood.)
+# shellcheck disable=SC2086  # CTEST_ARGS is a list of words
+ctest --test-dir "$build" --output-on-failure -j1 ${CTEST_ARGS:-}
 echo "ci/test.sh: tests passed in $((SECONDS - start))s"
