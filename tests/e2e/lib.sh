@@ -189,8 +189,30 @@ tree_threads() {
     local a=$p
     while [[ -n $a && $a != 0 && $a != 1 && $a != "$1" ]]; do a=${parent[$a]:-}; done
     [[ $a == "$1" ]] || continue
-    printf '%s %s %s %s syscall: %s\n' "$p" "$pp" "$t" "$rest" "$(cut -d' ' -f1-4 "/proc/$t/syscall" 2>/dev/null)"
+    local sc
+    sc=$(cat "/proc/$t/syscall" 2>/dev/null)
+    printf '%s %s %s %s syscall: %s\n' "$p" "$pp" "$t" "$rest" "$(cut -d' ' -f1-4 <<<"$sc")"
+    # Where the thread is (its pc) and, for a futex wait, whose lock word it waits on: the
+    # mapping and the offset in its file say which library's lock it is.
+    read -r -a f <<<"$sc"
+    if ((${#f[@]} >= 9)); then
+      printf '    pc %s\n' "$(addr_in_maps "$p" "${f[8]}")"
+      [[ ${f[0]} == 202 ]] && printf '    futex %s\n' "$(addr_in_maps "$p" "${f[1]}")"
+    fi
   done
+}
+
+# addr_in_maps PID ADDR  "ADDR: FILE+OFFSET" (or the mapping's name) for an address of PID.
+addr_in_maps() {
+  local range perms off dev inode name lo hi
+  while read -r range perms off dev inode name; do
+    lo=$((16#${range%-*})) hi=$((16#${range#*-}))
+    if (($2 >= lo && $2 < hi)); then
+      printf '%s: %s+0x%x (%s)' "$2" "${name:-anonymous}" $(($2 - lo + 16#$off)) "$perms"
+      return
+    fi
+  done <"/proc/$1/maps" 2>/dev/null
+  printf '%s: not mapped' "$2"
 }
 
 # wait_exit PID [TIMEOUT]  Waits for a process started by start_bg to exit; sets WAIT_RC.
