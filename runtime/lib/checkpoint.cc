@@ -26,6 +26,7 @@
 #include "queued_signals.h"
 #include "runtime.h"
 #include "sysv_ipc.h"
+#include "thread_ids.h"
 
 namespace dmtcp::rt {
 namespace {
@@ -80,7 +81,9 @@ void ResumeEvents(int is_restart) {
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
-  OpenTaskDir(false);     // the old process's number is not ours here
+  WaitForThreadsRestored();
+  ReleaseOrphanedLoaderLocks();
+  OpenTaskDir(false);  // the old process's number is not ours here
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
   if (!TranslateSysvIds(g.restart.sysv_table_fd))
     Fatal("restart: bad System V id table from dmtcp_restart");

@@ -34,6 +34,7 @@ extern "C" [[noreturn]] void dmtcp_restore_entry(const void* arg) {
   for (int i = 0; i < g.num_threads.load(); ++i)
     if (g.threads[i].is_main) main_thread = &g.threads[i];
   if (!main_thread) Fatal("restart: the image has no main thread");
+  g.threads_restored.store(0);
   RestoreThreadKernelState(main_thread);
   ClearThreadIds();
   RecreateThreads();

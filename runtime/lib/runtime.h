@@ -129,6 +129,8 @@ struct State {
   // Threads inside the checkpoint signal handler, the checkpoint's or
   // restored ones: after a resume, those not yet out still block the signal.
   std::atomic<int> threads_in_handler;
+  // Restored threads whose kernel state is back (restart: counted up to num_threads).
+  std::atomic<int> threads_restored;
   // 1 from the start of a checkpoint until its end (past the resume of the
   // program's threads when a forked child writes the image): a process that
   // exits meanwhile waits, or its image would be lost with it.
@@ -278,6 +280,8 @@ void ResumeThreads(int is_restart = 0);
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();
+// At restart: until every restored thread has its kernel state back (10 s at most).
+void WaitForThreadsRestored();
 // Signals pending (the hex field of /proc/self/task/<tid>/status, e.g.
 // "SigPnd:" or "ShdPnd:"), without the checkpoint signal; and raised again.
 uint64_t PendingSignals(pid_t tid, const char* field);

@@ -16,6 +16,7 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include <atomic>
@@ -103,6 +104,28 @@ void FixLoaderLocks(pid_t from, pid_t to) {
 }
 
 }  // namespace
+
+void ReleaseOrphanedLoaderLocks() {
+  constexpr size_t kMutex = sizeof(pthread_mutex_t);
+  const long pid = RawSyscall(SYS_getpid);
+  const pid_t me = GetTid();
+  for (size_t off = 0; g_rtld_global && off + kMutex <= g_rtld_global_size; off += 8) {
+    auto* m = reinterpret_cast<pthread_mutex_t*>(g_rtld_global + off);
+    if (m->__data.__kind != PTHREAD_MUTEX_RECURSIVE_NP || m->__data.__lock == 0 ||
+        m->__data.__count < 1)
+      continue;
+    const pid_t owner = m->__data.__owner;
+    if (owner != me && owner > 0 && RawSyscall(SYS_tgkill, pid, owner, 0) == 0) continue;
+    LogNum(
+        "restart: released a dynamic loader lock that no thread of the process holds; its "
+        "owner was thread ",
+        owner);
+    m->__data.__owner = 0;
+    m->__data.__count = 0;
+    __atomic_store_n(&m->__data.__lock, 0, __ATOMIC_RELEASE);
+    RawSyscall(SYS_futex, reinterpret_cast<long>(&m->__data.__lock), FUTEX_WAKE_PRIVATE, 1 << 30);
+  }
+}
 
 pid_t CurrentTid(pid_t tid) {
   const int32_t to = Moved() ? MovedTo(tid) : 0;

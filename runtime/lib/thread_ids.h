@@ -12,5 +12,10 @@ void NoteThreadMoved(pid_t from, pid_t to, void* robust_head);
 // The kernel id now of the thread that had `tid` before a restart (tid
 // itself if it did not move).
 pid_t CurrentTid(pid_t tid);
+// At restart, once every thread is back: a dynamic loader lock still held by
+// a thread the process does not have (or by the checkpoint thread, which is
+// in none of the loader's calls here) would make the next dlopen, dlsym or
+// exit wait for ever. Such a lock is released, and the restart says so.
+void ReleaseOrphanedLoaderLocks();
 
 }  // namespace dmtcp::rt

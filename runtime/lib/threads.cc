@@ -237,6 +237,16 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
   }
   RawSyscall(SYS_prctl, PR_SET_NAME, reinterpret_cast<long>(rec->comm));
   RestoreThreadAffinity(rec);
+  g.threads_restored.fetch_add(1);
+  FutexWakeAll(&g.threads_restored);
+}
+
+void WaitForThreadsRestored() {
+  const long start_ms = MonotonicMs();
+  for (int n; (n = g.threads_restored.load()) < g.num_threads.load();) {
+    if (MonotonicMs() - start_ms > 10000) return;
+    TimedWait(&g.threads_restored, n, 50);
+  }
 }
 
 namespace {
