@@ -472,11 +472,15 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   static image::ImageWriter w;
   static HelperThread threads[image::ImageWriter::kMaxWorkers];
   static HelperWork work[image::ImageWriter::kMaxWorkers];
+  // Before Begin, which reports its header: the writer is static, and the
+  // one in memory may still name a forked writer's reporter (restored from
+  // a forked writer's image, or inherited by a fork of such a process),
+  // whose shared page a process writing in place does not have.
+  w.SetProgress(child ? NoteForkedWriteProgress : ReportWriteProgress);
   bool ok = w.Begin(fd, g.cfg.gzip, scratch, helpers);
   // A forked writer's table would die with it: its image is whole.
   if (ok && !child) PrepareIncremental(w, path, g.generation);
   IncrementalRange(&ms.skip5_start, &ms.skip5_end);
-  w.SetProgress(child ? NoteForkedWriteProgress : ReportWriteProgress);
   int started = 0;
   for (; ok && started < helpers; ++started) {
     work[started] = {&w, started + 1};

@@ -13,7 +13,8 @@
 # is about something that cannot be checkpointed: the first checkpoint must fail with a message
 # matching the regex, the program must go on unharmed, and it must still end with PASS. A source
 # that says "// FORKED-IN-PLACE" has memory a forked child would not inherit: in forked mode its
-# images must be written by the process itself. A source that says "// AFTER-KILL-REMOVE-IPC" has
+# images must be written by the process itself ("// FORKED-IN-PLACE: some": by some of its
+# processes, the others' by forked children). A source that says "// AFTER-KILL-REMOVE-IPC" has
 # System V IPC objects: after each kill, those made since the test began are removed, as on a node
 # the restart has never seen (the images must hold them); with "// AFTER-KILL-OCCUPY-KEYS" too,
 # other objects then take their keys (another job of the same program on that node). A source
@@ -97,7 +98,11 @@ else
   [[ -f $src ]] || fail "no program $prog in $here"
   refused=$(sed -n 's|^// EXPECT-REFUSED: ||p' "$src")
   # A program whose memory a forked child would not inherit writes its images itself.
-  if grep -q '^// FORKED-IN-PLACE' "$src"; then export E2E_FORKED_IN_PLACE=1; fi
+  if grep -q '^// FORKED-IN-PLACE: some$' "$src"; then
+    export E2E_FORKED_IN_PLACE=some
+  elif grep -q '^// FORKED-IN-PLACE' "$src"; then
+    export E2E_FORKED_IN_PLACE=1
+  fi
   if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
   if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
   remove_files=$(sed -n 's|^// AFTER-KILL-REMOVE: ||p' "$src")
