@@ -81,8 +81,9 @@ void ResumeEvents(int is_restart) {
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
-  WaitForThreadsRestored();
-  ReleaseOrphanedLoaderLocks();
+  // Owners are corrected by each restored thread: only then is a lock's
+  // owner known to be gone.
+  if (WaitForThreadsRestored()) ReleaseOrphanedLoaderLocks();
   OpenTaskDir(false);  // the old process's number is not ours here
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
   if (!TranslateSysvIds(g.restart.sysv_table_fd))

@@ -280,8 +280,9 @@ void ResumeThreads(int is_restart = 0);
 void SaveCurrentThread(ThreadRec* rec);
 void RestoreThreadKernelState(const ThreadRec* rec);
 void RecreateThreads();
-// At restart: until every restored thread has its kernel state back (10 s at most).
-void WaitForThreadsRestored();
+// At restart: until every restored thread has its kernel state back; false
+// if some had not after 10 s.
+bool WaitForThreadsRestored();
 // Signals pending (the hex field of /proc/self/task/<tid>/status, e.g.
 // "SigPnd:" or "ShdPnd:"), without the checkpoint signal; and raised again.
 uint64_t PendingSignals(pid_t tid, const char* field);

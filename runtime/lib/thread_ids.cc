@@ -111,11 +111,13 @@ void ReleaseOrphanedLoaderLocks() {
   const pid_t me = GetTid();
   for (size_t off = 0; g_rtld_global && off + kMutex <= g_rtld_global_size; off += 8) {
     auto* m = reinterpret_cast<pthread_mutex_t*>(g_rtld_global + off);
-    if (m->__data.__kind != PTHREAD_MUTEX_RECURSIVE_NP || m->__data.__lock == 0 ||
-        m->__data.__count < 1)
-      continue;
+    // Only what is surely a held recursive mutex (a lock word of 1 or 2, a
+    // count, a thread id as owner): anything else in ld.so's data is left.
     const pid_t owner = m->__data.__owner;
-    if (owner != me && owner > 0 && RawSyscall(SYS_tgkill, pid, owner, 0) == 0) continue;
+    if (m->__data.__kind != PTHREAD_MUTEX_RECURSIVE_NP || m->__data.__lock < 1 ||
+        m->__data.__lock > 2 || m->__data.__count < 1 || owner <= 0)
+      continue;
+    if (owner != me && RawSyscall(SYS_tgkill, pid, owner, 0) == 0) continue;
     LogNum(
         "restart: released a dynamic loader lock that no thread of the process holds; its "
         "owner was thread ",

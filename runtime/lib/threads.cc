@@ -241,12 +241,13 @@ void RestoreThreadKernelState(const ThreadRec* rec) {
   FutexWakeAll(&g.threads_restored);
 }
 
-void WaitForThreadsRestored() {
+bool WaitForThreadsRestored() {
   const long start_ms = MonotonicMs();
   for (int n; (n = g.threads_restored.load()) < g.num_threads.load();) {
-    if (MonotonicMs() - start_ms > 10000) return;
+    if (MonotonicMs() - start_ms > 10000) return false;
     TimedWait(&g.threads_restored, n, 50);
   }
+  return true;
 }
 
 namespace {
