@@ -515,11 +515,11 @@ std::string Human(const Image& img) {
        r.areas().size(), raw, Mib(raw).c_str(), stored, Mib(stored).c_str());
   o += raw ? ", ratio " + Ratio(stored, raw) + "\n" : "\n";
   if (!r.bases().empty()) {
-    line("  incremental: %" PRIu64 " bytes (%s) unchanged since, in %zu earlier images:\n",
-         r.referred_bytes(), Mib(r.referred_bytes()).c_str(), r.bases().size());
+    line("  incremental: %" PRIu64 " bytes (%s) held by %zu other images:\n", r.referred_bytes(),
+         Mib(r.referred_bytes()).c_str(), r.bases().size());
     for (const auto& b : r.bases())
-      line("    generation %u: %s (%" PRIu64 " blocks, %" PRIu64 " bytes)\n", b.gen, b.path.c_str(),
-           b.blocks, b.bytes);
+      line("    generation %u%s: %s (%" PRIu64 " blocks, %" PRIu64 " bytes)\n", b.gen,
+           b.peer ? ", another process's" : "", b.path.c_str(), b.blocks, b.bytes);
   }
   return o;
 }
@@ -685,6 +685,7 @@ std::string Json(const Image& img) {
   for (const auto& b : r.bases())
     bases.push_back(JsonObject()
                         .Num("generation", b.gen)
+                        .Num("peer", b.peer)
                         .Str("path", b.path)
                         .Num("blocks", b.blocks)
                         .Num("bytes", b.bytes)

@@ -19,7 +19,8 @@ inline constexpr char kMagic[8] = {'D', 'M', 'T', 'C', 'P', 'I', 'M', 'G'};
 // 3: FdInfo gained share_pid and share_fd. Version 2 images are still read
 // (their FdInfo records are kFdInfoV2Size bytes). 4: incremental images
 // (kDataRef, kBaseImage); an image without them is the same as in 3.
-constexpr uint32_t kVersion = 4;
+// 5: references to other processes' images (kPeerImage, DataRefInfo::peer).
+constexpr uint32_t kVersion = 5;
 constexpr uint32_t kOldestVersion = 2;
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kMaxBlock = 1 << 20;  // raw bytes per data record
@@ -82,6 +83,10 @@ enum class RecordType : uint32_t {
   // CpuFeaturesInfo + model name + flags: the processor the image was
   // written on and its instruction-set extensions (cpu_features.h).
   kCpuFeatures = 18,
+  // PeerImageInfo + file name: the image of another process of the
+  // computation (a hard link to it beside this one) that kDataRef records
+  // with that peer number name: memory both held, saved once.
+  kPeerImage = 19,
 };
 
 enum class Codec : uint32_t { kRaw = 0, kZlib = 1 };
@@ -116,15 +121,26 @@ static_assert(sizeof(BaseImageInfo) == 8);
 // Where a kDataRef's memory is: the kData record at `offset` of the image of
 // generation `gen`, whose header must be `header` exactly (its checksums
 // then cover the payload, and name the address and length).
+// peer 0: this process's image of that generation (kBaseImage); else the
+// kPeerImage of that generation and number, whose block may be at another
+// address (header.aux).
 struct DataRefInfo {
   uint32_t gen;
-  uint32_t reserved;
+  uint32_t peer;
   uint64_t offset;
   RecordHeader header;
 };
 static_assert(sizeof(DataRefInfo) == 56);
-// Base images an incremental image may name at most.
+struct PeerImageInfo {
+  uint32_t gen;
+  uint32_t peer;      // 1..kMaxPeerImages
+  uint32_t name_len;  // bytes of name that follow: no '/'
+  uint32_t reserved;
+};
+static_assert(sizeof(PeerImageInfo) == 16);
+// Base images an incremental image may name at most, and other processes'.
 constexpr uint32_t kMaxBaseImages = 64;
+constexpr uint32_t kMaxPeerImages = 64;
 // ".gen<N>" names the image of generation N kept for later incremental ones.
 inline constexpr char kBaseSuffix[] = ".gen";
 

@@ -46,6 +46,12 @@ bool LazyArea(const AreaInfo& area) {
 }
 
 namespace {
+// A file name in the image's folder, of the length its record says.
+bool FileNameValid(const std::string& name, uint32_t len) {
+  return len == name.size() && !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
 bool MappedLazily(const AreaInfo& area, const RecordHeader& data) {
   return LazyArea(area) && data.type == static_cast<uint32_t>(RecordType::kData) &&
          data.codec == static_cast<uint32_t>(Codec::kRaw);
@@ -103,7 +109,7 @@ bool ImageReader::Load(const std::string& path, bool lazy) {
   std::vector<DataRef>* current = nullptr;
   uint64_t cur_start = 0, cur_end = 0;
   bool current_is_area = false;
-  std::vector<std::pair<uint32_t, std::string>> base_names;
+  std::vector<BaseName> base_names;
   std::vector<PendingRef> refs;
   while (!ended) {
     RecordHeader h;
@@ -202,10 +208,12 @@ bool ImageReader::Load(const std::string& path, bool lazy) {
           return Fail("corrupt reference record at offset " + std::to_string(off));
         memcpy(&ri, buf.data(), sizeof ri);
         const RecordHeader& rh = ri.header;
+        // Another process's block may be at another address in its memory.
         if (!current || !current_is_area || h.aux < cur_start || h.aux >= cur_end ||
-            rh.type != static_cast<uint32_t>(RecordType::kData) || rh.aux != h.aux ||
-            rh.raw_len == 0 || rh.raw_len > kMaxBlock || rh.raw_len > cur_end - h.aux ||
-            h.aux % kPageSize != 0 || !RecordHeaderValid(rh) ||
+            rh.type != static_cast<uint32_t>(RecordType::kData) ||
+            (ri.peer == 0 && rh.aux != h.aux) || ri.peer > kMaxPeerImages || rh.raw_len == 0 ||
+            rh.raw_len > kMaxBlock || rh.raw_len > cur_end - h.aux || h.aux % kPageSize != 0 ||
+            !RecordHeaderValid(rh) ||
             (rh.codec != static_cast<uint32_t>(Codec::kRaw) &&
              rh.codec != static_cast<uint32_t>(Codec::kZlib)) ||
             (rh.codec == static_cast<uint32_t>(Codec::kRaw) && rh.length != rh.raw_len) ||
@@ -221,15 +229,29 @@ bool ImageReader::Load(const std::string& path, bool lazy) {
         if (h.length < sizeof bi) return Fail("corrupt base image record");
         memcpy(&bi, buf.data(), sizeof bi);
         std::string name(reinterpret_cast<char*>(buf.data()) + sizeof bi, h.length - sizeof bi);
-        if (bi.name_len != name.size() || name.empty() || name == "." || name == ".." ||
-            name.find('/') != std::string::npos || name.find('\0') != std::string::npos ||
-            base_names.size() >= kMaxBaseImages)
+        if (!FileNameValid(name, bi.name_len) ||
+            base_names.size() >= kMaxBaseImages + kMaxPeerImages)
           return Fail("corrupt base image record");
-        for (const auto& [gen, n] : base_names)
-          if (gen == bi.gen)
-            return Fail("corrupt image (generation " + std::to_string(gen) +
+        for (const BaseName& b : base_names)
+          if (b.gen == bi.gen && b.peer == 0)
+            return Fail("corrupt image (generation " + std::to_string(b.gen) +
                         " named twice as a base image)");
-        base_names.emplace_back(bi.gen, std::move(name));
+        base_names.push_back({bi.gen, 0, std::move(name)});
+        break;
+      }
+      case RecordType::kPeerImage: {
+        PeerImageInfo pi;
+        if (h.length < sizeof pi) return Fail("corrupt peer image record");
+        memcpy(&pi, buf.data(), sizeof pi);
+        std::string name(reinterpret_cast<char*>(buf.data()) + sizeof pi, h.length - sizeof pi);
+        if (!FileNameValid(name, pi.name_len) || pi.peer == 0 || pi.peer > kMaxPeerImages ||
+            base_names.size() >= kMaxBaseImages + kMaxPeerImages)
+          return Fail("corrupt peer image record");
+        for (const BaseName& b : base_names)
+          if (b.gen == pi.gen && b.peer == pi.peer)
+            return Fail("corrupt image (peer image " + std::to_string(pi.peer) + " of generation " +
+                        std::to_string(b.gen) + " named twice)");
+        base_names.push_back({pi.gen, pi.peer, std::move(name)});
         break;
       }
       case RecordType::kCpus: {
@@ -445,37 +467,43 @@ bool ImageReader::Load(const std::string& path, bool lazy) {
   return true;
 }
 
-bool ImageReader::ResolveRefs(const std::vector<std::pair<uint32_t, std::string>>& names,
+bool ImageReader::ResolveRefs(const std::vector<BaseName>& names,
                               const std::vector<PendingRef>& refs, std::vector<Payload>* payloads) {
   if (refs.empty()) return true;
   const size_t slash = path_.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
   std::vector<uint64_t> sizes;
-  for (const auto& [gen, name] : names) {
+  for (const BaseName& n : names) {
     BaseImage b;
-    b.gen = gen;
-    b.path = dir + name;
+    b.gen = n.gen;
+    b.peer = n.peer;
+    b.path = dir + n.name;
     b.fd = open(b.path.c_str(), O_RDONLY | O_CLOEXEC);
     const int e = errno;
     bases_.push_back(b);
     struct stat st;
     FileHeader fh;
+    const std::string what = n.peer ? "it refers to memory another process saved, and the image " +
+                                          b.path + " (generation " + std::to_string(n.gen) +
+                                          ") holding it"
+                                    : "it is incremental, and the image of generation " +
+                                          std::to_string(n.gen) + " it refers to";
     if (bases_.back().fd < 0)
-      return Fail("it is incremental, and the image of generation " + std::to_string(gen) +
-                  " it refers to cannot be opened: " + b.path + ": " + strerror(e));
+      return Fail(what + " cannot be opened" + (n.peer ? "" : ": " + b.path) + ": " + strerror(e));
     if (fstat(b.fd, &st) != 0 || !S_ISREG(st.st_mode) || !io::PreadAll(b.fd, &fh, sizeof fh, 0) ||
         !HeaderValid(fh))
-      return Fail("it is incremental, and " + b.path + " (generation " + std::to_string(gen) +
-                  ") it refers to is not a valid checkpoint image");
+      return Fail(what + (n.peer ? "" : " (" + b.path + ")") + " is not a valid checkpoint image");
     sizes.push_back(static_cast<uint64_t>(st.st_size));
   }
   for (const PendingRef& r : refs) {
     int base = -1;
     for (size_t i = 0; i < names.size(); ++i)
-      if (names[i].first == r.info.gen) base = static_cast<int>(i);
+      if (names[i].gen == r.info.gen && names[i].peer == r.info.peer) base = static_cast<int>(i);
     if (base < 0)
       return Fail("corrupt image (the reference at offset " + std::to_string(r.offset) +
-                  " names generation " + std::to_string(r.info.gen) + ", which it lists not)");
+                  " names generation " + std::to_string(r.info.gen) +
+                  (r.info.peer ? " of peer " + std::to_string(r.info.peer) : std::string()) +
+                  ", which it lists not)");
     BaseImage& b = bases_[static_cast<size_t>(base)];
     RecordHeader h;
     const uint64_t payload_off = PayloadOffset(r.info.header, r.info.offset + sizeof h);
@@ -483,7 +511,9 @@ bool ImageReader::ResolveRefs(const std::vector<std::pair<uint32_t, std::string>
         !io::PreadAll(b.fd, &h, sizeof h, static_cast<off_t>(r.info.offset)) ||
         memcmp(&h, &r.info.header, sizeof h) != 0 ||
         payload_off + h.length > sizes[static_cast<size_t>(base)]) {
-      return Fail("it is incremental, and " + b.path + " (generation " + std::to_string(b.gen) +
+      return Fail(std::string(b.peer ? "it refers to memory another process saved, and "
+                                     : "it is incremental, and ") +
+                  b.path + " (generation " + std::to_string(b.gen) +
                   ") does not hold the memory it refers to at offset " +
                   std::to_string(r.info.offset) + " (another or a damaged file)");
     }
@@ -538,8 +568,10 @@ bool ImageReader::CheckPayloads(const std::vector<Payload>& payloads) {
                 ")");
   if (bad_base >= 0) {
     const BaseImage& b = bases_[static_cast<size_t>(bad_base.load())];
-    return Fail("it is incremental, and the memory it refers to in " + b.path + " (generation " +
-                std::to_string(b.gen) + ") is corrupt (checksum mismatch in record at offset " +
+    return Fail(std::string(b.peer ? "it refers to memory another process saved, and that memory"
+                                   : "it is incremental, and the memory it refers to") +
+                " in " + b.path + " (generation " + std::to_string(b.gen) +
+                ") is corrupt (checksum mismatch in record at offset " +
                 std::to_string(bad_base_offset.load()) + ")");
   }
   if (read_error) return Fail("read error in record payload");

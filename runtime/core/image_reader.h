@@ -21,9 +21,11 @@ struct DataRef {
   int base = -1;
 };
 
-// An earlier generation's image that an incremental one refers to.
+// An earlier generation's image that an incremental one refers to, or
+// (peer > 0) another process's image that holds memory this one had too.
 struct BaseImage {
   uint32_t gen;
+  uint32_t peer = 0;
   std::string path;
   int fd = -1;
   uint64_t blocks = 0;  // referred to
@@ -152,9 +154,14 @@ class ImageReader {
     DataRefInfo info;
     uint64_t offset;  // of the kDataRef record, for messages
   };
+  struct BaseName {
+    uint32_t gen;
+    uint32_t peer;
+    std::string name;
+  };
   // Opens the base images and checks every referred record's header.
-  bool ResolveRefs(const std::vector<std::pair<uint32_t, std::string>>& names,
-                   const std::vector<PendingRef>& refs, std::vector<Payload>* payloads);
+  bool ResolveRefs(const std::vector<BaseName>& names, const std::vector<PendingRef>& refs,
+                   std::vector<Payload>* payloads);
   bool Fail(const std::string& why);
   // The data of a kFdData record into f.data.
   bool ReadLargeFdData(Fd& f);

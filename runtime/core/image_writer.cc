@@ -89,9 +89,12 @@ struct ImageWriter::Slot {
   const uint8_t* payload;  // what is written after the header: out or in
   size_t out_len;
   bool tracked;
-  bool unchanged;          // not written since prev was saved (the kernel says so)
-  bool is_ref;             // a kDataRef to prev, in out
+  bool unchanged;       // not written since prev was saved (the kernel says so)
+  bool is_ref;          // a kDataRef to ref_block, in out
+  bool peer_candidate;  // another process may hold the same bytes: peer_token
+  uint64_t peer_token;
   const SavedBlock* prev;  // the previous generation's block at addr, if any
+  SavedBlock ref_block;    // what a kDataRef names
   uint64_t hash[2];        // of the bytes stored (tracked blocks)
 };
 
@@ -114,6 +117,9 @@ bool ImageWriter::Begin(int fd, bool compress, void* scratch, int workers) {
   prev_ = nullptr;
   next_ = nullptr;
   prev_count_ = next_cap_ = next_count_ = next_wanted_ = referred_gens_ = referred_bytes_ = 0;
+  peer_bytes_ = 0;
+  peers_ = nullptr;
+  num_peers_used_ = 0;
   next_overflow_ = false;
   workers_ = workers;
   num_slots_ = (workers + 1) * kSlotsPerEncoder;
@@ -224,13 +230,29 @@ void ImageWriter::Track(const SavedBlock* prev, uint64_t prev_count, SavedBlock*
   prev_count_ = prev ? prev_count : 0;
   next_ = next;
   next_cap_ = next ? next_cap : 0;
-  next_count_ = next_wanted_ = referred_gens_ = referred_bytes_ = 0;
+  next_count_ = next_wanted_ = referred_gens_ = referred_bytes_ = peer_bytes_ = 0;
+  num_peers_used_ = 0;
   next_overflow_ = false;
   gen_ = gen;
 }
 
 bool ImageWriter::RefersTo(uint32_t g) const {
   return g < gen_ && gen_ - g <= 64 && (referred_gens_ >> (gen_ - 1 - g)) & 1;
+}
+
+bool ImageWriter::RefersToEarlier() const {
+  if (referred_gens_) return true;
+  for (uint32_t i = 0; i < num_peers_used_; ++i)
+    if (peers_used_[i].gen < gen_) return true;
+  return false;
+}
+
+bool ImageWriter::UsePeer(uint32_t gen, uint32_t peer) {
+  for (uint32_t i = 0; i < num_peers_used_; ++i)
+    if (peers_used_[i].gen == gen && peers_used_[i].peer == peer) return true;
+  if (num_peers_used_ == kMaxPeerImages) return false;
+  peers_used_[num_peers_used_++] = PeerUse{gen, peer};
+  return true;
 }
 
 const SavedBlock* ImageWriter::FindPrevious(uint64_t addr, uint64_t len) const {
@@ -264,10 +286,55 @@ void ImageWriter::AddBlock(const SavedBlock& b) {
 // is compressed; a block whose sample does not shrink by an eighth is stored
 // raw, so that compressed checkpoints of incompressible memory cost about
 // what uncompressed ones do.
+namespace {
+// The kDataRef record naming b, for the block of s at its own address.
+template <typename SlotT>
+void MakeRef(SlotT& s, const SavedBlock& b) {
+  DataRefInfo ref{};
+  ref.gen = b.gen;
+  ref.peer = b.peer;
+  ref.offset = b.offset;
+  ref.header = b.header;
+  memcpy(s.out, &ref, sizeof ref);
+  RecordHeader& h = s.header;
+  h = RecordHeader{};
+  h.type = static_cast<uint32_t>(RecordType::kDataRef);
+  h.length = h.raw_len = sizeof ref;
+  h.aux = s.addr;
+  h.payload_crc = Crc32(0, &ref, sizeof ref);
+  SealRecordHeader(&h);
+  s.payload = s.out;
+  s.out_len = sizeof ref;
+  s.ref_block = b;
+  s.ref_block.addr = s.addr;
+  s.is_ref = true;
+}
+}  // namespace
+
+// Stored raw, from a copy (the writer's fallback when a reference fails).
+void ImageWriter::EncodeRaw(Slot& s) {
+  memcpy(s.out, s.src, s.len);
+  s.payload = s.out;
+  s.is_ref = false;
+  if (s.tracked) Hash(s.payload, s.len, s.hash);
+  RecordHeader& h = s.header;
+  h = RecordHeader{};
+  h.type = static_cast<uint32_t>(RecordType::kData);
+  h.raw_len = s.len;
+  h.aux = s.addr;
+  h.codec = static_cast<uint32_t>(Codec::kRaw);
+  h.length = s.len;
+  h.payload_crc = Crc32(0, s.payload, s.len);
+  SealRecordHeader(&h);
+  s.out_len = s.len;
+}
+
 void ImageWriter::Encode(Slot& s, Encoder& e) {
   RecordHeader& h = s.header;
   h = RecordHeader{};
   s.is_ref = false;
+  s.peer_candidate = false;
+  bool hashed = false;
   if (s.tracked && s.prev) {
     // Hashed where it is: a block that did not change is neither copied nor
     // written, only named. One the kernel says was not written is not read.
@@ -277,20 +344,25 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
     } else {
       Hash(s.src, s.len, s.hash);
     }
+    hashed = true;
     if (s.hash[0] == s.prev->hash[0] && s.hash[1] == s.prev->hash[1]) {
-      DataRefInfo ref{};
-      ref.gen = s.prev->gen;
-      ref.offset = s.prev->offset;
-      ref.header = s.prev->header;
-      memcpy(s.out, &ref, sizeof ref);
-      h.type = static_cast<uint32_t>(RecordType::kDataRef);
-      h.length = h.raw_len = sizeof ref;
-      h.aux = s.addr;
-      h.payload_crc = Crc32(0, &ref, sizeof ref);
-      SealRecordHeader(&h);
-      s.payload = s.out;
-      s.out_len = sizeof ref;
-      s.is_ref = true;
+      MakeRef(s, *s.prev);
+      return;
+    }
+  }
+  // The copy the image would hold (see below), when made before the lookup:
+  // s.hash is then of it, and neither is made twice.
+  bool copied = false;
+  if (s.tracked && peers_) {
+    // Saved by another process already: the writer confirms it in order.
+    if (!hashed) {
+      uint8_t* copy = compress_ && e.deflate ? s.in : s.out;
+      memcpy(copy, s.src, s.len);
+      Hash(copy, s.len, s.hash);
+      copied = true;
+    }
+    if (peers_->find(peers_->ctx, s.hash, s.len, &s.peer_token)) {
+      s.peer_candidate = true;
       return;
     }
   }
@@ -303,7 +375,7 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
     // thread's own stack and state, which change while it writes, and
     // libdeflate reads its input more than once (a byte that changed between
     // its passes would make an undecodable stream).
-    memcpy(s.in, s.src, s.len);
+    if (!copied) memcpy(s.in, s.src, s.len);
     constexpr size_t kSample = 16 * 1024;
     // Output that does not fit in the room given is not worth it (0).
     bool worth = s.len <= 4 * kSample || libdeflate_zlib_compress(e.deflate, s.in, kSample, s.out,
@@ -312,7 +384,7 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
       size_t clen = libdeflate_zlib_compress(e.deflate, s.in, s.len, s.out, s.len - s.len / 16);
       // Incompressible blocks are stored raw: they cost no more than that.
       if (clen != 0) {
-        if (s.tracked) Hash(s.in, s.len, s.hash);  // the bytes the image holds
+        if (s.tracked && !copied) Hash(s.in, s.len, s.hash);  // the bytes the image holds
         h.codec = static_cast<uint32_t>(Codec::kZlib);
         h.length = clen;
         h.payload_crc = Crc32(0, s.out, clen);
@@ -326,10 +398,10 @@ void ImageWriter::Encode(Slot& s, Encoder& e) {
   } else {
     // Raw data is copied first, for the same reason: the checksum must match
     // exactly the bytes written.
-    memcpy(s.out, s.src, s.len);
+    if (!copied) memcpy(s.out, s.src, s.len);
     s.payload = s.out;
   }
-  if (s.tracked) Hash(s.payload, s.len, s.hash);  // the bytes the image holds
+  if (s.tracked && !copied) Hash(s.payload, s.len, s.hash);  // the bytes the image holds
   h.codec = static_cast<uint32_t>(Codec::kRaw);
   h.length = s.len;
   h.payload_crc = Crc32(0, s.payload, s.len);
@@ -365,6 +437,22 @@ void ImageWriter::WorkerLoop(int index) {
 bool ImageWriter::WriteSlot(Slot& s) {
   const uint64_t at = offset_;
   const bool record = s.state.load(std::memory_order_acquire) == kRecord;
+  if (!record && s.peer_candidate) {
+    s.peer_candidate = false;
+    SavedBlock b{};
+    b.len = s.len;
+    b.hash[0] = s.hash[0];
+    b.hash[1] = s.hash[1];
+    b.gen = gen_;
+    if (peers_->claim(peers_->ctx, s.peer_token, s.hash, s.len, &b.peer, &b.offset, &b.header) &&
+        UsePeer(gen_, b.peer))
+      MakeRef(s, b);
+    else
+      EncodeRaw(s);
+  } else if (!record && s.is_ref && s.ref_block.peer != 0 &&
+             !UsePeer(s.ref_block.gen, s.ref_block.peer)) {
+    EncodeRaw(s);  // no room to name one more image: saved here
+  }
   if (record) {
     if (!Write(s.out, s.out_len)) return false;
   } else if (s.is_ref) {
@@ -374,10 +462,13 @@ bool ImageWriter::WriteSlot(Slot& s) {
       return false;
     }
     Wrote(sizeof s.header + s.out_len);
-    const uint32_t g = s.prev->gen;
-    if (g < gen_ && gen_ - g <= 64) referred_gens_ |= uint64_t{1} << (gen_ - 1 - g);
+    const uint32_t g = s.ref_block.gen;
+    if (s.ref_block.peer != 0)
+      peer_bytes_ += s.len;
+    else if (g < gen_ && gen_ - g <= 64)
+      referred_gens_ |= uint64_t{1} << (gen_ - 1 - g);
     referred_bytes_ += s.len;
-    AddBlock(*s.prev);
+    AddBlock(s.ref_block);
   } else if (s.header.codec == static_cast<uint32_t>(Codec::kRaw)) {
     // Raw payloads start on a page boundary (a restart could map them).
     const size_t pad = (kPageSize - (offset_ + sizeof s.header) % kPageSize) % kPageSize;
@@ -407,6 +498,7 @@ bool ImageWriter::WriteSlot(Slot& s) {
     b.offset = at;
     b.header = s.header;
     AddBlock(b);
+    if (peers_) peers_->publish(peers_->ctx, b.hash, at, s.header);
   }
   s.state.store(kFree, std::memory_order_release);
   return true;
@@ -446,6 +538,7 @@ bool ImageWriter::WriteData(uint64_t addr, const void* src, size_t len, bool tra
     s.prev = tracked ? FindPrevious(addr, n) : nullptr;
     s.unchanged = unchanged && s.prev;
     s.is_ref = false;
+    s.peer_candidate = false;
     ++records_;
     data_bytes_ += n;
     s.state.store(kQueued, std::memory_order_release);

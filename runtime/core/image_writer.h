@@ -26,11 +26,33 @@ struct SavedBlock {
   uint64_t len;
   uint64_t hash[2];  // XXH3, 128 bits
   uint32_t gen;      // the generation whose image holds it
-  uint32_t reserved;
-  uint64_t offset;  // of its record header in that image
+  uint32_t peer;     // 0: this process's image; else that generation's peer image
+  uint64_t offset;   // of its record header in that image
   RecordHeader header;
 };
 static_assert(sizeof(SavedBlock) == 88);
+
+// Memory that other processes of the computation saved in this generation,
+// in images beside this one (MPI ranks' identical tables): a block found
+// there is referred to, not written again. Run by the runtime.
+struct PeerBlocks {
+  void* ctx;
+  // Encoders, in parallel: whether another process published a block with
+  // these bytes (a candidate, `token`, that claim confirms).
+  bool (*find)(void* ctx, const uint64_t hash[2], uint64_t len, uint64_t* token);
+  // The writer, in order: the candidate checked in the file itself, and the
+  // peer number (1..kMaxPeerImages) this image names that file by.
+  bool (*claim)(void* ctx, uint64_t token, const uint64_t hash[2], uint64_t len, uint32_t* peer,
+                uint64_t* offset, RecordHeader* header);
+  // A block this image holds (its bytes' hash, its record at `offset`).
+  void (*publish)(void* ctx, const uint64_t hash[2], uint64_t offset, const RecordHeader& header);
+};
+
+// An image of another process that this one refers to (gen, peer number).
+struct PeerUse {
+  uint32_t gen;
+  uint32_t peer;
+};
 
 class ImageWriter {
  public:
@@ -57,13 +79,21 @@ class ImageWriter {
   // receives this one's. Without a call, nothing is tracked.
   void Track(const SavedBlock* prev, uint64_t prev_count, SavedBlock* next, uint64_t next_cap,
              uint32_t gen);
+  // Tracked blocks are also looked up among, and offered to, the other
+  // processes' (nullptr: not). After Track.
+  void SharePeers(const PeerBlocks* peers) { peers_ = peers; }
   // After End(): the blocks in next, whether they all fit, and whether this
   // image refers to generation g's.
   uint64_t tracked_count() const { return next_count_; }
   uint64_t tracked_wanted() const { return next_wanted_; }  // the room it would have taken
   bool tracked_complete() const { return !next_overflow_; }
   bool RefersTo(uint32_t g) const;
+  // Whether it refers to an image of an earlier generation (its own or a peer's).
+  bool RefersToEarlier() const;
   uint64_t referred_bytes() const { return referred_bytes_; }
+  uint64_t peer_bytes() const { return peer_bytes_; }  // of those, in peers' images
+  const PeerUse* peers_used() const { return peers_used_; }
+  uint32_t num_peers_used() const { return num_peers_used_; }
   // Writes every block given so far (their memory may change after this).
   bool Drain() { return Flush(0); }
   // Writes what is pending and the end record, then stops the workers.
@@ -113,8 +143,15 @@ class ImageWriter {
   uint32_t gen_ = 0;
   uint64_t referred_gens_ = 0;
   uint64_t referred_bytes_ = 0;
+  uint64_t peer_bytes_ = 0;
+  const PeerBlocks* peers_ = nullptr;
+  PeerUse peers_used_[kMaxPeerImages];
+  uint32_t num_peers_used_ = 0;
   const SavedBlock* FindPrevious(uint64_t addr, uint64_t len) const;
   void AddBlock(const SavedBlock& b);
+  bool UsePeer(uint32_t gen, uint32_t peer);  // false: no room to name another
+  void EncodeRaw(Slot& s);
+  bool WriteRef(Slot& s, const DataRefInfo& ref);
   uint64_t submitted_ = 0;  // blocks given
   uint64_t written_ = 0;    // blocks written
   uint8_t* zero_page_ = nullptr;

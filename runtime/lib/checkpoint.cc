@@ -18,6 +18,7 @@
 #include "environment.h"
 #include "forked_checkpoint.h"
 #include "incremental.h"
+#include "peer_blocks.h"
 #include "pids.h"
 #include "plugins.h"
 #include "posix_timers.h"
@@ -165,6 +166,7 @@ void Conclude(bool ok, const char* path, uint64_t bytes, bool forked, char* erro
     else
       Log("checkpoint failed: ", error);
   }
+  EndPeerGeneration(path, keep);  // every process is past writing its image
   if (keep) {
     StrCopy(g.ckpt_filename, sizeof g.ckpt_filename, path);
     g.num_checkpoints.fetch_add(1);

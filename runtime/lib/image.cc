@@ -25,6 +25,7 @@
 #include "memory.h"
 #include "memory_advice.h"
 #include "open_files.h"
+#include "peer_blocks.h"
 #include "pids.h"
 #include "proc_dir.h"
 #include "process_identity.h"
@@ -389,6 +390,9 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     return false;
   }
   NoteAttachedSysvSegments(scratch + writer_len + stacks_len);
+  // A new file, not the old one truncated: another process's image may
+  // hold a link to one left here (peer_blocks.h).
+  RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
   int fd = static_cast<int>(RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(tmp),
                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd < 0) {
@@ -479,8 +483,12 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   w.SetProgress(child ? NoteForkedWriteProgress : ReportWriteProgress);
   bool ok = w.Begin(fd, g.cfg.gzip, scratch, helpers);
   // A forked writer's table would die with it: its image is whole.
-  if (ok && !child) PrepareIncremental(w, path, g.generation);
+  if (ok && !child) {
+    PrepareIncremental(w, path, g.generation);
+    BeginPeerBlocks(w, path, tmp, g.generation);
+  }
   IncrementalRange(&ms.skip5_start, &ms.skip5_end);
+  PeerIndexRange(&ms.skip6_start, &ms.skip6_end);
   int started = 0;
   for (; ok && started < helpers; ++started) {
     work[started] = {&w, started + 1};
@@ -499,7 +507,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
        WriteOpenFiles(w, object_err, sizeof object_err) &&
        WriteSavedFolders(w, object_err, sizeof object_err) &&
        WriteFileContents(w, ms.maps, object_err, sizeof object_err) &&
-       WriteMemory(w, ms, &pi.num_areas) && WriteBaseImages(w, path) &&
+       WriteMemory(w, ms, &pi.num_areas) && WriteBaseImages(w, path) && WritePeerImages(w, path) &&
        (pi.num_zombies <= std::size(pi.zombies) ||
         w.WriteRecord(image::RecordType::kZombies, g_zombies,
                       pi.num_zombies * sizeof g_zombies[0])) &&
@@ -507,6 +515,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
   w.StopWorkers();
   CloseMadeFiles();  // those a failure left unwritten
   for (int i = 0; i < started; ++i) JoinHelper(&threads[i]);
+  EndPeerBlocks();
   int e = w.error();
   if (ok && RawSyscall(SYS_fsync, fd) != 0) {
     ok = false;

@@ -34,7 +34,9 @@ struct Tables {
   uint64_t pending_count;
   bool pending_complete;
   bool pending_refers;
-  uint64_t pending_gens;  // bit i: pending_gen - 1 - i is referred to
+  uint64_t pending_gens;                                // bit i: pending_gen - 1 - i is referred to
+  image::PeerUse pending_peers[image::kMaxPeerImages];  // other processes' images referred to
+  uint32_t pending_num_peers;
 };
 Tables t;
 bool g_tracking;  // this checkpoint writes a table
@@ -144,7 +146,9 @@ void IncrementalWritten(const image::ImageWriter& w) {
   t.pending_count = w.tracked_count();
   t.wanted = w.tracked_wanted();
   t.pending_complete = w.tracked_complete();
-  t.pending_refers = w.referred_bytes() > 0;
+  t.pending_refers = w.RefersToEarlier();
+  t.pending_num_peers = w.num_peers_used();
+  for (uint32_t i = 0; i < t.pending_num_peers; ++i) t.pending_peers[i] = w.peers_used()[i];
   t.pending_gens = 0;  // bit i: generation pending_gen - 1 - i
   for (uint32_t back = 1; back <= 64 && back <= t.pending_gen; ++back)
     if (w.RefersTo(t.pending_gen - back)) t.pending_gens |= uint64_t{1} << (back - 1);
@@ -182,12 +186,21 @@ void IncrementalCommitted(const char* path, bool committed) {
         auto* d = reinterpret_cast<struct dirent64*>(buf + off);
         off += d->d_reclen;
         if (!StartsWith(d->d_name, prefix) || !d->d_name[plen]) continue;
-        uint64_t k = 0;
+        uint64_t k = 0, peer = 0;
         const char* p = d->d_name + plen;
         for (; *p >= '0' && *p <= '9'; ++p) k = k * 10 + static_cast<uint64_t>(*p - '0');
-        if (*p) continue;  // not one of ours
-        bool needed = k == gen && linked;
-        if (k < gen && gen - k <= 64) needed = needed || ((t.pending_gens >> (gen - k - 1)) & 1);
+        bool needed = false;
+        if (*p == '.' && p[1]) {
+          // <image>.gen<k>.<peer>: a link to another process's image.
+          for (++p; *p >= '0' && *p <= '9'; ++p) peer = peer * 10 + static_cast<uint64_t>(*p - '0');
+          if (*p || peer == 0) continue;  // not one of ours
+          for (uint32_t i = 0; i < t.pending_num_peers; ++i)
+            needed = needed || (t.pending_peers[i].gen == k && t.pending_peers[i].peer == peer);
+        } else {
+          if (*p) continue;  // not one of ours
+          needed = k == gen && linked;
+          if (k < gen && gen - k <= 64) needed = needed || ((t.pending_gens >> (gen - k - 1)) & 1);
+        }
         if (!needed) RawSyscall(SYS_unlinkat, dfd, reinterpret_cast<long>(d->d_name), 0);
       }
     }

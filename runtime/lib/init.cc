@@ -129,6 +129,7 @@ void ReadConfig() {
     StrCopy(c.refuse_devices, sizeof c.refuse_devices, r);
   c.forked_checkpoint = EnvInt("DMTCP_FORKED_CHECKPOINT", 0) == 1;
   c.incremental = EnvInt("DMTCP_INCREMENTAL", 1) != 0;
+  c.share_blocks = EnvInt("DMTCP_SHARED_BLOCKS", 1) != 0;
   c.full_every = EnvInt("DMTCP_INCREMENTAL_FULL_EVERY", 8);
   if (c.full_every < 1) c.full_every = 1;
   const char* tracking = Env("DMTCP_INCREMENTAL_TRACKING");

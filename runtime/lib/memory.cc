@@ -447,12 +447,10 @@ bool WriteMemory(image::ImageWriter& w, const MemoryScratch& s, uint32_t* num_ar
     if (NameIs(m, "[vsyscall]")) continue;
     // Cut our own memory (scratch, pid table, saved data) out of
     // whatever area it merged into.
-    uint64_t cuts[5][2] = {{s.skip_start, s.skip_end},
-                           {s.skip2_start, s.skip2_end},
-                           {s.skip3_start, s.skip3_end},
-                           {s.skip4_start, s.skip4_end},
-                           {s.skip5_start, s.skip5_end}};
-    for (int i = 1; i < 5; ++i)  // by start
+    uint64_t cuts[6][2] = {{s.skip_start, s.skip_end},   {s.skip2_start, s.skip2_end},
+                           {s.skip3_start, s.skip3_end}, {s.skip4_start, s.skip4_end},
+                           {s.skip5_start, s.skip5_end}, {s.skip6_start, s.skip6_end}};
+    for (int i = 1; i < 6; ++i)  // by start
       for (int j = i; j > 0 && cuts[j][0] < cuts[j - 1][0]; --j)
         for (int k = 0; k < 2; ++k) {
           const uint64_t t = cuts[j][k];

@@ -17,6 +17,7 @@ struct MemoryScratch {
   uint64_t skip3_start, skip3_end;  // drained TCP data (saved with its descriptors)
   uint64_t skip4_start, skip4_end;  // other data saved with the descriptors
   uint64_t skip5_start, skip5_end;  // the incremental checkpoints' tables
+  uint64_t skip6_start, skip6_end;  // the node's index of blocks saved (peer_blocks.h)
 };
 
 // True if the process maps a device whose state cannot be checkpointed (an

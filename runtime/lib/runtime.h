@@ -90,6 +90,9 @@ struct Config {
   // DMTCP_INCREMENTAL (default 1): images refer to the unchanged memory of
   // the last generation's; DMTCP_INCREMENTAL_FULL_EVERY: every N-th is whole.
   bool incremental;
+  // DMTCP_SHARED_BLOCKS (default 1, with DMTCP_INCREMENTAL): memory that
+  // other processes writing into the same folder saved is referred to.
+  bool share_blocks;
   int full_every;
   // DMTCP_INCREMENTAL_TRACKING: "kernel" (default) asks the kernel which
   // pages were written where it can say; "hash" hashes every block.

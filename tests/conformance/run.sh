@@ -140,14 +140,6 @@ wait_running() {
   done
 }
 
-wait_gone() {
-  local deadline=$((SECONDS + E2E_WAIT))
-  while is_alive "$1"; do
-    ((SECONDS < deadline)) || fail "$2 still runs ${E2E_WAIT}s later"
-    sleep 0.05
-  done
-}
-
 ipc_before=$(ipc_objects)
 # What the program (or occupy_key) made and left: removed when the test ends.
 remove_new_ipc() {

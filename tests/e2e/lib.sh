@@ -215,6 +215,15 @@ addr_in_maps() {
   printf '%s: not mapped' "$2"
 }
 
+# wait_gone PID WHAT  Waits until PID has exited (WHAT names it in the failure message).
+wait_gone() {
+  local deadline=$((SECONDS + E2E_WAIT))
+  while is_alive "$1"; do
+    ((SECONDS < deadline)) || fail "$2 still runs ${E2E_WAIT}s later"
+    sleep 0.05
+  done
+}
+
 # wait_exit PID [TIMEOUT]  Waits for a process started by start_bg to exit; sets WAIT_RC.
 wait_exit() {
   local pid=$1 timeout=${2:-$E2E_WAIT} deadline

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -499,6 +500,32 @@ TEST_P(ImageTest, ReadsVersion2Images) {
   EXPECT_FALSE(r3.Load(path_));
 }
 
+// An image of one tracked area, mem at addr, into fd: setup runs once the writer has begun
+// (Track, SharePeers), names once every block is written (the base and peer image records).
+void WriteTrackedArea(int fd, void* scratch, bool compress, uint64_t addr,
+                      const std::vector<uint8_t>& mem, bool unchanged,
+                      const std::function<void(ImageWriter&)>& setup,
+                      const std::function<void(ImageWriter&)>& names) {
+  ImageWriter w;
+  EXPECT_TRUE(w.Begin(fd, compress, scratch, 2));
+  std::thread t1([&w] { w.WorkerLoop(1); }), t2([&w] { w.WorkerLoop(2); });
+  setup(w);
+  AreaInfo a{};
+  a.start = addr;
+  a.end = a.start + mem.size();
+  a.kind = static_cast<uint32_t>(AreaKind::kAnonPrivate);
+  EXPECT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
+  EXPECT_TRUE(w.WriteData(a.start, mem.data(), mem.size(), true, unchanged));
+  EXPECT_TRUE(w.Drain());
+  names(w);
+  ProcessInfo pi{};
+  pi.num_areas = 1;
+  EXPECT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
+  EXPECT_TRUE(w.End());
+  t1.join();
+  t2.join();
+}
+
 // One generation of an incremental chain: the memory as one tracked area; the blocks that are
 // the same as in prev refer to it; the table of this one goes to next. Returns its path.
 std::string WriteGeneration(const std::string& dir, void* scratch, const std::vector<uint8_t>& mem,
@@ -508,33 +535,24 @@ std::string WriteGeneration(const std::string& dir, void* scratch, const std::ve
   const std::string tmp = path + ".temp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   EXPECT_GE(fd, 0);
-  ImageWriter w;
-  EXPECT_TRUE(w.Begin(fd, compress, scratch, 2));
-  std::thread t1([&w] { w.WorkerLoop(1); }), t2([&w] { w.WorkerLoop(2); });
   next->assign(64, SavedBlock{});
-  w.Track(prev.empty() ? nullptr : prev.data(), prev.size(), next->data(), next->size(), gen);
-  AreaInfo a{};
-  a.start = 0x10000000;
-  a.end = a.start + mem.size();
-  a.kind = static_cast<uint32_t>(AreaKind::kAnonPrivate);
-  EXPECT_TRUE(w.WriteRecord(RecordType::kArea, &a, sizeof a));
-  EXPECT_TRUE(w.WriteData(a.start, mem.data(), mem.size(), true, unchanged));
-  EXPECT_TRUE(w.Drain());
-  for (uint32_t g = 1; g < gen; ++g) {
-    if (!w.RefersTo(g)) continue;
-    const std::string name = "ckpt_inc.dmtcp.gen" + std::to_string(g);
-    BaseImageInfo bi{g, static_cast<uint32_t>(name.size())};
-    EXPECT_TRUE(w.WriteRecord(RecordType::kBaseImage, &bi, sizeof bi, name.data(), name.size()));
-  }
-  ProcessInfo pi{};
-  pi.num_areas = 1;
-  EXPECT_TRUE(w.WriteRecord(RecordType::kProcess, &pi, sizeof pi));
-  EXPECT_TRUE(w.End());
-  t1.join();
-  t2.join();
+  WriteTrackedArea(
+      fd, scratch, compress, 0x10000000, mem, unchanged,
+      [&](ImageWriter& w) {
+        w.Track(prev.empty() ? nullptr : prev.data(), prev.size(), next->data(), next->size(), gen);
+      },
+      [&](ImageWriter& w) {
+        for (uint32_t g = 1; g < gen; ++g) {
+          if (!w.RefersTo(g)) continue;
+          const std::string name = "ckpt_inc.dmtcp.gen" + std::to_string(g);
+          BaseImageInfo bi{g, static_cast<uint32_t>(name.size())};
+          EXPECT_TRUE(
+              w.WriteRecord(RecordType::kBaseImage, &bi, sizeof bi, name.data(), name.size()));
+        }
+        EXPECT_TRUE(w.tracked_complete());
+        next->resize(w.tracked_count());
+      });
   close(fd);
-  EXPECT_TRUE(w.tracked_complete());
-  next->resize(w.tracked_count());
   EXPECT_EQ(rename(tmp.c_str(), path.c_str()), 0);
   const std::string kept = path + ".gen" + std::to_string(gen);
   unlink(kept.c_str());  // a generation written again
@@ -784,6 +802,134 @@ TEST_P(ImageTest, ForeignFilesAreRejected) {
   ImageReader r4;
   EXPECT_FALSE(r4.Load(dir_ + "/missing.dmtcp"));
   EXPECT_NE(r4.error().find("cannot open"), std::string::npos);
+}
+
+// Another process's blocks, as peer_blocks.cc offers them: what one image publishes, the next
+// finds by its hash and claims (here: always peer 1, read from the first image's file).
+struct FakePeers {
+  struct Published {
+    uint64_t hash[2];
+    uint64_t offset;
+    RecordHeader header;
+  };
+  std::vector<Published> published;
+  std::string file;            // the image that published them
+  bool refuse_claims = false;  // the file does not hold them after all
+
+  PeerBlocks Hooks() {
+    PeerBlocks p{};
+    p.ctx = this;
+    p.find = [](void* ctx, const uint64_t hash[2], uint64_t, uint64_t* token) {
+      auto* self = static_cast<FakePeers*>(ctx);
+      for (size_t i = 0; i < self->published.size(); ++i)
+        if (self->published[i].hash[0] == hash[0] && self->published[i].hash[1] == hash[1]) {
+          *token = i;
+          return true;
+        }
+      return false;
+    };
+    p.claim = [](void* ctx, uint64_t token, const uint64_t*, uint64_t, uint32_t* peer,
+                 uint64_t* offset, RecordHeader* header) {
+      auto* self = static_cast<FakePeers*>(ctx);
+      if (self->refuse_claims) return false;
+      *peer = 1;
+      *offset = self->published[token].offset;
+      *header = self->published[token].header;
+      return true;
+    };
+    p.publish = [](void* ctx, const uint64_t hash[2], uint64_t offset, const RecordHeader& h) {
+      auto* self = static_cast<FakePeers*>(ctx);
+      self->published.push_back({{hash[0], hash[1]}, offset, h});
+    };
+    return p;
+  }
+};
+
+// One process's image of generation 1: mem at addr, sharing through peers. Returns its path.
+std::string WriteSharing(const std::string& dir, const std::string& name, void* scratch,
+                         const std::vector<uint8_t>& mem, uint64_t addr, PeerBlocks* peers,
+                         bool compress, uint32_t* peers_used) {
+  const std::string path = dir + "/" + name;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  EXPECT_GE(fd, 0);
+  std::vector<SavedBlock> next(64);
+  WriteTrackedArea(
+      fd, scratch, compress, addr, mem, false,
+      [&](ImageWriter& w) {
+        w.Track(nullptr, 0, next.data(), next.size(), 1);
+        w.SharePeers(peers);
+      },
+      [&](ImageWriter& w) {
+        *peers_used = w.num_peers_used();
+        for (uint32_t i = 0; i < w.num_peers_used(); ++i) {
+          const PeerUse u = w.peers_used()[i];
+          const std::string link =
+              name + ".gen" + std::to_string(u.gen) + "." + std::to_string(u.peer);
+          PeerImageInfo pi{u.gen, u.peer, static_cast<uint32_t>(link.size()), 0};
+          EXPECT_TRUE(
+              w.WriteRecord(RecordType::kPeerImage, &pi, sizeof pi, link.data(), link.size()));
+        }
+      });
+  close(fd);
+  return path;
+}
+
+// Two processes holding the same memory but one MiB, at other addresses: the second image holds
+// that MiB and refers to the first for the rest, through a link beside it, and reads back
+// exactly; a claim the file does not confirm is written instead; damage in the first image
+// refuses the second's restart, naming the link.
+TEST_P(ImageTest, PeerBlocksAreReferredAcrossProcesses) {
+  FakePeers fake;
+  PeerBlocks hooks = fake.Hooks();
+  uint32_t used = 0;
+  const std::string first =
+      WriteSharing(dir_, "ckpt_a.dmtcp", scratch_, memory_, 0x10000000, &hooks, GetParam(), &used);
+  EXPECT_EQ(used, 0u);
+  ASSERT_EQ(fake.published.size(), memory_.size() >> 20);
+  const std::string peer_link = dir_ + "/ckpt_b.dmtcp.gen1.1";
+  ASSERT_EQ(link(first.c_str(), peer_link.c_str()), 0);
+  std::vector<uint8_t> mem = memory_;
+  mem[(1 << 20) + 99] ^= 0x5a;
+  const auto published = fake.published;
+  const std::string second =
+      WriteSharing(dir_, "ckpt_b.dmtcp", scratch_, mem, 0x30000000, &hooks, GetParam(), &used);
+  EXPECT_EQ(used, 1u);
+  {
+    ImageReader r;
+    ASSERT_TRUE(r.Load(second)) << r.error();
+    EXPECT_EQ(ReadAll(r, mem.size()), mem);
+    EXPECT_EQ(r.referred_bytes(), mem.size() - (1 << 20));
+    ASSERT_EQ(r.bases().size(), 1u);
+    EXPECT_EQ(r.bases()[0].peer, 1u);
+    EXPECT_EQ(r.bases()[0].path, peer_link);
+  }
+  // Claims refused: every block written.
+  fake.published = published;
+  fake.refuse_claims = true;
+  const std::string third =
+      WriteSharing(dir_, "ckpt_c.dmtcp", scratch_, mem, 0x50000000, &hooks, GetParam(), &used);
+  EXPECT_EQ(used, 0u);
+  {
+    ImageReader r;
+    ASSERT_TRUE(r.Load(third)) << r.error();
+    EXPECT_EQ(ReadAll(r, mem.size()), mem);
+    EXPECT_EQ(r.referred_bytes(), 0u);
+  }
+  // A damaged payload byte in the first image (the link is the same file).
+  int fd = open(first.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  const FakePeers::Published& damaged = published[2];
+  const uint64_t at = PayloadOffset(damaged.header, damaged.offset + sizeof(RecordHeader)) +
+                      damaged.header.length / 2;
+  uint8_t b = 0;
+  ASSERT_EQ(pread(fd, &b, 1, static_cast<off_t>(at)), 1);
+  b ^= 0xff;
+  ASSERT_EQ(pwrite(fd, &b, 1, static_cast<off_t>(at)), 1);
+  close(fd);
+  ImageReader r;
+  EXPECT_FALSE(r.Load(second));
+  EXPECT_NE(r.error().find("another process saved"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find(peer_link), std::string::npos) << r.error();
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, ImageTest, ::testing::Values(false, true));
