@@ -2,6 +2,7 @@
 // puts the runtime into LD_PRELOAD with the coordinator's address and
 // secret, and execs the program.
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +144,11 @@ int main(int argc, char** argv) {
   app.add_flag("--forked-checkpoint", forked,
                "Write images from a copy-on-write child: the program runs again at once "
                "(DMTCP_FORKED_CHECKPOINT=1)");
+  bool no_aslr = false;
+  app.add_flag("--no-aslr", no_aslr,
+               "Run the program and its children without address-space randomization, so that "
+               "processes of one program (MPI ranks) place the same allocations at the same "
+               "addresses and their identical memory is saved once (DMTCP_NO_ASLR=1)");
   bool ckpt_open_files = false;
   app.add_flag("--checkpoint-open-files", ckpt_open_files,
                "Save the files the program has open for writing with each checkpoint and write "
@@ -275,6 +281,14 @@ int main(int argc, char** argv) {
   if (ckpt_signal) SetEnv("DMTCP_SIGCKPT", std::to_string(ckpt_signal));
   if (forked) SetEnv("DMTCP_FORKED_CHECKPOINT", "1");
   if (ckpt_open_files) SetEnv("DMTCP_CKPT_OPEN_FILES", "1");
+  // Inherited through fork and exec; the variable carries it to other hosts.
+  const char* aslr_env = getenv("DMTCP_NO_ASLR");
+  if (no_aslr || (aslr_env && strcmp(aslr_env, "1") == 0)) {
+    SetEnv("DMTCP_NO_ASLR", "1");
+    const int current = personality(0xffffffff);
+    if (current == -1 || personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE) == -1)
+      Fail(kCmd, std::string("cannot turn address-space randomization off: ") + strerror(errno));
+  }
   if (!folders.empty()) SetEnv("DMTCP_CHECKPOINT_FOLDERS", folders);
   if (!plugins.empty()) {
     std::string list;

@@ -92,6 +92,7 @@ std::string RemoteCommand(const SshArgs& a, int port, const std::string& token) 
   if (!Env("DMTCP_CHECKPOINT_DIR").empty())
     c += " --ckptdir " + ShellQuote(Env("DMTCP_CHECKPOINT_DIR"));
   if (!Env("DMTCP_GZIP").empty()) c += " --gzip " + ShellQuote(Env("DMTCP_GZIP"));
+  if (Env("DMTCP_NO_ASLR") == "1") c += " --no-aslr";
   if (!Env("DMTCP_SIGCKPT").empty()) c += " --sigckpt " + ShellQuote(Env("DMTCP_SIGCKPT"));
   if (!Env("DMTCP_PLUGIN").empty()) c += " --plugins " + ShellQuote(Env("DMTCP_PLUGIN"));
   c += " -- " + ShellQuote(a.command);

@@ -38,6 +38,7 @@ constexpr const char* kCmd = "dmtcp_sshd";
 struct Options {
   bool serve = false;
   bool srun = false;  // a task of srun: secret in the environment, stays in the foreground
+  bool no_aslr = false;
   std::string coord_host, coord_port, connect_host, connect_port, token, ckptdir, gzip, sigckpt,
       plugins, command;
 };
@@ -54,6 +55,8 @@ Options Parse(int argc, char** argv) {
       o.serve = true;
     else if (w == "--srun")
       o.srun = true;
+    else if (w == "--no-aslr")
+      o.no_aslr = true;
     else if (w == "--coord-host")
       o.coord_host = value();
     else if (w == "--coord-port")
@@ -130,6 +133,7 @@ std::string SshClientAddress() {
                                      o.coord_port};
     if (!o.ckptdir.empty()) args.insert(args.end(), {"--ckptdir", o.ckptdir});
     if (o.gzip == "0") args.push_back("--no-gzip");
+    if (o.no_aslr) args.push_back("--no-aslr");
     if (!o.gzip.empty() && o.gzip != "0") args.push_back("--gzip");
     if (!o.sigckpt.empty()) setenv("DMTCP_SIGCKPT", o.sigckpt.c_str(), 1);
     if (!o.plugins.empty()) args.insert(args.end(), {"--with-plugin", o.plugins});

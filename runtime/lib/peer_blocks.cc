@@ -62,9 +62,12 @@ struct PeerFile {
 };
 
 struct PeerState {
+  // All zero when there is nothing (no constructor runs in the program).
   char* map;
-  int dir_fd = -1;
-  int32_t slot = -1;  // this image's Name slot
+  bool dir_open;
+  int dir_fd;
+  bool registered;  // this image has a Name slot: slot
+  uint32_t slot;
   uint32_t gen;
   const char* path;
   char index_name[160];
@@ -128,12 +131,12 @@ bool Find(void*, const uint64_t hash[2], uint64_t len, uint64_t* token) {
     Entry& e = EntryAt(i);
     uint64_t k = e.key.load(std::memory_order_acquire);
     if (k == 0) {
-      if (p.slot < 0) return false;
+      if (!p.registered) return false;
       // Nobody has it: this image writes it, and says so at once, so that
       // the others wait for it rather than write it too.
       if (e.key.compare_exchange_strong(k, hash[0], std::memory_order_acq_rel)) {
         e.hash1 = hash[1];
-        e.owner = static_cast<uint32_t>(p.slot);
+        e.owner = p.slot;
         e.len = static_cast<uint32_t>(len);
         e.state.store(kClaimed, std::memory_order_release);
         return false;
@@ -145,7 +148,7 @@ bool Find(void*, const uint64_t hash[2], uint64_t len, uint64_t* token) {
       return true;
     }
     if (e.hash1 != hash[1]) continue;
-    if (e.owner == static_cast<uint32_t>(p.slot)) return false;
+    if (p.registered && e.owner == p.slot) return false;
     *token = i;
     return true;
   }
@@ -205,7 +208,7 @@ bool Claim(void*, uint64_t token, const uint64_t hash[2], uint64_t len, uint32_t
     p.wait_left_us -= 200;
   }
   if (e.key.load(std::memory_order_relaxed) != hash[0] || e.hash1 != hash[1] || e.len != len ||
-      e.owner >= kNames || e.owner == static_cast<uint32_t>(p.slot))
+      e.owner >= kNames || (p.registered && e.owner == p.slot))
     return false;
   const uint64_t at = e.offset;
   const uint32_t crc = e.crc;
@@ -226,14 +229,14 @@ bool Claim(void*, uint64_t token, const uint64_t hash[2], uint64_t len, uint32_t
 }
 
 void Publish(void*, const uint64_t hash[2], uint64_t offset, const RecordHeader& h) {
-  if (!p.map || p.slot < 0 || hash[0] == 0) return;
+  if (!p.map || !p.registered || hash[0] == 0) return;
   for (uint64_t i = hash[0] & (kEntries - 1), n = 0; n < kProbes;
        ++n, i = (i + 1) & (kEntries - 1)) {
     Entry& e = EntryAt(i);
     uint64_t k = e.key.load(std::memory_order_acquire);
     if (k == 0 && e.key.compare_exchange_strong(k, hash[0], std::memory_order_acq_rel)) {
       e.hash1 = hash[1];
-      e.owner = static_cast<uint32_t>(p.slot);
+      e.owner = p.slot;
       e.len = static_cast<uint32_t>(h.raw_len);
       e.offset = offset;
       e.crc = h.payload_crc;
@@ -244,7 +247,7 @@ void Publish(void*, const uint64_t hash[2], uint64_t offset, const RecordHeader&
     const uint32_t st = e.state.load(std::memory_order_acquire);
     if (st == kFilling) return;  // another's, being entered
     if (e.hash1 != hash[1]) continue;
-    if (st == kClaimed && e.owner == static_cast<uint32_t>(p.slot)) {
+    if (st == kClaimed && e.owner == p.slot) {
       e.offset = offset;
       e.crc = h.payload_crc;
       e.len = static_cast<uint32_t>(h.raw_len);
@@ -270,6 +273,7 @@ void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, u
                               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return;
   p.dir_fd = static_cast<int>(dfd);
+  p.dir_open = true;
   struct stat st;
   if (RawSyscall(SYS_fstat, dfd, reinterpret_cast<long>(&st)) != 0) return EndPeerBlocks();
   IndexName(st.st_dev, st.st_ino, gen, p.index_name, sizeof p.index_name);
@@ -300,7 +304,8 @@ void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, u
   if (slot < kNames && StrLen(name) < kNameLen) {
     StrCopy(NameAt(slot).name, kNameLen, name);
     NameAt(slot).ready.store(1, std::memory_order_release);
-    p.slot = static_cast<int32_t>(slot);
+    p.slot = slot;
+    p.registered = true;
   }
   p.hooks = image::PeerBlocks{nullptr, Find, Claim, Publish};
   w.SharePeers(&p.hooks);
@@ -326,9 +331,9 @@ void EndPeerBlocks() {
   p.num_peers = 0;
   if (p.map) RawSyscall(SYS_munmap, reinterpret_cast<long>(p.map), static_cast<long>(kIndexSize));
   p.map = nullptr;
-  if (p.dir_fd >= 0) RawSyscall(SYS_close, p.dir_fd);
-  p.dir_fd = -1;
-  p.slot = -1;
+  if (p.dir_open) RawSyscall(SYS_close, p.dir_fd);
+  p.dir_open = false;
+  p.registered = false;
 }
 
 void EndPeerGeneration(const char* path, bool kept) {

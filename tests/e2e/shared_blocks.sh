@@ -13,7 +13,9 @@
 #    image no longer needs are removed;
 #  - kill, restart from that chain with --lazy (the memory mapped from the images, the others'
 #    among them; a restart of a restart): the workers end well ("done 3");
-#  - a damaged byte in the image holding the table refuses the restart of a worker, naming it.
+#  - a damaged byte in the image holding the table refuses the restart of a worker, naming it;
+#  - two programs launched separately with --no-aslr (MPI ranks), their tables from malloc, run
+#    without randomization and save the table once.
 . "$(dirname "$0")/lib.sh"
 e2e_init shared-blocks
 
@@ -125,4 +127,27 @@ assert_rc "$WAIT_RC" 0 "the twice restarted parent"
 grep -q MISMATCH "$T/run/out.txt" && fail "$(grep MISMATCH "$T/run/out.txt")"
 [[ $(grep -c '^worker [0-9] ok' "$T/run/out.txt") == "$WORKERS" && $(tail -n 1 "$T/run/out.txt") == "done $WORKERS" ]] ||
   fail "the workers did not all end well: $(cat "$T/run/out.txt")"
+
+# MPI ranks: separate programs whose tables come from malloc, at an offset within 1 MiB that
+# address-space randomization picks. Launched with --no-aslr, both place it alike and it is saved
+# once; the personality is inherited (and kept by the restart).
+rm -rf "$CKPT" && mkdir -p "$CKPT" "$T/r1" "$T/r2"
+start_coordinator --exit-on-last
+for r in 1 2; do
+  start_bg "RANK$r" "$T/r$r/out.txt" "$T/r$r.err" "$DMTCP_BIN/dmtcp_launch" -h "$COORD_HOST" \
+    -p "$PORT" --join --no-aslr "$E2E_SHARED_TABLE" "$MIB" 0 "$T/r$r" malloc
+done
+wait_line "$T/r1/out.txt" '^ready' 60 "$RANK1"
+wait_line "$T/r2/out.txt" '^ready' 60 "$RANK2"
+for r in "$RANK1" "$RANK2"; do
+  pers=$(cat "/proc/$r/personality")
+  ((0x$pers & 0x0040000)) || fail "process $r runs with address-space randomization (personality $pers)"
+done
+checkpoint_blocking
+ranks=$(images_bytes)
+((ranks < TABLE * 3 / 2)) || fail "2 ranks' images hold $ranks bytes: the table not saved once"
+log "2 ranks launched with --no-aslr: $ranks bytes of images for 2 tables of $TABLE"
+touch "$T/r1/stop" "$T/r2/stop"
+wait_exit "$RANK1" 30
+assert_rc "$WAIT_RC" 0 "rank 1"
 log "PASS"

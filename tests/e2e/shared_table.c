@@ -1,4 +1,4 @@
-// e2e_shared_table MIB WORKERS DIR
+// e2e_shared_table MIB WORKERS DIR [malloc]
 //
 // A fork-based worker pool (Python's multiprocessing, R's mclapply): the parent fills a table of
 // MIB MiB, then forks WORKERS workers, so every process holds the same table at the same address.
@@ -7,7 +7,8 @@
 // its step, and writes its step to DIR/<n>.step (n: 0 for the parent). Once every worker runs,
 // the parent prints "ready". When DIR/stop exists the workers print "worker <n> ok <steps>" and
 // exit 0 (1 and "MISMATCH" on a wrong byte); the parent waits for them and prints "done <k>",
-// k the workers that ended well.
+// k the workers that ended well. With "malloc", the table comes from malloc (where an MPI rank's
+// would: at an offset within 1 MiB that address-space randomization picks), else from mmap.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,15 +67,17 @@ static int run(const uint8_t* table, size_t n, uint64_t expected, int who, const
 }
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: e2e_shared_table MIB WORKERS DIR\n");
+  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "malloc") == 0)) {
+    fprintf(stderr, "usage: e2e_shared_table MIB WORKERS DIR [malloc]\n");
     return 2;
   }
   const size_t n = (size_t)atol(argv[1]) << 20;
   const int workers = atoi(argv[2]);
   const char* dir = argv[3];
-  uint8_t* table = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (table == MAP_FAILED) return 2;
+  uint8_t* table = argc == 5
+                       ? malloc(n)
+                       : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (!table || table == MAP_FAILED) return 2;
   uint64_t x = 88172645463325252ull;
   for (size_t i = 0; i < n; ++i) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
