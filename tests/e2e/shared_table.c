@@ -9,12 +9,14 @@
 // exit 0 (1 and "MISMATCH" on a wrong byte); the parent waits for them and prints "done <k>",
 // k the workers that ended well. With "malloc", the table comes from malloc (where an MPI rank's
 // would: at an offset within 1 MiB that address-space randomization picks), else from mmap.
+// As an MPI rank (OMPI_COMM_WORLD_RANK set), DIR is DIR/rank<rank>, made if missing.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +35,7 @@ static int run(const uint8_t* table, size_t n, uint64_t expected, int who, const
   const size_t own_n = 2 << 20;
   uint8_t* own = mmap(NULL, own_n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (own == MAP_FAILED) return 2;
-  char step_file[4096], stop_file[4096];
+  char step_file[8192], stop_file[4096];
   snprintf(step_file, sizeof step_file, "%s/%d.step", dir, who);
   snprintf(stop_file, sizeof stop_file, "%s/stop", dir);
   for (long step = 1;; ++step) {
@@ -48,7 +50,7 @@ static int run(const uint8_t* table, size_t n, uint64_t expected, int who, const
         return 1;
       }
     // Replaced whole, never seen empty.
-    char tmp_file[4200];
+    char tmp_file[8300];
     snprintf(tmp_file, sizeof tmp_file, "%s.tmp", step_file);
     FILE* f = fopen(tmp_file, "w");
     if (f) {
@@ -74,6 +76,13 @@ int main(int argc, char** argv) {
   const size_t n = (size_t)atol(argv[1]) << 20;
   const int workers = atoi(argv[2]);
   const char* dir = argv[3];
+  char rank_dir[4096];
+  const char* rank = getenv("OMPI_COMM_WORLD_RANK");
+  if (rank) {
+    snprintf(rank_dir, sizeof rank_dir, "%s/rank%s", dir, rank);
+    mkdir(rank_dir, 0700);
+    dir = rank_dir;
+  }
   uint8_t* table = argc == 5
                        ? malloc(n)
                        : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -92,7 +101,7 @@ int main(int argc, char** argv) {
   }
   // Ready once every worker has taken a step.
   for (int w = 1; w <= workers;) {
-    char step_file[4096];
+    char step_file[8192];
     snprintf(step_file, sizeof step_file, "%s/%d.step", dir, w);
     if (access(step_file, F_OK) == 0) {
       ++w;
