@@ -283,6 +283,7 @@ void CheckpointSteps(const char* dir) {
   } else {
     ForgetImageFolder();
     ForgetIncremental();
+    ForgetPeerBlocks();
     ContinueAfterRestart();
     ResumeThreads(1);
   }

@@ -354,6 +354,8 @@ void EndPeerGeneration(const char* path, bool kept) {
   p.links_made = 0;
 }
 
+void ForgetPeerBlocks() { p = PeerState{}; }
+
 void PeerIndexRange(uint64_t* start, uint64_t* end) {
   *start = reinterpret_cast<uint64_t>(p.map);
   *end = p.map ? *start + kIndexSize : *start;

@@ -27,6 +27,10 @@ void EndPeerBlocks();
 // when the generation is not kept, the links this image made (the folder
 // holds the last complete generation and nothing else).
 void EndPeerGeneration(const char* path, bool kept);
+// After a restart: the image was written in the middle of a checkpoint, so
+// the state it holds names descriptors, a mapping and links of the process
+// that wrote it; none of that is this process's, and nothing is closed.
+void ForgetPeerBlocks();
 // The index mapping, which the image leaves out (empty when there is none).
 void PeerIndexRange(uint64_t* start, uint64_t* end);
 
