@@ -264,7 +264,8 @@ void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, u
   p.index_named = false;
   p.links_made = 0;
   p.gen = gen;
-  if (!g.cfg.incremental || !g.cfg.share_blocks) return;
+  // Alone in the checkpoint: nobody to share with, no index to make.
+  if (!g.cfg.incremental || !g.cfg.share_blocks || g.num_peers < 2) return;
   char dir[4200];
   StrCopy(dir, sizeof dir, path);
   const size_t dir_len = static_cast<size_t>(BaseName(path) - path);

@@ -1,7 +1,11 @@
 // Descriptors opened all the time and kept: after a restart the program's next ones take the
 // lowest free numbers, the numbers the runtime's own descriptors had while it wrote the image
 // it restarted from. Each must stay open on its own file through the checkpoints that follow
-// (a restored image's leftover runtime state once closed them at the next checkpoint).
+// (a restored image's leftover runtime state once closed them at the next checkpoint). An idle
+// child makes it a computation of two processes, which share memory blocks (peer_blocks.h).
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "conformance.h"
 
 #define MAX_HELD 300
@@ -30,13 +34,25 @@ static void check_all(void) {
   }
 }
 
-static void setup(void) { open_one(); }
+static pid_t child;
+
+static void setup(void) {
+  child = SYS(fork());
+  if (child == 0)
+    for (;;) pause();
+  open_one();
+}
 
 static void tick(void) {
   check_all();
   if (held < MAX_HELD) open_one();
 }
 
-static void finish(void) { check_all(); }
+static void finish(void) {
+  check_all();
+  int st;
+  kill(child, SIGKILL);
+  CHECK(waitpid(child, &st, 0) == child && WIFSIGNALED(st), "the idle child ended on its own");
+}
 
 CONFORMANCE_MAIN
