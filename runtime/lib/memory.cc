@@ -5,6 +5,7 @@
 // rest comes back from the file at restart.
 #include "memory.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -133,6 +134,45 @@ bool Deleted(const MapsLine& m) {
   for (uint32_t i = 0; i < n; ++i)
     if (m.name[m.name_len - n + i] != suffix[i]) return false;
   return true;
+}
+
+// A shared mapping of a node-local file whose name is gone, such as glibc's
+// named semaphores (made under a temporary name that is linked to the
+// semaphore's and removed): the name the file still has in that folder, so
+// that the restart puts the memory back there, where other processes open
+// it; 0 if the file has no other name there.
+uint32_t LiveName(const MapsLine& m, char* out, uint32_t cap) {
+  uint32_t base = m.name_len - static_cast<uint32_t>(sizeof " (deleted)" - 1);
+  while (base > 0 && m.name[base - 1] != '/') --base;
+  if (base == 0 || base >= cap) return 0;
+  for (uint32_t i = 0; i < base; ++i) out[i] = m.name[i];
+  out[base] = 0;
+  const long dfd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(out),
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return 0;
+  static char buf[8192];  // the checkpoint thread's alone
+  uint32_t found = 0;
+  while (!found) {
+    const long n = RawSyscall(SYS_getdents64, dfd, reinterpret_cast<long>(buf), sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n && !found;) {
+      const auto* d = reinterpret_cast<const struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (d->d_ino != m.inode) continue;
+      struct stat st;
+      if (RawSyscall(SYS_newfstatat, dfd, reinterpret_cast<long>(d->d_name),
+                     reinterpret_cast<long>(&st), AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISREG(st.st_mode) || st.st_ino != m.inode || major(st.st_dev) != m.dev_major ||
+          minor(st.st_dev) != m.dev_minor)
+        continue;
+      const uint32_t len = static_cast<uint32_t>(StrLen(d->d_name));
+      if (base + len >= cap) continue;
+      for (uint32_t i = 0; i <= len; ++i) out[base + i] = d->d_name[i];
+      found = base + len;
+    }
+  }
+  RawSyscall(SYS_close, dfd);
+  return found;
 }
 
 // Memory a restart with --lazy mapped from a checkpoint image: the program's
@@ -330,8 +370,15 @@ bool WriteArea(image::ImageWriter& w, const MemoryScratch& s, int pagemap_fd, co
   a.kind = static_cast<uint32_t>(kind);
   const bool from_image = MappedFromImage(m);  // anonymous memory, as the program made it
   if (from_image) a.dev = a.inode = a.file_offset = 0;
+  const char* name = m.name;
   a.name_len = from_image ? 0 : m.name_len;
-  if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, m.name, a.name_len)) return false;
+  char live[4096];
+  if (kind == image::AreaKind::kAnonShared && Deleted(m) &&
+      image::NodeLocalPath(m.name, m.name_len)) {
+    const uint32_t n = LiveName(m, live, sizeof live);
+    if (n) name = live, a.name_len = n;
+  }
+  if (!w.WriteRecord(image::RecordType::kArea, &a, sizeof a, name, a.name_len)) return false;
   ++*count;
   if (kind == image::AreaKind::kSpecial || kind == image::AreaKind::kFileShared) return true;
   // A System V segment's pages are in its own record (sysv_ipc.cc).

@@ -251,8 +251,9 @@ SharedObjects MakeSharedObjects(std::vector<std::unique_ptr<image::ImageReader>>
       if (it == out.fds.end()) {
         // POSIX shared memory and node-local temporary files go back into
         // their files (programs open them by name), in folders made again
-        // if this node lacks them; anything else into a memory file of ours.
-        const bool by_name = NodeLocalFile(a.name);
+        // if this node lacks them; anything else, and files whose name was
+        // removed (no one opens them), into a memory file of ours.
+        const bool by_name = NodeLocalFile(a.name) && !a.name.ends_with(" (deleted)");
         if (by_name) MakeParentDirs(a.name);
         int file_fd = -1;
         for (const auto& [id, f] : files ? *files : FilesByInode{}) {
