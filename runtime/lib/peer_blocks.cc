@@ -1,6 +1,8 @@
 #include "peer_blocks.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,6 +30,9 @@ constexpr int kProbes = 64;
 // What a process may wait, in all, for blocks another one is writing.
 constexpr long kWaitBudgetUs = 300000;
 constexpr long kWaitPerBlockUs = 50000;
+constexpr char kIndexFolder[] = "/dev/shm/";
+constexpr char kIndexPrefix[] = "dmtcp-blocks-";  // then <uid>-
+constexpr long kSweepAgeSec = 60;                 // an index no one has locked yet may be this new
 
 struct Header {
   std::atomic<uint64_t> magic;
@@ -72,6 +77,10 @@ struct PeerState {
   const char* path;
   char index_name[160];
   bool index_named;
+  // The index, locked shared from before it is sized until every process
+  // is past writing: an index no one holds is left over.
+  int index_fd;
+  bool index_open;
   PeerFile peers[image::kMaxPeerImages];
   uint32_t num_peers;
   uint32_t links_made;  // <image>.gen<gen>.1.. links_made, this generation
@@ -107,7 +116,8 @@ void LinkName(const char* path, uint32_t gen, uint32_t peer, char* out, size_t c
 }
 
 void IndexName(uint64_t dev, uint64_t ino, uint32_t gen, char* out, size_t cap) {
-  StrCopy(out, cap, "/dev/shm/dmtcp-blocks-");
+  StrCopy(out, cap, kIndexFolder);
+  StrCat(out, cap, kIndexPrefix);
   AppendNum(out, cap, static_cast<uint64_t>(RawSyscall(SYS_getuid)));
   StrCat(out, cap, "-");
   AppendNum(out, cap, g.computation_id, 16);
@@ -117,6 +127,74 @@ void IndexName(uint64_t dev, uint64_t ino, uint32_t gen, char* out, size_t cap) 
   AppendNum(out, cap, ino, 16);
   StrCat(out, cap, "-");
   AppendNum(out, cap, gen);
+}
+
+// The index a checkpoint killed midway left: a file of this user's that no
+// process holds. One that was sized was held from before (a new one, size
+// 0, may not be locked yet by the process making it).
+bool LeftOver(long fd, bool sized_means_left) {
+  struct stat st;
+  if (RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != static_cast<uid_t>(RawSyscall(SYS_getuid)))
+    return false;
+  if (RawSyscall(SYS_flock, fd, LOCK_EX | LOCK_NB) != 0) return false;
+  timespec now{};
+  RawSyscall(SYS_clock_gettime, CLOCK_REALTIME, reinterpret_cast<long>(&now));
+  return (sized_means_left && st.st_size > 0) || now.tv_sec - st.st_mtim.tv_sec > kSweepAgeSec;
+}
+
+// Removes the indexes of this user's other checkpoints that no process holds
+// (killed in the middle of a checkpoint: the files would stay until reboot).
+void SweepLeftOverIndexes(const char* own) {
+  char prefix[64];
+  StrCopy(prefix, sizeof prefix, kIndexPrefix);
+  AppendNum(prefix, sizeof prefix, static_cast<uint64_t>(RawSyscall(SYS_getuid)));
+  StrCat(prefix, sizeof prefix, "-");
+  const long dfd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kIndexFolder),
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  static char buf[8192];  // the checkpoint thread's alone
+  for (;;) {
+    const long n = RawSyscall(SYS_getdents64, dfd, reinterpret_cast<long>(buf), sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (!StartsWith(d->d_name, prefix) || (StartsWith(d->d_name, own) && !d->d_name[StrLen(own)]))
+        continue;
+      const long fd = RawSyscall(SYS_openat, dfd, reinterpret_cast<long>(d->d_name),
+                                 O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) continue;
+      if (LeftOver(fd, true)) RawSyscall(SYS_unlinkat, dfd, reinterpret_cast<long>(d->d_name), 0);
+      RawSyscall(SYS_close, fd);
+    }
+  }
+  RawSyscall(SYS_close, dfd);
+}
+
+// Opens this checkpoint's index, locked shared; one left by a checkpoint
+// killed midway under the same name (a restart writes that generation
+// again) is removed first: its entries name images that are gone.
+long OpenIndex(const char* name) {
+  for (int tries = 0; tries < 4; ++tries) {
+    const long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(name),
+                               O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    if (LeftOver(fd, true)) {
+      RawSyscall(SYS_unlink, reinterpret_cast<long>(name));
+      RawSyscall(SYS_close, fd);
+      continue;
+    }
+    // Held exclusively only to decide that, never for long.
+    struct stat st, named;
+    if (RawSyscall(SYS_flock, fd, LOCK_SH) == 0 &&
+        RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) == 0 && st.st_nlink > 0 &&
+        RawSyscall(SYS_stat, reinterpret_cast<long>(name), reinterpret_cast<long>(&named)) == 0 &&
+        named.st_ino == st.st_ino)
+      return fd;
+    RawSyscall(SYS_close, fd);  // removed meanwhile: the name's file is the one
+  }
+  return -1;
 }
 
 void SleepUs(long us) {
@@ -257,10 +335,16 @@ void Publish(void*, const uint64_t hash[2], uint64_t offset, const RecordHeader&
   }
 }
 
+void CloseIndex() {
+  if (p.index_open) RawSyscall(SYS_close, p.index_fd);
+  p.index_open = false;
+}
+
 }  // namespace
 
 void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, uint32_t gen) {
   EndPeerBlocks();
+  CloseIndex();
   p.index_named = false;
   p.links_made = 0;
   p.gen = gen;
@@ -279,9 +363,11 @@ void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, u
   if (RawSyscall(SYS_fstat, dfd, reinterpret_cast<long>(&st)) != 0) return EndPeerBlocks();
   IndexName(st.st_dev, st.st_ino, gen, p.index_name, sizeof p.index_name);
   p.index_named = true;
-  const long fd = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(p.index_name),
-                             O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  SweepLeftOverIndexes(BaseName(p.index_name));
+  const long fd = OpenIndex(p.index_name);
   if (fd < 0) return EndPeerBlocks();
+  p.index_fd = static_cast<int>(fd);
+  p.index_open = true;
   // Ours alone, and room for all of it now (a page missing later would be
   // a SIGBUS in the middle of a checkpoint).
   const bool usable =
@@ -291,7 +377,6 @@ void BeginPeerBlocks(image::ImageWriter& w, const char* path, const char* tmp, u
   const long m = usable ? RawSyscall(SYS_mmap, 0, static_cast<long>(kIndexSize),
                                      PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                         : -1;
-  RawSyscall(SYS_close, fd);
   if (m < 0 && m > -4096) return EndPeerBlocks();
   p.map = reinterpret_cast<char*>(m);
   uint64_t magic = 0;
@@ -340,6 +425,7 @@ void EndPeerBlocks() {
 void EndPeerGeneration(const char* path, bool kept) {
   if (p.index_named) RawSyscall(SYS_unlink, reinterpret_cast<long>(p.index_name));
   p.index_named = false;
+  CloseIndex();
   if (kept) p.links_made = 0;
   char dir[4200], link[4700];
   StrCopy(dir, sizeof dir, path);

@@ -11,6 +11,9 @@
 #  - kill, restart: every process goes on with its memory exact; the restarted processes'
 #    images share again, and the next, incremental, one refers to those; the links a newer
 #    image no longer needs are removed;
+#  - indexes left in /dev/shm by checkpoints killed midway (one under the name the restarted
+#    computation's checkpoint uses, full of garbage) are removed by the next checkpoint, which
+#    still shares; one that a live checkpoint holds stays;
 #  - kill, restart from that chain with --lazy (the memory mapped from the images, the others'
 #    among them; a restart of a restart): the workers end well ("done 3");
 #  - a damaged byte in the image holding the table refuses the restart of a worker, naming it;
@@ -94,9 +97,33 @@ restart_script
 start_coordinator --exit-on-last
 start_bg RPID "$T/restart1.out" "$T/restart1.err" "$RS" -h "$COORD_HOST" -p "$PORT"
 wait_progress
+# Indexes left in /dev/shm by checkpoints killed midway: one under the very name this checkpoint
+# uses (the restart writes generation g1 + 1 again), full of garbage, and one of another
+# computation, 2 minutes old; both must go. One a live checkpoint holds (locked) must stay.
+comp=$(dc -s --json | sed -E 's/.*"computation_id":"0*([0-9a-f]+)".*/\1/')
+[[ $comp =~ ^[0-9a-f]+$ ]] || fail "no computation id in dmtcp_command -s --json: $comp"
+read -r cdev cino <<<"$(stat -c '%d %i' "$CKPT")"
+same=/dev/shm/dmtcp-blocks-$UID-$comp-$(printf '%x-%x' "$cdev" "$cino")-$((g1 + 1))
+other=/dev/shm/dmtcp-blocks-$UID-e2e$$-1-2-3
+live=/dev/shm/dmtcp-blocks-$UID-e2e$$-1-2-4
+head -c $((9 << 20)) /dev/urandom >"$same"
+head -c $((1 << 20)) /dev/urandom >"$other" && touch -d '2 minutes ago' "$other"
+head -c $((1 << 20)) /dev/urandom >"$live" && touch -d '2 minutes ago' "$live"
+chmod 600 "$same" "$other" "$live"
+flock -s "$live" sleep 600 &
+HOLDER=$!
 checkpoint_blocking
+kill "$HOLDER"
+# Each process removes the index once past the barrier that ends the checkpoint: soon after.
+deadline=$((SECONDS + 10))
+while [[ -e $same ]] && ((SECONDS < deadline)); do sleep 0.05; done
+[[ -e $same ]] && fail "the left-over index under this checkpoint's name ($same) is still there: $(ls /dev/shm)"
+[[ -e $other ]] && fail "another checkpoint's left-over index is still there"
+[[ -e $live ]] || fail "an index a live checkpoint holds was removed"
+rm -f "$live"
 shared2=$(images_bytes)
-((shared2 < 2 * TABLE)) || fail "after a restart, 4 images hold $shared2 bytes: not shared"
+((shared2 < 2 * TABLE)) ||
+  fail "after a restart, with a left-over index of that name, 4 images hold $shared2 bytes: not shared"
 wait_progress
 checkpoint_blocking
 shared3=$(images_bytes)
