@@ -94,6 +94,7 @@ void ContinueAfterRestart() {
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   RestoreProcessSettings();
+  RaiseDescriptorLimit();  // the program's limit again; room for ours until it runs
   RestorePosixTimers();
   RestoreProcessCpuTime();
   // Perhaps another host now: the coordinator, the restart script and the
@@ -222,6 +223,7 @@ void CheckpointSteps(const char* dir) {
     return;
   }
   Event(DMTCP_EVENT_THREADS_SUSPEND);
+  RaiseDescriptorLimit();
   if (!g.cfg.no_coordinator) {
     ReportChildrenToJoin();
     uint32_t peers = 0;
@@ -236,6 +238,7 @@ void CheckpointSteps(const char* dir) {
       if (verdict == proto::kCheckpointAbandoned)
         Log("the coordinator abandoned the checkpoint: a process did not stop in time");
       g.num_failed_checkpoints.fetch_add(1);
+      RestoreDescriptorLimit();
       ResumeThreads();
       return;
     }
@@ -267,6 +270,7 @@ void CheckpointSteps(const char* dir) {
                                        g.cfg.forked_checkpoint ? &forked : nullptr);
       QueueSignalsAgain();
       ResumeEvents(0);
+      RestoreDescriptorLimit();
       ResumeThreads();
       Event(DMTCP_EVENT_RUNNING);
       if (forked) ok = FinishForkedWrite(path, sizeof path, &bytes, error, sizeof error);
@@ -279,12 +283,15 @@ void CheckpointSteps(const char* dir) {
     Conclude(ok, path, bytes, false, error, sizeof error);
     ReleaseImageFolder();
     ResumeEvents(0);
+    RestoreDescriptorLimit();
     ResumeThreads();
   } else {
     ForgetImageFolder();
     ForgetIncremental();
     ForgetPeerBlocks();
+    ForgetDescriptorLimit();
     ContinueAfterRestart();
+    RestoreDescriptorLimit();
     ResumeThreads(1);
   }
   Event(DMTCP_EVENT_RUNNING);

@@ -153,31 +153,66 @@ constexpr int kMaxSharedTable = 1024;
 pid_t g_shared_table[kMaxSharedTable];  // real pids; 0: a free slot
 bool g_shared_table_overflowed;
 
-// Whether the kernel tells if child shares this process's descriptor
-// table: 1 yes, 0 no, -1 it cannot say.
-int SharesDescriptorTable(pid_t child) {
+// Whether the kernel tells if child shares this process's descriptor table
+// (KCMP_FILES) or address space (KCMP_VM): 1 yes, 0 no, -1 it cannot say.
+int SharesWithChild(pid_t child, int what) {
   const long r =
-      RawSyscall(SYS_kcmp, static_cast<pid_t>(RawSyscall(SYS_getpid)), child, KCMP_FILES, 0, 0);
+      RawSyscall(SYS_kcmp, static_cast<pid_t>(RawSyscall(SYS_getpid)), child, what, 0, 0);
   return r < 0 ? -1 : r == 0 ? 1 : 0;
+}
+int SharesDescriptorTable(pid_t child) { return SharesWithChild(child, KCMP_FILES); }
+
+// Children made by clone(CLONE_VM) that are not threads, as the wrapper
+// saw them (the kernel may not compare address spaces either).
+pid_t g_shared_memory[kMaxSharedTable];  // real pids; 0: a free slot
+bool g_shared_memory_overflowed;
+
+void RefuseChild(pid_t child, const char* why) {
+  char num[16];
+  FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(child)));
+  CheckpointFailed("its child ", num, why);
+}
+
+// A child in this address space: one made by vfork stops sharing it when it
+// execs, in a moment; another is refused. True if it still shares it.
+bool RefusedForSharedMemory(pid_t child, bool noted) {
+  for (int ms = 0; ms < 2000; ++ms) {
+    const int shares = SharesWithChild(child, KCMP_VM);
+    if (shares == 0 || Ended(child)) return false;
+    if (shares < 0 && !noted) return false;  // the kernel cannot say: as before
+    struct timespec t = {0, 1000 * 1000};
+    RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
+  }
+  RefuseChild(child,
+              " was made by clone() sharing its memory without being a thread (CLONE_VM without "
+              "CLONE_THREAD), which a checkpoint cannot save");
+  return true;
 }
 
 void RefuseSharedTable(pid_t child) {
-  char num[16];
-  FormatUint(num, sizeof num, static_cast<uint64_t>(VirtualPid(child)));
-  CheckpointFailed("its child ", num,
-                   " was made by clone() sharing its descriptor table (CLONE_FILES without "
-                   "CLONE_VM), which a checkpoint cannot save");
+  RefuseChild(child,
+              " was made by clone() sharing its descriptor table (CLONE_FILES without CLONE_VM), "
+              "which a checkpoint cannot save");
+}
+
+// Notes a child in one of the tables above (a slot of one that ended is taken again).
+void NoteChild(pid_t* table, bool* overflowed, pid_t child) {
+  for (int i = 0; i < kMaxSharedTable; ++i)
+    if (table[i] == 0 || Ended(table[i])) {
+      table[i] = child;
+      return;
+    }
+  *overflowed = true;
 }
 
 }  // namespace
 
 void NoteSharedTableChild(pid_t child) {
-  for (pid_t& p : g_shared_table)
-    if (p == 0 || Ended(p)) {
-      p = child;
-      return;
-    }
-  g_shared_table_overflowed = true;
+  NoteChild(g_shared_table, &g_shared_table_overflowed, child);
+}
+
+void NoteSharedMemoryChild(pid_t child) {
+  NoteChild(g_shared_memory, &g_shared_memory_overflowed, child);
 }
 
 void ReportChildrenToJoin() {
@@ -208,7 +243,16 @@ void ReportChildrenToJoin() {
   msg.count = 0;
   msg.ended = 0;
   g_num_reported = 0;
+  if (g_shared_memory_overflowed &&
+      SharesWithChild(static_cast<pid_t>(RawSyscall(SYS_getpid)), KCMP_VM) != 1)
+    CheckpointFailed(
+        "it made more children by clone() sharing its memory than it can follow, "
+        "and the kernel does not compare address spaces (kcmp)");
   ForEachChild([&](pid_t child) {
+    bool noted = false;
+    for (pid_t& p : g_shared_memory)
+      if (p == child) noted = true;
+    if (RefusedForSharedMemory(child, noted)) return;  // it never joins
     if (kernel_says && SharesDescriptorTable(child) == 1) {
       RefuseSharedTable(child);
       return;  // it never joins

@@ -20,5 +20,10 @@ void ReportEndedChildren();
 // (CLONE_FILES without CLONE_VM): a checkpoint cannot save the sharing,
 // and is refused while the child lives.
 void NoteSharedTableChild(pid_t child);
+// A child made by clone() sharing this process's memory but not as a thread
+// (CLONE_VM without CLONE_THREAD or CLONE_VFORK): it runs in the parent's
+// address space without a runtime of its own, so checkpoints are refused
+// while it does (until it ends or execs).
+void NoteSharedMemoryChild(pid_t child);
 
 }  // namespace dmtcp::rt

@@ -80,18 +80,39 @@ int ReadHeldLocks(int fd, pid_t self, HeldLock* out, int cap) {
   int f = static_cast<int>(
       RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC));
   if (f < 0) return 0;
+  // Line by line: the file may list more locks (of others too) than a buffer holds.
   char text[4096];
-  long r = RawSyscall(SYS_read, f, reinterpret_cast<long>(text), sizeof text - 1);
-  RawSyscall(SYS_close, f);
-  text[r > 0 ? r : 0] = 0;
+  size_t have = 0;
   int n = 0;
-  for (const char* p = text; *p; ++p) {
-    if ((p != text && p[-1] != '\n') || !StartsWith(p, "lock:")) continue;
-    HeldLock l{};
-    if (!ParseLine(p + 5, self, &l)) continue;
-    if (n == cap) return -1;
-    out[n++] = l;
+  for (bool eof = false; !eof;) {
+    const long r = RawSyscall(SYS_read, f, reinterpret_cast<long>(text + have),
+                              static_cast<long>(sizeof text - 1 - have));
+    if (r > 0)
+      have += static_cast<size_t>(r);
+    else
+      eof = true;
+    text[have] = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= have; ++i) {
+      if (i < have && text[i] != '\n') continue;
+      if (i == have && !eof) break;  // a line not read to its end yet
+      text[i] = 0;
+      HeldLock l{};
+      if (StartsWith(text + start, "lock:") && ParseLine(text + start + 5, self, &l)) {
+        if (n == cap) {
+          RawSyscall(SYS_close, f);
+          return -1;
+        }
+        out[n++] = l;
+      }
+      start = i + 1;
+    }
+    if (start > have) start = have;
+    __builtin_memmove(text, text + start, have - start);
+    have -= start;
+    if (have == sizeof text - 1) have = 0;  // no line is this long: not one of ours
   }
+  RawSyscall(SYS_close, f);
   return n;
 }
 

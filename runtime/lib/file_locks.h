@@ -19,7 +19,8 @@ struct HeldLock {
 
 enum FileLockKind : uint8_t { kFlock = 1, kPosix = 2, kOfd = 3 };
 
-constexpr int kMaxLocksPerFd = 4;
+// Locks held through all of a process's descriptors that a checkpoint keeps.
+constexpr uint32_t kMaxHeldLocks = 65536;
 
 // The locks held through `fd` by this process (real pid `self`). Returns the
 // count, or -1 if there are more than `cap` (the checkpoint is refused then).

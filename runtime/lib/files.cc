@@ -50,9 +50,9 @@ struct FdEntry {
   uint64_t data_off;      // queued socket data, in the checkpoint's buffer
   const char* data_ptr;   // or here (drained TCP data)
   uint64_t large_len;     // when it is more than its record holds (then data_len is 0)
-  int num_locks;          // held through this descriptor, taken again at restart
+  uint32_t first_lock;    // in g_locks: those held through this descriptor,
+  int num_locks;          // taken again at restart
   bool contents_pending;  // to be read once every descriptor is recorded
-  HeldLock locks[kMaxLocksPerFd];
 };
 // Data saved with the descriptors (queued socket data, contents of small
 // unlinked and temporary files), found by offset: the memory moves as it
@@ -64,6 +64,8 @@ char g_record_error[1024];  // why RecordFds failed
 
 FdEntry g_fds[kMaxFds];
 int g_num_fds;
+HeldLock g_locks[kMaxHeldLocks];  // the locks the descriptors hold, in turn
+uint32_t g_num_locks;
 char g_paths[kPathPool];
 size_t g_paths_used;
 
@@ -441,7 +443,7 @@ long ReadableFd(const FdEntry& e) {
 
 bool HoldsPosixLock(const FdEntry& e) {
   for (int i = 0; i < e.num_locks; ++i)
-    if (e.locks[i].kind == kPosix) return true;
+    if (g_locks[e.first_lock + i].kind == kPosix) return true;
   return false;
 }
 
@@ -589,12 +591,17 @@ void RefuseUnsupported(int fd, const FdEntry& e, const char* path, image::FdKind
 }
 
 void RecordLocks(int fd, FdEntry* e) {
+  e->first_lock = g_num_locks;
   e->num_locks =
-      ReadHeldLocks(fd, static_cast<pid_t>(RawSyscall(SYS_getpid)), e->locks, kMaxLocksPerFd);
-  if (e->num_locks >= 0) return;
+      ReadHeldLocks(fd, static_cast<pid_t>(RawSyscall(SYS_getpid)), g_locks + g_num_locks,
+                    static_cast<int>(kMaxHeldLocks - g_num_locks));
+  if (e->num_locks >= 0) {
+    g_num_locks += static_cast<uint32_t>(e->num_locks);
+    return;
+  }
   e->num_locks = 0;
   FdRecordError("descriptor ", fd,
-                " holds more record locks than a checkpoint keeps (4 per descriptor)");
+                " holds more record locks than a checkpoint keeps (65,536 for all descriptors)");
 }
 
 void PathPoolFull() {
@@ -692,6 +699,7 @@ bool RecordFds(const int* skip, int nskip) {
   }
   g_record_error[0] = 0;
   g_num_fds = 0;
+  g_num_locks = 0;
   g_paths_used = 0;
   uint64_t over = 0;  // descriptors past kMaxFds
   const bool listed = ForEachNumericEntry("/proc/self/fd", [&](long n, int dir) {
@@ -823,7 +831,7 @@ bool RestoreFds() {
   // Locks last: shared descriptions are in place now too.
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
-    if (e.num_locks && !RetakeLocks(e.info.fd, e.locks, e.num_locks))
+    if (e.num_locks && !RetakeLocks(e.info.fd, g_locks + e.first_lock, e.num_locks))
       Fatal("restart: another process holds a lock on ", g_paths + e.path_off,
             " that the program held at the checkpoint");
   }

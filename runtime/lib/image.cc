@@ -389,6 +389,16 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
     FreeScratch(sm, scratch_len);
     return false;
   }
+  if (HasAioRing(scratch + writer_len + stacks_len)) {
+    err[0] = 0;
+    StrCat(err, errcap, g.program);
+    StrCat(err, errcap,
+           " has a Linux native AIO context (io_setup), whose ring and requests live in the "
+           "kernel: a restart cannot make it again (POSIX aio_read, which glibc runs in "
+           "threads, can be checkpointed)");
+    FreeScratch(sm, scratch_len);
+    return false;
+  }
   NoteAttachedSysvSegments(scratch + writer_len + stacks_len);
   // A new file, not the old one truncated: another process's image may
   // hold a link to one left here (peer_blocks.h).

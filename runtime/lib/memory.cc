@@ -428,6 +428,14 @@ bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap) {
   return false;
 }
 
+bool HasAioRing(const char* maps) {
+  const char* p = maps;
+  MapsLine m;
+  while (ParseLine(p, &m))
+    if (NameStarts(m, "/[aio]")) return true;
+  return false;
+}
+
 bool HasSharedMemoryToSave(const char* maps, uint64_t skip_start, uint64_t skip_end,
                            uint64_t skip2_start, uint64_t skip2_end) {
   const char* p = maps;

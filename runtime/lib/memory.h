@@ -24,6 +24,9 @@ struct MemoryScratch {
 // RDMA network card, or one named in DMTCP_REFUSE_DEVICES); its path into
 // dev. maps is a buffer of cap bytes for /proc/self/maps.
 bool MappedDeviceRefused(char* maps, uint64_t cap, char* dev, size_t devcap);
+// Whether the maps (as MappedDeviceRefused read them) hold a Linux native AIO
+// ring (io_setup): its context and requests live in the kernel.
+bool HasAioRing(const char* maps);
 
 // True if maps (the text of /proc/self/maps) has writable memory shared with
 // other processes whose pages an image holds (anonymous shared memory, /dev/shm,

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -224,6 +225,59 @@ pid_t ToRealTarget(pid_t pid) {
   return pid;
 }
 
+// A process, or a thread of this one (the calls that take either).
+pid_t RealTask(pid_t id) {
+  if (id <= 0) return id;
+  const pid_t t = RealTid(id);
+  return t != id ? t : RealPid(id);
+}
+
+pid_t VirtualTask(pid_t real) {
+  if (real <= 0) return real;
+  const pid_t t = VirtualTid(real);
+  return t != real ? t : VirtualPid(real);
+}
+
+long Result(long r) {
+  if (r < 0 && r > -4096) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return r;
+}
+
+// fcntl's owner of signal-driven I/O, as the program knows it.
+long OwnerCall(int fd, int cmd, long arg) {
+  switch (cmd) {
+    case F_SETOWN: {
+      const pid_t who = static_cast<pid_t>(arg);  // passed as an int: the upper half is undefined
+      return Result(RawSyscall(SYS_fcntl, fd, cmd, who < 0 ? -RealPid(-who) : RealTask(who)));
+    }
+    case F_GETOWN: {
+      // As glibc does: F_GETOWN_EX, which cannot confuse a group with an error.
+      struct f_owner_ex o {};
+      const long r = RawSyscall(SYS_fcntl, fd, F_GETOWN_EX, reinterpret_cast<long>(&o));
+      if (r < 0) return Result(r);
+      return o.type == F_OWNER_PGRP ? -VirtualGroupId(o.pid) : VirtualTask(o.pid);
+    }
+    case F_SETOWN_EX: {
+      const auto* in = reinterpret_cast<const struct f_owner_ex*>(arg);
+      if (!in) return Result(RawSyscall(SYS_fcntl, fd, cmd, arg));
+      struct f_owner_ex o = *in;
+      o.pid = o.type == F_OWNER_PGRP ? RealPid(o.pid) : RealTask(o.pid);
+      return Result(RawSyscall(SYS_fcntl, fd, cmd, reinterpret_cast<long>(&o)));
+    }
+    case F_GETOWN_EX: {
+      auto* out = reinterpret_cast<struct f_owner_ex*>(arg);
+      const long r = RawSyscall(SYS_fcntl, fd, cmd, arg);
+      if (r == 0 && out)
+        out->pid = out->type == F_OWNER_PGRP ? VirtualGroupId(out->pid) : VirtualTask(out->pid);
+      return Result(r);
+    }
+  }
+  return -2;  // not an owner call
+}
+
 }  // namespace
 
 extern "C" {
@@ -368,6 +422,81 @@ int tgkill(pid_t tgid, pid_t tid, int sig) {
   return 0;
 }
 
+int fcntl(int fd, int cmd, ...) {
+  static auto real = Next<int (*)(int, int, ...)>("fcntl");
+  va_list ap;
+  va_start(ap, cmd);
+  const long arg = va_arg(ap, long);
+  va_end(ap);
+  const long r = OwnerCall(fd, cmd, arg);
+  return r != -2 ? static_cast<int>(r) : real(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+int sigqueue(pid_t pid, int sig, const union sigval value) {
+  static auto real = Next<int (*)(pid_t, int, const union sigval)>("sigqueue");
+  return real(RealPid(pid), sig, value);
+}
+
+int sched_setscheduler(pid_t pid, int policy, const struct sched_param* param) {
+  static auto real = Next<int (*)(pid_t, int, const struct sched_param*)>("sched_setscheduler");
+  return real(RealTask(pid), policy, param);
+}
+
+int sched_getscheduler(pid_t pid) {
+  static auto real = Next<int (*)(pid_t)>("sched_getscheduler");
+  return real(RealTask(pid));
+}
+
+int sched_setparam(pid_t pid, const struct sched_param* param) {
+  static auto real = Next<int (*)(pid_t, const struct sched_param*)>("sched_setparam");
+  return real(RealTask(pid), param);
+}
+
+int sched_getparam(pid_t pid, struct sched_param* param) {
+  static auto real = Next<int (*)(pid_t, struct sched_param*)>("sched_getparam");
+  return real(RealTask(pid), param);
+}
+
+int sched_rr_get_interval(pid_t pid, struct timespec* t) {
+  static auto real = Next<int (*)(pid_t, struct timespec*)>("sched_rr_get_interval");
+  return real(RealTask(pid), t);
+}
+
+int getpriority(__priority_which_t which, id_t who) {
+  static auto real = Next<int (*)(__priority_which_t, id_t)>("getpriority");
+  const pid_t id = static_cast<pid_t>(who);
+  return real(which, static_cast<id_t>(which == PRIO_PROCESS ? RealTask(id)
+                                       : which == PRIO_PGRP  ? RealPid(id)
+                                                             : id));
+}
+
+int setpriority(__priority_which_t which, id_t who, int prio) {
+  static auto real = Next<int (*)(__priority_which_t, id_t, int)>("setpriority");
+  const pid_t id = static_cast<pid_t>(who);
+  return real(which,
+              static_cast<id_t>(which == PRIO_PROCESS ? RealTask(id)
+                                : which == PRIO_PGRP  ? RealPid(id)
+                                                      : id),
+              prio);
+}
+
+int prlimit(pid_t pid, enum __rlimit_resource resource, const struct rlimit* set,
+            struct rlimit* old) {
+  static auto real =
+      Next<int (*)(pid_t, enum __rlimit_resource, const struct rlimit*, struct rlimit*)>("prlimit");
+  return real(RealPid(pid), resource, set, old);
+}
+
+int prlimit64(pid_t pid, enum __rlimit_resource resource, const struct rlimit64* set,
+              struct rlimit64* old) {
+  static auto real =
+      Next<int (*)(pid_t, enum __rlimit_resource, const struct rlimit64*, struct rlimit64*)>(
+          "prlimit64");
+  return real(RealPid(pid), resource, set, old);
+}
+
 int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* mask) {
   static auto real = Next<int (*)(pid_t, size_t, const cpu_set_t*)>("sched_setaffinity");
   return real(RealPid(pid), size, mask);
@@ -462,6 +591,56 @@ extern "C" long syscall(long n, ...) {
       return kill(static_cast<pid_t>(a), static_cast<int>(b));
     case SYS_tgkill:
       return tgkill(static_cast<pid_t>(a), static_cast<pid_t>(b), static_cast<int>(c));
+    case SYS_set_tid_address:  // returns the caller's thread id
+      r = RawSyscall(n, a);
+      return r < 0 ? Result(r) : MyVirtualTid();
+    case SYS_tkill:
+      return Result(RawSyscall(n, RealTask(static_cast<pid_t>(a)), b));
+    case SYS_rt_sigqueueinfo:
+      return Result(RawSyscall(n, RealPid(static_cast<pid_t>(a)), b, c));
+    case SYS_rt_tgsigqueueinfo:
+      return Result(RawSyscall(n, RealPid(static_cast<pid_t>(a)),
+                               static_cast<pid_t>(a) == MyVirtualPid()
+                                   ? RealTid(static_cast<pid_t>(b))
+                                   : static_cast<long>(b),
+                               c, d));
+    case SYS_fcntl:
+      r = OwnerCall(static_cast<int>(a), static_cast<int>(b), c);
+      return r != -2 ? r : Result(RawSyscall(n, a, b, c));
+    case SYS_sched_setaffinity:
+    case SYS_sched_getaffinity:
+    case SYS_sched_setscheduler:
+    case SYS_sched_getscheduler:
+    case SYS_sched_setparam:
+    case SYS_sched_getparam:
+    case SYS_sched_setattr:
+    case SYS_sched_getattr:
+    case SYS_sched_rr_get_interval:
+    case SYS_get_robust_list:
+      return Result(RawSyscall(n, RealTask(static_cast<pid_t>(a)), b, c, d, e, f));
+    case SYS_prlimit64:
+    case SYS_process_vm_readv:
+    case SYS_process_vm_writev:
+    case SYS_pidfd_open:
+    case SYS_getpgid:
+    case SYS_getsid:
+      r = Result(RawSyscall(n, RealPid(static_cast<pid_t>(a)), b, c, d, e, f));
+      return (n == SYS_getpgid || n == SYS_getsid) && r > 0 ? VirtualGroupId(static_cast<pid_t>(r))
+                                                            : r;
+    case SYS_kcmp:
+      return Result(
+          RawSyscall(n, RealPid(static_cast<pid_t>(a)), RealPid(static_cast<pid_t>(b)), c, d, e));
+    case SYS_ioprio_set:
+    case SYS_ioprio_get: {
+      // IOPRIO_WHO_PROCESS (1): a process or thread; IOPRIO_WHO_PGRP (2): a group.
+      const int which = static_cast<int>(a);
+      const pid_t who = static_cast<pid_t>(b);
+      return Result(RawSyscall(n, which,
+                               which == 1   ? RealTask(who)
+                               : which == 2 ? RealPid(who)
+                                            : who,
+                               c));
+    }
     default:
       r = RawSyscall(n, a, b, c, d, e, f);
       if (r < 0 && r > -4096) {

@@ -28,10 +28,15 @@ long Prlimit(int resource, const struct rlimit* set, struct rlimit* get) {
                     reinterpret_cast<long>(get));
 }
 
+// The program's descriptor limit while RaiseDescriptorLimit's is in effect.
+struct rlimit g_program_nofile;
+bool g_nofile_raised;
+
 void SaveLimits() {
   for (int r = 0; r < kNumLimits; ++r) {
     struct rlimit l;
     g.limits_saved[r] = Prlimit(r, nullptr, &l) == 0;
+    if (r == RLIMIT_NOFILE && g_nofile_raised) l = g_program_nofile;
     if (g.limits_saved[r]) {
       g.limits[r][0] = l.rlim_cur;
       g.limits[r][1] = l.rlim_max;
@@ -59,6 +64,24 @@ void RestoreLimits() {
 }
 
 }  // namespace
+
+void RaiseDescriptorLimit() {
+  constexpr rlim_t kRoom = 64;
+  struct rlimit l;
+  if (g_nofile_raised || Prlimit(RLIMIT_NOFILE, nullptr, &l) != 0 || l.rlim_cur >= l.rlim_max)
+    return;
+  g_program_nofile = l;
+  l.rlim_cur = l.rlim_max - l.rlim_cur > kRoom ? l.rlim_cur + kRoom : l.rlim_max;
+  g_nofile_raised = Prlimit(RLIMIT_NOFILE, &l, nullptr) == 0;
+}
+
+void RestoreDescriptorLimit() {
+  if (!g_nofile_raised) return;
+  g_nofile_raised = false;
+  Prlimit(RLIMIT_NOFILE, &g_program_nofile, nullptr);
+}
+
+void ForgetDescriptorLimit() { g_nofile_raised = false; }
 
 void SaveProcessSettings() {
   SaveLimits();

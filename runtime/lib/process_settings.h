@@ -11,5 +11,12 @@ namespace dmtcp::rt {
 constexpr int kNumLimits = 16;  // RLIMIT_CPU .. RLIMIT_RTTIME
 void SaveProcessSettings();     // at checkpoint, threads stopped
 void RestoreProcessSettings();  // in the restored process, before the program runs
+// Room for the runtime's own descriptors while the program is stopped for a
+// checkpoint (the image, /proc files): a program that uses all of its soft
+// limit would otherwise fail the checkpoint. The image keeps the program's
+// limit; it is set back before the program runs again.
+void RaiseDescriptorLimit();
+void RestoreDescriptorLimit();
+void ForgetDescriptorLimit();  // in the restored process: its limits come from the image
 
 }  // namespace dmtcp::rt

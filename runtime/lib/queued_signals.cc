@@ -11,7 +11,7 @@
 namespace dmtcp::rt {
 namespace {
 
-constexpr int kMaxQueued = 256;
+constexpr int kMaxQueued = 8192;  // siginfo_t: 1 MiB, touched only as far as used
 siginfo_t g_queued[kMaxQueued];
 int g_num_queued;
 
@@ -31,7 +31,7 @@ void TakeQueuedSignals() {
   }
   // A restart would raise the rest once each: refused rather than lost.
   if (PendingSignals(GetTid(), "ShdPnd:") & set)
-    CheckpointFailed("more than 256 realtime signals are queued for the process");
+    CheckpointFailed("more than 8,192 realtime signals are queued for the process");
 }
 
 void QueueSignalsAgain() {

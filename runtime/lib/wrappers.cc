@@ -578,7 +578,8 @@ int CloneStart(void* p) {
 // fn on its own stack: the child joins the computation as a forked one does
 // (glibc runs no fork handlers for clone). One that shares the descriptor
 // table cannot be checkpointed: its parent refuses checkpoints while it
-// lives. Threads and vfork-like children (CLONE_VM) are left as they are.
+// lives, as while one that shares its memory without being a thread does.
+// Threads and vfork-like children are left as they are.
 extern "C" int clone(int (*fn)(void*), void* stack, int flags, void* arg, ...) {
   va_list ap;
   va_start(ap, arg);
@@ -589,6 +590,11 @@ extern "C" int clone(int (*fn)(void*), void* stack, int flags, void* arg, ...) {
   va_end(ap);
   using CloneFn = int (*)(int (*)(void*), void*, int, void*, ...);
   static auto real = Next<CloneFn>("clone");
+  if (g.enabled && (flags & CLONE_VM) && !(flags & (CLONE_THREAD | CLONE_VFORK))) {
+    const int pid = real(fn, stack, flags, arg, ptid, tls, ctid);
+    if (pid > 0) NoteSharedMemoryChild(pid);
+    return pid;
+  }
   if (!g.enabled || (flags & CLONE_VM)) return real(fn, stack, flags, arg, ptid, tls, ctid);
   if (flags & CLONE_FILES) {
     const int pid = real(fn, stack, flags, arg, ptid, tls, ctid);

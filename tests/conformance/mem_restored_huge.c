@@ -70,8 +70,8 @@ static void finish(void) {
   const long no_huge = smaps_kb(no, kNo, "AnonHugePages:");
   CHECK(no_huge == 0, "the MADV_NOHUGEPAGE area has %ld kB in huge pages", no_huge);
   if (thp_mode_is("madvise")) {
-    CHECK(full_huge >= (kFull >> 10) / 2, "only %ld kB of %d kB restored in huge pages",
-          full_huge, kFull >> 10);
+    CHECK(full_huge >= (kFull >> 10) / 2, "only %ld kB of %d kB restored in huge pages", full_huge,
+          kFull >> 10);
     CHECK(half_huge <= (kHalf >> 11) + 2048, "%ld kB of the half-filled area in huge pages",
           half_huge);
   } else {
