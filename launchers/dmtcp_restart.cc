@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,6 +260,13 @@ int Verify(const std::vector<std::string>& images, bool ignore_cpu) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Room for the program's descriptors and ours above them (each restored
+  // process sets the program's own limits again before it runs).
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   CLI::App app{"Restart processes from checkpoint images", kCmd};
   app.set_help_flag("--help", "Print this help and exit");
   std::vector<std::string> images;

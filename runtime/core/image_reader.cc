@@ -609,7 +609,12 @@ bool ImageReader::RelocateFd(int min_fd) {
   auto move = [&](int* fd) {
     if (*fd < 0 || *fd >= min_fd) return true;
     int moved = fcntl(*fd, F_DUPFD_CLOEXEC, min_fd);
-    if (moved < 0) return Fail(std::string("cannot move descriptor: ") + strerror(errno));
+    if (moved < 0)
+      return Fail("cannot move its descriptor above the program's (" + std::to_string(min_fd) +
+                  "): " + strerror(errno) +
+                  (errno == EINVAL ? " (the program's descriptors reach the hard RLIMIT_NOFILE; "
+                                     "restart with a higher one, ulimit -Hn)"
+                                   : ""));
     close(*fd);
     *fd = moved;
     return true;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -267,12 +268,6 @@ void RefillEpoll(const FdEntry& e) {
   }
 }
 
-// The peer of a Unix socket, by inode, from the kernel's socket diagnostics.
-uint64_t UnixPeerInode(uint64_t inode) {
-  uint32_t peer = 0;
-  return UnixDiagAttribute(inode, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof peer) ? peer : 0;
-}
-
 // Empty datagram records (a zero length) put into the datagrams recorded
 // from start on, before the visible ones at positions before[0..count)
 // (ascending).
@@ -368,6 +363,74 @@ void PeekDatagrams(int fd, FdEntry* e) {
   if (g_room.used > start) SetFdData(e, start, nullptr, g_room.used - start);
 }
 
+// Peeks all `queued` bytes of a Unix stream socket into out. One peek
+// stops where the writer changes (the kernel keeps each writer's
+// credentials apart: a parent and its child writing to one socket), so the
+// peek offset walks on. Descriptors passed through it (SCM_RIGHTS) cannot be
+// saved: *in_flight then, and the copies a peek gave us are closed.
+long PeekUnixStream(int fd, uint64_t inode, char* out, long queued, bool* in_flight) {
+  // The peek offset is the socket's, shared by every process that holds it
+  // (a parent and its children peek at once): one at a time on this node,
+  // each holding a name of the abstract socket namespace (gone with it).
+  struct sockaddr_un name = {};
+  name.sun_family = AF_UNIX;
+  char* n = name.sun_path + 1;
+  StrCopy(n, sizeof name.sun_path - 1, "dmtcp-peek-");
+  FormatUint(n + StrLen(n), 24, static_cast<uint64_t>(RawSyscall(SYS_getuid)));
+  StrCat(n, sizeof name.sun_path - 1, "-");
+  FormatUint(n + StrLen(n), 24, inode, 16);
+  const long lock = RawSyscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  bool locked = false;
+  const long name_len = static_cast<long>(offsetof(struct sockaddr_un, sun_path) + 1 + StrLen(n));
+  for (int tries = 0; lock >= 0 && tries < 10000 && !locked; ++tries) {
+    locked = RawSyscall(SYS_bind, lock, reinterpret_cast<long>(&name), name_len) == 0;
+    if (!locked) {
+      struct timespec t = {0, 1000 * 1000};
+      RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
+    }
+  }
+  if (!locked) {
+    if (lock >= 0) RawSyscall(SYS_close, lock);
+    return -1;
+  }
+  int old = -1;
+  socklen_t len = sizeof old;
+  RawSyscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
+             reinterpret_cast<long>(&len));
+  const int zero = 0;
+  const bool walks = RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF,
+                                reinterpret_cast<long>(&zero), sizeof zero) == 0;
+  long got = 0;
+  *in_flight = false;
+  while (got < queued && !*in_flight) {
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
+    struct iovec iov = {out + got, static_cast<size_t>(queued - got)};
+    struct msghdr mh = {};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    const long r = RawSyscall(SYS_recvmsg, fd, reinterpret_cast<long>(&mh),
+                              MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (r <= 0) break;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      *in_flight = true;
+      const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+      for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i)
+        RawSyscall(SYS_close, fds[i]);
+    }
+    if (mh.msg_flags & MSG_CTRUNC) *in_flight = true;
+    got += r;
+    if (!walks) break;
+  }
+  if (walks)
+    RawSyscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PEEK_OFF, reinterpret_cast<long>(&old),
+               sizeof old);
+  RawSyscall(SYS_close, lock);
+  return got;
+}
+
 // A socket: its kind and addresses; if connected, its peer (for a Unix
 // socket) and the data waiting in it (peeked, not consumed: the program
 // reads it as if nothing happened).
@@ -421,9 +484,15 @@ void RecordSocket(int fd, FdEntry* e) {
     FdRecordError("no memory to save the data queued in the socket on descriptor ", fd, "");
     return;
   }
-  long n = RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(g_room.base + g_room.used), queued,
-                      MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT, 0, 0);
-  if (n != queued)
+  bool in_flight = false;
+  long n = domain == AF_UNIX
+               ? PeekUnixStream(fd, e->info.inode, g_room.base + g_room.used, queued, &in_flight)
+               : RawSyscall(SYS_recvfrom, fd, reinterpret_cast<long>(g_room.base + g_room.used),
+                            queued, MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT, 0, 0);
+  if (in_flight)
+    FdRecordError("descriptors passed through the socket on descriptor ", fd,
+                  " (SCM_RIGHTS) are still queued in it: a checkpoint cannot save them");
+  else if (n != queued)
     FdRecordError("could not read all the data queued in the socket on descriptor ", fd, "");
   if (n > 0) {
     SetFdData(e, g_room.used, nullptr, static_cast<uint64_t>(n));
@@ -722,6 +791,7 @@ bool RecordFds(const int* skip, int nskip) {
     FormatUint(num, sizeof num, static_cast<uint64_t>(kMaxFds));
     StrCat(g_record_error, sizeof g_record_error, num);
   }
+  ReleaseUnixPeers();  // not into the image
   ReadPendingContents();
   if (listed) RecordSharing();
   return listed && !g_record_error[0];

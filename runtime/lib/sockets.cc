@@ -221,41 +221,127 @@ bool SocketDomainAndType(int fd, int* domain, int* type) {
                     reinterpret_cast<long>(&len)) == 0;
 }
 
-bool UnixDiagAttribute(uint64_t inode, uint32_t show, uint16_t attr, void* out, size_t len) {
-  int nl = static_cast<int>(
+namespace {
+
+// A netlink socket that has asked the kernel's socket diagnostics about the
+// Unix socket `inode` (or, with dump, about every one); -1 if it could not.
+int AskUnixDiag(uint32_t inode, uint32_t show, bool dump) {
+  const int nl = static_cast<int>(
       RawSyscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (nl < 0) return false;
+  if (nl < 0) return -1;
   struct {
     struct nlmsghdr nlh;
     struct unix_diag_req req;
   } msg = {};
   msg.nlh.nlmsg_len = sizeof msg;
   msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
   msg.req.sdiag_family = AF_UNIX;
   msg.req.udiag_states = ~0u;
-  msg.req.udiag_ino = static_cast<uint32_t>(inode);
+  msg.req.udiag_ino = inode;
   msg.req.udiag_show = show;
-  msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0u;
+  if (!dump) msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0u;
+  if (RawSyscall(SYS_sendto, nl, reinterpret_cast<long>(&msg), sizeof msg, 0, 0, 0) !=
+      static_cast<long>(sizeof msg)) {
+    RawSyscall(SYS_close, nl);
+    return -1;
+  }
+  return nl;
+}
+
+}  // namespace
+
+bool UnixDiagAttribute(uint64_t inode, uint32_t show, uint16_t attr, void* out, size_t len) {
+  const int nl = AskUnixDiag(static_cast<uint32_t>(inode), show, false);
+  if (nl < 0) return false;
   bool found = false;
   alignas(8) char buf[1024];
-  if (RawSyscall(SYS_sendto, nl, reinterpret_cast<long>(&msg), sizeof msg, 0, 0, 0) ==
-      static_cast<long>(sizeof msg)) {
-    long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
-    auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
-    if (n >= static_cast<long>(sizeof *h) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
-      auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
-      int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-      for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, left);
-           a = RTA_NEXT(a, left)) {
-        if (a->rta_type != attr || RTA_PAYLOAD(a) < len) continue;
-        memcpy(out, RTA_DATA(a), len);
-        found = true;
-      }
+  long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
+  auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
+  if (n >= static_cast<long>(sizeof *h) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+    auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
+    int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+    for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, left);
+         a = RTA_NEXT(a, left)) {
+      if (a->rta_type != attr || RTA_PAYLOAD(a) < len) continue;
+      memcpy(out, RTA_DATA(a), len);
+      found = true;
     }
   }
   RawSyscall(SYS_close, nl);
   return found;
+}
+
+namespace {
+
+// The peers of the node's Unix sockets, from one dump of them all: a lookup
+// by inode walks every Unix socket of the network namespace, so a process
+// with thousands of socket pairs took minutes over them one by one.
+struct PeerSlot {
+  uint32_t inode;  // 0: free
+  uint32_t peer;
+};
+constexpr uint32_t kPeerSlots = 1 << 17;  // 1 MiB, touched as far as used
+PeerSlot g_peers[kPeerSlots];
+uint32_t g_peers_used;
+int g_peer_lookups;   // this checkpoint's; the dump pays off past a few
+bool g_peers_dumped;  // this checkpoint tried
+
+PeerSlot* PeerSlotFor(uint32_t inode) {
+  for (uint32_t i = (inode * 2654435761u) & (kPeerSlots - 1);; i = (i + 1) & (kPeerSlots - 1))
+    if (g_peers[i].inode == inode || g_peers[i].inode == 0) return &g_peers[i];
+}
+
+// Fills g_peers (all zero) from a dump of the node's Unix sockets, up to
+// half of it. A lookup that misses asks the kernel.
+void DumpUnixPeers() {
+  g_peers_dumped = true;
+  const int nl = AskUnixDiag(0, UDIAG_SHOW_PEER, true);
+  if (nl < 0) return;
+  bool done = false;
+  alignas(8) static char buf[32768];  // the checkpoint thread's alone
+  while (!done) {
+    const long n = RawSyscall(SYS_recvfrom, nl, reinterpret_cast<long>(buf), sizeof buf, 0, 0, 0);
+    if (n <= 0) break;
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<struct nlmsghdr*>(buf); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) done = true;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      auto* m = reinterpret_cast<struct unix_diag_msg*>(NLMSG_DATA(h));
+      uint32_t peer = 0;
+      int alen = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+      for (auto* a = reinterpret_cast<struct rtattr*>(m + 1); RTA_OK(a, alen);
+           a = RTA_NEXT(a, alen))
+        if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof peer)
+          memcpy(&peer, RTA_DATA(a), sizeof peer);
+      if (g_peers_used >= kPeerSlots / 2) continue;  // kept half empty: probes stay short
+      PeerSlot* slot = PeerSlotFor(m->udiag_ino);
+      if (!slot->inode) ++g_peers_used;
+      *slot = PeerSlot{m->udiag_ino, peer};
+    }
+  }
+  RawSyscall(SYS_close, nl);
+}
+
+}  // namespace
+
+void ReleaseUnixPeers() {
+  if (g_peers_used)
+    RawSyscall(SYS_madvise, reinterpret_cast<long>(g_peers), sizeof g_peers, MADV_DONTNEED);
+  g_peers_used = 0;
+  g_peer_lookups = 0;
+  g_peers_dumped = false;
+}
+
+uint64_t UnixPeerInode(uint64_t inode) {
+  uint32_t peer = 0;
+  if (!g_peers_dumped && ++g_peer_lookups > 16) DumpUnixPeers();
+  if (g_peers_dumped && inode <= 0xffffffffu) {
+    const PeerSlot* slot = PeerSlotFor(static_cast<uint32_t>(inode));
+    if (slot->inode) return slot->peer;
+  }
+  return UnixDiagAttribute(inode, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof peer) ? peer : 0;
 }
 
 void ClaimSharedSocket(const char* kind, uint64_t inode) {

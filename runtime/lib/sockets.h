@@ -13,6 +13,12 @@ bool SocketDomainAndType(int fd, int* domain, int* type);
 // `inode` of this network namespace, from the kernel's socket diagnostics:
 // its first len bytes into out; false if there is none.
 bool UnixDiagAttribute(uint64_t inode, uint32_t show, uint16_t attr, void* out, size_t len);
+// The peer of a Unix socket, by inode (0 if none). Past a few lookups in a
+// checkpoint, answered from one dump of the node's Unix sockets.
+uint64_t UnixPeerInode(uint64_t inode);
+// Once the descriptors are recorded: the dump is dropped (its memory given
+// back, so that no image holds it), and the next checkpoint's lookups begin.
+void ReleaseUnixPeers();
 
 // A socket that several processes of this host share is recorded by one:
 // each claims it (before a barrier that all processes pass), the last
