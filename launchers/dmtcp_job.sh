@@ -81,9 +81,22 @@ die() {
 }
 # The job's own log lines also go to <key>/job.log once it holds its folder (dmtcp_job status).
 job_log=""
+# No $(...) on the paths a signal can interrupt: bash 5.2 parses a command substitution when it
+# runs it, and a trap that fires then is parsed inside it ("trap: unexpected EOF while looking
+# for matching `)'", then "reader_loop: bad jump": the script aborts on the warning signal).
+# Microseconds since the epoch into the variable named $1 (bash 5's clock; whole seconds before).
+now_us() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    printf -v "$1" '%s' "${EPOCHREALTIME/[.,]/}"
+  else
+    printf -v "$1" '%(%s)T' -1
+    printf -v "$1" '%s' "$((${!1} * 1000000))"
+  fi
+}
 say() {
-  local line
-  line="$prog: $(date '+%F %T') $*"
+  local line now
+  printf -v now '%(%F %T)T' -1
+  line="$prog: $now $*"
   echo "$line" >&2
   [ -z "$job_log" ] || echo "$line" >>"$job_log"
 }
@@ -653,8 +666,8 @@ leave_stage() {
 # and the one they ask for joins it).
 checkpoint() {
   local deadline=$1 interruptible=${2:-0} args=(--bcheckpoint) out=$job_dir/.checkpoint.out pid rc
-  local t0
-  t0=$(date +%s%N)
+  local t0 t1
+  now_us t0
   ((deadline > 0)) && args+=(--timeout "$deadline")
   "${cmd[@]}" "${args[@]}" >"$out" 2>&1 {lock_fd}>&- &
   pid=$!
@@ -676,7 +689,8 @@ checkpoint() {
   done
   if ((rc == 0)); then
     # What a checkpoint costs the program (it is stopped meanwhile), for --interval auto.
-    echo $((($(date +%s%N) - t0) / 1000000)) >"$job_dir/checkpoint_cost_ms"
+    now_us t1
+    echo $(((t1 - t0) / 1000)) >"$job_dir/checkpoint_cost_ms"
     if [ -n "$stage" ]; then
       stage_snapshot || say "checkpoint written, but it could not be kept as a generation"
     else
@@ -716,7 +730,9 @@ choose_interval() {
 # when.
 plan_next() {
   next=$((SECONDS + interval))
-  echo "$(($(date +%s) + interval)) $interval" >"$job_dir/next_checkpoint"
+  local now
+  printf -v now '%(%s)T' -1
+  echo "$((now + interval)) $interval" >"$job_dir/next_checkpoint"
 }
 
 # The deadline of a checkpoint between warnings: done before the warning is due (0: no deadline
