@@ -375,6 +375,7 @@ int main(int argc, char** argv) {
 
   info.pid_table_fd = -1;
   info.sysv_table_fd = -1;
+  info.shared_fds_table_fd = -1;
   try {
     restart::ProcessTree tree(readers);
     std::unique_ptr<CoordinatorNameService> ns;

@@ -79,6 +79,27 @@ void ResumeEvents(int is_restart) {
   Event(DMTCP_EVENT_THREADS_RESUME, is_restart);
 }
 
+// The shared memory objects' descriptors dmtcp_restart handed every process it restored (the
+// loader has mapped them), and the list of them.
+void CloseSharedObjectFds() {
+  const int list = g.restart.shared_fds_table_fd;
+  if (list < 0) return;
+  int32_t fds[512];
+  uint64_t done = 0;
+  while (done < g.restart.num_shared_fds) {
+    const uint64_t want =
+        g.restart.num_shared_fds - done < 512 ? g.restart.num_shared_fds - done : 512;
+    const long n = RawSyscall(SYS_pread64, list, reinterpret_cast<long>(fds),
+                              static_cast<long>(want * sizeof fds[0]),
+                              static_cast<long>(done * sizeof fds[0]));
+    if (n == -EINTR) continue;
+    if (n <= 0 || n % static_cast<long>(sizeof fds[0]) != 0) break;
+    for (long i = 0; i < n / static_cast<long>(sizeof fds[0]); ++i) RawSyscall(SYS_close, fds[i]);
+    done += static_cast<uint64_t>(n) / sizeof fds[0];
+  }
+  RawSyscall(SYS_close, list);
+}
+
 // Runs in the restored process: rejoin and wait for every peer.
 void ContinueAfterRestart() {
   g.ckpt_tid = GetTid();  // a new thread in a new process
@@ -89,8 +110,7 @@ void ContinueAfterRestart() {
   if (!MapPidTable(g.restart.pid_table_fd)) Fatal("restart: bad pid table from dmtcp_restart");
   if (!TranslateSysvIds(g.restart.sysv_table_fd))
     Fatal("restart: bad System V id table from dmtcp_restart");
-  for (uint32_t i = 0; i < g.restart.num_shared_fds && i < kMaxSharedObjects; ++i)
-    RawSyscall(SYS_close, g.restart.shared_fds[i]);  // mapped by the loader already
+  CloseSharedObjectFds();  // mapped by the loader already
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   RestoreProcessSettings();

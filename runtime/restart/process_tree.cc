@@ -805,6 +805,7 @@ void ProcessTree::WaitForAllEntries() {
   }
   std::vector<int> keep = {table_fd_};
   if (sysv_table_fd_ >= 0) keep.push_back(sysv_table_fd_);
+  if (shared_fds_table_fd_ >= 0) keep.push_back(shared_fds_table_fd_);
   for (const auto& [key, fd] : shared_.fds) keep.push_back(fd);
   CloseOnExecAllBut(keep);
   PlaceDescriptors(index);
@@ -874,11 +875,17 @@ void ProcessTree::Run(RestartInfo info, const ExecImage& exec_image) {
     info.sysv_table_fd = sysv_table_fd_;
   }
   shared_ = MakeSharedObjects(images_, high_fd_, &deleted_, &sysv.segments);
-  if (shared_.fds.size() > kMaxSharedObjects)
-    throw std::runtime_error(
-        "too many shared memory objects to restore: " + std::to_string(shared_.fds.size()) +
-        " (the limit is " + std::to_string(kMaxSharedObjects) + " per node)");
-  for (const auto& [key, sfd] : shared_.fds) info.shared_fds[info.num_shared_fds++] = sfd;
+  if (!shared_.fds.empty()) {
+    std::vector<int32_t> fds;
+    fds.reserve(shared_.fds.size());
+    for (const auto& [key, sfd] : shared_.fds) fds.push_back(sfd);
+    int list = memfd_create("dmtcp-shared-fds", 0);
+    if (list < 0 || !io::WriteAll(list, fds.data(), fds.size() * sizeof fds[0]))
+      throw Errno("cannot hand the shared memory objects' descriptors to the processes");
+    shared_fds_table_fd_ = MoveHigh(list, high_fd_, false);
+    info.shared_fds_table_fd = shared_fds_table_fd_;
+    info.num_shared_fds = static_cast<uint32_t>(fds.size());
+  }
   info_ = info;
   // Several roots: the first one's process forks the others.
   for (size_t i = 1; i < roots_.size(); ++i) children_[roots_[0]].push_back(roots_[i]);

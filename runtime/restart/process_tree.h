@@ -86,7 +86,8 @@ class ProcessTree {
   PidTable* table_ = nullptr;
   int table_fd_ = -1;
   int sysv_table_fd_ = -1;
-  int high_fd_ = 0;  // our own descriptors live at and above this
+  int shared_fds_table_fd_ = -1;  // the descriptors of shared_, for the runtime to close
+  int high_fd_ = 0;               // our own descriptors live at and above this
   RestartInfo info_{};
   ExecImage exec_image_;
   SharedObjects shared_;

@@ -10,8 +10,6 @@
 namespace dmtcp {
 
 constexpr int kRestartMaxCpus = 1024;  // image::kMaxCpus
-// Shared memory objects (POSIX, memfd, shared file mappings) restored on one node.
-constexpr int kMaxSharedObjects = 4096;
 enum : uint32_t {
   kCpuKeep = 0,   // threads keep what the restart gave them
   kCpuRemap = 1,  // bound through cpu_map
@@ -31,10 +29,12 @@ struct RestartInfo {
   uint32_t no_coordinator;
   int32_t pid_table_fd;   // a memfd holding a PidTable, -1 if none
   int32_t sysv_table_fd;  // a memfd holding a SysvRestartTable, -1 if none
-  // Descriptors of shared memory objects that the loader mapped: the
-  // runtime closes them once the program's own descriptors are back.
+  // Descriptors of shared memory objects (POSIX, memfd, shared anonymous
+  // and file mappings) that the loader mapped: the runtime closes them once
+  // the program's own descriptors are back. A memfd holds num_shared_fds of
+  // them (int32_t each), as many as the descriptor limit allows; -1 if none.
   uint32_t num_shared_fds;
-  int32_t shared_fds[kMaxSharedObjects];
+  int32_t shared_fds_table_fd;
   // How threads are bound again (kCpu*), and for kCpuRemap where each CPU
   // of the checkpointed node went: its kernel number then -> now, -1 none.
   uint32_t cpu_mode;
