@@ -450,6 +450,21 @@ bool Server::KillProcess(const proto::ProcessIdentity& who) {
   return ident::Addressable(who) && kill(who.real_pid, SIGKILL) == 0;
 }
 
+char Server::ProcessState(const proto::ProcessIdentity& who) {
+  if (!ident::Addressable(who)) return 0;
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", who.real_pid);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = 0;
+  // "pid (comm) S ...": the command name may hold spaces and parentheses.
+  const char* end = strrchr(text, ')');
+  return end && end[1] == ' ' && end[2] ? end[2] : 0;
+}
+
 void Server::FinalFlush() {
   // Deliver the last replies and kill messages, but never hang on a client.
   auto deadline = Clock::now() + std::chrono::seconds(2);

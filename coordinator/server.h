@@ -48,6 +48,7 @@ class Server : public Effects {
   std::string SetScriptDir(const std::string& dir) override;
   void Exit() override;
   bool KillProcess(const proto::ProcessIdentity& who) override;
+  char ProcessState(const proto::ProcessIdentity& who) override;
   size_t Handshaking() override;
 
  private:

@@ -664,6 +664,13 @@ void State::OnTick() {
                       " s (stopped by a signal or a debugger, or stuck in the kernel)");
     return;
   }
+  if (ckpt_ && !ckpt_->suspended_released && ticks_ - ckpt_->started_tick >= kStoppedCheckTicks) {
+    const std::string stopped = StoppedParticipants();
+    if (!stopped.empty()) {
+      AbandonCheckpoint("did not stop: " + stopped);
+      return;
+    }
+  }
   if (ckpt_ && ckpt_->suspended_released && config_.checkpoint_timeout) {
     const std::vector<ClientId> stuck = StuckWriters();
     if (!stuck.empty()) {
@@ -744,6 +751,29 @@ void State::SendAbandoned(ClientId id) {
   proto::CopyField(b.name, sizeof b.name, proto::kBarrierSuspended);
   b.commit = proto::kCheckpointAbandoned;
   fx_.Send(id, MsgType::kBarrierRelease, &b, sizeof b);
+}
+
+std::string State::StoppedParticipants() {
+  const std::set<ClientId>& stopped = ckpt_->barriers[proto::kBarrierSuspended];
+  std::string text;
+  for (ClientId id : ckpt_->participants) {
+    if (stopped.count(id)) continue;
+    const Worker& w = workers_.at(id);
+    const char state = fx_.ProcessState(w.identity);
+    if (state != 'T' && state != 't') {
+      ckpt_->seen_stopped.erase(id);
+      continue;
+    }
+    if (++ckpt_->seen_stopped[id] < 2) continue;
+    const std::string pid = std::to_string(w.identity.real_pid);
+    text += (text.empty() ? "" : "; ") + Describe(w.program, w.pid, w.host) +
+            (state == 'T' ? " is stopped by a signal (SIGSTOP, SIGTSTP, a suspended job): it "
+                            "takes part once it runs again (kill -CONT " +
+                                pid + ")"
+                          : " is stopped by a tracer (a debugger, strace; pid " + pid +
+                                "): it takes part once the tracer lets it run or detaches");
+  }
+  return text;
 }
 
 void State::AbandonCheckpoint(const std::string& what) {

@@ -52,6 +52,10 @@ class Effects {
   // ident::Addressable): a process whose checkpoint thread is stuck never
   // reads the kill message. Returns whether it was signalled.
   virtual bool KillProcess(const proto::ProcessIdentity& who) = 0;
+  // The state letter of a worker's process (proc(5): 'T' stopped by a
+  // signal, 't' stopped by a tracer, ...) where this machine can see it;
+  // 0 where it cannot.
+  virtual char ProcessState(const proto::ProcessIdentity& who) = 0;
   // Connections accepted (or waiting to be) that have not said hello yet:
   // a child forked just before its parent ended is among them.
   virtual size_t Handshaking() = 0;
@@ -105,6 +109,10 @@ class State {
   // stopped after config.checkpoint_timeout is abandoned.
   void OnTick();
   static constexpr uint64_t kChildWaitTicks = 10;
+  // A process that has not stopped for the checkpoint after this many ticks
+  // and is seen stopped by a signal or a tracer twice in a row cannot take
+  // part: the checkpoint is abandoned then, not after its timeout.
+  static constexpr uint64_t kStoppedCheckTicks = 3;
   // A connection that never said hello is gone (closed or timed out).
   void OnHandshakeEnded();
   // After a coordinator was started again: checkpoints wait this long for
@@ -176,6 +184,9 @@ class State {
     // images are all written, the checkpoint is abandoned.
     uint64_t deadline_tick = 0;
     uint32_t deadline_secs = 0;
+    // Processes that have not stopped and were seen stopped by a signal or
+    // a tracer: ticks in a row.
+    std::map<ClientId, uint32_t> seen_stopped;
   };
 
   bool OnWorkerHello(ClientId id, const proto::Hello& hello, proto::HelloReply* reply);
@@ -201,6 +212,9 @@ class State {
   // Some process did not stop within config_.checkpoint_timeout: the ones
   // that did resume, and the checkpoint is dropped.
   void AbandonCheckpoint(const std::string& what);
+  // Processes the checkpoint waits for that are stopped (SIGSTOP, a job
+  // suspended, a debugger): a text naming each and why, empty if none.
+  std::string StoppedParticipants();
   // Past its deadline: every process leaves the checkpoint, which fails.
   void AbandonAtDeadline();
   // The checkpoint in progress must be written within `secs` from now.

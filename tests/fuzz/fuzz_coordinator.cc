@@ -126,6 +126,7 @@ class Harness : public coord::Effects {
   void Exit() override { exited_ = true; }
   // Fuzzed pids must never reach kill(2).
   bool KillProcess(const proto::ProcessIdentity&) override { return false; }
+  char ProcessState(const proto::ProcessIdentity&) override { return 0; }
   size_t Handshaking() override { return 0; }
 
  private:

@@ -55,6 +55,11 @@ class FakeEffects : public Effects {
     killed_pids.push_back(who.real_pid);
     return who.real_pid > 0;
   }
+  char ProcessState(const proto::ProcessIdentity& who) override {
+    auto it = process_states.find(who.real_pid);
+    return it == process_states.end() ? 'S' : it->second;
+  }
+  std::map<int32_t, char> process_states;
   size_t Handshaking() override { return handshaking; }
   size_t handshaking = 0;
 
@@ -487,6 +492,44 @@ TEST_F(StateTest, ImageThatCannotBePutInPlaceTakesTheWholeGenerationBack) {
   CheckpointUpToCommit({2, 3});
   for (ClientId w : {2u, 3u}) EXPECT_EQ(Verdict(fx, w, proto::kBarrierCommitted), 1);
   EXPECT_EQ(fx.completed.size(), 1u);
+}
+
+// A process stopped by a signal (or a tracer) cannot take part: once it is seen stopped twice in
+// a row, kStoppedCheckTicks after the start, the checkpoint is abandoned, naming it and how it
+// goes on, not after the timeout. One stopped for a moment only is waited for.
+TEST_F(StateTest, CheckpointWhoseProcessIsStoppedIsAbandonedEarly) {
+  Config c;
+  c.checkpoint_timeout = 120;
+  Make(c);
+  ASSERT_TRUE(AddResumingWorker(2, 100));
+  ASSERT_TRUE(AddResumingWorker(3, 101));
+  AddCommand(1);
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  fx.process_states[50101] = 'T';
+  for (uint64_t t = 1; t < State::kStoppedCheckTicks; ++t) state->OnTick();
+  state->OnTick();  // seen stopped once
+  fx.process_states[50101] = 'R';
+  state->OnTick();  // running again: counted anew
+  fx.process_states[50101] = 'T';
+  state->OnTick();
+  EXPECT_TRUE(state->checkpoint_in_progress());
+  state->OnTick();  // twice in a row
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  EXPECT_EQ(SuspendedVerdict(fx, 2), proto::kCheckpointAbandoned);
+  const std::string text = LastReply(1).text;
+  EXPECT_NE(text.find("is stopped by a signal"), std::string::npos) << text;
+  EXPECT_NE(text.find("kill -CONT 50101"), std::string::npos) << text;
+  EXPECT_EQ(text.find("[100]"), std::string::npos) << text;
+  // A tracer's stop is named as such.
+  Barrier(3, proto::kBarrierSuspended, 1);
+  fx.process_states[50101] = 't';
+  Command(1, 'b');
+  Barrier(2, proto::kBarrierSuspended);
+  for (uint64_t t = 0; t < State::kStoppedCheckTicks + 1; ++t) state->OnTick();
+  EXPECT_FALSE(state->checkpoint_in_progress());
+  const std::string traced = LastReply(1).text;
+  EXPECT_NE(traced.find("is stopped by a tracer"), std::string::npos) << traced;
 }
 
 // A process that never stops (SIGSTOP, a debugger, a hung file system): past
