@@ -17,7 +17,8 @@ struct HeldLock {
   int64_t end;  // inclusive, -1: to the end of the file
 };
 
-enum FileLockKind : uint8_t { kFlock = 1, kPosix = 2, kOfd = 3 };
+// kLease: a lease (fcntl F_SETLEASE) the descriptor's open file holds, read or write.
+enum FileLockKind : uint8_t { kFlock = 1, kPosix = 2, kOfd = 3, kLease = 4 };
 
 // Locks held through all of a process's descriptors that a checkpoint keeps.
 constexpr uint32_t kMaxHeldLocks = 65536;
@@ -29,5 +30,10 @@ int ReadHeldLocks(int fd, pid_t self, HeldLock* out, int cap);
 // Takes `locks` again on `fd`, without waiting. False if another process
 // holds a conflicting lock now.
 bool RetakeLocks(int fd, const HeldLock* locks, int n);
+
+// The process holding a write lease (fcntl F_SETLEASE, or one being broken) on the file
+// dev/inode: any open of the file waits until the holder lets go or the kernel's
+// lease-break-time (45 s) passes, and starts the break. 0: none; -1: held, the holder unknown.
+pid_t WriteLeaseHolder(uint64_t dev, uint64_t inode);
 
 }  // namespace dmtcp::rt

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "file_locks.h"
+#include "files.h"
 #include "runtime.h"
 
 namespace dmtcp::rt {
@@ -81,6 +83,22 @@ long FileReader::Open(int dir, const char* file, int open_flags, long program_fd
     fd = program_fd;
     return RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(st));
   }
+  // A stat by path opens nothing; the child checks it opened this file.
+  const long e =
+      RawSyscall(SYS_newfstatat, dir, reinterpret_cast<long>(file), reinterpret_cast<long>(st),
+                 (open_flags & O_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0);
+  if (e != 0) return e;
+  // An open would wait for the lease's holder (stopped for this checkpoint too, perhaps) up to
+  // the kernel's lease-break-time, and break its lease.
+  if (S_ISREG(st->st_mode) && (lease_holder = WriteLeaseHolder(st->st_dev, st->st_ino)) != 0) {
+    // Its own (not a forked writer's): given up while the file is read, which then breaks
+    // nothing, and taken again. Another's: not read.
+    const int own =
+        lease_holder == RawSyscall(SYS_getpid) ? WriteLeaseFd(st->st_dev, st->st_ino) : -1;
+    if (own < 0 || RawSyscall(SYS_fcntl, own, F_SETLEASE, F_UNLCK) != 0) return -EWOULDBLOCK;
+    lease_fd = own;
+    lease_holder = 0;
+  }
   if (!locked) {
     const long f = RawSyscall(SYS_openat, dir, reinterpret_cast<long>(file), open_flags);
     if (f < 0) return f;
@@ -88,11 +106,6 @@ long FileReader::Open(int dir, const char* file, int open_flags, long program_fd
     owned = true;
     return RawSyscall(SYS_fstat, fd, reinterpret_cast<long>(st));
   }
-  // A stat by path opens nothing; the child checks it opened this file.
-  const long e =
-      RawSyscall(SYS_newfstatat, dir, reinterpret_cast<long>(file), reinterpret_cast<long>(st),
-                 (open_flags & O_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0);
-  if (e != 0) return e;
   dirfd = dir;
   path = file;
   flags = open_flags;
@@ -111,6 +124,11 @@ long FileReader::Pread(char* buf, size_t len, uint64_t off) const {
 
 void FileReader::Close() {
   if (owned) RawSyscall(SYS_close, fd);
+  // No other open of the file is left then, unless one came from outside the computation
+  // meanwhile, which the lease would have told the program of: it is gone, as a break ends it.
+  if (lease_fd >= 0 && RawSyscall(SYS_fcntl, lease_fd, F_SETLEASE, F_WRLCK) != 0)
+    Log("checkpoint: the program's write lease (F_SETLEASE) on a file it has open could not be "
+        "taken again after the file was read: another process opened it meanwhile");
   *this = FileReader{};
 }
 

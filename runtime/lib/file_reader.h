@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 namespace dmtcp::rt {
 
@@ -19,11 +20,17 @@ struct FileReader {
   const char* path = nullptr;
   int flags = 0;
   uint64_t dev = 0, inode = 0;
+  // Open failed with -EWOULDBLOCK: this process (-1: one unknown) holds a write lease on the
+  // file, which an open would wait for and break (file_locks.h).
+  pid_t lease_holder = 0;
+  // This process's own write lease on the file, given up for the read: taken again by Close.
+  int lease_fd = -1;
 
   // The file at path (relative to dirfd), opened with flags: read through
   // program_fd where that is a descriptor of the program's that can read
   // it, else opened here where the process holds no POSIX lock on it
-  // (locked), else by a process of our own. Its stat in *st. 0 or -errno.
+  // (locked), else by a process of our own. Its stat in *st. 0 or -errno;
+  // never opened where another holds a write lease on it (-EWOULDBLOCK).
   long Open(int dir, const char* file, int open_flags, long program_fd, bool locked,
             struct stat* st);
   bool Usable() const { return fd >= 0 || path; }

@@ -827,6 +827,18 @@ int FileReadableWithoutClose(uint64_t dev, uint64_t inode, bool* posix_locked) {
   return readable;
 }
 
+int WriteLeaseFd(uint64_t dev, uint64_t inode) {
+  for (int i = 0; i < g_num_fds; ++i) {
+    const FdEntry& e = g_fds[i];
+    if (e.info.dev != dev || e.info.inode != inode) continue;
+    for (int k = 0; k < e.num_locks; ++k) {
+      const HeldLock& l = g_locks[e.first_lock + k];
+      if (l.kind == kLease && l.write) return e.info.fd;
+    }
+  }
+  return -1;
+}
+
 const image::FdInfo* RecordedFd(int i, const char** path) {
   if (i < 0 || i >= g_num_fds) return nullptr;
   *path = g_paths + g_fds[i].path_off;

@@ -23,6 +23,9 @@ int RecordedFdCount();
 // through without opening it again (-1: none), and whether the process holds
 // a POSIX lock on it (a close of any descriptor of the file would drop it).
 int FileReadableWithoutClose(uint64_t dev, uint64_t inode, bool* posix_locked);
+// After RecordFds: the descriptor through which this process holds a write lease on the file
+// dev/inode (-1: none).
+int WriteLeaseFd(uint64_t dev, uint64_t inode);
 // The i-th recorded descriptor and its path (path_len bytes, not terminated).
 const image::FdInfo* RecordedFd(int i, const char** path);
 bool WriteFdRecords(image::ImageWriter& w);

@@ -94,6 +94,23 @@ void FileError(char* err, size_t cap, const char* what, const char* path, size_t
 
 namespace {
 
+// Why a file could not be opened to read it, when a lease is why.
+void AddLeaseNote(char* err, size_t cap, const FileReader& r) {
+  if (!r.lease_holder) return;
+  StrCat(err, cap, ": ");
+  if (r.lease_holder > 0) {
+    char num[24];
+    FormatUint(num, sizeof num, static_cast<uint64_t>(r.lease_holder));
+    StrCat(err, cap, "process ");
+    StrCat(err, cap, num);
+  } else {
+    StrCat(err, cap, "a process");
+  }
+  StrCat(err, cap,
+         " holds a write lease on it (fcntl F_SETLEASE), which opening it to save its contents "
+         "would break; checkpoint once the lease is given up");
+}
+
 // The names in path's folder that are its own name, "-" and more (a
 // database's journal, write-ahead log), NUL-separated into names.
 long CompanionNames(const char* path, size_t path_len, char* names, size_t cap) {
@@ -153,6 +170,7 @@ bool SaveOne(image::ImageWriter& w, const image::FdInfo& f, const char* path, ch
   const long oe = OpenRecorded(f, link, &r, &st);
   if (oe != 0) {
     FileError(err, cap, "cannot read the file it has open for writing ", path, f.path_len, -oe);
+    AddLeaseNote(err, cap, r);
     r.Close();
     return false;
   }
@@ -238,6 +256,7 @@ bool WriteFileContents(image::ImageWriter& w, const char* maps, char* err, size_
       const char* path;
       RecordedFd(i, &path);
       FileError(err, errcap, "cannot read the file ", path, f->path_len, -oe);
+      AddLeaseNote(err, errcap, r);
       r.Close();
       return false;
     }
