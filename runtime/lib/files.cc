@@ -54,6 +54,7 @@ struct FdEntry {
   uint32_t first_lock;    // in g_locks: those held through this descriptor,
   int num_locks;          // taken again at restart
   bool contents_pending;  // to be read once every descriptor is recorded
+  int seals;              // a memfd's seals (F_GET_SEALS), added again at restart; 0: none
 };
 // Data saved with the descriptors (queued socket data, contents of small
 // unlinked and temporary files), found by offset: the memory moves as it
@@ -689,6 +690,7 @@ void RecordOne(int fd) {
   e.large_len = 0;
   e.num_locks = 0;
   e.contents_pending = false;
+  e.seals = 0;
   e.info.fd = fd;
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
   e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
@@ -728,7 +730,15 @@ void RecordOne(int fd) {
     StrCopy(g_paths + g_paths_used, 4096, virt);
     n = static_cast<long>(StrLen(virt));
   }
-  if (S_ISREG(st.st_mode) && st.st_nlink == 0) RecordDeleted(st, &e, &n);
+  if (S_ISREG(st.st_mode) && st.st_nlink == 0) {
+    RecordDeleted(st, &e, &n);
+    // dmtcp_restart makes a memfd again with sealing allowed; its seals (F_SEAL_SEAL alone if
+    // it allowed none) come back below.
+    if (StartsWith(g_paths + g_paths_used, "/memfd:")) {
+      const long seals = RawSyscall(SYS_fcntl, fd, F_GET_SEALS);
+      e.seals = seals > 0 ? static_cast<int>(seals) : 0;
+    }
+  }
   g_paths[g_paths_used + static_cast<size_t>(n)] = 0;
   // Files in the node's temporary folders (session folders of Open MPI and
   // PMIx) are not there when a restart lands on another node: their contents
@@ -886,6 +896,8 @@ bool RestoreFds() {
       // (0-2): give back the program's close-on-exec flag.
       if (e.info.fd > 2 && (e.info.fd_flags & FD_CLOEXEC))
         RawSyscall(SYS_fcntl, e.info.fd, F_SETFD, FD_CLOEXEC);
+      if (e.seals && RawSyscall(SYS_fcntl, e.info.fd, F_ADD_SEALS, e.seals) != 0)
+        Log("restart: the seals of memfd ", g_paths + e.path_off, " could not be added again");
       continue;
     }
     const char* path = g_paths + e.path_off;

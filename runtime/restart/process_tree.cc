@@ -539,8 +539,12 @@ void ProcessTree::MakeDeletedFiles() {
       const size_t slash = f.path.rfind('/');
       const std::string dir =
           slash == std::string::npos || slash == 0 ? "/" : f.path.substr(0, slash);
-      int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, f.info.mode & 07777);
-      if (fd < 0) fd = memfd_create(f.path.substr(slash + 1).c_str(), MFD_CLOEXEC);
+      // A memfd is one again, sealing allowed: the runtime adds its seals back.
+      const bool memfd = f.path.starts_with("/memfd:");
+      int fd = memfd ? -1 : open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, f.info.mode & 07777);
+      if (fd < 0)
+        fd = memfd_create(memfd ? f.path.substr(7).c_str() : f.path.substr(slash + 1).c_str(),
+                          MFD_CLOEXEC | (memfd ? MFD_ALLOW_SEALING : 0));
       if (fd < 0) throw Errno("cannot make the deleted file " + f.path + " again");
       const image::FileContents* large = img->file_contents(f.info.dev, f.info.inode);
       if (large ? !WritePages(*img, large->data, large->info.size, fd)
