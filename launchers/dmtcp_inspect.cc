@@ -192,6 +192,8 @@ const char* FdKindName(uint32_t kind) {
       return "epoll";
     case FdKind::kDeletedFile:
       return "deleted-file";
+    case FdKind::kPidfd:
+      return "pidfd";
   }
   return "unknown";
 }

@@ -201,6 +201,9 @@ enum class FdKind : uint32_t {
   // RecordType::kFileContents of the same dev and inode; made again,
   // unlinked, in the same folder.
   kDeletedFile = 12,
+  // A pidfd (pidfd_open, clone's CLONE_PIDFD) of the process itself or of a
+  // child: the runtime opens one again on the process's new pid.
+  kPidfd = 13,
 };
 
 // A file the process made in the node's temporary folders and still named

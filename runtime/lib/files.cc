@@ -55,6 +55,7 @@ struct FdEntry {
   int num_locks;          // taken again at restart
   bool contents_pending;  // to be read once every descriptor is recorded
   int seals;              // a memfd's seals (F_GET_SEALS), added again at restart; 0: none
+  pid_t pidfd_vpid;       // a pidfd's process, as the program knows it
 };
 // Data saved with the descriptors (queued socket data, contents of small
 // unlinked and temporary files), found by offset: the memory moves as it
@@ -141,6 +142,7 @@ image::FdKind AnonKind(const char* path) {
   if (StartsWith(path, "anon_inode:[eventfd]")) return image::FdKind::kEventfd;
   if (StartsWith(path, "anon_inode:[timerfd]")) return image::FdKind::kTimerfd;
   if (StartsWith(path, "anon_inode:[eventpoll]")) return image::FdKind::kEpoll;
+  if (StartsWith(path, "anon_inode:[pidfd]")) return image::FdKind::kPidfd;
   return image::FdKind::kOther;
 }
 
@@ -244,6 +246,8 @@ long RemakeKernelObject(const FdEntry& e) {
     }
     case image::FdKind::kEpoll:
       return RawSyscall(SYS_epoll_create1, cloexec);
+    case image::FdKind::kPidfd:  // PIDFD_NONBLOCK is O_NONBLOCK; a pidfd is close-on-exec
+      return RawSyscall(SYS_pidfd_open, RealPid(e.pidfd_vpid), nonblock);
     default:
       return -1;
   }
@@ -660,6 +664,50 @@ void RefuseUnsupported(int fd, const FdEntry& e, const char* path, image::FdKind
   StrCat(g_record_error, sizeof g_record_error, "): not supported");
 }
 
+// A pidfd of the process itself or of a child (the children are processes of the computation):
+// kept by the pid the program knows. One of another process, or of one that has ended and was
+// waited for (no pid left to open one on), is refused.
+void RecordPidfd(int fd, FdEntry* e) {
+  const char* info = g_paths + e->fdinfo_off;
+  const char* pid_line = info;
+  while (*pid_line && !(StartsWith(pid_line, "Pid:") && (pid_line == info || pid_line[-1] == '\n')))
+    ++pid_line;
+  uint64_t real = 0;
+  const long self = RawSyscall(SYS_getpid);
+  bool ours = *pid_line && FdinfoNumber(pid_line, "Pid:", 10, &real) && real > 0;
+  if (ours && static_cast<long>(real) != self) {
+    // Field 4 of /proc/<pid>/stat, after the command name's closing parenthesis.
+    char path[40] = "/proc/";
+    char num[24];
+    FormatUint(num, sizeof num, real);
+    StrCat(path, sizeof path, num);
+    StrCat(path, sizeof path, "/stat");
+    char stat[512] = {};
+    const long f =
+        RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+    long n = f >= 0 ? RawSyscall(SYS_read, f, reinterpret_cast<long>(stat), sizeof stat - 1) : -1;
+    if (f >= 0) RawSyscall(SYS_close, f);
+    const char* close_paren = nullptr;
+    for (long i = 0; i < n; ++i)
+      if (stat[i] == ')') close_paren = stat + i;
+    uint64_t ppid = 0;
+    ours = close_paren && close_paren[1] == ' ' && close_paren[2] && close_paren[3] == ' ' &&
+           FdinfoNumber(close_paren + 4, "", 10, &ppid) && static_cast<long>(ppid) == self;
+  }
+  if (ours) {
+    e->pidfd_vpid = VirtualPid(static_cast<pid_t>(real));
+    return;
+  }
+  if (real > 0)
+    FdRecordError("descriptor ", fd,
+                  " is a pidfd of a process that is neither this one nor a child of it: not "
+                  "supported");
+  else
+    FdRecordError("descriptor ", fd,
+                  " is a pidfd of a process that has ended and was waited for: a restart cannot "
+                  "open one again");
+}
+
 void RecordLocks(int fd, FdEntry* e) {
   e->first_lock = g_num_locks;
   e->num_locks =
@@ -761,6 +809,7 @@ void RecordOne(int fd) {
     const size_t len = ReadFdinfo(fd, g_paths + g_paths_used, room);
     if (len + 1 >= room) PathPoolFull();
     g_paths_used += len + 1;
+    if (anon == image::FdKind::kPidfd) RecordPidfd(fd, &e);
   }
   ++g_num_fds;
 }
@@ -879,10 +928,11 @@ bool RestoreFds() {
   for (int i = 0; i < g_num_fds; ++i) {
     const FdEntry& e = g_fds[i];
     const auto kind = static_cast<image::FdKind>(e.info.kind);
-    if (kind >= image::FdKind::kSignalfd && kind <= image::FdKind::kEpoll) {
+    if ((kind >= image::FdKind::kSignalfd && kind <= image::FdKind::kEpoll) ||
+        kind == image::FdKind::kPidfd) {
       long nfd = RemakeKernelObject(e);
       if (nfd < 0) {
-        Log("restart: cannot re-make a signalfd/eventfd/timerfd/epoll descriptor");
+        Log("restart: cannot re-make a signalfd/eventfd/timerfd/epoll/pidfd descriptor");
         continue;
       }
       if (nfd != e.info.fd) {

@@ -434,6 +434,11 @@ int fcntl(int fd, int cmd, ...) {
 
 int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
+// glibc's (2.36) calls the kernel itself.
+int pidfd_open(pid_t pid, unsigned int flags) {
+  return static_cast<int>(Result(RawSyscall(SYS_pidfd_open, RealPid(pid), flags)));
+}
+
 int sigqueue(pid_t pid, int sig, const union sigval value) {
   static auto real = Next<int (*)(pid_t, int, const union sigval)>("sigqueue");
   return real(RealPid(pid), sig, value);
