@@ -37,6 +37,7 @@ struct SavedPty {
   int fd;
   unsigned index;  // the pty's number
   uint64_t len;
+  int flags;  // the master's file status flags (O_NONBLOCK while it is read out)
 };
 
 // One mapping, in the image: the table, then kRoomPerPty per pty.
@@ -63,20 +64,13 @@ void ForEachMaster(Fn fn) {
   });
 }
 
-// Reads what the master has to read; the kernel moves data into the master's
-// line buffer a little later than it arrives, so a short wait ends it.
-uint64_t ReadOut(int fd, char* dst, uint64_t cap) {
-  uint64_t got = 0;
+// Reads what the (non-blocking) master has to read now into dst + got; the new total.
+uint64_t ReadAvailable(int fd, char* dst, uint64_t got, uint64_t cap) {
   while (got < cap) {
     long n =
         RawSyscall(SYS_read, fd, reinterpret_cast<long>(dst + got), static_cast<long>(cap - got));
-    if (n > 0) {
-      got += static_cast<uint64_t>(n);
-      continue;
-    }
-    if (n != -EAGAIN) break;
-    pollfd p = {fd, POLLIN, 0};
-    if (RawSyscall(SYS_poll, reinterpret_cast<long>(&p), 1, 20) <= 0) break;
+    if (n <= 0) break;
+    got += static_cast<uint64_t>(n);
   }
   return got;
 }
@@ -145,15 +139,34 @@ void SavePtyOutput() {
     ++g_area.count;
     s.fd = fd;
     s.index = index;
-    const int flags = static_cast<int>(RawSyscall(SYS_fcntl, fd, F_GETFL));
-    RawSyscall(SYS_fcntl, fd, F_SETFL, flags | O_NONBLOCK);
-    s.len = ReadOut(fd, dst, kRoomPerPty);
+    s.flags = static_cast<int>(RawSyscall(SYS_fcntl, fd, F_GETFL));
+    RawSyscall(SYS_fcntl, fd, F_SETFL, s.flags | O_NONBLOCK);
+    s.len = ReadAvailable(fd, dst, 0, kRoomPerPty);
+  });
+  // The kernel moves what the slave wrote into the master's line buffer a little later than it
+  // arrives: a short wait, once for all of them (a program may hold thousands), and again
+  // while it brings more.
+  for (bool more = true; more;) {
+    const struct timespec wait = {0, 20 * 1000 * 1000};
+    RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&wait), 0);
+    more = false;
+    for (int i = 0; i < g_area.count; ++i) {
+      SavedPty& s = g_area.ptys[i];
+      const uint64_t before = s.len;
+      s.len = ReadAvailable(s.fd, g_area.data + static_cast<uint64_t>(i) * kRoomPerPty, s.len,
+                            kRoomPerPty);
+      more = more || (s.len != before && s.len < kRoomPerPty);
+    }
+  }
+  for (int i = 0; i < g_area.count; ++i) {
+    const SavedPty& s = g_area.ptys[i];
     if (s.len == kRoomPerPty)
       CheckpointFailed("a pseudo-terminal held more output than a checkpoint keeps (128 KiB)");
-    if (s.len && !WriteThroughSlave(fd, dst, s.len))
+    if (s.len &&
+        !WriteThroughSlave(s.fd, g_area.data + static_cast<uint64_t>(i) * kRoomPerPty, s.len))
       CheckpointFailed("could not put back the output waiting in a pseudo-terminal");
-    RawSyscall(SYS_fcntl, fd, F_SETFL, flags);
-  });
+    RawSyscall(SYS_fcntl, s.fd, F_SETFL, s.flags);
+  }
 }
 
 void RestorePtyOutput() {
