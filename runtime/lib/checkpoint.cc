@@ -114,7 +114,7 @@ void ContinueAfterRestart() {
   if (g.restart.ckpt_dir[0]) StrCopy(g.cfg.ckpt_dir, sizeof g.cfg.ckpt_dir, g.restart.ckpt_dir);
   g.cfg.fail_rc = g.restart.fail_rc;
   RestoreProcessSettings();
-  RaiseDescriptorLimit();  // the program's limit again; room for ours until it runs
+  RaiseLimitsForCheckpoint();  // the program's limit again; room for ours until it runs
   RestorePosixTimers();
   RestoreProcessCpuTime();
   // Perhaps another host now: the coordinator, the restart script and the
@@ -243,7 +243,7 @@ void CheckpointSteps(const char* dir) {
     return;
   }
   Event(DMTCP_EVENT_THREADS_SUSPEND);
-  RaiseDescriptorLimit();
+  RaiseLimitsForCheckpoint();
   if (!g.cfg.no_coordinator) {
     ReportChildrenToJoin();
     uint32_t peers = 0;
@@ -258,7 +258,7 @@ void CheckpointSteps(const char* dir) {
       if (verdict == proto::kCheckpointAbandoned)
         Log("the coordinator abandoned the checkpoint: a process did not stop in time");
       g.num_failed_checkpoints.fetch_add(1);
-      RestoreDescriptorLimit();
+      LowerLimitsAfterCheckpoint();
       ResumeThreads();
       return;
     }
@@ -290,7 +290,7 @@ void CheckpointSteps(const char* dir) {
                                        g.cfg.forked_checkpoint ? &forked : nullptr);
       QueueSignalsAgain();
       ResumeEvents(0);
-      RestoreDescriptorLimit();
+      LowerLimitsAfterCheckpoint();
       ResumeThreads();
       Event(DMTCP_EVENT_RUNNING);
       if (forked) ok = FinishForkedWrite(path, sizeof path, &bytes, error, sizeof error);
@@ -303,15 +303,15 @@ void CheckpointSteps(const char* dir) {
     Conclude(ok, path, bytes, false, error, sizeof error);
     ReleaseImageFolder();
     ResumeEvents(0);
-    RestoreDescriptorLimit();
+    LowerLimitsAfterCheckpoint();
     ResumeThreads();
   } else {
     ForgetImageFolder();
     ForgetIncremental();
     ForgetPeerBlocks();
-    ForgetDescriptorLimit();
+    ForgetRaisedLimits();
     ContinueAfterRestart();
-    RestoreDescriptorLimit();
+    LowerLimitsAfterCheckpoint();
     ResumeThreads(1);
   }
   Event(DMTCP_EVENT_RUNNING);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -162,6 +163,21 @@ void SetError(char* err, size_t cap, const char* what, const char* path, int e) 
   StrCat(err, cap, " (errno ");
   StrCat(err, cap, num);
   StrCat(err, cap, ")");
+}
+
+// After an error of a checkpoint's: the program's hard limit that caused it, if one is set
+// (the runtime raises soft limits up to the hard ones while the program is stopped).
+void AddHardLimitNote(char* err, size_t cap, int resource, const char* name) {
+  struct rlimit l;
+  if (RawSyscall(SYS_prlimit64, 0, resource, 0, reinterpret_cast<long>(&l)) != 0 ||
+      l.rlim_max == RLIM_INFINITY)
+    return;
+  char num[24];
+  FormatUint(num, sizeof num, l.rlim_max);
+  StrCat(err, cap, "; the process's hard ");
+  StrCat(err, cap, name);
+  StrCat(err, cap, " limit is ");
+  StrCat(err, cap, num);
 }
 
 struct HelperWork {
@@ -373,6 +389,8 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (sm < 0 && sm > -4096) {
     SetError(err, errcap, "cannot allocate checkpoint buffers for ", path, static_cast<int>(-sm));
+    AddHardLimitNote(err, errcap, RLIMIT_AS, "address-space (RLIMIT_AS)");
+    AddHardLimitNote(err, errcap, RLIMIT_DATA, "data (RLIMIT_DATA)");
     return false;
   }
   auto* scratch = reinterpret_cast<char*>(sm);
@@ -540,6 +558,7 @@ bool WriteImage(const char* dir, char* path, size_t cap, uint64_t* bytes, char* 
       StrCopy(err, errcap, g.ckpt_error);
     else
       SetError(err, errcap, "cannot write checkpoint image ", tmp, e ? e : 5);
+    if (e == EFBIG) AddHardLimitNote(err, errcap, RLIMIT_FSIZE, "file-size (RLIMIT_FSIZE)");
     RawSyscall(SYS_unlink, reinterpret_cast<long>(tmp));
     if (child) ExitWriter(false, path, err, 0);
     return false;

@@ -28,15 +28,30 @@ long Prlimit(int resource, const struct rlimit* set, struct rlimit* get) {
                     reinterpret_cast<long>(get));
 }
 
-// The program's descriptor limit while RaiseDescriptorLimit's is in effect.
-struct rlimit g_program_nofile;
-bool g_nofile_raised;
+// The limits the runtime raises while the program is stopped (RaiseLimitsForCheckpoint), and
+// the program's own while they are raised: descriptors (the image, /proc files), the address
+// space and data segment (the checkpoint's buffers), file size (the image) and CPU time (the
+// checkpoint's own, which must not end in SIGXCPU or SIGXFSZ).
+constexpr int kRaised[] = {RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_CPU};
+constexpr int kNumRaised = sizeof kRaised / sizeof kRaised[0];
+struct rlimit g_program_limit[kNumRaised];
+bool g_limit_raised[kNumRaised];
+
+// The program's own value of limit r where the runtime has raised it.
+bool ProgramLimit(int r, struct rlimit* out) {
+  for (int i = 0; i < kNumRaised; ++i)
+    if (kRaised[i] == r && g_limit_raised[i]) {
+      *out = g_program_limit[i];
+      return true;
+    }
+  return false;
+}
 
 void SaveLimits() {
   for (int r = 0; r < kNumLimits; ++r) {
     struct rlimit l;
     g.limits_saved[r] = Prlimit(r, nullptr, &l) == 0;
-    if (r == RLIMIT_NOFILE && g_nofile_raised) l = g_program_nofile;
+    if (g.limits_saved[r]) ProgramLimit(r, &l);
     if (g.limits_saved[r]) {
       g.limits[r][0] = l.rlim_cur;
       g.limits[r][1] = l.rlim_max;
@@ -65,23 +80,32 @@ void RestoreLimits() {
 
 }  // namespace
 
-void RaiseDescriptorLimit() {
-  constexpr rlim_t kRoom = 64;
-  struct rlimit l;
-  if (g_nofile_raised || Prlimit(RLIMIT_NOFILE, nullptr, &l) != 0 || l.rlim_cur >= l.rlim_max)
-    return;
-  g_program_nofile = l;
-  l.rlim_cur = l.rlim_max - l.rlim_cur > kRoom ? l.rlim_cur + kRoom : l.rlim_max;
-  g_nofile_raised = Prlimit(RLIMIT_NOFILE, &l, nullptr) == 0;
+void RaiseLimitsForCheckpoint() {
+  constexpr rlim_t kRoom = 64;  // descriptors: a few more, not the hard limit (select's sets)
+  for (int i = 0; i < kNumRaised; ++i) {
+    struct rlimit l;
+    if (g_limit_raised[i] || Prlimit(kRaised[i], nullptr, &l) != 0 || l.rlim_cur >= l.rlim_max)
+      continue;
+    g_program_limit[i] = l;
+    if (kRaised[i] != RLIMIT_NOFILE)
+      l.rlim_cur = l.rlim_max;
+    else
+      l.rlim_cur = l.rlim_max - l.rlim_cur > kRoom ? l.rlim_cur + kRoom : l.rlim_max;
+    g_limit_raised[i] = Prlimit(kRaised[i], &l, nullptr) == 0;
+  }
 }
 
-void RestoreDescriptorLimit() {
-  if (!g_nofile_raised) return;
-  g_nofile_raised = false;
-  Prlimit(RLIMIT_NOFILE, &g_program_nofile, nullptr);
+void LowerLimitsAfterCheckpoint() {
+  for (int i = 0; i < kNumRaised; ++i) {
+    if (!g_limit_raised[i]) continue;
+    g_limit_raised[i] = false;
+    Prlimit(kRaised[i], &g_program_limit[i], nullptr);
+  }
 }
 
-void ForgetDescriptorLimit() { g_nofile_raised = false; }
+void ForgetRaisedLimits() {
+  for (bool& raised : g_limit_raised) raised = false;
+}
 
 void SaveProcessSettings() {
   SaveLimits();

@@ -11,12 +11,14 @@ namespace dmtcp::rt {
 constexpr int kNumLimits = 16;  // RLIMIT_CPU .. RLIMIT_RTTIME
 void SaveProcessSettings();     // at checkpoint, threads stopped
 void RestoreProcessSettings();  // in the restored process, before the program runs
-// Room for the runtime's own descriptors while the program is stopped for a
-// checkpoint (the image, /proc files): a program that uses all of its soft
-// limit would otherwise fail the checkpoint. The image keeps the program's
-// limit; it is set back before the program runs again.
-void RaiseDescriptorLimit();
-void RestoreDescriptorLimit();
-void ForgetDescriptorLimit();  // in the restored process: its limits come from the image
+// Room for the runtime while the program is stopped for a checkpoint: a few
+// more descriptors (the image, /proc files), and the soft limits of address
+// space, data, file size and CPU time up to the hard ones (the checkpoint's
+// buffers, its image, its own CPU time). A program at its soft limits would
+// otherwise fail the checkpoint, or be killed by SIGXFSZ or SIGXCPU. The
+// image keeps the program's limits; they are set back before it runs again.
+void RaiseLimitsForCheckpoint();
+void LowerLimitsAfterCheckpoint();
+void ForgetRaisedLimits();  // in the restored process: its limits come from the image
 
 }  // namespace dmtcp::rt
