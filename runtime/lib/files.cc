@@ -185,6 +185,18 @@ bool FdinfoNumber(const char* text, const char* key, int base, uint64_t* out) {
   return false;
 }
 
+// A pidfd of a process that has ended and was waited for: one of a child of ours that exits at
+// once (no exit signal: the program hears nothing of it), taken before it is reaped.
+long EndedPidfd(long flags) {
+  const long pid = RawSyscall(SYS_clone, 0, 0, 0, 0, 0);
+  if (pid == 0) RawSyscall(SYS_exit, 0);
+  if (pid < 0) return pid;
+  const long fd = RawSyscall(SYS_pidfd_open, pid, flags);
+  while (RawSyscall(SYS_wait4, pid, 0, __WALL, 0) == -EINTR) {
+  }
+  return fd;
+}
+
 // Makes a new kernel object like the one recorded; returns its descriptor.
 long RemakeKernelObject(const FdEntry& e) {
   const char* info = g_paths + e.fdinfo_off;
@@ -247,7 +259,8 @@ long RemakeKernelObject(const FdEntry& e) {
     case image::FdKind::kEpoll:
       return RawSyscall(SYS_epoll_create1, cloexec);
     case image::FdKind::kPidfd:  // PIDFD_NONBLOCK is O_NONBLOCK; a pidfd is close-on-exec
-      return RawSyscall(SYS_pidfd_open, RealPid(e.pidfd_vpid), nonblock);
+      return e.pidfd_vpid ? RawSyscall(SYS_pidfd_open, RealPid(e.pidfd_vpid), nonblock)
+                          : EndedPidfd(nonblock);
     default:
       return -1;
   }
@@ -664,14 +677,21 @@ void RefuseUnsupported(int fd, const FdEntry& e, const char* path, image::FdKind
   StrCat(g_record_error, sizeof g_record_error, "): not supported");
 }
 
-// A pidfd of the process itself or of a child (the children are processes of the computation):
-// kept by the pid the program knows. One of another process, or of one that has ended and was
-// waited for (no pid left to open one on), is refused.
+// A pidfd of the process itself, of a child, or of a sibling it made (clone's CLONE_PARENT):
+// processes of the computation, kept by the pid the program knows; one of a process that has
+// ended and was waited for ("Pid: -1"), as such (pidfd_vpid 0). One of another process is
+// refused.
 void RecordPidfd(int fd, FdEntry* e) {
   const char* info = g_paths + e->fdinfo_off;
   const char* pid_line = info;
   while (*pid_line && !(StartsWith(pid_line, "Pid:") && (pid_line == info || pid_line[-1] == '\n')))
     ++pid_line;
+  const char* value = *pid_line ? pid_line + 4 : pid_line;
+  while (*value == ' ' || *value == '\t') ++value;
+  if (*value == '-') {
+    e->pidfd_vpid = 0;
+    return;
+  }
   uint64_t real = 0;
   const long self = RawSyscall(SYS_getpid);
   bool ours = *pid_line && FdinfoNumber(pid_line, "Pid:", 10, &real) && real > 0;
@@ -692,20 +712,16 @@ void RecordPidfd(int fd, FdEntry* e) {
       if (stat[i] == ')') close_paren = stat + i;
     uint64_t ppid = 0;
     ours = close_paren && close_paren[1] == ' ' && close_paren[2] && close_paren[3] == ' ' &&
-           FdinfoNumber(close_paren + 4, "", 10, &ppid) && static_cast<long>(ppid) == self;
+           FdinfoNumber(close_paren + 4, "", 10, &ppid) &&
+           (static_cast<long>(ppid) == self || static_cast<long>(ppid) == RawSyscall(SYS_getppid));
   }
   if (ours) {
     e->pidfd_vpid = VirtualPid(static_cast<pid_t>(real));
     return;
   }
-  if (real > 0)
-    FdRecordError("descriptor ", fd,
-                  " is a pidfd of a process that is neither this one nor a child of it: not "
-                  "supported");
-  else
-    FdRecordError("descriptor ", fd,
-                  " is a pidfd of a process that has ended and was waited for: a restart cannot "
-                  "open one again");
+  FdRecordError("descriptor ", fd,
+                " is a pidfd of a process that is not this one, a child or a sibling it made: "
+                "not supported");
 }
 
 void RecordLocks(int fd, FdEntry* e) {

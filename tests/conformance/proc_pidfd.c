@@ -2,7 +2,9 @@
 // a child, watched by an epoll set too, and one on the process itself. After restarts the
 // child's pidfd is still its own: not readable while it lives, pidfd_send_signal ends it, then
 // poll and the epoll set see it readable and waitid(P_PIDFD) reports it, under the pid fork
-// gave; the process's own pidfd still names it (a signal sent through it arrives).
+// gave; the process's own pidfd still names it (a signal sent through it arrives); the pidfd of
+// a child that had ended and was waited for at the checkpoint still says so (readable,
+// pidfd_send_signal: ESRCH, waitid: ECHILD).
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -12,7 +14,7 @@
 #include "conformance.h"
 
 static pid_t child;
-static int child_fd, self_fd, ep;
+static int child_fd, self_fd, ep, ended_fd;
 static volatile sig_atomic_t got_usr1;
 
 static void on_usr1(int sig) {
@@ -35,6 +37,10 @@ static void setup(void) {
   struct sigaction sa = {0};
   sa.sa_handler = on_usr1;
   SYS(sigaction(SIGUSR1, &sa, NULL));
+  pid_t ended = SYS(fork());
+  if (ended == 0) _exit(3);
+  ended_fd = SYS(open_pidfd(ended));
+  CHECK(waitpid(ended, NULL, 0) == ended, "waitpid");
 }
 
 static void tick(void) {}
@@ -56,6 +62,12 @@ static void finish(void) {
         "pidfd_send_signal to itself: %s", strerror(errno));
   for (int i = 0; i < 100 && !got_usr1; ++i) sleep_ms(10);
   CHECK(got_usr1, "the signal sent through its own pidfd did not arrive");
+  struct pollfd q = {ended_fd, POLLIN, 0};
+  CHECK(poll(&q, 1, 0) == 1, "the ended child's pidfd is not readable");
+  CHECK(syscall(SYS_pidfd_send_signal, ended_fd, SIGTERM, NULL, 0) < 0 && errno == ESRCH,
+        "a signal through the ended child's pidfd: %s", strerror(errno));
+  CHECK(waitid(P_PIDFD, (id_t)ended_fd, &info, WEXITED | WNOHANG) < 0 && errno == ECHILD,
+        "waitid on the ended child's pidfd: %s", strerror(errno));
 }
 
 CONFORMANCE_MAIN
