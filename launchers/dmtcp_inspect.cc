@@ -194,6 +194,8 @@ const char* FdKindName(uint32_t kind) {
       return "deleted-file";
     case FdKind::kPidfd:
       return "pidfd";
+    case FdKind::kMqueue:
+      return "mqueue";
   }
   return "unknown";
 }

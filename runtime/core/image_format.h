@@ -204,6 +204,10 @@ enum class FdKind : uint32_t {
   // A pidfd (pidfd_open, clone's CLONE_PIDFD) of the process itself or of a
   // child: the runtime opens one again on the process's new pid.
   kPidfd = 13,
+  // A POSIX message queue (mq_open), by its name ("/name"): opened again,
+  // made with its limits where missing; its messages are in the memory of
+  // the process that saved them (see runtime/lib/posix_mqueues.h).
+  kMqueue = 14,
 };
 
 // A file the process made in the node's temporary folders and still named

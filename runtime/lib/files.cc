@@ -26,6 +26,7 @@
 #include "peeked_datagrams.h"
 #include "pids.h"
 #include "plugins.h"
+#include "posix_mqueues.h"
 #include "proc_dir.h"
 #include "protocol.h"
 #include "runtime.h"
@@ -56,6 +57,8 @@ struct FdEntry {
   bool contents_pending;  // to be read once every descriptor is recorded
   int seals;              // a memfd's seals (F_GET_SEALS), added again at restart; 0: none
   pid_t pidfd_vpid;       // a pidfd's process, as the program knows it
+  int64_t mq_maxmsg;      // a POSIX message queue's limits
+  int64_t mq_msgsize;
 };
 // Data saved with the descriptors (queued socket data, contents of small
 // unlinked and temporary files), found by offset: the memory moves as it
@@ -658,13 +661,12 @@ void RecordSharing() {
 // name, rather than coming back as something else or not at all.
 void RefuseUnsupported(int fd, const FdEntry& e, const char* path, image::FdKind anon) {
   const char* what = nullptr;
-  struct statfs fs;
+  const size_t len = StrLen(path);
   if (StartsWith(path, "anon_inode:") && anon == image::FdKind::kOther)
     what = path + 11;  // inotify, [fanotify], [pidfd], [io_uring], [userfaultfd], ...
-  else if (e.info.kind == static_cast<uint32_t>(image::FdKind::kRegular) &&
-           RawSyscall(SYS_fstatfs, fd, reinterpret_cast<long>(&fs)) == 0 &&
-           fs.f_type == 0x19800202)  // MQUEUE_MAGIC
-    what = "POSIX message queue";
+  else if (e.info.kind == static_cast<uint32_t>(image::FdKind::kMqueue) && len > 10 &&
+           StartsWith(path + len - 10, " (deleted)"))
+    what = "POSIX message queue removed by mq_unlink: it has no name to open again by";
   if (!what || g_record_error[0]) return;
   char num[16];
   FormatUint(num, sizeof num, static_cast<uint64_t>(fd));
@@ -759,6 +761,8 @@ void RecordOne(int fd) {
   e.info.status_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFL));
   e.info.fd_flags = static_cast<int32_t>(RawSyscall(SYS_fcntl, fd, F_GETFD));
   e.info.kind = static_cast<uint32_t>(KindOf(fd, st));
+  const bool mqueue = S_ISREG(st.st_mode) && MessageQueueLimits(fd, &e.mq_maxmsg, &e.mq_msgsize);
+  if (mqueue) e.info.kind = static_cast<uint32_t>(image::FdKind::kMqueue);
   e.info.offset =
       S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? RawSyscall(SYS_lseek, fd, 0, SEEK_CUR) : 0;
   e.info.size = static_cast<uint64_t>(st.st_size);
@@ -766,7 +770,7 @@ void RecordOne(int fd) {
   e.info.inode = st.st_ino;
   e.info.mode = st.st_mode;
   RecordPty(fd, st, &e.info);
-  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) RecordLocks(fd, &e);
+  if ((S_ISREG(st.st_mode) && !mqueue) || S_ISDIR(st.st_mode)) RecordLocks(fd, &e);
   if (S_ISFIFO(st.st_mode) && (e.info.status_flags & O_ACCMODE) == O_RDONLY) {
     pollfd p = {fd, POLLIN, 0};
     e.info.pipe_no_writers =
@@ -794,7 +798,7 @@ void RecordOne(int fd) {
     StrCopy(g_paths + g_paths_used, 4096, virt);
     n = static_cast<long>(StrLen(virt));
   }
-  if (S_ISREG(st.st_mode) && st.st_nlink == 0) {
+  if (S_ISREG(st.st_mode) && st.st_nlink == 0 && !mqueue) {
     RecordDeleted(st, &e, &n);
     // dmtcp_restart makes a memfd again with sealing allowed; its seals (F_SEAL_SEAL alone if
     // it allowed none) come back below.
@@ -808,7 +812,7 @@ void RecordOne(int fd) {
   // PMIx) are not there when a restart lands on another node: their contents
   // go into the image, and dmtcp_restart makes them again where missing.
   // Small ones only.
-  if (S_ISREG(st.st_mode) && st.st_nlink > 0 &&
+  if (S_ISREG(st.st_mode) && st.st_nlink > 0 && !mqueue &&
       static_cast<uint64_t>(st.st_size) <= image::kMaxMadeFileSize &&
       static_cast<uint64_t>(st.st_size) <= g.cfg.tmp_file_max &&
       image::NodeLocalPath(g_paths + g_paths_used, static_cast<size_t>(n)))
@@ -955,6 +959,11 @@ bool RestoreFds() {
         RawSyscall(SYS_dup3, nfd, e.info.fd, (e.info.fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
         RawSyscall(SYS_close, nfd);
       }
+      continue;
+    }
+    if (kind == image::FdKind::kMqueue) {
+      ReopenMessageQueue(e.info.fd, g_paths + e.path_off, e.info.status_flags, e.info.fd_flags,
+                         e.info.mode, e.mq_maxmsg, e.mq_msgsize);
       continue;
     }
     if (!Reopenable(kind) || e.info.share_pid != 0) {

@@ -17,6 +17,7 @@
 #include "pids.h"
 #include "pipes.h"
 #include "plugins.h"
+#include "posix_mqueues.h"
 #include "runtime.h"
 #include "write_tracking.h"
 
@@ -238,6 +239,7 @@ __attribute__((constructor)) void DmtcpInit() {
   g.coord_fd = -1;
   OpenTaskDir(false);
   RegisterFilesPlugin();
+  RegisterMessageQueuesPlugin();  // claims before the pipes' election barrier
   RegisterPipesPlugin();
   LoadPlugins();
   InstallSignalHandler();

@@ -360,6 +360,12 @@ bool SharedSocketIsOurs(const char* kind, uint64_t inode) {
          memcmp(value, g.unique_id, static_cast<size_t>(n)) == 0;
 }
 
+bool SharedSocketClaimed(const char* kind, uint64_t inode) {
+  char key[160], value[sizeof g.unique_id];
+  OwnerKey(key, sizeof key, kind, inode);
+  return CoordKvGet(key, value, sizeof value - 1) > 0;
+}
+
 // Setting TCP_NODELAY sends what Nagle's algorithm holds back, so it
 // reaches the receiver's queue where the checkpoint finds it; the old
 // setting is put back.

@@ -25,6 +25,8 @@ void ReleaseUnixPeers();
 // claim stands (read after it). Keys are per kind ("tcp", "unix").
 void ClaimSharedSocket(const char* kind, uint64_t inode);
 bool SharedSocketIsOurs(const char* kind, uint64_t inode);
+// Whether any process claimed it.
+bool SharedSocketClaimed(const char* kind, uint64_t inode);
 
 // After every thread is suspended, before the image is written.
 void PushPendingTcpData();

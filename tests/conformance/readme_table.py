@@ -8,7 +8,7 @@ import re
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = {
     "fd_inotify": "refused at checkpoint: the kernel does not tell which paths a watch is on",
-    "ipc_posix_mq": "refused at checkpoint: not supported yet",
+    "ipc_posix_mq_unlinked": "refused at checkpoint: an unlinked queue has no name to open again by",
     "time_timer_thread": "refused at checkpoint: glibc's helper thread cannot be made again",
     "lim_tcp_over": "refused at checkpoint: past the limit of 16,384 TCP connections",
 }

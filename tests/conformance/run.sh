@@ -23,6 +23,8 @@
 # that says "// MKDIR: NAME" finds folder NAME made in its folder when it starts.
 # One that says "// AFTER-KILL-REMOVE: GLOB" has files on the node that a restart elsewhere would
 # not find: after each kill, the files matching GLOB ({pid}: the program's pid) are removed.
+# One that says "// AFTER-KILL-UNLINK-MQUEUES" names its POSIX message queues in its output
+# ("mqueue /NAME" lines): after each kill they are removed (mq_unlink), as on a new node.
 # One that says "// ROUNDS: N" is checkpointed, killed and restarted N times, not 2 (a race that
 # one checkpoint in a few hits). One that says "// ONE-CHECKPOINT-PER-ROUND: <why>" is
 # checkpointed once a round, not twice (a known gap the README names).
@@ -69,6 +71,7 @@ RUN_ON=0
 ROUNDS=2
 remove_ipc=""
 remove_files=""
+unlink_mqueues=""
 occupy_keys=""
 # System V objects, one "kind id key" a line (m: shared memory, s: semaphores, q: message queues).
 ipc_objects() {
@@ -106,6 +109,7 @@ else
   if grep -q '^// AFTER-KILL-REMOVE-IPC' "$src"; then remove_ipc=1; fi
   if grep -q '^// AFTER-KILL-OCCUPY-KEYS' "$src"; then occupy_keys=1; fi
   remove_files=$(sed -n 's|^// AFTER-KILL-REMOVE: ||p' "$src")
+  if grep -q '^// AFTER-KILL-UNLINK-MQUEUES' "$src"; then unlink_mqueues=1; fi
   plugin=$(sed -n 's|^// LAUNCH-WITH-PLUGIN: ||p' "$src")
   rounds=$(sed -n 's|^// ROUNDS: ||p' "$src")
   ROUNDS=${rounds:-2}
@@ -184,6 +188,16 @@ else
       [[ -e ${files[0]} ]] || fail "$prog left no file matching ${remove_files//\{pid\}/$program_pid}"
       rm -f "${files[@]}" || fail "cannot remove ${files[*]}"
       log "removed ${#files[@]} files: ${files[*]:0:3} ... (a node that never saw them)"
+    fi
+    if [[ -n $unlink_mqueues ]]; then
+      queues=$(sed -n 's|^mqueue \(/.*\)|\1|p' "$out" | sort -u)
+      [[ -n $queues ]] || fail "$prog named no POSIX message queue"
+      for name in $queues; do
+        python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+sys.exit(libc.mq_unlink(sys.argv[1].encode()) != 0)' "$name" || fail "cannot remove POSIX message queue $name"
+      done
+      log "removed POSIX message queues $queues (a new node)"
     fi
     if [[ -n $remove_ipc ]]; then
       removed=0
