@@ -19,6 +19,7 @@
 #include "plugins.h"
 #include "posix_mqueues.h"
 #include "runtime.h"
+#include "shared_object_views.h"
 #include "write_tracking.h"
 
 namespace dmtcp::rt {
@@ -241,6 +242,7 @@ __attribute__((constructor)) void DmtcpInit() {
   RegisterFilesPlugin();
   RegisterMessageQueuesPlugin();  // claims before the pipes' election barrier
   RegisterPipesPlugin();
+  RegisterSharedObjectViewsPlugin();
   LoadPlugins();
   InstallSignalHandler();
   const bool continues = AdoptInheritedComputation();

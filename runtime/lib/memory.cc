@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "maps_line.h"
 #include "memory_advice.h"
 #include "pagemap_scan.h"
 #include "restore_plan.h"
@@ -57,57 +58,6 @@ bool ScanPages(int pagemap_fd, uint64_t start, uint64_t pages, uint64_t* out) {
     if (arg.walk_end <= at) return false;  // no progress: do not trust it
     at = arg.walk_end;
   }
-  return true;
-}
-
-struct MapsLine {
-  uint64_t start, end, offset, inode;
-  uint32_t dev_major, dev_minor;
-  char perms[5];
-  const char* name;
-  uint32_t name_len;
-};
-
-uint64_t ParseHex(const char*& p) {
-  uint64_t v = 0;
-  for (;; ++p) {
-    char c = *p;
-    if (c >= '0' && c <= '9')
-      v = v * 16 + static_cast<uint64_t>(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v = v * 16 + static_cast<uint64_t>(c - 'a' + 10);
-    else
-      return v;
-  }
-}
-
-uint64_t ParseDec(const char*& p) {
-  uint64_t v = 0;
-  while (*p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-  return v;
-}
-
-bool ParseLine(const char*& p, MapsLine* m) {
-  if (!*p) return false;
-  m->start = ParseHex(p);
-  ++p;
-  m->end = ParseHex(p);
-  ++p;
-  for (int i = 0; i < 4; ++i) m->perms[i] = *p++;
-  m->perms[4] = 0;
-  ++p;
-  m->offset = ParseHex(p);
-  ++p;
-  m->dev_major = static_cast<uint32_t>(ParseHex(p));
-  ++p;
-  m->dev_minor = static_cast<uint32_t>(ParseHex(p));
-  ++p;
-  m->inode = ParseDec(p);
-  while (*p == ' ') ++p;
-  m->name = p;
-  while (*p && *p != '\n') ++p;
-  m->name_len = static_cast<uint32_t>(p - m->name);
-  if (*p == '\n') ++p;
   return true;
 }
 
@@ -237,6 +187,8 @@ image::AreaKind Classify(const MapsLine& m) {
     if (NameIs(m, "[heap]")) return image::AreaKind::kHeap;
     if (NameIs(m, "[stack]")) return image::AreaKind::kStack;
     if (NameStarts(m, "[anon:") || NameStarts(m, "[stack:")) return image::AreaKind::kAnonPrivate;
+    // Shared anonymous memory the program named (PR_SET_VMA_ANON_NAME).
+    if (NameStarts(m, "[anon_shmem:")) return image::AreaKind::kAnonShared;
     return image::AreaKind::kSpecial;
   }
   const bool file = m.inode != 0 && m.name_len > 0 && m.name[0] == '/' && !Deleted(m);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "maps_line.h"
 #include "restore_plan.h"
 #include "sys.h"
 
@@ -111,19 +112,6 @@ long ParseInt(const char* s) {
   return v;
 }
 
-uint64_t ParseHex(const char*& p) {
-  uint64_t v = 0;
-  for (;; ++p) {
-    char c = *p;
-    if (c >= '0' && c <= '9')
-      v = v * 16 + static_cast<uint64_t>(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v = v * 16 + static_cast<uint64_t>(c - 'a' + 10);
-    else
-      return v;
-  }
-}
-
 bool StrEq(const char* a, const char* b) {
   while (*a && *a == *b) ++a, ++b;
   return *a == *b;
@@ -150,24 +138,14 @@ int ReadOwnMaps(Mapping* out, int cap) {
   g_maps[n] = 0;
   int count = 0;
   const char* p = g_maps;
-  while (*p && count < cap) {
+  dmtcp::MapsLine line;
+  while (count < cap && dmtcp::ParseLine(p, &line)) {
     Mapping& m = out[count++];
-    m.start = ParseHex(p);
-    ++p;
-    m.end = ParseHex(p);
-    // Skip perms, offset, dev, inode to the name column.
-    for (int field = 0; field < 4; ++field) {
-      while (*p == ' ') ++p;
-      while (*p && *p != ' ' && *p != '\n') ++p;
-    }
-    while (*p == ' ') ++p;
-    int i = 0;
-    while (*p && *p != '\n') {
-      if (i < 31) m.name[i++] = *p;
-      ++p;
-    }
+    m.start = line.start;
+    m.end = line.end;
+    uint32_t i = 0;
+    for (; i < line.name_len && i < 31; ++i) m.name[i] = line.name[i];
     m.name[i] = 0;
-    if (*p == '\n') ++p;
   }
   return count;
 }
