@@ -29,7 +29,9 @@
 set -u
 
 prog=dmtcp_job
-bin_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The commands' folder (dmtcp_job, the program that runs this script, says where it is).
+bin_dir=${DMTCP_JOB_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+unset DMTCP_JOB_BIN_DIR
 fail_rc=${DMTCP_FAIL_RC:-99}
 
 usage() {
@@ -81,9 +83,6 @@ die() {
 }
 # The job's own log lines also go to <key>/job.log once it holds its folder (dmtcp_job status).
 job_log=""
-# No $(...) on the paths a signal can interrupt: bash 5.2 parses a command substitution when it
-# runs it, and a trap that fires then is parsed inside it ("trap: unexpected EOF while looking
-# for matching `)'", then "reader_loop: bad jump": the script aborts on the warning signal).
 # Microseconds since the epoch into the variable named $1 (bash 5's clock; whole seconds before).
 now_us() {
   if [ -n "${EPOCHREALTIME:-}" ]; then
@@ -381,6 +380,11 @@ case ${1:-} in
   stage-drain) shift; stage_drain "$@"; exit ;;
   help) companion_usage; exit 0 ;;
 esac
+# Where the job's signals come (below), and the process the scheduler signals.
+signal_fd=${DMTCP_JOB_SIGNAL_FD:-}
+[[ $signal_fd =~ ^[0-9]+$ ]] || signal_fd=""
+job_pid=${DMTCP_JOB_PID:-$$}
+unset DMTCP_JOB_SIGNAL_FD DMTCP_JOB_PID
 
 interval=${DMTCP_CHECKPOINT_INTERVAL:-3600}
 # The interval is this script's to keep: a coordinator or runtime that read it too would take
@@ -493,7 +497,7 @@ lock_wait=5
 [[ $holder == "job $job_id "* ]] && lock_wait=60
 flock -w "$lock_wait" "$lock_fd" ||
   die "another job runs with the checkpoints in $job_dir (${holder:-unknown}; lock $job_dir/lock): not starting a second one"
-echo "job $job_id on $(hostname) ($scheduler, pid $$), since $(date '+%F %T')" >"$job_dir/holder"
+echo "job $job_id on $(hostname) ($scheduler, pid $job_pid), since $(date '+%F %T')" >"$job_dir/holder"
 job_log=$job_dir/job.log
 # Before a coordinator is started, which would outlive this exit.
 if [ -e "$job_dir/finished" ]; then
@@ -554,8 +558,11 @@ fi
 # takes over the secret it left, and the processes join it again by themselves.
 start_coordinator() {
   rm -f "$job_dir/coordinator.port"
-  "$bin_dir/dmtcp_coordinator" --daemon --port "$1" --port-file "$job_dir/coordinator.port" \
-    --ckptdir "$ckpt_target" --coord-logfile "$job_dir/coordinator.log" >/dev/null {lock_fd}>&-
+  (
+    [ -z "$signal_fd" ] || exec {signal_fd}<&-
+    exec "$bin_dir/dmtcp_coordinator" --daemon --port "$1" --port-file "$job_dir/coordinator.port" \
+      --ckptdir "$ckpt_target" --coord-logfile "$job_dir/coordinator.log" >/dev/null {lock_fd}>&-
+  )
 }
 if [ -z "$coord_port" ]; then
   unset DMTCP_COORD_SECRET_FILE # it names the other coordinator's secret
@@ -634,8 +641,8 @@ stage_snapshot() {
 }
 # start_drain N HOST...
 start_drain() {
-  "$bin_dir/dmtcp_job" stage-drain "$job_dir" "$stage" "$1" "$stage_rate" "$keep" "${@:2}" \
-    {lock_fd}>&- &
+  (untrapped "$bin_dir/dmtcp_job" stage-drain "$job_dir" "$stage" "$1" "$stage_rate" "$keep" \
+    "${@:2}") {lock_fd}>&- &
   drain_pid=$!
 }
 # Before the job stops: a drain in progress is given up (its checkpoint stays on node-local
@@ -670,24 +677,18 @@ checkpoint() {
   local t0 t1
   now_us t0
   ((deadline > 0)) && args+=(--timeout "$deadline")
-  "${cmd[@]}" "${args[@]}" >"$out" 2>&1 {lock_fd}>&- &
+  (untrapped "${cmd[@]}" "${args[@]}") >"$out" 2>&1 {lock_fd}>&- &
   pid=$!
-  # A trapped signal ends wait early (status > 128) while the command still runs.
-  while :; do
-    wait "$pid"
-    rc=$?
-    ((rc > 128)) || break
-    if ! kill -0 "$pid" 2>/dev/null; then
-      wait "$pid"
-      rc=$?
-      break
-    fi
+  while kill -0 "$pid" 2>/dev/null; do
+    take_signals 0.05
     if ((interruptible && (warned || terminated))); then
       kill "$pid" 2>/dev/null
       wait "$pid" 2>/dev/null
       return 2
     fi
   done
+  wait "$pid"
+  rc=$?
   if ((rc == 0)); then
     # What a checkpoint costs the program (it is stopped meanwhile), for --interval auto.
     now_us t1
@@ -822,18 +823,63 @@ wait_drain() {
   say "waiting for the copy of the last checkpoint to $job_dir"
   wait "$drain_pid"
 }
+# The job's signals: the warning (a checkpoint, then the program stops and the job is requeued),
+# dmtcp_job checkpoint's USR2 (a checkpoint, and the program runs on), and the scheduler's own
+# stop, SIGTERM (preemption, a time limit without warning, scancel: a checkpoint if there is time
+# for one, then the program stops; a preempted job is requeued by Slurm). dmtcp_job, the program
+# that runs this script, takes them and writes their numbers to $signal_fd: bash 5.2 runs a trap
+# that fires while it parses a command substitution inside that parse ("trap: unexpected EOF
+# while looking for matching `)'", then "reader_loop: bad jump"), which aborted the job on its
+# warning. Sent to every process of the job, they reach dmtcp_job too: here they are ignored
+# (and set back to default for the program).
 warned=0
-on_warning() { warned=1; }
-# dmtcp_job checkpoint: a checkpoint now, and the program runs on.
 asked=0
-on_ask() { asked=1; }
-[ "$warn_signal" = USR2 ] || trap on_ask USR2
-trap on_warning "$warn_signal"
-# The scheduler's own stop (preemption, a time limit without warning, scancel): a checkpoint
-# if there is time for one, then the program stops. A preempted job is requeued by Slurm.
 terminated=0
-on_term() { terminated=1; }
-[ "$warn_signal" = TERM ] || trap on_term TERM
+warn_number=$(kill -l "$warn_signal")
+job_signals=("$warn_signal" TERM USR2)
+note_signal() {
+  case $1 in
+    "$warn_number") warned=1 ;;
+    15) terminated=1 ;;
+    12) asked=1 ;;
+  esac
+}
+if [ -n "$signal_fd" ]; then
+  trap '' "${job_signals[@]}"
+else
+  # Run without dmtcp_job (bash dmtcp_job.sh): bash's traps, with the race above.
+  trap 'note_signal 12' USR2
+  trap 'note_signal 15' TERM
+  trap 'note_signal $warn_number' "$warn_signal"
+fi
+# take_signals SEC: waits up to SEC seconds for the job's signals; returns once one came.
+take_signals() {
+  local sig
+  if [ -z "$signal_fd" ]; then
+    sleep "$1" &
+    wait $! 2>/dev/null
+    return 0
+  fi
+  read -r -t "$1" -u "$signal_fd" sig
+  case $? in
+    0) note_signal "$sig" ;;
+    1)
+      # dmtcp_job is gone (killed): no more signals come this way.
+      signal_fd=""
+      return 0
+      ;;
+    *) return 0 ;;
+  esac
+  # Every one that came meanwhile (a hundred asks are one checkpoint).
+  while read -r -t 0 -u "$signal_fd" && read -r -u "$signal_fd" sig; do note_signal "$sig"; done
+  return 0
+}
+# (untrapped command...): the command, with the job's signals back to their default.
+untrapped() {
+  trap - "${job_signals[@]}"
+  [ -z "$signal_fd" ] || exec {signal_fd}<&-
+  exec "$@"
+}
 
 # The restarts the coordinator saw through until the program ran again ("" if it does not answer).
 restarts_seen() {
@@ -891,8 +937,8 @@ start_restart() {
     hostname >"$job_dir/batch_host"
     restart_gen=$n
     restarts_before=$(restarts_seen)
-    bash "$gen/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
-      --ckptdir "$ckpt_target" --hosts "$hosts" --image-dir "$gen" {lock_fd}>&- &
+    (untrapped bash "$gen/dmtcp_restart_script.sh" -h "$coord_host" -p "$coord_port" \
+      --ckptdir "$ckpt_target" --hosts "$hosts" --image-dir "$gen") {lock_fd}>&- &
     program_pid=$!
     return 0
   done
@@ -944,8 +990,8 @@ if ((${#candidates[@]})); then
   start_restart || give_up
 else
   say "job $job_id (${scheduler}): launching $* on ${nodes[*]}"
-  "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" --ckptdir "$ckpt_target" "$@" \
-    {lock_fd}>&- &
+  (untrapped "$bin_dir/dmtcp_launch" --join -h "$coord_host" -p "$coord_port" \
+    --ckptdir "$ckpt_target" "$@") {lock_fd}>&- &
   program_pid=$!
 fi
 
@@ -1068,8 +1114,7 @@ while :; do
       ((auto_interval)) && choose_interval
       plan_next
     fi
-    sleep 1 &
-    wait $! 2>/dev/null
+    take_signals 1
   done
   wait "$program_pid"
   rc=$?
@@ -1092,10 +1137,10 @@ while :; do
 done
 stop_coordinator
 # A scheduler's SIGTERM (scancel, a time limit, a preemption) reaches the program too, and may
-# end it before this script has run its trap: give the trap a moment. A program stopped from
+# end it before this script has heard of it: give the signal a moment. A program stopped from
 # outside (TERM, KILL, INT, HUP) did not run to its end: the job is not finished, and a requeue
 # or a new job of the name goes on from the newest checkpoint.
-((rc > 128)) && { sleep 1 & wait $!; } 2>/dev/null
+((rc > 128)) && take_signals 1
 if ((terminated)) || [[ " 129 130 137 143 " == *" $rc "* ]]; then
   why="exit code $rc"
   ((terminated)) && why+=", and the job got SIGTERM"

@@ -50,7 +50,8 @@ st=$(companion status comp)
 
 # The program is stopped from outside (SIGTERM to it alone, as a scheduler's scancel sends to
 # every process of the job): the job ends with its exit code, and it is not finished.
-prog=$(pgrep -P "$x" -f "$DMTCP_EXAMPLES/counter") || fail "no counter under job x"
+# (dmtcp_job runs its script, which runs the program.)
+prog=$(pgrep -P "$(pgrep -P "$x")" -f "$DMTCP_EXAMPLES/counter") || fail "no counter under job x"
 kill -TERM "$prog"
 wait_exit "$x" 30
 assert_rc "$WAIT_RC" 143 "job x, whose program got SIGTERM"
