@@ -73,14 +73,40 @@ wait_job_completed() {
   [[ $(job_field "$job" ExitCode) == 0:0 ]] || fail "job $job exit code $(job_field "$job" ExitCode)"
 }
 
-# kill_job_outright JOB  Kills every process of the Slurm job with SIGKILL (as a node failure
-# would: no checkpoint at the end) and waits until Slurm has ended it.
+# kill_job_outright JOB  Kills every process of the Slurm job with SIGKILL at once, as a node
+# failure would (no checkpoint at the end), and waits until Slurm has ended it. scancel's SIGKILL
+# alone is not that: Slurm's process tracking on the test cluster (proctrack/linuxproc) walks the
+# process tree, and a process forked during the walk outlives its parent, reparented out of the
+# tree. So every process whose environment names the job is stopped first, again until no new
+# one appears, and then all are killed.
 kill_job_outright() {
-  local deadline=$((SECONDS + 60))
-  scancel --signal=KILL --full "$1" || fail "scancel --signal=KILL $1"
+  local deadline=$((SECONDS + 60)) stopped=" " pid fresh round
+  for ((round = 0; round < 100; round++)); do
+    fresh=0
+    for pid in $(job_processes "$1"); do
+      [[ $stopped == *" $pid "* ]] && continue
+      kill -STOP "$pid" 2>/dev/null && stopped+="$pid " && fresh=1
+    done
+    ((fresh)) || break
+  done
+  [[ $stopped != " " ]] || fail "job $1 has no process to kill"
+  # shellcheck disable=SC2086 # one pid a word
+  kill -KILL $stopped 2>/dev/null
+  scancel --signal=KILL --full "$1" 2>/dev/null
   until [[ $(job_state "$1") =~ ^(FAILED|CANCELLED|COMPLETED)$ ]]; do
     ((SECONDS < deadline)) || fail "job $1 did not end after SIGKILL: $(job_state "$1")"
     sleep 0.2
+  done
+}
+
+# job_processes JOB  The pids of the processes whose environment has SLURM_JOB_ID=JOB (not
+# Slurm's own slurmstepd).
+job_processes() {
+  local f pid
+  for f in $(grep -lzxF "SLURM_JOB_ID=$1" /proc/[0-9]*/environ 2>/dev/null); do
+    pid=${f#/proc/}
+    pid=${pid%/environ}
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == slurmstepd ]] || echo "$pid"
   done
 }
 
