@@ -120,7 +120,8 @@ bool WillJoin(pid_t child) {
   // its new program and no loader yet, then the loader without the
   // environment: decided only once it shows more, or it would be left out
   // (xargs's next command, forked just before the checkpoint).
-  for (int ms = 0; ms < 2000; ++ms) {
+  // Two seconds, however long reading a large maps file takes.
+  for (const long deadline = MonotonicMs() + 2000; MonotonicMs() < deadline;) {
     if (Ended(child)) return false;
     if (ProcFileHas(child, "/maps", "/libdmtcp.so")) return true;
     bool without = !UsesLoader(child);  // a static program
@@ -176,7 +177,7 @@ void RefuseChild(pid_t child, const char* why) {
 // A child in this address space: one made by vfork stops sharing it when it
 // execs, in a moment; another is refused. True if it still shares it.
 bool RefusedForSharedMemory(pid_t child, bool noted) {
-  for (int ms = 0; ms < 2000; ++ms) {
+  for (const long deadline = MonotonicMs() + 2000; MonotonicMs() < deadline;) {
     const int shares = SharesWithChild(child, KCMP_VM);
     if (shares == 0 || Ended(child)) return false;
     if (shares < 0 && !noted) return false;  // the kernel cannot say: as before
@@ -249,6 +250,8 @@ void ReportChildrenToJoin() {
         "it made more children by clone() sharing its memory than it can follow, "
         "and the kernel does not compare address spaces (kcmp)");
   ForEachChild([&](pid_t child) {
+    // Refused already: no child joins, and none is worth waiting for.
+    if (g.ckpt_error[0]) return;
     bool noted = false;
     for (pid_t& p : g_shared_memory)
       if (p == child) noted = true;

@@ -110,11 +110,13 @@ bool ChildExiting(pid_t child) {
   return ReadProcStat(path, field, 16) >= 9 && (field[9] & kPfExiting);
 }
 
-// A zombie's exit status, or false if the child has not exited.
+// A zombie's exit status, or false if the child has not exited. __WALL: a
+// child made by clone() with another exit signal than SIGCHLD is a zombie
+// that a plain waitid does not see.
 bool ExitedChild(pid_t child, siginfo_t* info) {
   *info = siginfo_t{};
   return RawSyscall(SYS_waitid, P_PID, child, reinterpret_cast<long>(info),
-                    WEXITED | WNOWAIT | WNOHANG, 0) == 0 &&
+                    WEXITED | WNOWAIT | WNOHANG | __WALL, 0) == 0 &&
          info->si_pid == child;
 }
 
@@ -133,7 +135,8 @@ uint32_t RecordZombies(image::ProcessInfo* pi) {
     // One that began to exit before it was stopped was left out of the
     // checkpoint (its connection closed first): the restored parent must
     // find it as a zombie, so wait the moment it takes to become one.
-    for (int ms = 0; !exited && ms < 2000 && ChildExiting(child); ++ms) {
+    for (const long deadline = MonotonicMs() + 2000;
+         !exited && MonotonicMs() < deadline && ChildExiting(child);) {
       struct timespec t = {0, 1000 * 1000};
       RawSyscall(SYS_nanosleep, reinterpret_cast<long>(&t), 0);
       exited = ExitedChild(child, &info);
